@@ -1,0 +1,154 @@
+/**
+ * The only reader of process.env and of the identity file. Everything else gets a
+ * frozen, validated Config passed in.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { NewsletterError } from './errors.ts';
+
+const identitySchema = z.object({
+  name: z.string().min(1),
+  fromName: z.string().min(1).optional(),
+  fromAddress: z.email(),
+  replyTo: z.email().optional(),
+  siteUrl: z.url({ protocol: /^https?$/ }),
+  postalAddress: z.string().min(1),
+  language: z.string().min(2).default('en'),
+  reason: z.string().min(1).default('You receive this email because you subscribed to this newsletter.'),
+  listId: z.string().min(3).regex(/^[A-Za-z0-9.-]+$/, 'a dot-atom such as weekly.example.com'),
+});
+
+export type Identity = z.infer<typeof identitySchema>;
+
+const intFromEnv = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z.object({
+  NEWSLETTER_CONFIG: z.string().default('newsletter.yaml'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('newsletter'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+  SMTP_MAX_CONNECTIONS: intFromEnv(5, 1, 100),
+  SEND_RATE_PER_SECOND: intFromEnv(0, 0, 100_000),
+  SEND_ATTEMPTS: intFromEnv(6, 1, 50),
+  SEND_BACKOFF_MS: intFromEnv(2_000, 1, 3_600_000),
+  WORKER_CONCURRENCY: intFromEnv(10, 1, 1_000),
+  DKIM_DOMAIN: z.string().optional(),
+  DKIM_SELECTOR: z.string().optional(),
+  DKIM_PRIVATE_KEY: z.string().optional(),
+  NEWSLETTER_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  NEWSLETTER_PREVIOUS_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  NEWSLETTER_DEV_MODE: z.enum(['0', '1', 'true', 'false']).optional(),
+  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: intFromEnv(3000, 0, 65_535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  readonly identity: Readonly<Identity>;
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly smtp: {
+    readonly url: string | undefined;
+    readonly maxConnections: number;
+    readonly dkim: { readonly domainName: string; readonly keySelector: string; readonly privateKey: string } | undefined;
+  };
+  readonly sending: {
+    /** Messages per second toward the SMTP server for the whole fleet; 0 means unlimited. */
+    readonly ratePerSecond: number;
+    readonly attempts: number;
+    readonly backoffMs: number;
+    readonly concurrency: number;
+  };
+  readonly secrets: {
+    /** Undefined only in dev mode, where a fixed, public development secret is used. */
+    readonly current: string | undefined;
+    readonly previous: string | undefined;
+    readonly adminToken: string | undefined;
+  };
+  readonly devMode: boolean;
+  readonly http: { readonly host: string; readonly port: number; readonly publicUrl: string };
+  readonly logLevel: string;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
+
+export function loadIdentity(file: string): Identity {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new NewsletterError('CONFIG_INVALID', `cannot read the newsletter config file`, { file, cause });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    const line = cause instanceof YAMLParseError ? cause.linePos?.[0]?.line : undefined;
+    throw new NewsletterError('CONFIG_INVALID', `not valid YAML`, { file, line, cause });
+  }
+  const parsed = identitySchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new NewsletterError('CONFIG_INVALID', describeIssues(parsed.error), {
+      file,
+      field: first?.path.join('.'),
+    });
+  }
+  return parsed.data;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfigOptions = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new NewsletterError('CONFIG_INVALID', describeIssues(parsed.error), { field: first?.path.join('.') });
+  }
+  const e = parsed.data;
+  const identity = loadIdentity(resolve(cwd, e.NEWSLETTER_CONFIG));
+  const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY];
+  if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
+    throw new NewsletterError('CONFIG_INVALID', 'DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together', {
+      field: 'DKIM_PRIVATE_KEY',
+    });
+  }
+  return deepFreeze({
+    identity,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    smtp: {
+      url: e.SMTP_URL,
+      maxConnections: e.SMTP_MAX_CONNECTIONS,
+      dkim: e.DKIM_DOMAIN
+        ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR!, privateKey: e.DKIM_PRIVATE_KEY!.replace(/\\n/g, '\n') }
+        : undefined,
+    },
+    sending: {
+      ratePerSecond: e.SEND_RATE_PER_SECOND,
+      attempts: e.SEND_ATTEMPTS,
+      backoffMs: e.SEND_BACKOFF_MS,
+      concurrency: e.WORKER_CONCURRENCY,
+    },
+    secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET, adminToken: e.ADMIN_TOKEN },
+    devMode: e.NEWSLETTER_DEV_MODE === '1' || e.NEWSLETTER_DEV_MODE === 'true',
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') },
+    logLevel: e.LOG_LEVEL,
+  });
+}
