@@ -1,0 +1,319 @@
+/**
+ * Subscribers in Redis. Adapter: takes { redis, prefix }, owns no connection.
+ *
+ * Keys (all under `${prefix}:`, with the hash tag `{prefix}` so that the multi-key scripts
+ * also run on Redis Cluster; every subscriber key of a newsletter lives in one slot):
+ *   P:{P}:sub:s:<id>        hash   one subscriber (see subscriber-record.ts), with `rev`
+ *   P:{P}:sub:email         hash   lower-cased email -> id (uniqueness)
+ *   P:{P}:sub:all           zset   every id, scored by join order
+ *   P:{P}:sub:list:<name>   zset   members of a list, scored by join order (stable paging)
+ *   P:{P}:sub:seq           string the join-order counter
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { NewsletterError, type ErrorLocation } from '../errors.ts';
+import { emailKey, normalizeEmail } from './email-address.ts';
+import { withScripts, type ScriptedPipeline, type ScriptedRedis } from './store-scripts.ts';
+import { fromHash, toFields } from './subscriber-record.ts';
+import {
+  DEFAULT_LIST, cleanAttributes, cleanName, parseListName, parseStatus,
+  type Subscriber, type SubscriberStatus,
+} from './subscriber.ts';
+
+export interface SubscriberInput {
+  email: string;
+  name?: string;
+  /** Lists to join; a new subscriber with none joins DEFAULT_LIST. Existing lists are kept. */
+  lists?: string[];
+  /** Merged over existing attributes. */
+  attributes?: Record<string, string>;
+  /** Status of a NEW subscriber (default `active`); an existing subscriber's status never changes here. */
+  status?: SubscriberStatus;
+  /** Why, for the history (default `added`). */
+  reason?: string;
+}
+
+export interface AddResult {
+  subscriber: Subscriber;
+  created: boolean;
+  /** True when an existing subscriber changed (name, lists or attributes). */
+  updated: boolean;
+}
+
+export interface StatusResult {
+  subscriber: Subscriber;
+  changed: boolean;
+}
+
+export interface SubscriberStoreDeps {
+  redis: Redis;
+  prefix: string;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+const HISTORY_LIMIT = 50;
+const MAX_ATTEMPTS = 10;
+
+type Stored = { subscriber: Subscriber; rev: string };
+
+/** Validates and normalises one input; throws NewsletterError naming the field (and `where`). */
+export function normalizeInput(input: SubscriberInput, where: ErrorLocation = {}): SubscriberInput & { email: string } {
+  return {
+    email: normalizeEmail(input.email, where),
+    name: cleanName(input.name, where),
+    lists: input.lists?.map((list) => parseListName(list, where)),
+    attributes: input.attributes && cleanAttributes(input.attributes, where),
+    status: input.status && parseStatus(input.status, where),
+    reason: input.reason,
+  };
+}
+
+export class SubscriberStore {
+  private readonly redis: ScriptedRedis;
+  private readonly base: string;
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+
+  constructor({ redis, prefix, now = () => new Date(), newId = () => randomBytes(12).toString('base64url') }: SubscriberStoreDeps) {
+    this.redis = withScripts(redis);
+    this.base = `${prefix}:{${prefix}}:sub`;
+    this.now = now;
+    this.newId = newId;
+  }
+
+  /** The connection belongs to the composition root; nothing to release here. */
+  async close(): Promise<void> {}
+
+  private recordKey(id: string): string { return `${this.base}:s:${id}`; }
+  private get emailIndexKey(): string { return `${this.base}:email`; }
+  private get allKey(): string { return `${this.base}:all`; }
+  private listKey(list: string): string { return `${this.base}:list:${list}`; }
+
+  async get(id: string): Promise<Subscriber | undefined> {
+    return (await this.read(id))?.subscriber;
+  }
+
+  async getByEmail(email: string): Promise<Subscriber | undefined> {
+    const id = await this.redis.hget(this.emailIndexKey, emailKey(normalizeEmail(email)));
+    return id ? this.get(id) : undefined;
+  }
+
+  /** Subscribers for a batch of ids in one round trip, in the same order; removed ids are left out. */
+  async getMany(ids: readonly string[]): Promise<Subscriber[]> {
+    return (await this.readMany(ids)).filter((s): s is Stored => s !== undefined).map((s) => s.subscriber);
+  }
+
+  /** Only `active` subscribers receive; checked right before each send. */
+  async canReceive(id: string): Promise<boolean> {
+    return (await this.redis.hget(this.recordKey(id), 'status')) === 'active';
+  }
+
+  async add(input: SubscriberInput): Promise<AddResult> {
+    const [result] = await this.addMany([input]);
+    return result!;
+  }
+
+  /**
+   * Creates or merges many subscribers: one round trip to read, one to write. Inputs are
+   * validated first (throws on the first bad one, nothing written). Repeats in a batch merge.
+   */
+  async addMany(inputs: readonly SubscriberInput[]): Promise<AddResult[]> {
+    const normalized = inputs.map((input) => normalizeInput(input));
+    const results: AddResult[] = new Array(inputs.length);
+    let pending = normalized.map((input, index) => ({ input, index }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) throw new Error('subscriber store: too many concurrent changes to the same addresses');
+      pending = await this.tryAddMany(pending, results);
+    }
+    return results;
+  }
+
+  private async tryAddMany(
+    batch: { input: SubscriberInput & { email: string }; index: number }[],
+    results: AddResult[],
+  ): Promise<typeof batch> {
+    const keys = [...new Set(batch.map(({ input }) => emailKey(input.email)))];
+    const ids = keys.length ? await this.redis.hmget(this.emailIndexKey, ...keys) : [];
+    const existing = await this.readMany(ids.map((id) => id ?? ''));
+    const state = new Map<string, Stored | undefined>(keys.map((key, i) => [key, existing[i]]));
+    const at = this.now().toISOString();
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    const writes: { key: string; index: number }[] = [];
+    for (const { input, index } of batch) {
+      const key = emailKey(input.email);
+      const before = state.get(key);
+      const after = before ? merge(before.subscriber, input, at) : create(this.newId(), input, at);
+      const created = !before;
+      const updated = !!before && after !== before.subscriber;
+      results[index] = { subscriber: after, created, updated };
+      if (!created && !updated) continue;
+      const rev = before?.rev ?? '0';
+      this.queueWrite(pipeline, after, rev, key, before?.subscriber.lists ?? []);
+      state.set(key, { subscriber: after, rev: String(Number(rev) + 1) });
+      writes.push({ key, index });
+    }
+    if (writes.length === 0) return [];
+    const replies = (await pipeline.exec()) ?? [];
+    const failedKeys = new Set<string>();
+    replies.forEach(([error, value], i) => {
+      if (error) throw error;
+      if (Number(value) <= 0) failedKeys.add(writes[i]!.key);
+    });
+    return batch.filter(({ input }) => failedKeys.has(emailKey(input.email)));
+  }
+
+  private queueWrite(pipeline: ScriptedPipeline, after: Subscriber, rev: string, key: string, listsBefore: string[]): void {
+    const join = after.lists.filter((l) => !listsBefore.includes(l)).map((l) => this.listKey(l));
+    const leave = listsBefore.filter((l) => !after.lists.includes(l)).map((l) => this.listKey(l));
+    const keys = [this.recordKey(after.id), this.emailIndexKey, this.allKey, `${this.base}:seq`, ...join, ...leave];
+    pipeline.subscriberWrite(keys.length, ...keys, rev, key, after.id, join.length, ...toFields(after));
+  }
+
+  /** Sets a status and records why; a no-op (changed: false) when it already has it. */
+  async setStatus(id: string, status: SubscriberStatus, reason: string): Promise<StatusResult> {
+    parseStatus(status);
+    return this.transition(id, status, reason, () => true);
+  }
+
+  /** Effective at once: the next canReceive() answers false. Idempotent. */
+  unsubscribe(id: string, reason: string): Promise<StatusResult> {
+    return this.transition(id, 'unsubscribed', reason, () => true);
+  }
+
+  markBounced(id: string, reason: string): Promise<StatusResult> {
+    return this.transition(id, 'bounced', reason, () => true);
+  }
+
+  markComplained(id: string, reason: string): Promise<StatusResult> {
+    return this.transition(id, 'complained', reason, () => true);
+  }
+
+  /** Double opt-in: only a `pending` subscriber becomes active; an old link never undoes an unsubscribe. */
+  confirm(id: string, reason = 'confirmed by email link'): Promise<StatusResult> {
+    return this.transition(id, 'active', reason, (from) => from === 'pending');
+  }
+
+  /** The explicit way out of suppression. */
+  reactivate(id: string, reason: string): Promise<StatusResult> {
+    return this.transition(id, 'active', reason, () => true);
+  }
+
+  private async transition(
+    id: string,
+    status: SubscriberStatus,
+    reason: string,
+    allowedFrom: (from: SubscriberStatus) => boolean,
+  ): Promise<StatusResult> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = await this.read(id);
+      if (!stored) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `no subscriber with id ${id}`);
+      const { subscriber, rev } = stored;
+      if (subscriber.status === status || !allowedFrom(subscriber.status)) return { subscriber, changed: false };
+      const at = this.now().toISOString();
+      const history = [...subscriber.history, { status, reason, at }].slice(-HISTORY_LIMIT);
+      const after: Subscriber = { ...subscriber, status, history, updatedAt: at };
+      const pipeline = this.redis.pipeline() as ScriptedPipeline;
+      this.queueWrite(pipeline, after, rev, emailKey(after.email), after.lists);
+      const [[error, value] = [null, 0]] = (await pipeline.exec()) ?? [];
+      if (error) throw error;
+      if (Number(value) > 0) return { subscriber: after, changed: true };
+    }
+    throw new Error(`subscriber store: too many concurrent changes to ${id}`);
+  }
+
+  /** Deletes the subscriber and its memberships. Returns false when there was none. */
+  async remove(id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = await this.read(id);
+      if (!stored) return false;
+      const { subscriber, rev } = stored;
+      const keys = [this.recordKey(id), this.emailIndexKey, this.allKey, ...subscriber.lists.map((l) => this.listKey(l))];
+      if ((await this.redis.subscriberRemove(keys.length, ...keys, rev, emailKey(subscriber.email), id)) === 1) return true;
+    }
+    throw new Error(`subscriber store: too many concurrent changes to ${id}`);
+  }
+
+  /** Members of a list (every subscriber when list is undefined), whatever their status. */
+  async countList(list?: string): Promise<number> {
+    return this.redis.zcard(list === undefined ? this.allKey : this.listKey(parseListName(list)));
+  }
+
+  /**
+   * One page of ids in join order, after the cursor `after` (0 to start). The cursor is a
+   * score, not an index, so members joining or leaving meanwhile never shift a page.
+   */
+  async listPage(list: string | undefined, after: number, limit: number): Promise<{ ids: string[]; next: number | undefined }> {
+    const key = list === undefined ? this.allKey : this.listKey(parseListName(list));
+    const reply = await this.redis.zrangebyscore(key, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
+    const ids: string[] = [];
+    for (let i = 0; i < reply.length; i += 2) ids.push(reply[i]!);
+    const next = reply.length ? Number(reply[reply.length - 1]) : undefined;
+    return { ids, next: ids.length === limit ? next : undefined };
+  }
+
+  /** Batches of ids of a list in a stable order; streams, so a million members never sit in memory. */
+  async *iterateListIds(list: string | undefined, batchSize = 1000): AsyncGenerator<string[]> {
+    let after = 0;
+    for (;;) {
+      const page = await this.listPage(list, after, batchSize);
+      if (page.ids.length) yield page.ids;
+      if (page.next === undefined) return;
+      after = page.next;
+    }
+  }
+
+  /** Batches of subscribers of a list (every subscriber when undefined). */
+  async *iterateSubscribers(list: string | undefined, batchSize = 1000): AsyncGenerator<Subscriber[]> {
+    for await (const ids of this.iterateListIds(list, batchSize)) {
+      const batch = await this.getMany(ids);
+      if (batch.length) yield batch;
+    }
+  }
+
+  private async read(id: string): Promise<Stored | undefined> {
+    return id ? fromHash(await this.redis.hgetall(this.recordKey(id))) : undefined;
+  }
+
+  private async readMany(ids: readonly string[]): Promise<(Stored | undefined)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.recordKey(id || '\u0000'));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, hash]) => {
+      if (error) throw error;
+      return fromHash(hash as Record<string, string>);
+    });
+  }
+}
+
+function create(id: string, input: SubscriberInput & { email: string }, at: string): Subscriber {
+  const status = input.status ?? 'active';
+  const subscriber: Subscriber = {
+    id,
+    email: input.email,
+    lists: [...new Set(input.lists?.length ? input.lists : [DEFAULT_LIST])],
+    status,
+    attributes: input.attributes ?? {},
+    createdAt: at,
+    updatedAt: at,
+    history: [{ status, reason: input.reason ?? 'added', at }],
+  };
+  if (input.name) subscriber.name = input.name;
+  return subscriber;
+}
+
+/** The merged record, or the very same object when nothing changes (status never does here). */
+function merge(current: Subscriber, input: SubscriberInput, at: string): Subscriber {
+  const name = input.name ?? current.name;
+  const lists = [...new Set([...current.lists, ...(input.lists ?? [])])];
+  const attributes = { ...current.attributes, ...input.attributes };
+  const same =
+    name === current.name &&
+    lists.length === current.lists.length &&
+    JSON.stringify(attributes) === JSON.stringify(current.attributes);
+  if (same) return current;
+  const next: Subscriber = { ...current, lists, attributes, updatedAt: at };
+  if (name) next.name = name;
+  return next;
+}
