@@ -1,0 +1,44 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.ts';
+import { renderPostFile } from '../../render/render-post-file.ts';
+
+interface RenderFlags {
+  out: string;
+  baseUrl?: string;
+  json?: boolean;
+}
+
+export function registerRenderCommand(program: Command): void {
+  program
+    .command('render')
+    .description('Render a post into <slug>.html, <slug>.txt and <slug>.mjml')
+    .argument('<post.md>', 'the post: Markdown with YAML front matter')
+    .option('-o, --out <dir>', 'folder to write into', 'dist')
+    .option('--base-url <url>', 'resolve site-relative links against this URL (overrides front matter and config)')
+    .option('--json', 'print {slug, subject, preheader, htmlBytes, textBytes, warnings} instead of a summary')
+    .action(async (file: string, flags: RenderFlags) => {
+      const config = loadConfig();
+      const issue = await renderPostFile(file, { identity: config.identity, baseUrl: flags.baseUrl });
+      await mkdir(flags.out, { recursive: true });
+      const base = join(flags.out, issue.slug);
+      await Promise.all([
+        writeFile(`${base}.html`, issue.html),
+        writeFile(`${base}.txt`, issue.text),
+        writeFile(`${base}.mjml`, issue.mjml),
+      ]);
+      const htmlBytes = Buffer.byteLength(issue.html);
+      const textBytes = Buffer.byteLength(issue.text);
+      if (flags.json) {
+        const { slug, subject, preheader, warnings } = issue;
+        process.stdout.write(`${JSON.stringify({ slug, subject, preheader, htmlBytes, textBytes, warnings })}\n`);
+        return;
+      }
+      process.stdout.write(`${base}.html (${(htmlBytes / 1024).toFixed(1)} KB), ${base}.txt, ${base}.mjml\n`);
+      process.stdout.write(`subject: ${issue.subject}\n`);
+      for (const warning of issue.warnings) {
+        process.stderr.write(`${file}${warning.line ? `:${warning.line}` : ''}: warning: ${warning.message} [${warning.code}]\n`);
+      }
+    });
+}

@@ -1,0 +1,25 @@
+/** The few words the layout itself says, in the language. */
+export interface Labels {
+  viewInBrowser: string;
+  unsubscribe: string;
+}
+
+const LABELS: Record<string, Labels> = {
+  en: { viewInBrowser: 'View in browser', unsubscribe: 'Unsubscribe' },
+  zh: { viewInBrowser: '在浏览器中查看', unsubscribe: '退订' },
+};
+
+export function labelsFor(language: string): Labels {
+  return LABELS[language.toLowerCase().split('-')[0]!] ?? LABELS.en!;
+}
+
+/** "1 November 2019", "2019年11月1日": the calendar date as written, never shifted by a time zone. */
+export function formatCalendarDate(date: string, language: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+/** Languages whose writers don't hard-wrap prose: a single line break in the source is meant. */
+export function breaksLines(language: string): boolean {
+  return /^(zh|ja|ko)\b/i.test(language);
+}

@@ -1,0 +1,175 @@
+/**
+ * Markdown body -> safe HTML fragment for the email, with warnings that point at
+ * lines of the post. marked does the parsing; this file only adjusts what real posts
+ * need (CJK emphasis, tag-like text, links a mail client cannot follow).
+ */
+import { Marked, Renderer, type Token, type Tokens } from 'marked';
+import htmlTags from 'html-tags';
+import { sanitizeFragment } from './sanitize-fragment.ts';
+import { resolveUrl } from './resolve-url.ts';
+import type { RenderWarning } from './issue.ts';
+
+export interface MarkdownOptions {
+  /** Site-relative URLs resolve against this. */
+  baseUrl: string;
+  /** 1-based line of the post file where the Markdown starts. */
+  firstLine: number;
+  /** Render single line breaks as <br>: CJK writers don't hard-wrap prose, they mean each line. */
+  lineBreaks: boolean;
+}
+
+export interface MarkdownResult {
+  html: string;
+  warnings: RenderWarning[];
+}
+
+const KNOWN_TAGS = new Set<string>(htmlTags);
+const UNSAFE_HTML = /<\s*(script|iframe|style|object|embed|form|frame|frameset|link|meta|base)\b|\son[a-z]+\s*=|javascript:/i;
+
+const renderer = new Renderer();
+const baseTable = renderer.table;
+const marked = new Marked({
+  gfm: true,
+  renderer: {
+    // Wide tables scroll inside their own block instead of widening the whole email.
+    table(token: Tokens.Table) {
+      return `<div class="nl-table">${baseTable.call(this, token)}</div>\n`;
+    },
+  },
+});
+
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** `<attach>`, `<T>` and `<SOFA:RPCLab/>` are words, not HTML: show them as written. */
+function escapeUnknownTags(html: string): string {
+  return html.replace(/<(\/?)([A-Za-z][\w:.-]*)([^<>]*)>/g, (whole, _slash: string, name: string) =>
+    KNOWN_TAGS.has(name.toLowerCase()) ? whole : escapeHtml(whole),
+  );
+}
+
+const LENIENT_STRONG = /\*\*(?=[^\s*])([^*\n]*?[^\s*])(\s*)\*\*/g;
+
+/**
+ * CommonMark only closes `**` when the delimiter is "right-flanking", which fails for
+ * `**官网: **` and `**提问：**中文`: real Chinese posts then show the asterisks. marked
+ * leaves such pairs as literal text; turn them into <strong> here.
+ */
+function rescueStrong(token: Tokens.Text, lexer: Marked): void {
+  if (!token.text.includes('**') || token.tokens?.length) return;
+  const matches = [...token.text.matchAll(LENIENT_STRONG)];
+  if (matches.length === 0) return;
+  const children: Token[] = [];
+  let last = 0;
+  for (const match of matches) {
+    if (match.index > last) children.push(...lexer.Lexer.lexInline(token.text.slice(last, match.index)));
+    const inner = match[1]!;
+    children.push({ type: 'strong', raw: match[0], text: inner, tokens: lexer.Lexer.lexInline(inner) });
+    // The space the author typed before the closing ** still separates the words.
+    if (match[2]) children.push({ type: 'text', raw: ' ', text: ' ' });
+    last = match.index + match[0].length;
+  }
+  if (last < token.text.length) children.push(...lexer.Lexer.lexInline(token.text.slice(last)));
+  token.tokens = children;
+}
+
+/** Tracks where in the post a token's raw text sits, to give warnings a line. */
+class LineLocator {
+  private cursor = 0;
+  constructor(
+    private readonly blockRaw: string,
+    private readonly blockLine: number,
+  ) {}
+  lineOf(raw: string): number {
+    const at = this.blockRaw.indexOf(raw, this.cursor);
+    if (at === -1) return this.blockLine;
+    this.cursor = at;
+    return this.blockLine + (this.blockRaw.slice(0, at).match(/\n/g)?.length ?? 0);
+  }
+}
+
+const isHttpUrlAutolink = (token: Tokens.Link) => /^(https?:|mailto:|www\.)/i.test(token.text) || token.href.startsWith('mailto:');
+
+export function markdownToHtml(markdown: string, options: MarkdownOptions): MarkdownResult {
+  const warnings: RenderWarning[] = [];
+  const warn = (code: RenderWarning['code'], message: string, line: number) => warnings.push({ code, message, line });
+  // lexer()/parser() take a whole options object, not overrides: start from the instance's.
+  const markedOptions = { ...marked.defaults, breaks: options.lineBreaks };
+  const tokens = marked.lexer(markdown, markedOptions);
+
+  let line = options.firstLine;
+  for (const block of tokens) {
+    const locate = new LineLocator(block.raw, line);
+    marked.walkTokens([block], (token) => {
+      switch (token.type) {
+        case 'text':
+          rescueStrong(token as Tokens.Text, marked);
+          break;
+        case 'link': {
+          const link = token as Tokens.Link;
+          const at = locate.lineOf(link.raw);
+          if (link.raw.startsWith('<') && !isHttpUrlAutolink(link)) {
+            // `<SOFA:RPCLab/>` parses as an autolink with scheme "SOFA"; the author meant the text.
+            Object.assign(link, { type: 'text', text: escapeHtml(link.raw), escaped: true, tokens: undefined });
+            break;
+          }
+          const verdict = resolveUrl(link.href, options.baseUrl);
+          if (verdict.kind === 'ok') {
+            link.href = verdict.url;
+            if (verdict.insecure) warn('LINK_INSECURE', `link uses http, not https: ${verdict.url}`, at);
+          } else {
+            warn('LINK_UNFOLLOWABLE', `link "${link.text}" -> "${link.href}": ${verdict.kind === 'unfollowable' ? verdict.reason : 'not a link'}; shown as text`, at);
+            // Keep what the link says (it may hold an image or emphasis), drop the dead target.
+            Object.assign(link, { type: 'text', tokens: link.tokens });
+          }
+          break;
+        }
+        case 'image': {
+          const image = token as Tokens.Image;
+          const at = locate.lineOf(image.raw);
+          const verdict = resolveUrl(image.href, options.baseUrl, { allowData: true });
+          if (!image.text.trim()) warn('IMAGE_ALT_MISSING', `image without alt text: ${image.href.slice(0, 80)}`, at);
+          if (verdict.kind === 'unfollowable') {
+            warn('LINK_UNFOLLOWABLE', `image "${image.href.slice(0, 80)}": ${verdict.reason}`, at);
+          } else {
+            image.href = verdict.url;
+            if (verdict.kind === 'data') warn('IMAGE_DATA_URI', 'data: image: Gmail and Outlook do not show it', at);
+            else if (verdict.insecure) warn('IMAGE_INSECURE', `image uses http, not https: ${verdict.url}`, at);
+          }
+          break;
+        }
+        case 'html': {
+          const html = token as Tokens.HTML;
+          const at = locate.lineOf(html.raw);
+          if (UNSAFE_HTML.test(html.text)) warn('HTML_REMOVED', 'unsafe HTML (script, iframe, style, event handler or javascript: URL) removed', at);
+          html.text = rewriteHtmlUrls(escapeUnknownTags(html.text), options.baseUrl, (code, message) => warn(code, message, at));
+          break;
+        }
+      }
+    });
+    line += block.raw.match(/\n/g)?.length ?? 0;
+  }
+
+  const unsafe = marked.parser(tokens, markedOptions);
+  return { html: sanitizeFragment(unsafe), warnings };
+}
+
+/** Raw `<a href>` and `<img src>` in a post follow the same rules as Markdown links. */
+function rewriteHtmlUrls(html: string, baseUrl: string, warn: (code: RenderWarning['code'], message: string) => void): string {
+  return html.replace(/<(a|img)\b([^>]*)>/gi, (tag, name: string, attributes: string) => {
+    const isImage = name.toLowerCase() === 'img';
+    if (isImage && !/\balt\s*=\s*("[^"]+"|'[^']+')/i.test(attributes)) warn('IMAGE_ALT_MISSING', 'image without alt text');
+    const rewritten = attributes.replace(/\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi, (_m, attr: string, dq?: string, sq?: string, bare?: string) => {
+      const value = dq ?? sq ?? bare ?? '';
+      const verdict = resolveUrl(value, baseUrl, { allowData: isImage });
+      if (verdict.kind === 'unfollowable') {
+        warn('LINK_UNFOLLOWABLE', `${isImage ? 'image' : 'link'} "${value.slice(0, 80)}": ${verdict.reason}`);
+        return '';
+      }
+      if (verdict.kind === 'data') warn('IMAGE_DATA_URI', 'data: image: Gmail and Outlook do not show it');
+      else if (verdict.insecure) warn(isImage ? 'IMAGE_INSECURE' : 'LINK_INSECURE', `${isImage ? 'image' : 'link'} uses http, not https: ${verdict.url}`);
+      return `${attr}="${escapeHtml(verdict.url)}"`;
+    });
+    return `<${name}${rewritten}>`;
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * post.md -> Post. Two header styles occur in real posts: YAML front matter between
+ * `---` lines (Hugo, Jekyll) and Pelican's `Key: value` lines up to the first blank
+ * line (This Week in Rust). Both end up as the same PostMeta.
+ */
+import { basename, dirname } from 'node:path';
+import matter from 'gray-matter';
+import yaml from 'js-yaml';
+import { NewsletterError } from '../errors.ts';
+import type { Post, PostMeta } from './issue.ts';
+
+interface Header {
+  fields: Record<string, unknown>;
+  fieldLines: Record<string, number>;
+  markdown: string;
+  bodyLine: number;
+}
+
+const PELICAN_LINE = /^([A-Za-z][A-Za-z0-9_ -]*):\s*(.*)$/;
+
+/** The slug is the file name without extension, or the folder's name for `index.md`. */
+export function slugFromPath(file: string): string {
+  const name = basename(file).replace(/\.(md|markdown|mdown|mkd)$/i, '');
+  return name.toLowerCase() === 'index' ? basename(dirname(file)) : name;
+}
+
+function parseYamlFrontMatter(source: string, file: string): Header {
+  // gray-matter finds the delimiters; js-yaml parses with the core schema, so dates stay
+  // the strings the author wrote (time zone included). js-yaml, like Hugo's parser,
+  // accepts the multi-line quoted strings that real posts contain.
+  const parsed = matter(source, {
+    engines: {
+      yaml: (text: string) => {
+        try {
+          return (yaml.load(text, { schema: yaml.CORE_SCHEMA }) ?? {}) as object;
+        } catch (cause) {
+          const line = cause instanceof yaml.YAMLException ? cause.mark.line + 2 : 1; // +1 0-based, +1 opening ---
+          const reason = cause instanceof yaml.YAMLException ? cause.reason : String(cause);
+          throw new NewsletterError('POST_FRONT_MATTER_INVALID', `front matter is not valid YAML: ${reason}`, {
+            file,
+            line,
+            cause,
+          });
+        }
+      },
+    },
+  });
+  const fields = parsed.data as Record<string, unknown>;
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    throw new NewsletterError('POST_FRONT_MATTER_INVALID', 'front matter must be a mapping of `key: value` lines', {
+      file,
+      line: 2,
+    });
+  }
+  const lines = source.split('\n');
+  const closing = lines.findIndex((line, index) => index > 0 && /^(---|\.\.\.)\s*$/.test(line));
+  if (closing === -1) {
+    throw new NewsletterError('POST_FRONT_MATTER_INVALID', 'front matter opened with --- is never closed', {
+      file,
+      line: 1,
+    });
+  }
+  const fieldLines: Record<string, number> = {};
+  for (let index = 1; index < closing; index++) {
+    const key = /^([^\s#:][^:]*):(\s|$)/.exec(lines[index]!)?.[1]?.trim();
+    if (key && !(key in fieldLines)) fieldLines[key] = index + 1;
+  }
+  return { fields, fieldLines, markdown: parsed.content, bodyLine: closing + 2 };
+}
+
+function parsePelicanHeader(source: string): Header | undefined {
+  const lines = source.split('\n');
+  const fields: Record<string, unknown> = {};
+  const fieldLines: Record<string, number> = {};
+  let index = 0;
+  for (; index < lines.length; index++) {
+    const line = lines[index]!;
+    if (line.trim() === '') break;
+    const match = PELICAN_LINE.exec(line);
+    if (!match) return undefined;
+    const key = match[1]!.trim().toLowerCase();
+    fields[key] = match[2]!.trim();
+    fieldLines[key] = index + 1;
+  }
+  if (!('title' in fields)) return undefined;
+  return { fields, fieldLines, markdown: lines.slice(index + 1).join('\n'), bodyLine: index + 2 };
+}
+
+function optionalString(fields: Record<string, unknown>, ...keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = fields[key];
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+    if (typeof value === 'number') return String(value);
+  }
+  return undefined;
+}
+
+/** YYYY-MM-DD as the author wrote it: `2019-11-01T15:00:00+08:00` is 1 November wherever the reader is. */
+function calendarDate(fields: Record<string, unknown>, file: string, line: number | undefined): string | undefined {
+  const value = fields.date;
+  if (value === undefined || value === null || value === '') return undefined;
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T\s])/.exec(text.trim());
+  if (match) {
+    const [, y, m, d] = match.map(Number) as [number, number, number, number];
+    const probe = new Date(Date.UTC(y, m - 1, d));
+    if (probe.getUTCFullYear() === y && probe.getUTCMonth() === m - 1 && probe.getUTCDate() === d) {
+      return `${match[1]}-${match[2]}-${match[3]}`;
+    }
+  }
+  throw new NewsletterError('POST_DATE_INVALID', `date "${text}" is not a date like 2019-11-01 or 2019-11-01T15:00:00+08:00`, {
+    file,
+    line,
+    field: 'date',
+  });
+}
+
+export function parsePost(source: string, file: string): Post {
+  const normalised = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const header = /^---\s*\n/.test(normalised)
+    ? parseYamlFrontMatter(normalised, file)
+    : (parsePelicanHeader(normalised) ?? { fields: {}, fieldLines: {}, markdown: normalised, bodyLine: 1 });
+  const { fields, fieldLines } = header;
+
+  const title = optionalString(fields, 'title');
+  if (!title) {
+    throw new NewsletterError('POST_TITLE_MISSING', 'the post has no title: add `title: ...` to the front matter', {
+      file,
+      line: fieldLines.title ?? 1,
+      field: 'title',
+    });
+  }
+  const meta: PostMeta = {
+    title,
+    date: calendarDate(fields, file, fieldLines.date),
+    description: optionalString(fields, 'description', 'summary'),
+    author: optionalString(fields, 'author', 'authors'),
+    cover: optionalString(fields, 'cover', 'image', 'cover_image'),
+    baseUrl: optionalString(fields, 'baseUrl', 'base_url', 'baseurl'),
+    language: optionalString(fields, 'lang', 'language'),
+    fields,
+  };
+  return { file, slug: slugFromPath(file), meta, markdown: header.markdown, bodyLine: header.bodyLine, fieldLines };
+}

@@ -1,0 +1,106 @@
+/**
+ * Post -> Issue: the whole email, rendered once per issue. Per-recipient values stay
+ * as placeholders (placeholders.ts) for delivery to fill.
+ */
+import mjml2html from 'mjml';
+import Mustache from 'mustache';
+import { decodeHTML } from 'entities';
+import type { Identity } from '../config.ts';
+import { NewsletterError } from '../errors.ts';
+import { htmlToText } from './html-to-text.ts';
+import type { Issue, Post, RenderWarning } from './issue.ts';
+import { breaksLines, formatCalendarDate, labelsFor } from './labels.ts';
+import { markdownToHtml } from './markdown-to-html.ts';
+import { PLACEHOLDERS } from './placeholders.ts';
+import { resolveUrl } from './resolve-url.ts';
+import type { Templates } from './templates.ts';
+
+/** Gmail clips messages whose HTML is larger than this, hiding the footer and its unsubscribe link. */
+export const GMAIL_CLIP_BYTES = 102 * 1024;
+const PREHEADER_LENGTH = 140;
+
+export interface RenderOptions {
+  identity: Identity;
+  templates: Templates;
+  /** Overrides the post's and the config's base URL for site-relative links. */
+  baseUrl?: string;
+}
+
+const plain = (text: string) => decodeHTML(text).replace(/\s+/g, ' ').trim();
+
+function truncate(text: string, length: number): string {
+  const chars = [...text];
+  return chars.length <= length ? text : `${chars.slice(0, length - 1).join('').trimEnd()}…`;
+}
+
+export async function renderIssue(post: Post, { identity, templates, baseUrl }: RenderOptions): Promise<Issue> {
+  const language = post.meta.language ?? identity.language;
+  const siteUrl = baseUrl ?? post.meta.baseUrl ?? identity.siteUrl;
+  const body = markdownToHtml(post.markdown, {
+    baseUrl: siteUrl,
+    firstLine: post.bodyLine,
+    lineBreaks: breaksLines(language),
+  });
+  const warnings: RenderWarning[] = [...body.warnings];
+
+  let cover: string | undefined;
+  if (post.meta.cover) {
+    const verdict = resolveUrl(post.meta.cover, siteUrl);
+    const line = post.fieldLines.cover ?? post.fieldLines.image;
+    if (verdict.kind === 'ok') {
+      cover = verdict.url;
+      if (verdict.insecure) warnings.push({ code: 'IMAGE_INSECURE', message: `cover image uses http: ${cover}`, line });
+    } else {
+      warnings.push({ code: 'LINK_UNFOLLOWABLE', message: `cover image "${post.meta.cover}" cannot be shown; left out`, line });
+    }
+  }
+  if (!post.meta.date) {
+    warnings.push({ code: 'POST_DATE_MISSING', message: 'the post has no date; the header shows none', line: 1 });
+  }
+
+  const bodyText = htmlToText(body.html, { wrap: !breaksLines(language) });
+  const subject = plain(post.meta.title);
+  const preheader = truncate(plain(post.meta.description ?? bodyText), PREHEADER_LENGTH);
+  const view = {
+    language,
+    subject,
+    preheader,
+    title: subject,
+    newsletterName: identity.name,
+    date: post.meta.date,
+    displayDate: post.meta.date ? formatCalendarDate(post.meta.date, language) : undefined,
+    author: post.meta.author ? plain(post.meta.author) : undefined,
+    cover,
+    bodyHtml: body.html,
+    bodyText,
+    reason: identity.reason,
+    postalAddress: identity.postalAddress,
+    labels: labelsFor(language),
+    unsubscribeUrl: PLACEHOLDERS.unsubscribeUrl,
+    viewInBrowserUrl: PLACEHOLDERS.viewInBrowserUrl,
+  };
+
+  const mjml = Mustache.render(templates.mjml, view, templates.partials);
+  let result: Awaited<ReturnType<typeof mjml2html>>;
+  try {
+    result = await mjml2html(mjml, { validationLevel: 'soft', keepComments: false });
+  } catch (cause) {
+    throw new NewsletterError('RENDER_FAILED', `MJML could not render the layout: ${(cause as Error).message}`, {
+      file: post.file,
+      cause,
+    });
+  }
+  for (const error of result.errors) {
+    warnings.push({ code: 'MJML_INVALID', message: `layout line ${error.line}: ${error.message}`, line: undefined });
+  }
+  const htmlBytes = Buffer.byteLength(result.html);
+  if (htmlBytes > GMAIL_CLIP_BYTES) {
+    warnings.push({
+      code: 'HTML_TOO_LARGE',
+      message: `HTML is ${(htmlBytes / 1024).toFixed(1)} KB; Gmail clips messages over 102 KB, hiding the unsubscribe link`,
+      line: undefined,
+    });
+  }
+  const text = Mustache.render(templates.text, view, {}, { escape: (value: string) => value }).trim() + '\n';
+  return { slug: post.slug, subject, preheader, date: post.meta.date, mjml, html: result.html, text, warnings };
+}

@@ -1,0 +1,28 @@
+/** The one way every entry point (CLI, preview, send) turns a post file into an issue. */
+import { readFile } from 'node:fs/promises';
+import type { Identity } from '../config.ts';
+import { NewsletterError } from '../errors.ts';
+import type { Issue } from './issue.ts';
+import { parsePost } from './parse-post.ts';
+import { renderIssue } from './render-issue.ts';
+import { loadTemplates } from './templates.ts';
+
+export interface RenderPostFileOptions {
+  identity: Identity;
+  baseUrl?: string;
+  emailsDir?: string;
+}
+
+export async function readPostSource(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot read the file';
+    throw new NewsletterError('POST_UNREADABLE', reason, { file, cause });
+  }
+}
+
+export async function renderPostFile(file: string, options: RenderPostFileOptions): Promise<Issue> {
+  const post = parsePost(await readPostSource(file), file);
+  return renderIssue(post, { identity: options.identity, baseUrl: options.baseUrl, templates: loadTemplates(options.emailsDir) });
+}
