@@ -11,27 +11,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { NewsletterError, type ErrorLocation } from '../errors.ts';
+import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
 import { withScripts, type ScriptedPipeline, type ScriptedRedis } from './store-scripts.ts';
 import { fromHash, toFields } from './subscriber-record.ts';
+import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import {
-  DEFAULT_LIST, cleanAttributes, cleanName, parseListName, parseStatus,
-  type Subscriber, type SubscriberStatus,
-} from './subscriber.ts';
+  HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type SubscriberInput,
+} from './subscriber-merge.ts';
 
-export interface SubscriberInput {
-  email: string;
-  name?: string;
-  /** Lists to join; a new subscriber with none joins DEFAULT_LIST. Existing lists are kept. */
-  lists?: string[];
-  /** Merged over existing attributes. */
-  attributes?: Record<string, string>;
-  /** Status of a NEW subscriber (default `active`); an existing subscriber's status never changes here. */
-  status?: SubscriberStatus;
-  /** Why, for the history (default `added`). */
-  reason?: string;
-}
+export { normalizeInput, type SubscriberInput };
 
 export interface AddResult {
   subscriber: Subscriber;
@@ -52,22 +41,12 @@ export interface SubscriberStoreDeps {
   newId?: () => string;
 }
 
-const HISTORY_LIMIT = 50;
-const MAX_ATTEMPTS = 10;
+const MAX_ATTEMPTS = 50;
+
+/** After a lost compare-and-set: a short random pause so racing writers stop moving in lockstep. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
 type Stored = { subscriber: Subscriber; rev: string };
-
-/** Validates and normalises one input; throws NewsletterError naming the field (and `where`). */
-export function normalizeInput(input: SubscriberInput, where: ErrorLocation = {}): SubscriberInput & { email: string } {
-  return {
-    email: normalizeEmail(input.email, where),
-    name: cleanName(input.name, where),
-    lists: input.lists?.map((list) => parseListName(list, where)),
-    attributes: input.attributes && cleanAttributes(input.attributes, where),
-    status: input.status && parseStatus(input.status, where),
-    reason: input.reason,
-  };
-}
 
 export class SubscriberStore {
   private readonly redis: ScriptedRedis;
@@ -89,6 +68,12 @@ export class SubscriberStore {
   private get emailIndexKey(): string { return `${this.base}:email`; }
   private get allKey(): string { return `${this.base}:all`; }
   private listKey(list: string): string { return `${this.base}:list:${list}`; }
+  private get attributeNamesKey(): string { return `${this.base}:attributes`; }
+
+  /** Every attribute name ever imported (export's columns), sorted. */
+  async attributeNames(): Promise<string[]> {
+    return (await this.redis.smembers(this.attributeNamesKey)).sort();
+  }
 
   async get(id: string): Promise<Subscriber | undefined> {
     return (await this.read(id))?.subscriber;
@@ -124,6 +109,7 @@ export class SubscriberStore {
     let pending = normalized.map((input, index) => ({ input, index }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new Error('subscriber store: too many concurrent changes to the same addresses');
+      if (attempt > 0) await backoff(attempt);
       pending = await this.tryAddMany(pending, results);
     }
     return results;
@@ -143,7 +129,7 @@ export class SubscriberStore {
     for (const { input, index } of batch) {
       const key = emailKey(input.email);
       const before = state.get(key);
-      const after = before ? merge(before.subscriber, input, at) : create(this.newId(), input, at);
+      const after = before ? mergeSubscriber(before.subscriber, input, at) : createSubscriber(this.newId(), input, at);
       const created = !before;
       const updated = !!before && after !== before.subscriber;
       results[index] = { subscriber: after, created, updated };
@@ -154,7 +140,10 @@ export class SubscriberStore {
       writes.push({ key, index });
     }
     if (writes.length === 0) return [];
-    const replies = (await pipeline.exec()) ?? [];
+    const names = new Set(batch.flatMap(({ input }) => Object.keys(input.attributes ?? {})));
+    // A hint for export's columns; written after the records, so it may only over-report.
+    if (names.size) pipeline.sadd(this.attributeNamesKey, ...names);
+    const replies = ((await pipeline.exec()) ?? []).slice(0, writes.length);
     const failedKeys = new Set<string>();
     replies.forEach(([error, value], i) => {
       if (error) throw error;
@@ -218,6 +207,7 @@ export class SubscriberStore {
       const [[error, value] = [null, 0]] = (await pipeline.exec()) ?? [];
       if (error) throw error;
       if (Number(value) > 0) return { subscriber: after, changed: true };
+      await backoff(attempt);
     }
     throw new Error(`subscriber store: too many concurrent changes to ${id}`);
   }
@@ -285,35 +275,4 @@ export class SubscriberStore {
       return fromHash(hash as Record<string, string>);
     });
   }
-}
-
-function create(id: string, input: SubscriberInput & { email: string }, at: string): Subscriber {
-  const status = input.status ?? 'active';
-  const subscriber: Subscriber = {
-    id,
-    email: input.email,
-    lists: [...new Set(input.lists?.length ? input.lists : [DEFAULT_LIST])],
-    status,
-    attributes: input.attributes ?? {},
-    createdAt: at,
-    updatedAt: at,
-    history: [{ status, reason: input.reason ?? 'added', at }],
-  };
-  if (input.name) subscriber.name = input.name;
-  return subscriber;
-}
-
-/** The merged record, or the very same object when nothing changes (status never does here). */
-function merge(current: Subscriber, input: SubscriberInput, at: string): Subscriber {
-  const name = input.name ?? current.name;
-  const lists = [...new Set([...current.lists, ...(input.lists ?? [])])];
-  const attributes = { ...current.attributes, ...input.attributes };
-  const same =
-    name === current.name &&
-    lists.length === current.lists.length &&
-    JSON.stringify(attributes) === JSON.stringify(current.attributes);
-  if (same) return current;
-  const next: Subscriber = { ...current, lists, attributes, updatedAt: at };
-  if (name) next.name = name;
-  return next;
 }
