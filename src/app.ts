@@ -1,0 +1,63 @@
+/**
+ * The composition root: the only `new Redis`, `new Queue`, `createTransport`. Entry points
+ * (CLI commands, the web server, workers) build an App from a Config and close it when done.
+ * To add a component: create it in createApp, expose it on App, and push its close() onto
+ * `closers` (closed in reverse order, so later components shut down before Redis).
+ */
+import { Redis } from 'ioredis';
+import { createTransport, type Transporter } from 'nodemailer';
+import type { Config } from './config.ts';
+import { NewsletterError } from './errors.ts';
+import { checkRedisSafety } from './redis-safety.ts';
+import { SubscriberStore } from './subscribers/subscriber-store.ts';
+
+export interface App {
+  readonly config: Config;
+  readonly redis: Redis;
+  readonly subscribers: SubscriberStore;
+  /** A plain nodemailer transport for one-off mail (confirmations); throws SMTP_NOT_CONFIGURED without SMTP_URL. */
+  mailer(): Transporter;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  /** Where start-up warnings go (the CLI prints them, the server logs them). */
+  warn?: (message: string) => void;
+}
+
+export async function createApp(config: Config, { warn = (m) => process.stderr.write(`warning: ${m}\n`) }: CreateAppOptions = {}): Promise<App> {
+  const closers: (() => Promise<unknown> | void)[] = [];
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  try {
+    await redis.connect();
+  } catch (cause) {
+    redis.disconnect();
+    throw new NewsletterError('CONFIG_INVALID', `cannot connect to Redis: ${(cause as Error).message}`, { field: 'REDIS_URL', cause });
+  }
+  closers.push(() => redis.quit());
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer();
+  };
+  try {
+    const safety = await checkRedisSafety(redis);
+    for (const message of safety.warnings) warn(message);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  const subscribers = new SubscriberStore({ redis, prefix: config.redis.prefix });
+  closers.push(() => subscribers.close());
+
+  let transport: Transporter | undefined;
+  const mailer = () => {
+    if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to send email', { field: 'SMTP_URL' });
+    if (!transport) {
+      transport = createTransport(config.smtp.url);
+      closers.push(() => transport?.close());
+    }
+    return transport;
+  };
+
+  return { config, redis, subscribers, mailer, close };
+}

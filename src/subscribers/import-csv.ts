@@ -1,0 +1,148 @@
+/**
+ * Streams a CSV file of subscribers into the store in batches: a million rows never sit in
+ * memory. The header row names the columns: `email` (required, any case), `name`, and
+ * optionally `status` and `lists` (as written by export); every other column is kept as an
+ * attribute. Bad rows are reported with their line number and skipped; good rows go in.
+ * Re-importing the same file changes nothing.
+ */
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { NewsletterError, isNewsletterError } from '../errors.ts';
+import { SUPPRESSED_STATUSES, isSubscriberStatus } from './subscriber.ts';
+import { normalizeInput, type SubscriberInput, type SubscriberStore } from './subscriber-store.ts';
+
+export interface ImportReport {
+  imported: number;
+  updated: number;
+  unchanged: number;
+  rejected: { line: number; reason: string }[];
+}
+
+export interface ImportOptions {
+  /** Shown in errors (`file:line`). */
+  file: string;
+  /** Every row joins this list (besides any in a `lists` column). */
+  list?: string;
+  batchSize?: number;
+  onProgress?: (rowsSeen: number) => void;
+}
+
+// Export writes these; they describe the record rather than being attributes of it.
+const RECORD_COLUMNS = new Set(['id', 'created_at', 'updated_at', 'createdat', 'updatedat']);
+
+interface Columns {
+  email: number;
+  name: number;
+  status: number;
+  lists: number;
+  attributes: { index: number; name: string }[];
+  count: number;
+}
+
+function readHeader(header: string[], file: string): Columns {
+  const lower = header.map((h) => h.trim().toLowerCase());
+  const seen = new Set<string>();
+  for (const [i, name] of lower.entries()) {
+    if (!name) throw new NewsletterError('IMPORT_FILE_INVALID', `column ${i + 1} of the header row has no name`, { file, line: 1 });
+    if (seen.has(name)) throw new NewsletterError('IMPORT_FILE_INVALID', `the header row names "${name}" twice`, { file, line: 1 });
+    seen.add(name);
+  }
+  const email = lower.indexOf('email');
+  if (email < 0) {
+    throw new NewsletterError('IMPORT_FILE_INVALID', 'the header row has no "email" column', { file, line: 1 });
+  }
+  const known = new Set(['email', 'name', 'status', 'lists']);
+  return {
+    email,
+    name: lower.indexOf('name'),
+    status: lower.indexOf('status'),
+    lists: lower.indexOf('lists'),
+    attributes: header
+      .map((name, index) => ({ index, name: name.trim() }))
+      .filter(({ index }) => !known.has(lower[index]!) && !RECORD_COLUMNS.has(lower[index]!)),
+    count: header.length,
+  };
+}
+
+/** One row to an input; throws NewsletterError with the reason. */
+function readRow(row: string[], columns: Columns, list: string | undefined, line: number): SubscriberInput {
+  if (row.length !== columns.count) {
+    throw new NewsletterError('INPUT_INVALID', `has ${row.length} fields, the header has ${columns.count}`, { line });
+  }
+  if (row.some((field) => field.includes('\uFFFD'))) {
+    throw new NewsletterError('INPUT_INVALID', 'is not valid UTF-8 (save the file as UTF-8)', { line });
+  }
+  const cell = (index: number) => (index >= 0 ? row[index]!.trim() : '');
+  const status = cell(columns.status).toLowerCase();
+  if (status && !isSubscriberStatus(status)) {
+    throw new NewsletterError('INPUT_INVALID', `status "${status.slice(0, 40)}" is not one of pending, active, unsubscribed, bounced, complained`, { line });
+  }
+  const lists = cell(columns.lists).split(/[;|]/).map((l) => l.trim()).filter(Boolean);
+  if (list) lists.push(list);
+  const attributes: Record<string, string> = {};
+  for (const { index, name } of columns.attributes) {
+    const value = cell(index);
+    if (value) attributes[name] = value;
+  }
+  return normalizeInput(
+    {
+      email: row[columns.email]!,
+      name: cell(columns.name) || undefined,
+      lists: lists.length ? lists : undefined,
+      attributes,
+      status: status && isSubscriberStatus(status) ? status : undefined,
+      reason: status && SUPPRESSED_STATUSES.has(status as never) ? 'imported as ' + status : 'imported',
+    },
+    { line },
+  );
+}
+
+/** Line of the record's first physical line: csv-parse reports the last one. */
+function startLine(row: string[], endLine: number): number {
+  return endLine - row.reduce((n, field) => n + (field.match(/\n/g)?.length ?? 0), 0);
+}
+
+export async function importCsv(store: SubscriberStore, input: Readable, options: ImportOptions): Promise<ImportReport> {
+  const { file, list, batchSize = 500, onProgress } = options;
+  const report: ImportReport = { imported: 0, updated: 0, unchanged: 0, rejected: [] };
+  const parser = input.pipe(
+    parse({ bom: true, info: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true }),
+  );
+  input.on('error', (cause) => parser.destroy(new NewsletterError('IMPORT_FILE_INVALID', 'cannot read the file', { file, cause })));
+  parser.on('skip', (error: Error & { lines?: number; code?: string }) => {
+    const reason = error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quote opened here is never closed; the rest of the file was not read' : error.message;
+    report.rejected.push({ line: error.lines ?? 0, reason });
+  });
+  let columns: Columns | undefined;
+  let batch: SubscriberInput[] = [];
+  let rows = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    for (const result of await store.addMany(batch)) {
+      if (result.created) report.imported++;
+      else if (result.updated) report.updated++;
+      else report.unchanged++;
+    }
+    batch = [];
+    onProgress?.(rows);
+  };
+  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    const line = startLine(record, info.lines);
+    if (!columns) {
+      columns = readHeader(record, file);
+      continue;
+    }
+    rows++;
+    try {
+      batch.push(readRow(record, columns, list, line));
+    } catch (error) {
+      if (!isNewsletterError(error)) throw error;
+      report.rejected.push({ line, reason: error.message });
+    }
+    if (batch.length >= batchSize) await flush();
+  }
+  if (!columns) throw new NewsletterError('IMPORT_FILE_INVALID', 'the file is empty: it needs a header row with an "email" column', { file });
+  await flush();
+  report.rejected.sort((a, b) => a.line - b.line);
+  return report;
+}
