@@ -1,0 +1,56 @@
+/**
+ * A campaign: one send of an issue to a list, and the words for its life. PURE.
+ */
+export const CAMPAIGN_STATES = ['enqueuing', 'running', 'paused', 'cancelled', 'completed'] as const;
+export type CampaignState = (typeof CAMPAIGN_STATES)[number];
+
+export interface Campaign {
+  id: string;
+  slug: string;
+  subject: string;
+  list: string;
+  state: CampaignState;
+  /** ISO 8601 times. */
+  createdAt: string;
+  startedAt: string | undefined;
+  finishedAt: string | undefined;
+  /** Recipients enqueued so far; final once the state leaves `enqueuing`. */
+  total: number;
+  accepted: number;
+  failed: number;
+  skipped: number;
+  /** Deferred at least once and waiting for another attempt (not final, not in the sum). */
+  retrying: number;
+  /** Batch jobs of the first send, and of each `resend --failed` round. */
+  batches: number;
+  resendRounds: number;
+}
+
+/** What the workers need from the rendered issue, stored once per campaign. */
+export interface IssueSnapshot {
+  slug: string;
+  subject: string;
+  preheader: string;
+  date: string | undefined;
+  html: string;
+  text: string;
+  /** The issue's web version, the same for every recipient. */
+  viewUrl: string;
+}
+
+/** Every recipient ends in exactly one of these; the sum is the total. */
+export function settledCount(c: Pick<Campaign, 'accepted' | 'failed' | 'skipped'>): number {
+  return c.accepted + c.failed + c.skipped;
+}
+
+export function isFinished(c: Pick<Campaign, 'state'>): boolean {
+  return c.state === 'completed' || c.state === 'cancelled';
+}
+
+/** BullMQ job data: ids only, never the message. */
+export interface BatchJobData {
+  /** Campaign id. */
+  c: string;
+  /** Subscriber ids. */
+  ids: string[];
+}

@@ -1,0 +1,47 @@
+/**
+ * What a failed send means for that recipient, decided in one place. PURE.
+ *
+ * - 4xx replies, timeouts, dropped connections, anything without a reply: `retry`
+ *   (the server or the network may be fine in a minute).
+ * - 5xx replies to the recipient or the message: `permanent`, kept with the reply.
+ *   A 5.1.x enhanced status (bad mailbox, bad domain) is also a hard `bounce`.
+ * - Authentication failures are ours, not the recipient's: `retry`, so a wrong
+ *   password does not turn a whole list into permanent failures.
+ * Only the BullMQ processor turns `permanent` into UnrecoverableError.
+ */
+
+export interface SmtpFailureLike {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+  message?: string;
+}
+
+export interface FailureVerdict {
+  outcome: 'retry' | 'permanent';
+  /** A hard bounce: the address does not exist; suppress it for future campaigns. */
+  bounce: boolean;
+  /** What to record and show: the server's reply, or the error when there was none. */
+  reply: string;
+}
+
+const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNECTION', 'ESOCKET', 'EDNS', 'ECONNRESET', 'EPIPE', 'ETLS', 'EAUTH', 'EPROTOCOL']);
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 500);
+}
+
+export function classifyFailure(error: SmtpFailureLike): FailureVerdict {
+  const reply = oneLine(error.response || error.message || String(error.code ?? 'unknown error'));
+  const code = typeof error.responseCode === 'number' ? error.responseCode : Number(/^([2-5]\d\d)\b/.exec(error.response ?? '')?.[1]);
+  if (error.code === 'EAUTH' || error.command?.startsWith('AUTH')) return { outcome: 'retry', bounce: false, reply };
+  if (code >= 500 && code < 600) {
+    const enhanced = /\b5\.(\d{1,3})\.(\d{1,3})\b/.exec(error.response ?? '');
+    return { outcome: 'permanent', bounce: enhanced?.[1] === '1', reply };
+  }
+  if (code >= 400 && code < 500) return { outcome: 'retry', bounce: false, reply };
+  if (error.code && RETRY_CODES.has(error.code)) return { outcome: 'retry', bounce: false, reply };
+  // No reply code and no known network error: we cannot know the recipient is at fault.
+  return { outcome: 'retry', bounce: false, reply };
+}
