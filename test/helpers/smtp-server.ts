@@ -7,11 +7,25 @@ export interface ReceivedMessage {
   raw: string;
 }
 
+/** Scripted trouble, by recipient address (exact, lower case as sent). */
+export interface SmtpScript {
+  /** 451 4.3.0 on the first RCPT TO for these addresses, accepted afterwards. */
+  deferFirst?: string[];
+  /** 550 5.1.1 (no such mailbox) on RCPT TO, every time. */
+  reject?: string[];
+  /** Drop the TCP connection in the middle of DATA, once, for the first message to this address. */
+  dropOnceDuringData?: string;
+  /** While it returns true, DATA gets no reply at all (the message is not counted). */
+  holdData?: () => boolean;
+}
+
 export interface TestSmtpServer {
   url: string;
   port: number;
   messages: ReceivedMessage[];
   close(): Promise<void>;
+  /** RCPT TO attempts per address, accepted or not. */
+  rcptAttempts: Map<string, number>;
   /** Resolves once at least `count` messages have arrived. */
   waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
 }
@@ -21,16 +35,26 @@ export interface TestSmtpServer {
  * error (with `responseCode`) to defer or reject a recipient.
  */
 export async function startTestSmtpServer(
-  options: { onRcpt?: (address: string) => { code: number; message: string } | undefined } = {},
+  options: { onRcpt?: (address: string) => { code: number; message: string } | undefined; script?: SmtpScript } = {},
 ): Promise<TestSmtpServer> {
   const messages: ReceivedMessage[] = [];
   const waiters: (() => void)[] = [];
+  const rcptAttempts = new Map<string, number>();
+  const script = options.script ?? {};
+  let dropped = false;
+  const scripted = (address: string): { code: number; message: string } | undefined => {
+    const attempt = (rcptAttempts.get(address) ?? 0) + 1;
+    rcptAttempts.set(address, attempt);
+    if (script.reject?.includes(address)) return { code: 550, message: '5.1.1 <' + address + '>: Recipient address rejected: User unknown' };
+    if (attempt === 1 && script.deferFirst?.includes(address)) return { code: 451, message: '4.3.0 Temporary failure, try again later' };
+    return undefined;
+  };
   const serverOptions: SMTPServerOptions = {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo(address, _session, callback) {
-      const verdict = options.onRcpt?.(address.address);
+      const verdict = scripted(address.address) ?? options.onRcpt?.(address.address);
       if (verdict) {
         const error = Object.assign(new Error(verdict.message), { responseCode: verdict.code });
         return callback(error);
@@ -39,8 +63,18 @@ export async function startTestSmtpServer(
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const toDrop = !dropped && script.dropOnceDuringData && session.envelope.rcptTo.some((r) => r.address === script.dropOnceDuringData);
+      stream.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (toDrop && !dropped) {
+          dropped = true;
+          for (const connection of (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections) {
+            if (connection.session === session) connection._socket.destroy();
+          }
+        }
+      });
       stream.on('end', () => {
+        if (toDrop || script.holdData?.()) return;
         messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -58,6 +92,7 @@ export async function startTestSmtpServer(
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    rcptAttempts,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     async waitForMessages(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

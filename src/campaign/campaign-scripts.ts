@@ -1,0 +1,115 @@
+/**
+ * Lua scripts that keep a campaign's counters and its ledger in step. Every key of one
+ * campaign carries the hash tag `{c:<id>}`, so the scripts also run on Redis Cluster.
+ */
+import type { Redis } from 'ioredis';
+
+/** Marks a running campaign completed once every recipient is settled. */
+const COMPLETE = `
+local function complete(meta, now)
+  local m = redis.call('HMGET', meta, 'state', 'total', 'accepted', 'failed', 'skipped')
+  if m[1] == 'running' and tonumber(m[3] or 0) + tonumber(m[4] or 0) + tonumber(m[5] or 0) >= tonumber(m[2] or 0) then
+    redis.call('HSET', meta, 'state', 'completed', 'finishedAt', now)
+    return 1
+  end
+  return 0
+end
+`;
+
+/**
+ * KEYS: 1 meta, 2 ledger. ARGV: 1 subscriber id, 2 outcome a|f|s|r, 3 detail, 4 now (ISO).
+ * A settled entry never changes (returns 0); `r` (deferred, will retry) is not settled.
+ */
+const RECORD = `${COMPLETE}
+local prev = redis.call('HGET', KEYS[2], ARGV[1])
+if prev and prev ~= 'r' then return 0 end
+if ARGV[2] == 'r' then
+  if not prev then
+    redis.call('HSET', KEYS[2], ARGV[1], 'r')
+    redis.call('HINCRBY', KEYS[1], 'retrying', 1)
+  end
+  return 1
+end
+local value = ARGV[2]
+if ARGV[3] ~= '' then value = value .. ':' .. ARGV[3] end
+redis.call('HSET', KEYS[2], ARGV[1], value)
+if prev == 'r' then redis.call('HINCRBY', KEYS[1], 'retrying', -1) end
+local field = 'accepted'
+if ARGV[2] == 'f' then field = 'failed' elseif ARGV[2] == 's' then field = 'skipped' end
+redis.call('HINCRBY', KEYS[1], field, 1)
+complete(KEYS[1], ARGV[4])
+return 1
+`;
+
+/** KEYS: 1 meta. ARGV: 1 field holding the next batch index, 2 index, 3 recipients in it, 4 add to total (1/0). Counts a batch once. */
+const ADD_BATCH = `
+local next = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if next ~= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], next + 1)
+if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], 'total', tonumber(ARGV[3])) end
+return 1
+`;
+
+/**
+ * KEYS: 1 meta. ARGV: 1 new state, 2 now, 3 time field to set ('' for none), 4.. allowed from-states.
+ * Returns the state before; the caller compares it with the allowed ones.
+ */
+const TRANSITION = `${COMPLETE}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return '' end
+for i = 4, #ARGV do
+  if state == ARGV[i] then
+    redis.call('HSET', KEYS[1], 'state', ARGV[1])
+    if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], ARGV[3], ARGV[2]) end
+    if ARGV[1] == 'running' then complete(KEYS[1], ARGV[2]) end
+    return state
+  end
+end
+return state
+`;
+
+/** KEYS: 1 meta, 2 ledger. ARGV: subscriber ids. Forgets failed entries so a resend round can try them again. */
+const RESET_FAILED = `
+local n = 0
+for i = 1, #ARGV do
+  local v = redis.call('HGET', KEYS[2], ARGV[i])
+  if v and string.sub(v, 1, 1) == 'f' then
+    redis.call('HDEL', KEYS[2], ARGV[i])
+    n = n + 1
+  end
+end
+if n > 0 then redis.call('HINCRBY', KEYS[1], 'failed', -n) end
+return n
+`;
+
+/** KEYS: 1 meta, 2 issue. ARGV: 1 issue JSON, 2.. field/value pairs. Creates both or nothing; 0 when it exists. */
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SET', KEYS[2], ARGV[1])
+return 1
+`;
+
+interface CampaignScriptCommands {
+  campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
+  campaignRecord(meta: string, ledger: string, id: string, outcome: string, detail: string, now: string): Promise<number>;
+  campaignAddBatch(meta: string, field: string, index: number, count: number, addToTotal: 0 | 1): Promise<number>;
+  campaignTransition(meta: string, to: string, now: string, timeField: string, ...from: string[]): Promise<string>;
+  campaignResetFailed(meta: string, ledger: string, ...ids: string[]): Promise<number>;
+}
+
+export type CampaignRedis = Redis & CampaignScriptCommands;
+
+const defined = new WeakSet<Redis>();
+
+export function withCampaignScripts(redis: Redis): CampaignRedis {
+  if (!defined.has(redis)) {
+    redis.defineCommand('campaignCreate', { lua: CREATE, numberOfKeys: 2 });
+    redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 2 });
+    redis.defineCommand('campaignAddBatch', { lua: ADD_BATCH, numberOfKeys: 1 });
+    redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });
+    redis.defineCommand('campaignResetFailed', { lua: RESET_FAILED, numberOfKeys: 2 });
+    defined.add(redis);
+  }
+  return redis as CampaignRedis;
+}

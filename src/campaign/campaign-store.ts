@@ -1,0 +1,157 @@
+/**
+ * Campaigns in Redis. Adapter: takes { redis, prefix }, owns no connection.
+ *
+ * Keys (one hash tag per campaign, so its scripts run on Redis Cluster):
+ *   P:c:{c:<id>}:meta     hash    the Campaign fields and counters
+ *   P:c:{c:<id>}:issue    string  the rendered issue snapshot (JSON), stored once
+ *   P:c:{c:<id>}:ledger   hash    subscriber id -> a | f:<reply> | s:<reason> | r
+ *   P:campaigns           zset    campaign ids by creation time
+ */
+import type { Redis } from 'ioredis';
+import { NewsletterError } from '../errors.ts';
+import { CAMPAIGN_STATES, type Campaign, type CampaignState, type IssueSnapshot } from './campaign.ts';
+import { withCampaignScripts, type CampaignRedis } from './campaign-scripts.ts';
+
+export function campaignKeys(prefix: string, id: string) {
+  const base = `${prefix}:c:{c:${id}}`;
+  return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger` };
+}
+
+const NUMBERS = ['total', 'accepted', 'failed', 'skipped', 'retrying', 'batches', 'resendRounds'] as const;
+
+function fromHash(hash: Record<string, string>): Campaign | undefined {
+  if (!hash.id || !(CAMPAIGN_STATES as readonly string[]).includes(hash.state ?? '')) return undefined;
+  const campaign = {
+    id: hash.id,
+    slug: hash.slug ?? '',
+    subject: hash.subject ?? '',
+    list: hash.list ?? '',
+    state: hash.state as CampaignState,
+    createdAt: hash.createdAt ?? '',
+    startedAt: hash.startedAt || undefined,
+    finishedAt: hash.finishedAt || undefined,
+  } as Campaign;
+  for (const field of NUMBERS) campaign[field] = Number(hash[field] ?? 0);
+  return campaign;
+}
+
+export interface FailedDelivery {
+  subscriberId: string;
+  reply: string;
+}
+
+export class CampaignStore {
+  private readonly redis: CampaignRedis;
+  private readonly prefix: string;
+
+  constructor({ redis, prefix }: { redis: Redis; prefix: string }) {
+    this.redis = withCampaignScripts(redis);
+    this.prefix = prefix;
+  }
+
+  /** The connection belongs to the composition root. */
+  async close(): Promise<void> {}
+
+  keys(id: string) {
+    return campaignKeys(this.prefix, id);
+  }
+
+  private get indexKey(): string {
+    return `${this.prefix}:campaigns`;
+  }
+
+  /** Creates the campaign and stores the issue once; false (nothing written) when it exists already. */
+  async create(campaign: Campaign, snapshot: IssueSnapshot): Promise<boolean> {
+    const { meta, issue } = this.keys(campaign.id);
+    const fields = Object.entries(campaign).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+    if ((await this.redis.campaignCreate(meta, issue, JSON.stringify(snapshot), ...fields)) === 0) return false;
+    await this.redis.zadd(this.indexKey, Date.parse(campaign.createdAt) || 0, campaign.id);
+    return true;
+  }
+
+  async get(id: string): Promise<Campaign | undefined> {
+    return fromHash(await this.redis.hgetall(this.keys(id).meta));
+  }
+
+  async require(id: string): Promise<Campaign> {
+    const campaign = await this.get(id);
+    if (!campaign) throw new NewsletterError('CAMPAIGN_NOT_FOUND', `no campaign with id ${id}`, { field: 'campaign' });
+    return campaign;
+  }
+
+  async getSnapshot(id: string): Promise<IssueSnapshot | undefined> {
+    const text = await this.redis.get(this.keys(id).issue);
+    return text ? (JSON.parse(text) as IssueSnapshot) : undefined;
+  }
+
+  /** Newest first. */
+  async list(limit = 50): Promise<Campaign[]> {
+    const ids = await this.redis.zrevrange(this.indexKey, 0, limit - 1);
+    const all = await Promise.all(ids.map((id) => this.get(id)));
+    return all.filter((c): c is Campaign => c !== undefined);
+  }
+
+  /** Counts batch `index` of a round exactly once (re-running an interrupted enqueue is safe). */
+  async addBatch(id: string, round: number, index: number, count: number): Promise<boolean> {
+    const field = round === 0 ? 'batches' : `resendBatches:${round}`;
+    return (await this.redis.campaignAddBatch(this.keys(id).meta, field, index, count, round === 0 ? 1 : 0)) === 1;
+  }
+
+  async resendBatches(id: string, round: number): Promise<number> {
+    return Number((await this.redis.hget(this.keys(id).meta, `resendBatches:${round}`)) ?? 0);
+  }
+
+  async startResendRound(id: string): Promise<number> {
+    return this.redis.hincrby(this.keys(id).meta, 'resendRounds', 1);
+  }
+
+  /**
+   * Moves the campaign to `to` when it is in one of `from`; throws CAMPAIGN_STATE_INVALID
+   * otherwise. Entering `running` completes it at once when everyone is already settled.
+   */
+  async transition(id: string, from: readonly CampaignState[], to: CampaignState, now: Date, timeField = ''): Promise<CampaignState> {
+    const before = await this.redis.campaignTransition(this.keys(id).meta, to, now.toISOString(), timeField, ...from);
+    if (!before) throw new NewsletterError('CAMPAIGN_NOT_FOUND', `no campaign with id ${id}`, { field: 'campaign' });
+    if (!from.includes(before as CampaignState)) {
+      throw new NewsletterError('CAMPAIGN_STATE_INVALID', `campaign ${id} is ${before}; this needs it to be ${from.join(' or ')}`, {
+        field: 'campaign',
+      });
+    }
+    return before as CampaignState;
+  }
+
+  /** Failed deliveries with the server's reply, a page at a time. */
+  async failures(id: string, cursor = '0', count = 500): Promise<{ failures: FailedDelivery[]; cursor: string }> {
+    const [next, flat] = await this.redis.hscan(this.keys(id).ledger, cursor, 'COUNT', count);
+    const failures: FailedDelivery[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const value = flat[i + 1]!;
+      if (value.startsWith('f')) failures.push({ subscriberId: flat[i]!, reply: value.slice(2) });
+    }
+    return { failures, cursor: next };
+  }
+
+  /** Every failed delivery (HSCAN may repeat a field; deduplicated here). */
+  async allFailures(id: string): Promise<FailedDelivery[]> {
+    const seen = new Map<string, FailedDelivery>();
+    let cursor = '0';
+    do {
+      const page = await this.failures(id, cursor);
+      for (const f of page.failures) seen.set(f.subscriberId, f);
+      cursor = page.cursor;
+    } while (cursor !== '0');
+    return [...seen.values()];
+  }
+
+  /** Forgets these failed entries (and their count) so a resend round can deliver to them. */
+  async resetFailed(id: string, subscriberIds: readonly string[]): Promise<number> {
+    if (subscriberIds.length === 0) return 0;
+    const { meta, ledger } = this.keys(id);
+    return this.redis.campaignResetFailed(meta, ledger, ...subscriberIds);
+  }
+
+  /** The ledger entry of one recipient: `a`, `f:<reply>`, `s:<reason>`, `r` or undefined. */
+  async ledgerEntry(id: string, subscriberId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys(id).ledger, subscriberId)) ?? undefined;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Issue + list -> a campaign in Redis and its batch jobs in the queue. Safe to run again
+ * after a crash: the campaign is created once, batches already counted are skipped, and
+ * job ids are deterministic.
+ */
+import type { Queue } from 'bullmq';
+import { NewsletterError } from '../errors.ts';
+import type { Issue } from '../render/issue.ts';
+import type { RecipientDirectory } from '../delivery/recipient-directory.ts';
+import type { BatchJobData, Campaign } from './campaign.ts';
+import type { CampaignStore } from './campaign-store.ts';
+import { BATCH_SIZE, batchJobId, planCampaign } from './plan.ts';
+
+export interface EnqueueDeps {
+  campaigns: CampaignStore;
+  queue: Queue<BatchJobData>;
+  directory: Pick<RecipientDirectory, 'iterateListIds'>;
+  now: () => Date;
+}
+
+export interface EnqueueInput {
+  issue: Pick<Issue, 'slug' | 'subject' | 'preheader' | 'date' | 'html' | 'text'>;
+  list: string;
+  publicUrl: string;
+}
+
+export async function enqueueCampaign(deps: EnqueueDeps, input: EnqueueInput): Promise<Campaign> {
+  const { campaign, snapshot } = planCampaign({ ...input, now: deps.now() });
+  const created = await deps.campaigns.create(campaign, snapshot);
+  const current = created ? campaign : await deps.campaigns.require(campaign.id);
+  if (current.state !== 'enqueuing') {
+    throw new NewsletterError(
+      'CAMPAIGN_STATE_INVALID',
+      `campaign ${current.id} exists and is ${current.state}; see \`newsletter campaign status ${current.id}\` (resume, or resend --failed)`,
+      { field: 'campaign' },
+    );
+  }
+  // Pages come in a stable order, so the first `batches` pages are the ones already enqueued.
+  let index = 0;
+  for await (const ids of deps.directory.iterateListIds(input.list, BATCH_SIZE)) {
+    if (index >= current.batches) {
+      await deps.queue.add('batch', { c: current.id, ids }, { jobId: batchJobId(current.id, 0, index) });
+      await deps.campaigns.addBatch(current.id, 0, index, ids.length);
+    }
+    index++;
+  }
+  await deps.campaigns.transition(current.id, ['enqueuing'], 'running', deps.now(), 'startedAt');
+  return deps.campaigns.require(current.id);
+}
+
+/** Re-sends to the recipients whose delivery failed, as a new round of batch jobs. */
+export async function resendFailed(deps: Omit<EnqueueDeps, 'directory'>, campaignId: string): Promise<{ round: number; recipients: number }> {
+  const campaign = await deps.campaigns.require(campaignId);
+  if (campaign.state !== 'completed') {
+    throw new NewsletterError('CAMPAIGN_STATE_INVALID', `campaign ${campaignId} is ${campaign.state}; resend needs it completed`, {
+      field: 'campaign',
+    });
+  }
+  const failed = (await deps.campaigns.allFailures(campaignId)).map((f) => f.subscriberId);
+  if (failed.length === 0) return { round: campaign.resendRounds, recipients: 0 };
+  const round = await deps.campaigns.startResendRound(campaignId);
+  const batches: string[][] = [];
+  for (let i = 0; i < failed.length; i += BATCH_SIZE) batches.push(failed.slice(i, i + BATCH_SIZE));
+  // Forget the failures first, so re-entering `running` does not complete the campaign at once.
+  let reset = 0;
+  for (const ids of batches) reset += await deps.campaigns.resetFailed(campaignId, ids);
+  await deps.campaigns.transition(campaignId, ['completed'], 'running', deps.now());
+  for (const [index, ids] of batches.entries()) {
+    await deps.queue.add('batch', { c: campaignId, ids }, { jobId: batchJobId(campaignId, round, index) });
+    await deps.campaigns.addBatch(campaignId, round, index, ids.length);
+  }
+  return { round, recipients: reset };
+}

@@ -1,0 +1,100 @@
+/**
+ * The BullMQ processor for one batch job: deliver to each id through the process-wide
+ * in-flight limit, then decide what BullMQ does with the job. Only here does a delivery
+ * outcome become a BullMQ signal: deferrals -> an error (BullMQ retries with backoff),
+ * pause -> DelayedError, a campaign that cannot be read -> UnrecoverableError.
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Identity } from '../config.ts';
+import type { BatchJobData } from '../campaign/campaign.ts';
+import type { CampaignStore } from '../campaign/campaign-store.ts';
+import { NewsletterError } from '../errors.ts';
+import { createToken, listUnsubscribeHeaders, unsubscribeUrl, type SigningSecrets } from '../subscribers/tokens.ts';
+import { deliverOne, type DeliverOneDeps, type DeliveryResult, type RecipientLinks } from './deliver-one.ts';
+import { buildMessageTemplate, type MessageTemplate } from './message-template.ts';
+import type { Semaphore } from './semaphore.ts';
+
+export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
+  campaigns: CampaignStore;
+  identity: Identity;
+  secrets: SigningSecrets;
+  publicUrl: string;
+  inFlight: Semaphore;
+  /** How long a paused batch waits before it looks again (resume also wakes it). */
+  pausePollMs: number;
+  /** True once the worker is shutting down: start no new message, hand the rest back. */
+  stopping?: () => boolean;
+}
+
+export type BatchSummary = Record<DeliveryResult, number>;
+
+export function recipientLinks(secrets: SigningSecrets, publicUrl: string, mailto: string): (id: string) => RecipientLinks {
+  return (id) => {
+    const token = createToken(secrets.current, id, 'unsubscribe');
+    return {
+      unsubscribeUrl: unsubscribeUrl(publicUrl, token),
+      listUnsubscribe: listUnsubscribeHeaders({ publicUrl, mailto, token })['List-Unsubscribe'],
+    };
+  };
+}
+
+export function createBatchProcessor(deps: BatchProcessorDeps) {
+  // The template is built once per campaign per process, from the snapshot stored once in Redis.
+  const templates = new Map<string, Promise<MessageTemplate>>();
+  const links = recipientLinks(deps.secrets, deps.publicUrl, deps.identity.replyTo ?? deps.identity.fromAddress);
+  const deliverDeps: DeliverOneDeps = { ...deps, links };
+
+  async function templateFor(campaignId: string): Promise<MessageTemplate> {
+    let template = templates.get(campaignId);
+    if (!template) {
+      template = (async () => {
+        const [campaign, snapshot] = await Promise.all([deps.campaigns.get(campaignId), deps.campaigns.getSnapshot(campaignId)]);
+        if (!campaign || !snapshot) throw new UnrecoverableError(`campaign ${campaignId} or its issue is missing`);
+        return buildMessageTemplate({
+          issue: snapshot,
+          identity: deps.identity,
+          campaignId,
+          date: new Date(campaign.createdAt),
+          viewUrl: snapshot.viewUrl,
+        });
+      })();
+      templates.set(campaignId, template);
+      template.catch(() => templates.delete(campaignId));
+      if (templates.size > 20) templates.delete(templates.keys().next().value!);
+    }
+    return template;
+  }
+
+  return async function processBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
+    const { c: campaignId, ids } = job.data;
+    const template = await templateFor(campaignId);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const emails = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s.email]));
+    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, retry: 0, paused: 0, 'settled-before': 0 };
+    let paused = false;
+    let handedBack = 0;
+    await Promise.all(
+      ids.map((subscriberId) =>
+        deps.inFlight.run(async () => {
+          // Pause takes effect before the next message: nothing new starts once it is seen.
+          if (paused || deps.stopping?.()) {
+            handedBack++;
+            return;
+          }
+          const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, email: emails.get(subscriberId), lastAttempt });
+          if (result === 'paused') paused = true;
+          summary[result]++;
+        }),
+      ),
+    );
+    if (paused || handedBack > 0) {
+      // The ledger makes the re-run skip everyone already settled.
+      await job.moveToDelayed(Date.now() + (paused ? deps.pausePollMs : 0), token);
+      throw new DelayedError(paused ? `campaign ${campaignId} is paused` : 'worker stopping');
+    }
+    if (summary.retry > 0) {
+      throw new NewsletterError('SMTP_DEFERRED', `${summary.retry} of ${ids.length} deliveries deferred; the batch will be retried`);
+    }
+    return summary;
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * One message to one subscriber: check the ledger and the subscriber right before,
+ * send, record the reply right after. Never sends to a settled recipient.
+ */
+import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
+import type { DeliveryLedger } from './ledger.ts';
+import { messageIdFor, personalise, type MessageTemplate } from './message-template.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import type { RecipientDirectory } from './recipient-directory.ts';
+import type { MessageTransport } from './transport.ts';
+
+export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'retry' | 'paused' | 'settled-before';
+
+export interface RecipientLinks {
+  unsubscribeUrl: string;
+  listUnsubscribe: string;
+}
+
+export interface DeliverOneDeps {
+  ledger: DeliveryLedger;
+  directory: Pick<RecipientDirectory, 'canReceive' | 'markBounced' | 'getMany'>;
+  transport: MessageTransport;
+  rateLimiter: RateLimiter | undefined;
+  links: (subscriberId: string) => RecipientLinks;
+  now: () => Date;
+}
+
+export interface DeliverOneInput {
+  campaignId: string;
+  template: MessageTemplate;
+  subscriberId: string;
+  /** Undefined when the subscriber was removed since the campaign was planned. */
+  email: string | undefined;
+  /** On the last attempt a deferral becomes a failure instead of a retry. */
+  lastAttempt: boolean;
+}
+
+export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
+  const { ledger } = deps;
+  const { campaignId, subscriberId } = input;
+  const [check, active] = await Promise.all([ledger.precheck(campaignId, subscriberId), deps.directory.canReceive(subscriberId)]);
+  if (check.settled) return 'settled-before';
+  if (check.state === 'paused') return 'paused';
+  const skip = async (reason: string) => {
+    await ledger.record(campaignId, subscriberId, 's', reason, deps.now());
+    return 'skipped' as const;
+  };
+  if (check.state === 'cancelled') return skip('campaign cancelled');
+  if (check.state === undefined) return skip('campaign deleted');
+  if (!input.email) return skip('subscriber removed');
+  if (!active) {
+    const [current] = await deps.directory.getMany([subscriberId]);
+    return skip(current ? `subscriber ${current.status}` : 'subscriber removed');
+  }
+
+  const links = deps.links(subscriberId);
+  const raw = personalise(input.template, {
+    to: input.email,
+    messageId: messageIdFor(campaignId, subscriberId, input.template.from),
+    listUnsubscribe: links.listUnsubscribe,
+    unsubscribeUrl: links.unsubscribeUrl,
+  });
+  await deps.rateLimiter?.acquire();
+  try {
+    await deps.transport.send({ from: input.template.from, to: input.email }, raw);
+  } catch (error) {
+    const verdict = classifyFailure(error as SmtpFailureLike);
+    if (verdict.outcome === 'retry' && !input.lastAttempt) {
+      await ledger.record(campaignId, subscriberId, 'r', verdict.reply, deps.now());
+      return 'retry';
+    }
+    await ledger.record(campaignId, subscriberId, 'f', verdict.reply, deps.now());
+    if (verdict.bounce) await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`);
+    return 'failed';
+  }
+  await ledger.record(campaignId, subscriberId, 'a', '', deps.now());
+  return 'accepted';
+}

@@ -1,0 +1,87 @@
+/** A real Redis prefix, a real in-process SMTP server and a real App, for delivery tests. */
+import { createApp, type App } from '../../src/app.ts';
+import type { Campaign } from '../../src/campaign/campaign.ts';
+import { enqueueCampaign } from '../../src/campaign/enqueue-campaign.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Issue } from '../../src/render/issue.ts';
+import { deliveryIssue } from '../fixtures/delivery-issue.ts';
+import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { startTestSmtpServer, type SmtpScript, type TestSmtpServer } from '../helpers/smtp-server.ts';
+
+export interface Harness {
+  prefix: string;
+  smtp: TestSmtpServer;
+  app: App;
+  env: Record<string, string>;
+  /** Another App on the same Redis and SMTP server, as a second worker process would have. */
+  newApp(extraEnv?: Record<string, string>): Promise<App>;
+  addSubscribers(count: number, list?: string): Promise<{ id: string; email: string }[]>;
+  send(list?: string, issue?: Issue): Promise<Campaign>;
+  waitFor(predicate: (c: Campaign) => boolean, timeoutMs?: number): Promise<Campaign>;
+  campaignId: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: { script?: SmtpScript; env?: Record<string, string>; onRcpt?: (a: string) => { code: number; message: string } | undefined } = {}): Promise<Harness> {
+  const prefix = uniquePrefix('dlv');
+  const smtp = await startTestSmtpServer({ script: options.script, onRcpt: options.onRcpt });
+  const env: Record<string, string> = {
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    SMTP_URL: smtp.url,
+    NEWSLETTER_DEV_MODE: '1',
+    SEND_ATTEMPTS: '4',
+    SEND_BACKOFF_MS: '40',
+    WORKER_CONCURRENCY: '6',
+    SMTP_MAX_CONNECTIONS: '3',
+    PUBLIC_URL: 'https://news.example.org',
+    ...options.env,
+  };
+  const apps: App[] = [];
+  const newApp = async (extraEnv: Record<string, string> = {}) => {
+    const app = await createApp(loadConfig({ env: { ...env, ...extraEnv } }), { warn: () => {} });
+    apps.push(app);
+    return app;
+  };
+  const app = await newApp();
+  const campaignId = `${deliveryIssue.slug}--weekly`;
+  return {
+    prefix,
+    smtp,
+    app,
+    env,
+    newApp,
+    campaignId,
+    async addSubscribers(count, list = 'weekly') {
+      const inputs = Array.from({ length: count }, (_, i) => ({ email: `r${i}@example.org`, lists: [list] }));
+      return (await app.subscribers.addMany(inputs)).map((r) => ({ id: r.subscriber.id, email: r.subscriber.email }));
+    },
+    send(list = 'weekly', issue = deliveryIssue) {
+      return enqueueCampaign(
+        { campaigns: app.campaigns, queue: app.deliveryQueue(), directory: app.subscribers, now: () => new Date() },
+        { issue, list, publicUrl: app.config.http.publicUrl },
+      );
+    },
+    async waitFor(predicate, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const campaign = await app.campaigns.require(campaignId);
+        if (predicate(campaign)) return campaign;
+        if (Date.now() > deadline) throw new Error(`campaign never reached the expected state: ${JSON.stringify(campaign)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async close() {
+      for (const a of apps.reverse()) await a.close();
+      await smtp.close();
+      await (await connectTestRedis(prefix)).cleanup();
+    },
+  };
+}
+
+/** Messages received per recipient address. */
+export function countByRecipient(smtp: TestSmtpServer): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const message of smtp.messages) for (const to of message.to) counts.set(to, (counts.get(to) ?? 0) + 1);
+  return counts;
+}
