@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import yaml from 'js-yaml';
 import { z } from 'zod';
 import { NewsletterError } from './errors.ts';
 
@@ -95,9 +95,9 @@ export function loadIdentity(file: string): Identity {
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA });
   } catch (cause) {
-    const line = cause instanceof YAMLParseError ? cause.linePos?.[0]?.line : undefined;
+    const line = cause instanceof yaml.YAMLException ? cause.mark.line + 1 : undefined;
     throw new NewsletterError('CONFIG_INVALID', `not valid YAML`, { file, line, cause });
   }
   const parsed = identitySchema.safeParse(raw);

@@ -5,6 +5,7 @@
  */
 import { Marked, Renderer, type Token, type Tokens } from 'marked';
 import htmlTags from 'html-tags';
+import { escapeHtml } from './escape-html.ts';
 import { sanitizeFragment } from './sanitize-fragment.ts';
 import { resolveUrl } from './resolve-url.ts';
 import type { RenderWarning } from './issue.ts';
@@ -24,7 +25,8 @@ export interface MarkdownResult {
 }
 
 const KNOWN_TAGS = new Set<string>(htmlTags);
-const UNSAFE_HTML = /<\s*(script|iframe|style|object|embed|form|frame|frameset|link|meta|base)\b|\son[a-z]+\s*=|javascript:/i;
+// javascript: URLs are reported where URLs are checked (rewriteHtmlUrls).
+const UNSAFE_HTML = /<\s*(script|iframe|style|object|embed|form|frame|frameset|link|meta|base)\b|\son[a-z]+\s*=/gi;
 
 const renderer = new Renderer();
 const baseTable = renderer.table;
@@ -38,8 +40,6 @@ const marked = new Marked({
   },
 });
 
-const escapeHtml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** `<attach>`, `<T>` and `<SOFA:RPCLab/>` are words, not HTML: show them as written. */
 function escapeUnknownTags(html: string): string {
@@ -141,8 +141,16 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
         case 'html': {
           const html = token as Tokens.HTML;
           const at = locate.lineOf(html.raw);
-          if (UNSAFE_HTML.test(html.text)) warn('HTML_REMOVED', 'unsafe HTML (script, iframe, style, event handler or javascript: URL) removed', at);
-          html.text = rewriteHtmlUrls(escapeUnknownTags(html.text), options.baseUrl, (code, message) => warn(code, message, at));
+          // An HTML block can span lines: point each warning at its own line.
+          const lineAt = (index: number) => at + (html.text.slice(0, index).match(/\n/g)?.length ?? 0);
+          const unsafeLines = new Set([...html.text.matchAll(UNSAFE_HTML)].map((match) => lineAt(match.index)));
+          for (const unsafeLine of unsafeLines) {
+            warn('HTML_REMOVED', 'unsafe HTML (script, iframe, style, form or event handler) removed', unsafeLine);
+          }
+          // URLs first: the indexes it reports must be those of the text as written.
+          html.text = escapeUnknownTags(
+            rewriteHtmlUrls(html.text, options.baseUrl, (code, message, index) => warn(code, message, lineAt(index))),
+          );
           break;
         }
       }
@@ -155,8 +163,11 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
 }
 
 /** Raw `<a href>` and `<img src>` in a post follow the same rules as Markdown links. */
-function rewriteHtmlUrls(html: string, baseUrl: string, warn: (code: RenderWarning['code'], message: string) => void): string {
-  return html.replace(/<(a|img)\b([^>]*)>/gi, (tag, name: string, attributes: string) => {
+type WarnAt = (code: RenderWarning['code'], message: string, index: number) => void;
+
+function rewriteHtmlUrls(html: string, baseUrl: string, warnAt: WarnAt): string {
+  return html.replace(/<(a|img)\b([^>]*)>/gi, (_tag, name: string, attributes: string, index: number) => {
+    const warn = (code: RenderWarning['code'], message: string) => warnAt(code, message, index);
     const isImage = name.toLowerCase() === 'img';
     if (isImage && !/\balt\s*=\s*("[^"]+"|'[^']+')/i.test(attributes)) warn('IMAGE_ALT_MISSING', 'image without alt text');
     const rewritten = attributes.replace(/\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi, (_m, attr: string, dq?: string, sq?: string, bare?: string) => {

@@ -5,6 +5,7 @@
 import mjml2html from 'mjml';
 import Mustache from 'mustache';
 import { decodeHTML } from 'entities';
+import { escapeHtml } from './escape-html.ts';
 import type { Identity } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import { htmlToText } from './html-to-text.ts';
@@ -80,7 +81,8 @@ export async function renderIssue(post: Post, { identity, templates, baseUrl }: 
     viewInBrowserUrl: PLACEHOLDERS.viewInBrowserUrl,
   };
 
-  const mjml = Mustache.render(templates.mjml, view, templates.partials);
+  // Mustache's own escaping also encodes `/` and `=`, which would mangle URLs in attributes.
+  const mjml = Mustache.render(templates.mjml, view, templates.partials, { escape: escapeHtml });
   let result: Awaited<ReturnType<typeof mjml2html>>;
   try {
     result = await mjml2html(mjml, { validationLevel: 'soft', keepComments: false });

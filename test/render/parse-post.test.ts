@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { isNewsletterError } from '../../src/errors.ts';
+import { parsePost, slugFromPath } from '../../src/render/parse-post.ts';
+
+const errorOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+};
+
+describe('parsePost', () => {
+  it('reads YAML front matter and keeps the date as the author wrote it', () => {
+    const post = parsePost('---\ntitle: "Hello"\ndate: 2019-11-01T01:00:00+08:00\ndescription: intro\n---\n\nBody\n', 'a.md');
+    expect(post.meta.title).toBe('Hello');
+    // 01:00 in UTC+8 is still 31 October in UTC: the post's own calendar day wins.
+    expect(post.meta.date).toBe('2019-11-01');
+    expect(post.meta.description).toBe('intro');
+    expect(post.meta.author).toBeUndefined();
+    expect(post.bodyLine).toBe(6);
+    expect(post.markdown.trim()).toBe('Body');
+  });
+
+  it('accepts a quoted string that continues on the next line, as real posts have', () => {
+    const post = parsePost('---\ntitle: "T"\ndescription: "first line\n"\n---\nx\n', 'a.md');
+    expect(post.meta.description).toBe('first line');
+  });
+
+  it('reads Pelican-style `Key: value` headers', () => {
+    const post = parsePost('Title: Issue 51\nDate: 2014-06-10 22:46\nCategory: News\n\nHello\n', 'b.md');
+    expect(post.meta.title).toBe('Issue 51');
+    expect(post.meta.date).toBe('2014-06-10');
+    expect(post.bodyLine).toBe(5);
+    expect(post.markdown).toBe('Hello\n');
+  });
+
+  it('tolerates a BOM and CRLF line endings', () => {
+    const post = parsePost('\uFEFF---\r\ntitle: T\r\n---\r\nBody\r\n', 'c.md');
+    expect(post.meta.title).toBe('T');
+    expect(post.markdown).toBe('Body\n');
+  });
+
+  it('names file and line when the YAML is malformed', () => {
+    const error = errorOf(() => parsePost('---\ntitle: ok\ntags: [a, b\nauthor: x\n---\nbody\n', 'posts/bad.md'));
+    expect(isNewsletterError(error, 'POST_FRONT_MATTER_INVALID')).toBe(true);
+    if (!isNewsletterError(error)) return;
+    expect(error.location.file).toBe('posts/bad.md');
+    expect(error.location.line).toBeGreaterThanOrEqual(3);
+    expect(error.toOneLine()).toMatch(/^posts\/bad\.md:\d+: /);
+  });
+
+  it('refuses a post without a title', () => {
+    const error = errorOf(() => parsePost('---\nauthor: me\n---\nbody\n', 'x.md'));
+    expect(isNewsletterError(error, 'POST_TITLE_MISSING')).toBe(true);
+  });
+
+  it('refuses a post whose front matter is never closed', () => {
+    const error = errorOf(() => parsePost('---\ntitle: x\n\nbody\n', 'x.md'));
+    expect(isNewsletterError(error, 'POST_FRONT_MATTER_INVALID')).toBe(true);
+  });
+
+  it('refuses an impossible date and points at its line', () => {
+    const error = errorOf(() => parsePost('---\ntitle: x\ndate: 2019-02-30\n---\nbody\n', 'x.md'));
+    expect(isNewsletterError(error, 'POST_DATE_INVALID')).toBe(true);
+    if (isNewsletterError(error)) expect(error.location.line).toBe(3);
+  });
+});
+
+describe('slugFromPath', () => {
+  it('uses the file name, or the folder name for index.md', () => {
+    expect(slugFromPath('emails/posts/sofa-weekly-2019-11-01.md')).toBe('sofa-weekly-2019-11-01');
+    expect(slugFromPath('content/blog/sofa-weekly-0421/index.md')).toBe('sofa-weekly-0421');
+    expect(slugFromPath('x/2014-06-10-this-week.markdown')).toBe('2014-06-10-this-week');
+  });
+});

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Identity } from '../../src/config.ts';
+import { parsePost } from '../../src/render/parse-post.ts';
+import { renderIssue } from '../../src/render/render-issue.ts';
+import { fillPlaceholders } from '../../src/render/placeholders.ts';
+import { loadTemplates } from '../../src/render/templates.ts';
+import { expectReadableSafeEmail } from './email-properties.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/posts/${name}`, import.meta.url));
+const identity: Identity = {
+  name: 'Demo Weekly',
+  fromAddress: 'weekly@demo.example.org',
+  siteUrl: 'https://demo.example.org',
+  postalAddress: '1 Example Street, Example City',
+  language: 'zh-CN',
+  reason: 'You get this because you subscribed to Demo Weekly.',
+  listId: 'weekly.demo.example.org',
+};
+const templates = loadTemplates();
+
+async function renderFixture(name: string, overrides: Partial<Identity> = {}, baseUrl?: string) {
+  const file = fixture(name);
+  const source = readFileSync(file, 'utf8');
+  const issue = await renderIssue(parsePost(source, file), { identity: { ...identity, ...overrides }, templates, baseUrl });
+  return { issue, source };
+}
+
+describe('renderIssue on a post with everything editors paste', () => {
+  it('produces a readable, safe email', async () => {
+    const { issue, source } = await renderFixture('qa-weekly/index.md');
+    expectReadableSafeEmail(issue, source);
+  });
+
+  it('takes the subject from the title with entities decoded, and the preheader from the description', async () => {
+    const { issue } = await renderFixture('qa-weekly/index.md');
+    expect(issue.slug).toBe('qa-weekly');
+    expect(issue.subject).toBe('Demo Weekly | 本周精选 & 问答【3/1 - 3/7】');
+    expect(issue.preheader).toBe('Demo WEEKLY | 每周精选， 筛选每周精华问答');
+    expect(issue.mjml).toContain(`<mj-preview>${issue.preheader}</mj-preview>`);
+  });
+
+  it("shows the post's own calendar date, not the UTC one", async () => {
+    // 2024-03-07T01:30+08:00 is 6 March in UTC.
+    const { issue } = await renderFixture('qa-weekly/index.md');
+    expect(issue.date).toBe('2024-03-07');
+    expect(issue.html).toContain('2024年3月7日');
+    expect(issue.html).not.toContain('2024年3月6日');
+  });
+
+  it('puts the cover image, absolute, in the header', async () => {
+    const { issue } = await renderFixture('qa-weekly/index.md');
+    expect(issue.html).toMatch(/<img[^>]+src="https:\/\/demo\.example\.org\/img\/cover\.png"/);
+  });
+
+  it('lets --base-url override the site for relative links', async () => {
+    const { issue } = await renderFixture('qa-weekly/index.md', {}, 'https://mirror.example.net');
+    expect(issue.html).toContain('href="https://mirror.example.net/blog/logo/"');
+  });
+
+  it('keeps nested quotes, images in links, tables and numbered lists in both parts', async () => {
+    const { issue } = await renderFixture('qa-weekly/index.md');
+    expect(issue.html).toMatch(/<blockquote[^>]*>[\s\S]*<blockquote/);
+    expect(issue.html).toMatch(/<a href="https:\/\/demo\.example\.org\/blog\/logo\/"[^>]*><img/);
+    expect(issue.html).toContain('class="nl-table"');
+    expect(issue.text).toMatch(/^> > 嵌套的引用/m);
+    expect(issue.text).toMatch(/^ *1\. 第一步\n *2\. 第二步\n *3\. 第三步/m);
+    expect(issue.text).toContain('<https://github.com/example/core/issues/12>');
+    expect(issue.text).toContain('<attach>true</attach>');
+    expect(issue.text).toMatch(/^### 每周读者问答/m);
+  });
+
+  it('reports every problem an editor should fix, with its line in the post', async () => {
+    const { issue, source } = await renderFixture('qa-weekly/index.md');
+    const lines = source.split('\n');
+    const byCode = (code: string) => issue.warnings.filter((w) => w.code === code);
+    expect(byCode('LINK_UNFOLLOWABLE').map((w) => lines[w.line! - 1])).toEqual([
+      expect.stringContaining('dingtalk://'),
+      expect.stringContaining('hhttps://'),
+      expect.stringContaining('[无]()'),
+      expect.stringContaining('javascript:'),
+    ]);
+    expect(byCode('HTML_REMOVED').length).toBeGreaterThan(0);
+    expect(lines[byCode('IMAGE_DATA_URI')[0]!.line! - 1]).toContain('data:image');
+    expect(lines[byCode('IMAGE_INSECURE')[0]!.line! - 1]).toContain('http://insecure');
+    expect(byCode('IMAGE_ALT_MISSING')).toHaveLength(1);
+  });
+
+  it('leaves placeholders that delivery fills per recipient', async () => {
+    const { issue } = await renderFixture('qa-weekly/index.md');
+    const filled = fillPlaceholders(issue.html, {
+      unsubscribeUrl: 'https://nl.example/unsubscribe/TOKEN',
+      viewInBrowserUrl: 'https://nl.example/issues/qa-weekly',
+    });
+    expect(filled).toContain('href="https://nl.example/unsubscribe/TOKEN"');
+    expect(filled).toContain('href="https://nl.example/issues/qa-weekly"');
+    expect(filled).not.toContain('__NL_');
+  });
+});
+
+describe('renderIssue on an English post with Pelican headers', () => {
+  it('joins hard-wrapped lines, keeps generics as text and formats the date in English', async () => {
+    const { issue, source } = await renderFixture('pelican-style.md', { language: 'en' });
+    expectReadableSafeEmail(issue, source);
+    expect(issue.subject).toBe('Example Weekly 42');
+    expect(issue.html).toContain('June 10, 2024');
+    expect(issue.html).toContain('This paragraph is hard-wrapped, the way English writers\ndo it');
+    expect(issue.html).toContain('&lt;Exclusive&lt;T&gt;&gt;');
+    expect(issue.text).toContain('<Exclusive<T>>');
+    expect(issue.text).toMatch(/^> Prefer explicit lifetimes\./m);
+    expect(issue.warnings.map((w) => w.code)).toEqual(['LINK_INSECURE']);
+  });
+});
+
+describe('renderIssue lint', () => {
+  it('warns when the HTML would be clipped by Gmail', async () => {
+    const paragraph = 'A sentence that goes on and on to make the email large. '.repeat(40);
+    const post = parsePost(`---\ntitle: Big\ndate: 2024-01-01\n---\n\n${`${paragraph}\n\n`.repeat(60)}`, 'big.md');
+    const issue = await renderIssue(post, { identity, templates });
+    expect(issue.warnings.map((w) => w.code)).toContain('HTML_TOO_LARGE');
+  });
+
+  it('warns when the post has no date', async () => {
+    const issue = await renderIssue(parsePost('---\ntitle: Undated\n---\n\nHi\n', 'u.md'), { identity, templates });
+    expect(issue.warnings.map((w) => w.code)).toEqual(['POST_DATE_MISSING']);
+    expect(issue.date).toBeUndefined();
+  });
+});
