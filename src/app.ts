@@ -10,6 +10,12 @@ import type { Config } from './config.ts';
 import { NewsletterError } from './errors.ts';
 import { checkRedisSafety } from './redis-safety.ts';
 import { SubscriberStore } from './subscribers/subscriber-store.ts';
+import { Queue } from 'bullmq';
+import type { BatchJobData } from './campaign/campaign.ts';
+import { CampaignStore } from './campaign/campaign-store.ts';
+import { DELIVERY_EVENTS_MAX_LEN, DELIVERY_QUEUE, deliveryJobOptions, deliveryQueuePrefix } from './delivery/delivery-queue.ts';
+import { nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
+import { startDeliveryWorker, type DeliveryWorkerHandle, type StartWorkerOptions } from './delivery/start-delivery-worker.ts';
 
 export interface App {
   readonly config: Config;
@@ -17,6 +23,13 @@ export interface App {
   readonly subscribers: SubscriberStore;
   /** A plain nodemailer transport for one-off mail (confirmations); throws SMTP_NOT_CONFIGURED without SMTP_URL. */
   mailer(): Transporter;
+  readonly campaigns: CampaignStore;
+  /** The delivery queue (BullMQ), created on first use. */
+  deliveryQueue(): Queue<BatchJobData>;
+  /** The pooled, DKIM-signing SMTP transport deliveries go through; throws SMTP_NOT_CONFIGURED without SMTP_URL. */
+  smtpPool(): MessageTransport;
+  /** A delivery worker in this process; app.close() stops it before SMTP and Redis. */
+  startWorker(options?: StartWorkerOptions): DeliveryWorkerHandle;
   close(): Promise<void>;
 }
 
@@ -59,5 +72,41 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
     return transport;
   };
 
-  return { config, redis, subscribers, mailer, close };
+  const campaigns = new CampaignStore({ redis, prefix: config.redis.prefix });
+  let queue: Queue<BatchJobData> | undefined;
+  const deliveryQueue = () => {
+    if (!queue) {
+      queue = new Queue<BatchJobData>(DELIVERY_QUEUE, {
+        connection: redis,
+        prefix: deliveryQueuePrefix(config.redis.prefix),
+        defaultJobOptions: deliveryJobOptions(config.sending),
+        streams: { events: { maxLen: DELIVERY_EVENTS_MAX_LEN } },
+      });
+      const opened = queue;
+      closers.push(() => opened.close());
+    }
+    return queue;
+  };
+  let pool: MessageTransport | undefined;
+  const smtpPool = () => {
+    if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to send email', { field: 'SMTP_URL' });
+    if (!pool) {
+      // maxMessages: reconnecting every 100 messages (the default) costs throughput for nothing.
+      const transporter = createTransport({ url: config.smtp.url, pool: true, maxConnections: config.smtp.maxConnections, maxMessages: 10_000, dkim: config.smtp.dkim });
+      const opened = (pool = nodemailerTransport(transporter));
+      closers.push(() => opened.close());
+    }
+    return pool;
+  };
+  const startWorker = (options: StartWorkerOptions = {}) => {
+    const transport = smtpPool();
+    // BullMQ workers block on their connection and need maxRetriesPerRequest: null.
+    const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+    closers.push(() => connection.quit());
+    const handle = startDeliveryWorker({ config, connection, redis, subscribers, campaigns, transport, options });
+    closers.push(() => handle.stop());
+    return handle;
+  };
+
+  return { config, redis, subscribers, mailer, close, campaigns, deliveryQueue, smtpPool, startWorker };
 }
