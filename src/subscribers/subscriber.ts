@@ -67,7 +67,7 @@ export function parseListName(value: string, where: ErrorLocation = {}): string 
 }
 
 // Control characters in a name would end up in a From/To display name or an HTML page.
-const CONTROL = /[\u0000-\u001f\u007f]/g;
+const CONTROL = /[\u0000-\u001f\u007f]+/g;
 const HAS_CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function cleanName(value: string | undefined, where: ErrorLocation = {}): string | undefined {

@@ -1,0 +1,43 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { NewsletterError } from '../../errors.ts';
+import { importCsv } from '../../subscribers/import-csv.ts';
+import { listFlag, withApp, writeLine } from './subscribers-shared.ts';
+
+export function registerSubscribersImportCommand(group: Command): void {
+  group
+    .command('import')
+    .description(
+      'Import a CSV file (header row: email, optional name, status, lists; other columns become attributes). ' +
+        'Bad rows are reported with their line and skipped; importing the same file again changes nothing. ' +
+        'Exits 1 when any row was rejected.',
+    )
+    .argument('<file.csv>', 'UTF-8 CSV, comma-separated, with a header row')
+    .option('--list <list>', 'list every row joins (default: "default" for new subscribers)')
+    .option('--json', 'print {"imported","updated","unchanged","rejected":[{"line","reason"}]}')
+    .action(async (file: string, flags: { list?: string; json?: boolean }) => {
+      const list = listFlag(flags.list);
+      // Fail before connecting anywhere: a clear line for a missing file or a folder.
+      const info = await stat(file).catch((cause: unknown) => {
+        throw new NewsletterError('IMPORT_FILE_INVALID', 'cannot read the file', { file, cause });
+      });
+      if (!info.isFile()) throw new NewsletterError('IMPORT_FILE_INVALID', 'not a file', { file });
+      const progress = process.stderr.isTTY && !flags.json;
+      const report = await withApp(({ subscribers }) =>
+        importCsv(subscribers, createReadStream(file), {
+          file,
+          list,
+          onProgress: progress ? (rows) => process.stderr.write(`\r${rows.toLocaleString('en')} rows`) : undefined,
+        }),
+      );
+      if (progress) process.stderr.write('\n');
+      if (flags.json) {
+        writeLine(JSON.stringify(report));
+      } else {
+        writeLine(`imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length}`);
+      }
+      for (const { line, reason } of report.rejected) process.stderr.write(`${file}:${line}: ${reason}\n`);
+      if (report.rejected.length > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,67 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { Command } from 'commander';
+import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.ts';
+import type { SubscriberStore } from '../../subscribers/subscriber-store.ts';
+import { listFlag, statusFlag, withApp } from './subscribers-shared.ts';
+
+/** Subscribers of a list (or all), optionally one status, streamed in join order. */
+async function* select(store: SubscriberStore, list: string | undefined, status: SubscriberStatus | undefined) {
+  for await (const batch of store.iterateSubscribers(list, 1000)) {
+    for (const subscriber of batch) if (!status || subscriber.status === status) yield subscriber;
+  }
+}
+
+/** Writes with backpressure, so a million lines never pile up in memory. */
+async function write(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+export function registerSubscribersListCommands(group: Command): void {
+  group
+    .command('list')
+    .description('List subscribers in join order: email, status, lists, name (tab-separated)')
+    .option('--list <list>', 'only this list')
+    .option('--status <status>', 'only pending, active, unsubscribed, bounced or complained')
+    .option('--json', 'print a JSON array of subscribers, with attributes and history')
+    .action(async (flags: { list?: string; status?: string; json?: boolean }) => {
+      const list = listFlag(flags.list);
+      const status = statusFlag(flags.status);
+      await withApp(async ({ subscribers }) => {
+        let first = true;
+        if (flags.json) await write(process.stdout, '[');
+        for await (const s of select(subscribers, list, status)) {
+          if (flags.json) await write(process.stdout, `${first ? '\n' : ',\n'}${JSON.stringify(s)}`);
+          else await write(process.stdout, `${s.email}\t${s.status}\t${s.lists.join(',')}\t${s.name ?? ''}\n`);
+          first = false;
+        }
+        if (flags.json) await write(process.stdout, first ? ']\n' : '\n]\n');
+      }, { quiet: true });
+    });
+
+  group
+    .command('export')
+    .description('Write subscribers as CSV to stdout (columns: email, name, status, lists, created_at, updated_at, then attributes); import reads it back')
+    .option('--list <list>', 'only this list')
+    .option('--status <status>', 'only pending, active, unsubscribed, bounced or complained')
+    .action(async (flags: { list?: string; status?: string }) => {
+      const list = listFlag(flags.list);
+      const status = statusFlag(flags.status);
+      await withApp(async ({ subscribers }) => {
+        const attributes = await subscribers.attributeNames();
+        const columns = ['email', 'name', 'status', 'lists', 'created_at', 'updated_at', ...attributes];
+        const csv = stringify({ header: true, columns, record_delimiter: 'windows' });
+        csv.pipe(process.stdout);
+        const row = (s: Subscriber) => [
+          s.email, s.name ?? '', s.status, s.lists.join(';'), s.createdAt, s.updatedAt,
+          ...attributes.map((name) => s.attributes[name] ?? ''),
+        ];
+        for await (const s of select(subscribers, list, status)) {
+          if (!csv.write(row(s))) await once(csv, 'drain');
+        }
+        csv.end();
+        await once(csv, 'end');
+      }, { quiet: true });
+    });
+}

@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { NewsletterError } from '../../errors.ts';
+import { normalizeEmail } from '../../subscribers/email-address.ts';
+import { parseStatus } from '../../subscribers/subscriber.ts';
+import { registerSubscribersImportCommand } from './subscribers-import.ts';
+import { registerSubscribersListCommands } from './subscribers-list.ts';
+import { listFlag, statusFlag, withApp, writeLine } from './subscribers-shared.ts';
+
+export function registerSubscribersCommand(program: Command): void {
+  const group = program.command('subscribers').description('Add, import, list, export, count and remove subscribers');
+
+  group
+    .command('add')
+    .description('Add one subscriber (active), or merge name and list into an existing one; never changes a status')
+    .argument('<email>', 'the address')
+    .option('--name <name>', 'display name')
+    .option('--list <list>', 'list to join (default: "default")')
+    .option('--json', 'print {created, updated, subscriber}')
+    .action(async (email: string, flags: { name?: string; list?: string; json?: boolean }) => {
+      const list = listFlag(flags.list);
+      normalizeEmail(email, { field: 'email' }); // a clear error before connecting anywhere
+      const result = await withApp((app) =>
+        app.subscribers.add({ email, name: flags.name, lists: list ? [list] : undefined, reason: 'added from the command line' }),
+      );
+      if (flags.json) return writeLine(JSON.stringify(result));
+      const { subscriber, created, updated } = result;
+      if (created) writeLine(`added ${subscriber.email} to ${subscriber.lists.join(', ')} (id ${subscriber.id})`);
+      else writeLine(`${subscriber.email} already exists (${subscriber.status}): ${updated ? 'updated' : 'unchanged'}`);
+    });
+
+  registerSubscribersImportCommand(group);
+  registerSubscribersListCommands(group);
+
+  group
+    .command('count')
+    .description('How many subscribers a list has (every subscriber without --list), whatever their status unless --status')
+    .option('--list <list>', 'count one list')
+    .option('--status <status>', 'count only pending, active, unsubscribed, bounced or complained')
+    .action(async (flags: { list?: string; status?: string }) => {
+      const list = listFlag(flags.list);
+      const status = statusFlag(flags.status);
+      const count = await withApp(async ({ subscribers }) => {
+        if (!status) return subscribers.countList(list);
+        let n = 0;
+        for await (const batch of subscribers.iterateSubscribers(list, 1000)) n += batch.filter((s) => s.status === status).length;
+        return n;
+      }, { quiet: true });
+      writeLine(String(count));
+    });
+
+  group
+    .command('remove')
+    .description('Delete a subscriber and all its data (to stop mail but remember the address, use set-status unsubscribed)')
+    .argument('<email>', 'the address')
+    .action(async (email: string) => {
+      const normalized = normalizeEmail(email, { field: 'email' });
+      await withApp(async ({ subscribers }) => {
+        const subscriber = await subscribers.getByEmail(normalized);
+        if (!subscriber || !(await subscribers.remove(subscriber.id))) {
+          throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `${normalized} is not a subscriber`, { field: 'email' });
+        }
+      });
+      writeLine(`removed ${normalized}`);
+    });
+
+  group
+    .command('set-status')
+    .description('Change a status by hand, e.g. reactivate a bounced address after checking it (recorded in its history)')
+    .argument('<email>', 'the address')
+    .argument('<status>', 'pending, active, unsubscribed, bounced or complained')
+    .option('--reason <text>', 'why, for the history', 'set from the command line')
+    .action(async (email: string, statusText: string, flags: { reason: string }) => {
+      const normalized = normalizeEmail(email, { field: 'email' });
+      const status = parseStatus(statusText);
+      const result = await withApp(async ({ subscribers }) => {
+        const subscriber = await subscribers.getByEmail(normalized);
+        if (!subscriber) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `${normalized} is not a subscriber`, { field: 'email' });
+        return subscribers.setStatus(subscriber.id, status, flags.reason);
+      });
+      writeLine(result.changed ? `${normalized} is now ${status}` : `${normalized} was already ${status}`);
+    });
+}
