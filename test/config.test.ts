@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { isNewsletterError, type NewsletterError } from '../src/errors.ts';
+
+const repo = fileURLToPath(new URL('../', import.meta.url));
+
+function configError(env: NodeJS.ProcessEnv, cwd = repo): NewsletterError {
+  try {
+    loadConfig({ env, cwd });
+  } catch (error) {
+    if (isNewsletterError(error, 'CONFIG_INVALID')) return error;
+    throw error;
+  }
+  throw new Error('expected CONFIG_INVALID');
+}
+
+describe('loadConfig', () => {
+  it('reads the identity from newsletter.yaml and infrastructure from the environment, frozen', () => {
+    const config = loadConfig({ cwd: repo, env: { SMTP_URL: 'smtp://u:p@mail.example:587', REDIS_PREFIX: 'nl' } });
+    expect(config.identity.name).toBe('SOFA Weekly');
+    expect(config.identity.siteUrl).toBe('https://www.sofastack.tech');
+    expect(config.smtp.url).toBe('smtp://u:p@mail.example:587');
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'nl' });
+    expect(Object.isFrozen(config.identity)).toBe(true);
+    expect(() => {
+      (config.redis as { prefix: string }).prefix = 'x';
+    }).toThrow();
+  });
+
+  it('names the setting that is wrong', () => {
+    expect(configError({ SMTP_URL: 'http://mail.example' }).location.field).toBe('SMTP_URL');
+    expect(configError({ NEWSLETTER_SECRET: 'short' }).location.field).toBe('NEWSLETTER_SECRET');
+    expect(configError({ DKIM_DOMAIN: 'example.org' }).location.field).toBe('DKIM_PRIVATE_KEY');
+  });
+
+  it('names the identity file and field that is wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'newsletter-config-'));
+    writeFileSync(join(dir, 'newsletter.yaml'), 'name: X\nfromAddress: not-an-address\nsiteUrl: https://x.example\npostalAddress: Somewhere\nlistId: x.example\n');
+    const error = configError({}, dir);
+    expect(error.location.file).toBe(join(dir, 'newsletter.yaml'));
+    expect(error.location.field).toBe('fromAddress');
+  });
+
+  it('gives the line of malformed YAML in the identity file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'newsletter-config-'));
+    writeFileSync(join(dir, 'newsletter.yaml'), 'name: X\nfromAddress: [unclosed\n');
+    expect(configError({}, dir).location.line).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Makes `npm test` work on a fresh machine: use the Redis at TEST_REDIS_URL (default
+ * 127.0.0.1:6379) when it answers, otherwise start a private redis-server on a free
+ * port for this run, and stop it afterwards.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
+async function answers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+
+let privateRedis: ChildProcess | undefined;
+
+export async function setup(): Promise<void> {
+  const url = process.env.TEST_REDIS_URL ?? DEFAULT_URL;
+  if (await answers(url)) {
+    process.env.TEST_REDIS_URL = url;
+    return;
+  }
+  const port = await freePort();
+  privateRedis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const spawnFailed = new Promise<never>((_, reject) =>
+    privateRedis!.once('error', () => reject(new Error(`no Redis at ${url}, and redis-server could not be started: install Redis 7`))),
+  );
+  const privateUrl = `redis://127.0.0.1:${port}`;
+  const ready = (async () => {
+    for (let i = 0; i < 50; i++) {
+      if (await answers(privateUrl)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`redis-server on port ${port} did not answer`);
+  })();
+  await Promise.race([ready, spawnFailed]);
+  process.env.TEST_REDIS_URL = privateUrl;
+}
+
+export async function teardown(): Promise<void> {
+  privateRedis?.kill('SIGTERM');
+}
