@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import type { BatchJobData } from './campaign/campaign.ts';
 import { CampaignStore } from './campaign/campaign-store.ts';
 import { DELIVERY_EVENTS_MAX_LEN, DELIVERY_QUEUE, deliveryJobOptions, deliveryQueuePrefix } from './delivery/delivery-queue.ts';
-import { nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
+import { DKIM_SIGNED_HEADERS, nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
 import { startDeliveryWorker, type DeliveryWorkerHandle, type StartWorkerOptions } from './delivery/start-delivery-worker.ts';
 
 export interface App {
@@ -92,7 +92,7 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
     if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to send email', { field: 'SMTP_URL' });
     if (!pool) {
       // maxMessages: reconnecting every 100 messages (the default) costs throughput for nothing.
-      const transporter = createTransport({ url: config.smtp.url, pool: true, maxConnections: config.smtp.maxConnections, maxMessages: 10_000, dkim: config.smtp.dkim });
+      const transporter = createTransport({ url: config.smtp.url, pool: true, maxConnections: config.smtp.maxConnections, maxMessages: 10_000, dkim: config.smtp.dkim && { ...config.smtp.dkim, headerFieldNames: DKIM_SIGNED_HEADERS } });
       const opened = (pool = nodemailerTransport(transporter));
       closers.push(() => opened.close());
     }

@@ -26,3 +26,10 @@ export function nodemailerTransport(mail: Transporter): MessageTransport {
     },
   };
 }
+
+/**
+ * Headers the DKIM signature covers. RFC 8058 requires List-Unsubscribe and
+ * List-Unsubscribe-Post to be signed; nodemailer's default list leaves the latter out.
+ */
+export const DKIM_SIGNED_HEADERS =
+  'From:Reply-To:Subject:Date:Message-ID:To:MIME-Version:Content-Type:List-Id:List-Unsubscribe:List-Unsubscribe-Post:X-Newsletter-Campaign';

@@ -5,6 +5,8 @@ export interface ReceivedMessage {
   from: string;
   to: string[];
   raw: string;
+  /** Date.now() when the server accepted it. */
+  receivedAt: number;
 }
 
 /** Scripted trouble, by recipient address (exact, lower case as sent). */
@@ -79,6 +81,7 @@ export async function startTestSmtpServer(
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
+          receivedAt: Date.now(),
         });
         for (const wake of waiters.splice(0)) wake();
         callback();

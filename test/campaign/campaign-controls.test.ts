@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
+import { resendFailed } from '../../src/campaign/enqueue-campaign.ts';
+import { countByRecipient, startHarness, type Harness } from '../delivery/harness.ts';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function controls(h: Harness) {
+  return { campaigns: h.app.campaigns, queue: h.app.deliveryQueue(), now: () => new Date() };
+}
+
+function expectEachOnce(h: Harness, emails: string[]) {
+  const counts = countByRecipient(h.smtp);
+  for (const email of emails) expect(counts.get(email), email).toBe(1);
+}
+
+describe('campaign controls', () => {
+  it('pause stops sending before the next message; resume continues from the ledger without doubles', async () => {
+    harness = await startHarness({ env: { SEND_RATE_PER_SECOND: '50' } });
+    const subscribers = await harness.addSubscribers(40);
+    harness.app.startWorker({ pausePollMs: 60_000 });
+    await harness.send();
+    await harness.smtp.waitForMessages(5);
+    const paused = await pauseCampaign(controls(harness), harness.campaignId);
+    expect(paused.state).toBe('paused');
+    await sleep(300); // messages already in flight land
+    const atPause = harness.smtp.messages.length;
+    await sleep(500);
+    expect(harness.smtp.messages.length).toBe(atPause);
+    expect(atPause).toBeLessThan(40);
+    const mid = await harness.app.campaigns.require(harness.campaignId);
+    expect(mid.accepted).toBe(atPause);
+
+    // The parked batch waits 60 s by itself: completing quickly proves resume woke it.
+    await resumeCampaign(controls(harness), harness.campaignId);
+    const done = await harness.waitFor((c) => c.state === 'completed', 10_000);
+    expect(done).toMatchObject({ total: 40, accepted: 40, failed: 0, skipped: 0 });
+    expectEachOnce(harness, subscribers.map((s) => s.email));
+  });
+
+  it('cancel stops for good: the rest are skipped with the reason and counters add up', async () => {
+    harness = await startHarness({ env: { SEND_RATE_PER_SECOND: '50' } });
+    const subscribers = await harness.addSubscribers(40);
+    harness.app.startWorker();
+    await harness.send();
+    await harness.smtp.waitForMessages(5);
+    await cancelCampaign(controls(harness), harness.campaignId);
+    const done = await harness.waitFor((c) => c.accepted + c.failed + c.skipped === c.total);
+    await sleep(200);
+    expect(done.state).toBe('cancelled');
+    expect(done.skipped).toBeGreaterThan(0);
+    expect(done.accepted).toBe(harness.smtp.messages.length);
+    expect(done.accepted + done.skipped).toBe(40);
+    const last = subscribers[39]!;
+    expect(await harness.app.campaigns.ledgerEntry(done.id, last.id)).toBe('s:campaign cancelled');
+    await expect(resumeCampaign(controls(harness), done.id)).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_INVALID' });
+  });
+
+  it('resend --failed sends again only to the recipients whose delivery failed', async () => {
+    let refuse = true;
+    harness = await startHarness({
+      onRcpt: (address) => (refuse && /^r[24]@/.test(address) ? { code: 554, message: '5.7.1 Rejected by policy' } : undefined),
+    });
+    const subscribers = await harness.addSubscribers(6);
+    harness.app.startWorker();
+    await harness.send();
+    const first = await harness.waitFor((c) => c.state === 'completed');
+    expect(first).toMatchObject({ accepted: 4, failed: 2 });
+    await expect(resendFailed(controls(harness), 'no-such-campaign')).rejects.toMatchObject({ code: 'CAMPAIGN_NOT_FOUND' });
+
+    refuse = false;
+    const resent = await resendFailed(controls(harness), harness.campaignId);
+    expect(resent).toEqual({ round: 1, recipients: 2 });
+    const done = await harness.waitFor((c) => c.state === 'completed' && c.failed === 0);
+    expect(done).toMatchObject({ total: 6, accepted: 6, failed: 0, skipped: 0 });
+    expectEachOnce(harness, subscribers.map((s) => s.email));
+  });
+
+  it('pause is refused for a campaign that is not running', async () => {
+    harness = await startHarness();
+    await expect(pauseCampaign(controls(harness), 'nope')).rejects.toMatchObject({ code: 'CAMPAIGN_NOT_FOUND' });
+    await harness.addSubscribers(2);
+    harness.app.startWorker();
+    await harness.send();
+    await harness.waitFor((c) => c.state === 'completed');
+    await expect(pauseCampaign(controls(harness), harness.campaignId)).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_INVALID' });
+    expect((await harness.app.campaigns.require(harness.campaignId)).state).toBe('completed');
+  });
+});
