@@ -1,0 +1,40 @@
+/**
+ * `--wait`: a live progress bar (accepted / failed / skipped / retrying, rate, ETA) on
+ * stderr until the campaign is completed or cancelled. Plain lines when not a terminal.
+ */
+import { SingleBar } from 'cli-progress';
+import type { Campaign } from '../../campaign/campaign.ts';
+import { isFinished, settledCount } from '../../campaign/campaign.ts';
+import type { CampaignStore } from '../../campaign/campaign-store.ts';
+
+export async function waitWithProgress(campaigns: CampaignStore, id: string, { intervalMs = 250, show = true } = {}): Promise<Campaign> {
+  const bar = new SingleBar({
+    format: ' {bar} {percentage}% | {value}/{total} | accepted {accepted} failed {failed} skipped {skipped} retrying {retrying} | {rate} msg/s | ETA {eta_formatted}',
+    hideCursor: true,
+    noTTYOutput: true,
+    notTTYSchedule: 2_000,
+    stream: process.stderr,
+  });
+  let campaign = await campaigns.require(id);
+  const started = Date.now();
+  const startCount = settledCount(campaign);
+  const payload = (c: Campaign) => {
+    const seconds = (Date.now() - started) / 1000;
+    const rate = seconds > 0.5 ? Math.round((settledCount(c) - startCount) / seconds) : 0;
+    return { accepted: c.accepted, failed: c.failed, skipped: c.skipped, retrying: c.retrying, rate };
+  };
+  if (show) bar.start(campaign.total, settledCount(campaign), payload(campaign));
+  try {
+    while (!isFinished(campaign)) {
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      campaign = await campaigns.require(id);
+      if (show) {
+        bar.setTotal(campaign.total);
+        bar.update(settledCount(campaign), payload(campaign));
+      }
+    }
+  } finally {
+    if (show) bar.stop();
+  }
+  return campaign;
+}

@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import type { App } from '../../app.ts';
+import type { Campaign } from '../../campaign/campaign.ts';
+import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaign/campaign-controls.ts';
+import { resendFailed } from '../../campaign/enqueue-campaign.ts';
+import { NewsletterError } from '../../errors.ts';
+import { waitWithProgress } from './campaign-progress.ts';
+import { withApp, writeLine } from './subscribers-shared.ts';
+
+function describe(c: Campaign): string {
+  const times = [`created ${c.createdAt}`, c.startedAt && `started ${c.startedAt}`, c.finishedAt && `finished ${c.finishedAt}`].filter(Boolean).join(', ');
+  return [
+    `${c.id}  ${c.state}`,
+    `  "${c.subject}" to list ${c.list}`,
+    `  total ${c.total}: accepted ${c.accepted}, failed ${c.failed}, skipped ${c.skipped}${c.retrying ? `, retrying ${c.retrying}` : ''}`,
+    `  ${times}`,
+  ].join('\n');
+}
+
+/** The failed deliveries with the address and the server's reply (at most `limit`, 0 for all). */
+export async function printFailures(app: App, id: string, limit = 0, json = false): Promise<void> {
+  const failures = await app.campaigns.allFailures(id);
+  const shown = limit > 0 ? failures.slice(0, limit) : failures;
+  const subscribers = new Map((await app.subscribers.getMany(shown.map((f) => f.subscriberId))).map((s) => [s.id, s.email]));
+  const rows = shown.map((f) => ({ subscriberId: f.subscriberId, email: subscribers.get(f.subscriberId) ?? null, reply: f.reply }));
+  if (json) return writeLine(JSON.stringify(rows));
+  for (const row of rows) writeLine(`${row.email ?? `(removed ${row.subscriberId})`}\t${row.reply}`);
+  if (shown.length < failures.length) writeLine(`... and ${failures.length - shown.length} more: newsletter campaign failures ${id}`);
+}
+
+export function registerCampaignCommand(program: Command): void {
+  const group = program.command('campaign').description('Watch and steer campaigns: list, status, failures, pause, resume, cancel, resend --failed');
+  const controls = (app: App) => ({ campaigns: app.campaigns, queue: app.deliveryQueue(), now: () => new Date() });
+
+  group
+    .command('list')
+    .description('Campaigns, newest first')
+    .option('--json', 'print a JSON array')
+    .action(async (flags: { json?: boolean }) => {
+      const campaigns = await withApp((app) => app.campaigns.list(100), { quiet: true });
+      if (flags.json) return writeLine(JSON.stringify(campaigns));
+      if (campaigns.length === 0) return writeLine('no campaigns yet');
+      for (const c of campaigns) writeLine(`${c.id}\t${c.state}\t${c.accepted}/${c.total} accepted, ${c.failed} failed, ${c.skipped} skipped\t${c.createdAt}`);
+    });
+
+  group
+    .command('status')
+    .description('State and counters of one campaign')
+    .argument('<id>', 'campaign id (see campaign list)')
+    .option('--json', 'print the campaign as JSON')
+    .option('--wait', 'show progress until it ends')
+    .action(async (id: string, flags: { json?: boolean; wait?: boolean }) => {
+      const campaign = await withApp((app) => (flags.wait ? waitWithProgress(app.campaigns, id) : app.campaigns.require(id)), { quiet: true });
+      writeLine(flags.json ? JSON.stringify(campaign) : describe(campaign));
+    });
+
+  group
+    .command('failures')
+    .description('Recipients whose delivery failed, with the SMTP reply')
+    .argument('<id>', 'campaign id')
+    .option('--json', 'print [{subscriberId, email, reply}]')
+    .action(async (id: string, flags: { json?: boolean }) => {
+      await withApp(async (app) => {
+        await app.campaigns.require(id);
+        await printFailures(app, id, 0, flags.json);
+      }, { quiet: true });
+    });
+
+  const control = (name: string, description: string, run: typeof pauseCampaign) =>
+    group
+      .command(name)
+      .description(description)
+      .argument('<id>', 'campaign id')
+      .option('--json', 'print the campaign as JSON')
+      .action(async (id: string, flags: { json?: boolean }) => {
+        const campaign = await withApp((app) => run(controls(app), id));
+        writeLine(flags.json ? JSON.stringify(campaign) : describe(campaign));
+      });
+  control('pause', 'Stop sending before the next message; resume continues where it stopped', pauseCampaign);
+  control('resume', 'Continue a paused campaign from its ledger (no one gets it twice); also retries batches that failed outright', resumeCampaign);
+  control('cancel', 'Stop for good: the recipients not yet sent to are skipped', cancelCampaign);
+
+  group
+    .command('resend')
+    .description('Send a completed campaign again, only to the recipients whose delivery failed')
+    .argument('<id>', 'campaign id')
+    .option('--failed', 'required: only the failed recipients')
+    .option('--json', 'print {round, recipients}')
+    .action(async (id: string, flags: { failed?: boolean; json?: boolean }) => {
+      if (!flags.failed) throw new NewsletterError('INPUT_INVALID', 'only `resend --failed` exists: say --failed', { field: '--failed' });
+      const result = await withApp((app) => resendFailed(controls(app), id));
+      if (flags.json) return writeLine(JSON.stringify(result));
+      writeLine(result.recipients === 0 ? `campaign ${id} has no failed recipients` : `campaign ${id}: ${result.recipients} failed recipient(s) queued again (round ${result.round})`);
+    });
+}

@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../delivery/harness.ts';
+import { decodeHeaderWords, parseMessage } from '../delivery/parse-mime.ts';
+
+const POST = 'emails/posts/sofa-weekly-2019-11-01.md';
+const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['bin/newsletter.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('newsletter send and campaign commands', () => {
+  it('send --wait --json renders the seed post, sends to the list and prints the final counters', async () => {
+    harness = await startHarness({ script: { reject: ['r2@example.org'] } });
+    await harness.addSubscribers(4);
+    await harness.app.subscribers.add({ email: 'other@example.org', lists: ['other'] });
+    harness.app.startWorker();
+    const sent = await cli(['send', POST, '--list', 'weekly', '--wait', '--json'], harness.env);
+    expect(sent.stderr).not.toMatch(/Error/);
+    expect(sent.code).toBe(0);
+    expect(JSON.parse(sent.stdout.trim().split('\n').at(-1)!)).toEqual({ campaignId: CAMPAIGN, total: 4, accepted: 3, failed: 1, skipped: 0 });
+    expect(harness.smtp.messages).toHaveLength(3);
+    const parsed = parseMessage(harness.smtp.messages[0]!.raw);
+    expect(decodeHeaderWords(parsed.headers.get('subject')!)).toContain('SOFA Weekly');
+    expect(parsed.html).toContain('SOFAJRaft');
+
+    const failures = await cli(['campaign', 'failures', CAMPAIGN, '--json'], harness.env);
+    expect(JSON.parse(failures.stdout)).toEqual([expect.objectContaining({ email: 'r2@example.org', reply: expect.stringMatching(/^550 5\.1\.1/) })]);
+    const again = await cli(['send', POST, '--list', 'weekly'], harness.env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/CAMPAIGN_STATE_INVALID/);
+    expect(harness.smtp.messages).toHaveLength(3);
+  });
+
+  it('--dry-run counts active recipients and sends nothing; --test-to sends one marked message outside any campaign', async () => {
+    harness = await startHarness();
+    const [first] = await harness.addSubscribers(3);
+    await harness.app.subscribers.unsubscribe(first!.id, 'test');
+    const dry = await cli(['send', POST, '--list', 'weekly', '--dry-run', '--json'], harness.env);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, recipients: 2, list: 'weekly' });
+    const test = await cli(['send', POST, '--test-to', 'editor@example.org'], harness.env);
+    expect(test.code).toBe(0);
+    expect(harness.smtp.messages.map((m) => m.to)).toEqual([['editor@example.org']]);
+    const parsed = parseMessage(harness.smtp.messages[0]!.raw);
+    expect(parsed.headers.get('x-newsletter-test')).toBe('yes');
+    expect(decodeHeaderWords(parsed.headers.get('subject')!)).toMatch(/^\[TEST\] /);
+    expect(await harness.app.campaigns.list()).toEqual([]);
+  });
+
+  it('refuses bad input with one clear line and a non-zero exit, creating nothing', async () => {
+    harness = await startHarness();
+    const noList = await cli(['send', POST], harness.env);
+    expect(noList.code).toBe(1);
+    expect(noList.stderr).toMatch(/--list.*\[INPUT_INVALID\]/);
+    const resend = await cli(['campaign', 'resend', 'x'], harness.env);
+    expect(resend.code).toBe(1);
+    expect(resend.stderr).toMatch(/--failed.*\[INPUT_INVALID\]/);
+    const unknown = await cli(['campaign', 'status', 'nope'], harness.env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/\[CAMPAIGN_NOT_FOUND\]/);
+    expect(await harness.app.campaigns.list()).toEqual([]);
+    expect(harness.smtp.messages).toHaveLength(0);
+  });
+});
