@@ -89,6 +89,14 @@ export class SubscriberStore {
     return (await this.readMany(ids)).filter((s): s is Stored => s !== undefined).map((s) => s.subscriber);
   }
 
+  /**
+   * True at most once per window for a subscriber: caps confirmation emails per address, so
+   * the subscribe form cannot be used to flood someone's mailbox from many client addresses.
+   */
+  async claimConfirmationEmail(id: string, windowSeconds: number): Promise<boolean> {
+    return (await this.redis.set(`${this.base}:confirm-sent:${id}`, '1', 'EX', windowSeconds, 'NX')) === 'OK';
+  }
+
   /** Only `active` subscribers receive; checked right before each send. */
   async canReceive(id: string): Promise<boolean> {
     return (await this.redis.hget(this.recordKey(id), 'status')) === 'active';

@@ -1,0 +1,51 @@
+/**
+ * Maps errors to HTTP answers at the edge: a page for browsers, JSON for API clients.
+ * Messages are ours (NewsletterError) or generic; internals and tokens never reach the client.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isNewsletterError, type ErrorCode } from '../errors.ts';
+import { html, page } from './html.ts';
+
+export function wantsJson(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'] ?? '';
+  const accept = request.headers.accept ?? '';
+  return type.includes('application/json') || (accept.includes('application/json') && !accept.includes('text/html'));
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  UNSUBSCRIBE_TOKEN_INVALID: 400,
+  SUBSCRIBER_EMAIL_INVALID: 400,
+  INPUT_INVALID: 400,
+  SUBSCRIBER_NOT_FOUND: 404,
+  SMTP_NOT_CONFIGURED: 503,
+};
+
+const TITLES: Partial<Record<ErrorCode, string>> = {
+  UNSUBSCRIBE_TOKEN_INVALID: 'This link is not valid',
+  SUBSCRIBER_EMAIL_INVALID: 'That address does not look right',
+  INPUT_INVALID: 'Something in the form is not right',
+  SMTP_NOT_CONFIGURED: 'Not available right now',
+};
+
+export function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let status = 500;
+  let code = 'INTERNAL';
+  let title = 'Something went wrong';
+  let message = 'Please try again later.';
+  if (isNewsletterError(error)) {
+    status = STATUS[error.code] ?? 500;
+    code = error.code;
+    title = TITLES[error.code] ?? title;
+    message = status < 500 || error.code === 'SMTP_NOT_CONFIGURED' ? `${error.message[0]!.toUpperCase()}${error.message.slice(1)}.` : message;
+    if (code === 'UNSUBSCRIBE_TOKEN_INVALID') message += ' Nothing was changed. Use the newest link from one of our emails.';
+  } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
+    status = error.statusCode;
+    code = (error as FastifyError).code ?? 'BAD_REQUEST';
+    title = status === 429 ? 'Too many requests' : 'That request could not be read';
+    message = status === 429 ? 'Please wait a minute and try again.' : 'Please check the form and try again.';
+  }
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  reply.code(status).header('cache-control', 'no-store');
+  if (wantsJson(request)) return reply.send({ ok: false, code, message });
+  return reply.type('text/html; charset=utf-8').send(page(title, html`<p>${message}</p>`));
+}

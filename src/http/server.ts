@@ -1,0 +1,120 @@
+/**
+ * The web server: unsubscribe (GET page, POST one-click), subscribe with double opt-in,
+ * health. createServer returns the fastify instance, unstarted, so tests listen on port 0.
+ */
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Identity } from '../config.ts';
+import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
+import type { SigningSecrets } from '../subscribers/tokens.ts';
+import { html, page } from './html.ts';
+import { sendError } from './respond.ts';
+import { subscribeRoutes, type MailSender } from './subscribe-routes.ts';
+import { unsubscribeRoutes } from './unsubscribe-routes.ts';
+
+export interface ServerDeps {
+  subscribers: SubscriberStore;
+  secrets: SigningSecrets;
+  publicUrl: string;
+  identity: Pick<Identity, 'name' | 'fromName' | 'fromAddress' | 'replyTo' | 'siteUrl'>;
+  mailer: MailSender | undefined;
+  /** Answers /healthz: resolves when Redis answers. */
+  ping: () => Promise<unknown>;
+  /** When given, rate limits are kept in Redis and hold across server processes. */
+  rateLimitStore?: { redis: Redis; prefix: string };
+  /** Per client address; defaults: subscribe 10 per 15 minutes, token links 60 per minute. */
+  limits?: { subscribe?: { max: number; timeWindow: number }; links?: { max: number; timeWindow: number } };
+  confirmationWindowSeconds?: number;
+  logger?: { level: string; stream?: NodeJS.WritableStream };
+  /** Behind a reverse proxy, take the client address from X-Forwarded-For. */
+  trustProxy?: boolean;
+}
+
+/** Tokens are credentials: keep them out of every log line. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/(unsubscribe|confirm)\/[^/?#]*/g, '/$1/[redacted]');
+}
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  // The token is in the URL: never send it on to another site.
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger && {
+      level: deps.logger.level,
+      ...(deps.logger.stream ? { stream: deps.logger.stream } : {}),
+      serializers: {
+        req: (request: { method: string; url: string; ip?: string }) => ({ method: request.method, url: redactUrl(request.url), ip: request.ip }),
+      },
+    },
+    bodyLimit: 16 * 1024,
+    trustProxy: deps.trustProxy ?? false,
+    disableRequestLogging: false,
+  });
+  const inFlight = new Set<Promise<unknown>>();
+
+  app.setErrorHandler((error, request, reply) => sendError(error as Error, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    return page('Page not found', html`<p>There is nothing at this address.</p>`);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...inFlight]);
+  });
+
+  await app.register(formbody);
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fields: 10, fieldSize: 2048, files: 0, fileSize: 0, parts: 10 },
+  });
+  await app.register(rateLimit, {
+    global: false,
+    ...(deps.rateLimitStore
+      ? { redis: deps.rateLimitStore.redis, nameSpace: `${deps.rateLimitStore.prefix}:{${deps.rateLimitStore.prefix}}:rate-limit:` }
+      : {}),
+  });
+
+  const links = deps.limits?.links ?? { max: 60, timeWindow: 60_000 };
+  const subscribe = deps.limits?.subscribe ?? { max: 10, timeWindow: 15 * 60_000 };
+
+  await app.register(unsubscribeRoutes, {
+    subscribers: deps.subscribers,
+    secrets: deps.secrets,
+    newsletterName: deps.identity.name,
+    rateLimit: links,
+  });
+  await app.register(subscribeRoutes, {
+    subscribers: deps.subscribers,
+    secrets: deps.secrets,
+    publicUrl: deps.publicUrl,
+    identity: deps.identity,
+    mailer: deps.mailer,
+    rateLimit: subscribe,
+    linkRateLimit: links,
+    confirmationWindowSeconds: deps.confirmationWindowSeconds ?? 600,
+    inFlight,
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await deps.ping();
+      return { ok: true };
+    } catch {
+      reply.code(503);
+      return { ok: false, redis: 'unreachable' };
+    }
+  });
+
+  return app;
+}

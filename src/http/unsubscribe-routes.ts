@@ -1,0 +1,71 @@
+/**
+ * GET /unsubscribe/:token shows which address and lists, with a button; it changes nothing,
+ * because mail scanners follow links. POST /unsubscribe/:token unsubscribes at once: it is
+ * what the footer button and mailbox providers' one-click (RFC 8058) send, with the body
+ * `List-Unsubscribe=One-Click` form-urlencoded or multipart, and no cookie or CSRF token.
+ * Idempotent; answers 200.
+ */
+import type { FastifyInstance } from 'fastify';
+import { NewsletterError } from '../errors.ts';
+import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
+import { verifyToken, type SigningSecrets } from '../subscribers/tokens.ts';
+import { html, page } from './html.ts';
+
+export interface UnsubscribeRouteDeps {
+  subscribers: SubscriberStore;
+  secrets: SigningSecrets;
+  newsletterName: string;
+  rateLimit: { max: number; timeWindow: number };
+}
+
+export function staleLink(): NewsletterError {
+  return new NewsletterError('UNSUBSCRIBE_TOKEN_INVALID', 'the link refers to an address that is no longer on the list');
+}
+
+export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeRouteDeps): Promise<void> {
+  const { subscribers, secrets, newsletterName } = deps;
+  const config = { rateLimit: deps.rateLimit };
+
+  // Mailbox providers may post any content type; the body is optional, so accept and ignore what we cannot parse.
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => done(null, {}));
+
+  const find = async (token: string) => {
+    const id = verifyToken(secrets, token, 'unsubscribe');
+    const subscriber = await subscribers.get(id);
+    if (!subscriber) throw staleLink();
+    return subscriber;
+  };
+
+  app.get<{ Params: { token: string } }>('/unsubscribe/:token', { config }, async (request, reply) => {
+    const subscriber = await find(request.params.token);
+    const lists = subscriber.lists.join(', ');
+    reply.type('text/html; charset=utf-8');
+    if (subscriber.status === 'unsubscribed') {
+      return page('You are unsubscribed', html`<p><strong>${subscriber.email}</strong> no longer receives ${newsletterName}.</p>`);
+    }
+    return page(
+      `Unsubscribe from ${newsletterName}?`,
+      html`<p>Stop sending ${newsletterName} to <strong>${subscriber.email}</strong>?</p>
+<p class="muted">Lists: ${lists || 'none'}</p>
+<form method="post" action="/unsubscribe/${request.params.token}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<input type="hidden" name="source" value="page">
+<button type="submit">Unsubscribe</button>
+</form>`,
+    );
+  });
+
+  app.post<{ Params: { token: string }; Body: unknown }>('/unsubscribe/:token', { config }, async (request, reply) => {
+    const subscriber = await find(request.params.token);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const reason = body.source === 'page' ? 'unsubscribe page' : body['List-Unsubscribe'] === 'One-Click' ? 'one-click (RFC 8058)' : 'unsubscribe POST';
+    const result = await subscribers.unsubscribe(subscriber.id, reason);
+    if (result.changed) request.log.info({ subscriberId: subscriber.id, reason }, 'unsubscribed');
+    reply.code(200).type('text/html; charset=utf-8');
+    return page(
+      'You are unsubscribed',
+      html`<p><strong>${subscriber.email}</strong> will not receive ${newsletterName} any more.</p>
+<p class="muted">This takes effect at once. If this was a mistake, subscribe again on the website.</p>`,
+    );
+  });
+}

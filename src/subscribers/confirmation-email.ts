@@ -1,0 +1,57 @@
+/**
+ * The double opt-in email. PURE: gets the confirmation URL, returns a nodemailer message.
+ */
+import type { Identity } from '../config.ts';
+
+export interface ConfirmationMessage {
+  from: { name: string; address: string };
+  replyTo?: string;
+  to: { name: string; address: string };
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+}
+
+const escape = (value: string) =>
+  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function confirmationEmail(opts: {
+  identity: Pick<Identity, 'name' | 'fromName' | 'fromAddress' | 'replyTo' | 'siteUrl'>;
+  email: string;
+  name?: string;
+  confirmUrl: string;
+}): ConfirmationMessage {
+  const { identity, email, name, confirmUrl } = opts;
+  const subject = `Confirm your subscription to ${identity.name}`;
+  const text = [
+    `Hello${name ? ` ${name}` : ''},`,
+    '',
+    `Someone (hopefully you) asked to subscribe ${email} to ${identity.name}.`,
+    'To confirm, open this link:',
+    '',
+    confirmUrl,
+    '',
+    'If you did not ask for this, ignore this email: you will not be subscribed and will not hear from us again.',
+    '',
+    `${identity.name} - ${identity.siteUrl}`,
+    '',
+  ].join('\n');
+  const html = `<!doctype html><html><body style="font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:16px;line-height:1.5;color:#1b1b1b">
+<p>Hello${name ? ` ${escape(name)}` : ''},</p>
+<p>Someone (hopefully you) asked to subscribe <strong>${escape(email)}</strong> to ${escape(identity.name)}.</p>
+<p><a href="${escape(confirmUrl)}" style="display:inline-block;background:#1f5fbf;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600">Confirm my subscription</a></p>
+<p style="color:#555;font-size:14px">Or copy this link into your browser: ${escape(confirmUrl)}</p>
+<p style="color:#555;font-size:14px">If you did not ask for this, ignore this email: you will not be subscribed and will not hear from us again.</p>
+</body></html>`;
+  return {
+    from: { name: identity.fromName ?? identity.name, address: identity.fromAddress },
+    ...(identity.replyTo ? { replyTo: identity.replyTo } : {}),
+    to: { name: name ?? '', address: email },
+    subject,
+    text,
+    html,
+    // RFC 3834: an automatic reply, so vacation responders stay quiet.
+    headers: { 'Auto-Submitted': 'auto-generated' },
+  };
+}
