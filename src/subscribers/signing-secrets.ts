@@ -15,7 +15,7 @@ export function signingSecrets(config: Pick<Config, 'secrets' | 'devMode'>): Sig
   if (config.devMode) return { current: DEV_SECRET };
   throw new NewsletterError(
     'CONFIG_INVALID',
-    'NEWSLETTER_SECRET is not set: set it to at least 32 random characters (openssl rand -base64 48), or NEWSLETTER_DEV_MODE=1 for local development',
+    'required to sign unsubscribe and confirmation links: set it to at least 32 random characters (openssl rand -base64 48), or NEWSLETTER_DEV_MODE=1 for local development',
     { field: 'NEWSLETTER_SECRET' },
   );
 }

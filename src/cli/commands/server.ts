@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { createApp } from '../../app.ts';
+import { loadConfig } from '../../config.ts';
+import { NewsletterError, isNewsletterError } from '../../errors.ts';
+import { createServer } from '../../http/server.ts';
+import { signingSecrets } from '../../subscribers/signing-secrets.ts';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new NewsletterError('INPUT_INVALID', 'must be a port number from 0 to 65535', { field: '--port' });
+  return port;
+}
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Run the web server: one-click unsubscribe, subscribe with double opt-in, /healthz')
+    .option('--port <port>', 'port to listen on (default: PORT, 3000)')
+    .option('--host <host>', 'address to listen on (default: HOST, 127.0.0.1)')
+    .action(async (flags: { port?: string; host?: string }) => {
+      const config = loadConfig();
+      const port = flags.port === undefined ? config.http.port : parsePort(flags.port);
+      const host = flags.host ?? config.http.host;
+      // Refuse before connecting anywhere: without a secret, tokens could be forged.
+      const secrets = signingSecrets(config);
+      const log = pino({ level: config.logLevel });
+      if (!config.secrets.current) log.warn('dev mode: tokens are signed with a PUBLIC secret; never run like this in production');
+      if (!config.devMode && !config.http.publicUrl.startsWith('https://')) {
+        log.warn({ publicUrl: config.http.publicUrl }, 'PUBLIC_URL is not https: mailbox providers ignore one-click unsubscribe links that are not https');
+      }
+      const app = await createApp(config, { warn: (message) => log.warn(message) });
+      let mailer;
+      try {
+        mailer = app.mailer();
+      } catch (error) {
+        if (!isNewsletterError(error, 'SMTP_NOT_CONFIGURED')) throw error;
+        log.warn('SMTP_URL is not set: POST /subscribe answers 503 until it is');
+      }
+      const server = await createServer({
+        subscribers: app.subscribers,
+        secrets,
+        publicUrl: config.http.publicUrl,
+        identity: config.identity,
+        mailer,
+        ping: () => app.redis.ping(),
+        rateLimitStore: { redis: app.redis, prefix: config.redis.prefix },
+        logger: { level: config.logLevel },
+      });
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        server.log.info({ signal }, 'shutting down');
+        // Stop taking requests and finish confirmation emails in flight, then SMTP and Redis.
+        await server.close();
+        await app.close();
+      };
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.once('SIGINT', () => void stop('SIGINT'));
+      try {
+        await server.listen({ port, host });
+      } catch (cause) {
+        await app.close();
+        throw new NewsletterError('CONFIG_INVALID', `cannot listen on ${host}:${port}: ${(cause as Error).message}`, { field: 'PORT', cause });
+      }
+    });
+}
