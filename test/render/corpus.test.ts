@@ -54,7 +54,9 @@ describe('the corpus of real posts (../shared/corpus)', () => {
     }
   });
 
-  it.runIf(corpusPresent)('flags the broken link targets real authors wrote, with their lines', async () => {
+  // Registered only when the corpus is there, so a user's clone shows no skipped test.
+  if (!corpusPresent) return;
+  it('flags the broken link targets real authors wrote, with their lines', async () => {
     const issue = await renderPostFile(join(corpusDir, 'sofa-weekly', 'sofa-weekly-0421', 'index.md'), { identity: sofa });
     const dingtalk = issue.warnings.find((w) => w.code === 'LINK_UNFOLLOWABLE');
     expect(dingtalk?.message).toContain('dingtalk');
