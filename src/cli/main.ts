@@ -11,7 +11,7 @@ const program = new Command('newsletter')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program, process.argv);
 
 try {
   await program.parseAsync(process.argv);

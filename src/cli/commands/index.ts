@@ -1,17 +1,23 @@
 import type { Command } from 'commander';
-import { registerRenderCommand } from './render.ts';
-import { registerSubscribersCommand } from './subscribers.ts';
-import { registerServerCommand } from './server.ts';
-import { registerSendCommand } from './send.ts';
-import { registerCampaignCommand } from './campaign.ts';
-import { registerWorkerCommand } from './worker.ts';
 
-/** Every subcommand, in the order `newsletter --help` lists them. */
-export function registerCommands(program: Command): void {
-  registerRenderCommand(program);
-  registerSubscribersCommand(program);
-  registerServerCommand(program);
-  registerSendCommand(program);
-  registerCampaignCommand(program);
-  registerWorkerCommand(program);
+type Register = (program: Command) => void;
+
+/**
+ * Every subcommand, in the order `newsletter --help` lists them. Each is loaded only
+ * when asked for: `newsletter render` should not pay for loading BullMQ and Fastify.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  render: async () => (await import('./render.ts')).registerRenderCommand,
+  subscribers: async () => (await import('./subscribers.ts')).registerSubscribersCommand,
+  server: async () => (await import('./server.ts')).registerServerCommand,
+  send: async () => (await import('./send.ts')).registerSendCommand,
+  campaign: async () => (await import('./campaign.ts')).registerCampaignCommand,
+  worker: async () => (await import('./worker.ts')).registerWorkerCommand,
+};
+
+/** Registers the subcommand named in argv, or all of them (for help and unknown names). */
+export async function registerCommands(program: Command, argv: string[]): Promise<void> {
+  const requested = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  const names = requested !== undefined && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]!())(program);
 }
