@@ -1,47 +1,38 @@
 /**
- * How a Subscriber is laid out in its Redis hash, and back. PURE.
- * Flat fields keep a record readable with `redis-cli HGETALL`; the lists, attributes and
- * history are JSON strings.
+ * How a Subscriber is stored in Redis, and back. PURE.
+ * One string per subscriber: `<rev>|<json>`. The revision makes every write a
+ * compare-and-set (see store-scripts.ts); the JSON is readable with `redis-cli GET`.
  */
-import { isSubscriberStatus, type StatusChange, type Subscriber } from './subscriber.ts';
+import { isSubscriberStatus, type Subscriber } from './subscriber.ts';
 
-export function toFields(subscriber: Subscriber): string[] {
-  const fields = [
-    'id', subscriber.id,
-    'email', subscriber.email,
-    'name', subscriber.name ?? '',
-    'status', subscriber.status,
-    'lists', JSON.stringify(subscriber.lists),
-    'attributes', JSON.stringify(subscriber.attributes),
-    'createdAt', subscriber.createdAt,
-    'updatedAt', subscriber.updatedAt,
-    'history', JSON.stringify(subscriber.history),
-  ];
-  return fields;
+export function serialize(subscriber: Subscriber): string {
+  const { id, email, name, status, lists, attributes, createdAt, updatedAt, history } = subscriber;
+  return JSON.stringify({ id, email, name, status, lists, attributes, createdAt, updatedAt, history });
 }
 
-function parseJson<T>(text: string | undefined, fallback: T): T {
-  if (!text) return fallback;
+/** A record plus its revision; undefined for a missing or damaged value. */
+export function parseRecord(value: string | null | undefined): { subscriber: Subscriber; rev: string } | undefined {
+  if (!value) return undefined;
+  const bar = value.indexOf('|');
+  const rev = value.slice(0, bar);
+  if (bar <= 0 || !/^\d+$/.test(rev)) return undefined;
+  let raw: Partial<Subscriber>;
   try {
-    return JSON.parse(text) as T;
+    raw = JSON.parse(value.slice(bar + 1)) as Partial<Subscriber>;
   } catch {
-    return fallback;
+    return undefined;
   }
-}
-
-/** A record plus its revision, as read from Redis; undefined for a missing or damaged hash. */
-export function fromHash(hash: Record<string, string>): { subscriber: Subscriber; rev: string } | undefined {
-  if (!hash.id || !hash.email || !hash.rev || !isSubscriberStatus(hash.status)) return undefined;
+  if (!raw.id || !raw.email || !isSubscriberStatus(raw.status)) return undefined;
   const subscriber: Subscriber = {
-    id: hash.id,
-    email: hash.email,
-    lists: parseJson<string[]>(hash.lists, []),
-    status: hash.status,
-    attributes: parseJson<Record<string, string>>(hash.attributes, {}),
-    createdAt: hash.createdAt ?? '',
-    updatedAt: hash.updatedAt ?? '',
-    history: parseJson<StatusChange[]>(hash.history, []),
+    id: raw.id,
+    email: raw.email,
+    lists: Array.isArray(raw.lists) ? raw.lists : [],
+    status: raw.status,
+    attributes: raw.attributes ?? {},
+    createdAt: raw.createdAt ?? '',
+    updatedAt: raw.updatedAt ?? '',
+    history: Array.isArray(raw.history) ? raw.history : [],
   };
-  if (hash.name) subscriber.name = hash.name;
-  return { subscriber, rev: hash.rev };
+  if (raw.name) subscriber.name = raw.name;
+  return { subscriber, rev };
 }

@@ -3,7 +3,7 @@
  *
  * Keys (all under `${prefix}:`, with the hash tag `{prefix}` so that the multi-key scripts
  * also run on Redis Cluster; every subscriber key of a newsletter lives in one slot):
- *   P:{P}:sub:s:<id>        hash   one subscriber (see subscriber-record.ts), with `rev`
+ *   P:{P}:sub:s:<id>        string one subscriber, `<rev>|<json>` (see subscriber-record.ts)
  *   P:{P}:sub:email         hash   lower-cased email -> id (uniqueness)
  *   P:{P}:sub:all           zset   every id, scored by join order
  *   P:{P}:sub:list:<name>   zset   members of a list, scored by join order (stable paging)
@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
 import { withScripts, type ScriptedPipeline, type ScriptedRedis } from './store-scripts.ts';
-import { fromHash, toFields } from './subscriber-record.ts';
+import { parseRecord, serialize } from './subscriber-record.ts';
 import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import {
   HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type SubscriberInput,
@@ -99,7 +99,7 @@ export class SubscriberStore {
 
   /** Only `active` subscribers receive; checked right before each send. */
   async canReceive(id: string): Promise<boolean> {
-    return (await this.redis.hget(this.recordKey(id), 'status')) === 'active';
+    return (await this.read(id))?.subscriber.status === 'active';
   }
 
   async add(input: SubscriberInput): Promise<AddResult> {
@@ -164,7 +164,7 @@ export class SubscriberStore {
     const join = after.lists.filter((l) => !listsBefore.includes(l)).map((l) => this.listKey(l));
     const leave = listsBefore.filter((l) => !after.lists.includes(l)).map((l) => this.listKey(l));
     const keys = [this.recordKey(after.id), this.emailIndexKey, this.allKey, `${this.base}:seq`, ...join, ...leave];
-    pipeline.subscriberWrite(keys.length, ...keys, rev, key, after.id, join.length, ...toFields(after));
+    pipeline.subscriberWrite(keys.length, ...keys, rev, key, after.id, join.length, serialize(after));
   }
 
   /** Sets a status and records why; a no-op (changed: false) when it already has it. */
@@ -270,17 +270,13 @@ export class SubscriberStore {
   }
 
   private async read(id: string): Promise<Stored | undefined> {
-    return id ? fromHash(await this.redis.hgetall(this.recordKey(id))) : undefined;
+    return id ? parseRecord(await this.redis.get(this.recordKey(id))) : undefined;
   }
 
+  /** One MGET: every record shares the hash tag, so this works on Redis Cluster too. */
   private async readMany(ids: readonly string[]): Promise<(Stored | undefined)[]> {
     if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.recordKey(id || '\u0000'));
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, hash]) => {
-      if (error) throw error;
-      return fromHash(hash as Record<string, string>);
-    });
+    const values = await this.redis.mget(ids.map((id) => this.recordKey(id || '\u0000')));
+    return values.map((value) => parseRecord(value));
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * Import throughput: `npm run bench:import [-- rows]` (default 100,000).
+ * Writes a generated CSV (UTF-8 names, quoted commas, an attribute column) to a temp file,
+ * imports it into a fresh prefix on REDIS_URL (default the local Redis), imports it again
+ * (the "changes nothing" path), reports rows/s and Redis bytes per subscriber, then deletes
+ * every key it made.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { importCsv } from '../src/subscribers/import-csv.ts';
+import { SubscriberStore } from '../src/subscribers/subscriber-store.ts';
+
+const rows = Number(process.argv[2] ?? 100_000);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `bench:import:${randomBytes(4).toString('hex')}`;
+const file = join(tmpdir(), `${prefix.replace(/:/g, '-')}.csv`);
+
+async function writeCsv(): Promise<void> {
+  const out = createWriteStream(file);
+  out.write('\uFEFFemail,name,city,plan\r\n');
+  const names = ['Zoë Müller', '李伟', 'O\'Brien, Pat', 'José Ñúñez', 'Anna'];
+  for (let i = 0; i < rows; i++) {
+    const name = names[i % names.length]!;
+    const line = `reader${i}@example${i % 97}.com,"${name.replace(/"/g, '""')}",City ${i % 1000},${i % 3 ? 'free' : 'pro'}\r\n`;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+async function usedMemory(redis: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+}
+
+async function deleteKeys(redis: Redis): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+const redis = new Redis(redisUrl);
+try {
+  await writeCsv();
+  const store = new SubscriberStore({ redis, prefix });
+  const memoryBefore = await usedMemory(redis);
+  for (const label of ['first import', 're-import (unchanged)']) {
+    const started = process.hrtime.bigint();
+    const report = await importCsv(store, createReadStream(file), { file, list: 'weekly' });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const rate = Math.round(rows / seconds);
+    console.log(
+      `${label}: ${rows.toLocaleString('en')} rows in ${seconds.toFixed(2)} s = ${rate.toLocaleString('en')} rows/s ` +
+        `(imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length})`,
+    );
+    if (label === 'first import') {
+      const bytes = (await usedMemory(redis)) - memoryBefore;
+      console.log(`Redis memory: ${(bytes / 1024 / 1024).toFixed(1)} MB, about ${Math.round(bytes / rows)} bytes per subscriber`);
+    }
+  }
+  console.log(`count: ${await store.countList('weekly')}; heap used: ${Math.round(process.memoryUsage().heapUsed / 1024 / 1024)} MB`);
+} finally {
+  await deleteKeys(redis);
+  await rm(file, { force: true });
+  redis.disconnect();
+}
