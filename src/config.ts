@@ -45,6 +45,7 @@ const envSchema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
   HOST: z.string().default('127.0.0.1'),
   PORT: intFromEnv(3000, 0, 65_535),
+  TRUST_PROXY: z.string().regex(/^(|true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a hop count, or proxy addresses separated by commas').default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,8 +71,20 @@ export interface Config {
     readonly adminToken: string | undefined;
   };
   readonly devMode: boolean;
-  readonly http: { readonly host: string; readonly port: number; readonly publicUrl: string };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly publicUrl: string;
+    /** Behind a reverse proxy: whose X-Forwarded-For to believe (fastify's trustProxy). */
+    readonly trustProxy: boolean | number | string[];
+  };
   readonly logLevel: string;
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value.split(',');
 }
 
 function deepFreeze<T>(value: T): T {
@@ -148,7 +161,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     },
     secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET, adminToken: e.ADMIN_TOKEN },
     devMode: e.NEWSLETTER_DEV_MODE === '1' || e.NEWSLETTER_DEV_MODE === 'true',
-    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') },
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: parseTrustProxy(e.TRUST_PROXY) },
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -30,12 +30,16 @@ export interface ServerDeps {
   confirmationWindowSeconds?: number;
   logger?: { level: string; stream?: NodeJS.WritableStream };
   /** Behind a reverse proxy, take the client address from X-Forwarded-For. */
-  trustProxy?: boolean;
+  trustProxy?: boolean | number | string[];
 }
 
 /** Tokens are credentials: keep them out of every log line. */
 export function redactUrl(url: string): string {
   return url.replace(/\/(unsubscribe|confirm)\/[^/?#]*/g, '/$1/[redacted]');
+}
+
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
 }
 
 const SECURITY_HEADERS = {
@@ -56,7 +60,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
     },
     bodyLimit: 16 * 1024,
-    trustProxy: deps.trustProxy ?? false,
+    // A hop count means: trust that many proxies in front (fastify's types take it as a function).
+    trustProxy: typeof deps.trustProxy === 'number' ? trustHops(deps.trustProxy) : (deps.trustProxy ?? false),
     disableRequestLogging: false,
   });
   const inFlight = new Set<Promise<unknown>>();

@@ -156,6 +156,18 @@ describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
     expect(await store.getByEmail('r2@example.com')).toBeUndefined();
   });
 
+  it('behind a trusted proxy, limits each forwarded client address separately', async () => {
+    await server.close();
+    await start({ trustProxy: 1, limits: { subscribe: { max: 1, timeWindow: 60_000 } } });
+    const from = (client: string, email: string) => {
+      const init = form({ email });
+      return fetch(`${base}/subscribe`, { ...init, headers: { ...init.headers, 'x-forwarded-for': client } });
+    };
+    expect((await from('203.0.113.1', 'p1@example.com')).status).toBe(202);
+    expect((await from('203.0.113.1', 'p2@example.com')).status).toBe(429);
+    expect((await from('203.0.113.2', 'p3@example.com')).status).toBe(202);
+  });
+
   it('answers 503 when no SMTP server is configured, and stores nothing', async () => {
     await server.close();
     await start({ mailer: undefined });

@@ -46,6 +46,7 @@ export function registerServerCommand(program: Command): void {
         ping: () => app.redis.ping(),
         rateLimitStore: { redis: app.redis, prefix: config.redis.prefix },
         logger: { level: config.logLevel },
+        trustProxy: config.http.trustProxy,
       });
       let stopping = false;
       const stop = async (signal: string) => {
