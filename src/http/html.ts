@@ -29,9 +29,9 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 const STYLE = `
 :root{color-scheme:light dark}
 body{margin:0;font:17px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC",sans-serif;color:#1b1b1b;background:#f6f6f4}
-main{max-width:34rem;margin:0 auto;padding:2rem 1.25rem}
+main{max-width:34rem;margin:0 auto;padding:2rem 1.25rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}
-p{margin:0 0 1rem}
+p,form{margin:0 0 1rem}
 .card{background:#fff;border-radius:10px;padding:1.5rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 button{font:inherit;font-weight:600;color:#fff;background:#1f5fbf;border:0;border-radius:8px;padding:.8rem 1.4rem;min-height:48px;cursor:pointer;width:100%}
 button:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid #f0b000;outline-offset:2px}
@@ -39,6 +39,7 @@ label{display:block;font-weight:600;margin:0 0 .3rem}
 input{font:inherit;width:100%;box-sizing:border-box;padding:.7rem;border:1px solid #767676;border-radius:6px;margin:0 0 1rem;min-height:48px}
 .muted{color:#555;font-size:.95rem}
 a{color:#1f5fbf}
+@media (max-width:400px){main{padding:1rem .75rem}.card{padding:1.25rem}}
 @media (prefers-color-scheme:dark){body{color:#eee;background:#111}.card{background:#1d1d1d;box-shadow:none}.muted{color:#bbb}a{color:#8ab4ff}button{background:#3b7be0}input{background:#222;color:#eee;border-color:#888}}
 `;
 

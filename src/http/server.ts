@@ -62,7 +62,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: 16 * 1024,
     // A hop count means: trust that many proxies in front (fastify's types take it as a function).
     trustProxy: typeof deps.trustProxy === 'number' ? trustHops(deps.trustProxy) : (deps.trustProxy ?? false),
-    disableRequestLogging: false,
   });
   const inFlight = new Set<Promise<unknown>>();
 

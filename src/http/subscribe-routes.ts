@@ -65,9 +65,11 @@ export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRoute
     if (!existing) {
       return (await subscribers.add({ ...input, status: 'pending', reason: 'subscribed on the website' })).subscriber;
     }
-    if (existing.status === 'pending') return existing;
+    // Still unconfirmed: take the newest name and list, and send the link again.
+    if (existing.status === 'pending') return (await subscribers.add(input)).subscriber;
     if (existing.status === 'unsubscribed') {
       // They asked again themselves; still only the link in their mailbox makes them active.
+      await subscribers.add(input);
       return (await subscribers.setStatus(existing.id, 'pending', 'asked to subscribe again on the website')).subscriber;
     }
     return undefined; // active, bounced or complained: nothing to send

@@ -147,6 +147,20 @@ describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
     expect(await dumpKeys(redis, subscriberKeys())).toEqual(before);
   });
 
+  it('lets someone who unsubscribed subscribe again, but only through the new confirmation link', async () => {
+    const { subscriber } = await store.add({ email: 'back@example.com' });
+    await store.unsubscribe(subscriber.id, 'test');
+    expect((await fetch(`${base}/subscribe`, form({ email: 'back@example.com', list: 'weekly' }))).status).toBe(202);
+    expect((await store.get(subscriber.id))?.status).toBe('pending');
+    expect(await store.canReceive(subscriber.id)).toBe(false);
+    const [message] = await smtp.waitForMessages(1);
+    expect((await fetch(`${base}${confirmPath(message!.raw)}`)).status).toBe(200);
+    const after = await store.get(subscriber.id);
+    expect(after?.status).toBe('active');
+    expect(after?.lists).toEqual(['default', 'weekly']);
+    expect(after?.history.map((h) => h.status)).toEqual(['active', 'unsubscribed', 'pending', 'active']);
+  });
+
   it('rate-limits POST /subscribe per client address', async () => {
     await server.close();
     await start({ limits: { subscribe: { max: 2, timeWindow: 60_000 } } });
