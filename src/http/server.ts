@@ -25,7 +25,7 @@ export interface ServerDeps {
   ping: () => Promise<unknown>;
   /** When given, rate limits are kept in Redis and hold across server processes. */
   rateLimitStore?: { redis: Redis; prefix: string };
-  /** Per client address; defaults: subscribe 10 per 15 minutes, token links 60 per minute. */
+  /** Per client address; defaults: subscribe 10 per 15 minutes, confirmation links 60 per minute. Unsubscribe is never limited. */
   limits?: { subscribe?: { max: number; timeWindow: number }; links?: { max: number; timeWindow: number } };
   confirmationWindowSeconds?: number;
   logger?: { level: string; stream?: NodeJS.WritableStream };
@@ -96,7 +96,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     subscribers: deps.subscribers,
     secrets: deps.secrets,
     newsletterName: deps.identity.name,
-    rateLimit: links,
   });
   await app.register(subscribeRoutes, {
     subscribers: deps.subscribers,

@@ -15,7 +15,6 @@ export interface UnsubscribeRouteDeps {
   subscribers: SubscriberStore;
   secrets: SigningSecrets;
   newsletterName: string;
-  rateLimit: { max: number; timeWindow: number };
 }
 
 export function staleLink(): NewsletterError {
@@ -24,10 +23,15 @@ export function staleLink(): NewsletterError {
 
 export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeRouteDeps): Promise<void> {
   const { subscribers, secrets, newsletterName } = deps;
-  const config = { rateLimit: deps.rateLimit };
+  // No rate limit: a mailbox provider posts many one-click unsubscribes from few addresses
+  // right after a campaign, and every one must be honoured. A forged token costs one HMAC
+  // and never reaches Redis.
 
-  // Mailbox providers may post any content type; the body is optional, so accept and ignore what we cannot parse.
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => done(null, {}));
+  // The body only says how the request came (one-click or our page); whatever a mailbox
+  // provider posts, even a malformed body, must not stop the unsubscribe. So here (this
+  // plugin's scope only) every body is read as plain text.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => done(null, body));
 
   const find = async (token: string) => {
     const id = verifyToken(secrets, token, 'unsubscribe');
@@ -36,7 +40,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeR
     return subscriber;
   };
 
-  app.get<{ Params: { token: string } }>('/unsubscribe/:token', { config }, async (request, reply) => {
+  app.get<{ Params: { token: string } }>('/unsubscribe/:token', async (request, reply) => {
     const subscriber = await find(request.params.token);
     const lists = subscriber.lists.join(', ');
     reply.type('text/html; charset=utf-8');
@@ -55,10 +59,11 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeR
     );
   });
 
-  app.post<{ Params: { token: string }; Body: unknown }>('/unsubscribe/:token', { config }, async (request, reply) => {
+  app.post<{ Params: { token: string }; Body: unknown }>('/unsubscribe/:token', async (request, reply) => {
     const subscriber = await find(request.params.token);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const reason = body.source === 'page' ? 'unsubscribe page' : body['List-Unsubscribe'] === 'One-Click' ? 'one-click (RFC 8058)' : 'unsubscribe POST';
+    const body = typeof request.body === 'string' ? request.body : '';
+    const oneClick = /List-Unsubscribe=One-Click|name="List-Unsubscribe"\r?\n\r?\nOne-Click/.test(body);
+    const reason = /(^|&)source=page(&|$)/.test(body) ? 'unsubscribe page' : oneClick ? 'one-click (RFC 8058)' : 'unsubscribe POST';
     const result = await subscribers.unsubscribe(subscriber.id, reason);
     if (result.changed) request.log.info({ subscriberId: subscriber.id, reason }, 'unsubscribed');
     reply.code(200).type('text/html; charset=utf-8');

@@ -87,7 +87,32 @@ describe('POST /unsubscribe/:token (RFC 8058 one-click)', () => {
     body.append('List-Unsubscribe', 'One-Click');
     const response = await fetch(`${base}/unsubscribe/${token(reader)}`, { method: 'POST', body });
     expect(response.status).toBe(200);
-    expect((await store.get(reader.id))?.status).toBe('unsubscribed');
+    expect((await store.get(reader.id))?.history.at(-1)).toMatchObject({ status: 'unsubscribed', reason: 'one-click (RFC 8058)' });
+  });
+
+  it('records the button on its own page as the reason', async () => {
+    const page = await (await fetch(`${base}/unsubscribe/${token(reader)}`)).text();
+    const fields = [...page.matchAll(/name="([^"]+)" value="([^"]+)"/g)].map((m) => [m[1]!, m[2]!]);
+    const response = await fetch(`${base}/unsubscribe/${token(reader)}`, { method: 'POST', body: new URLSearchParams(fields) });
+    expect(response.status).toBe(200);
+    expect((await store.get(reader.id))?.history.at(-1)).toMatchObject({ status: 'unsubscribed', reason: 'unsubscribe page' });
+  });
+
+  it('still unsubscribes when the body is malformed JSON', async () => {
+    const response = await fetch(`${base}/unsubscribe/${token(reader)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    expect(response.status).toBe(200);
+    expect(await store.canReceive(reader.id)).toBe(false);
+  });
+
+  it('is never rate-limited: a mailbox provider posts many one-click requests from one address', async () => {
+    const many = await store.addMany(Array.from({ length: 80 }, (_, i) => ({ email: `bulk${i}@example.com` })));
+    const statuses = await Promise.all(
+      many.map(({ subscriber }) =>
+        fetch(`${base}/unsubscribe/${token(subscriber)}`, { method: 'POST', body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) }).then((r) => r.status),
+      ),
+    );
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    for (const { subscriber } of many) expect(await store.canReceive(subscriber.id)).toBe(false);
   });
 
   it('accepts a POST with no body or an unexpected content type', async () => {
