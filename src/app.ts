@@ -38,14 +38,25 @@ export interface CreateAppOptions {
   warn?: (message: string) => void;
 }
 
+/** A Redis URL without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
 export async function createApp(config: Config, { warn = (m) => process.stderr.write(`warning: ${m}\n`) }: CreateAppOptions = {}): Promise<App> {
   const closers: (() => Promise<unknown> | void)[] = [];
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  // The first failure is reported once, below; later ones (reconnects) go to `warn`.
+  let firstError: Error | undefined;
+  const remember = (error: Error) => (firstError ??= error);
+  redis.on('error', remember);
   try {
     await redis.connect();
+    redis.off('error', remember).on('error', (error: Error) => warn(`Redis: ${error.message}`));
   } catch (cause) {
     redis.disconnect();
-    throw new NewsletterError('CONFIG_INVALID', `cannot connect to Redis: ${(cause as Error).message}`, { field: 'REDIS_URL', cause });
+    const reason = (firstError ?? (cause as Error)).message;
+    throw new NewsletterError('CONFIG_INVALID', `cannot connect to Redis at ${redactUrl(config.redis.url)}: ${reason}`, { field: 'REDIS_URL', cause });
   }
   closers.push(() => redis.quit());
   const close = async () => {
