@@ -90,6 +90,11 @@ export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRoute
       name: field(body, 'name'),
       lists: [field(body, 'list') ?? DEFAULT_LIST],
     });
+    const list = input.lists![0]!;
+    // Visitors join lists the operator made (by add or import); they cannot invent new ones.
+    if (list !== DEFAULT_LIST && (await subscribers.countList(list)) === 0) {
+      throw new NewsletterError('INPUT_INVALID', `there is no list called "${list}"`, { field: 'list' });
+    }
     const subscriber = await prepare(input);
     if (subscriber) {
       const sending = send(subscriber, request)

@@ -98,7 +98,7 @@ describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
   });
 
   it('accepts JSON and answers the same whether or not the address is already subscribed', async () => {
-    await store.add({ email: 'known@example.com', status: 'active' });
+    await store.add({ email: 'known@example.com', status: 'active', lists: ['weekly'] });
     const post = (email: string) =>
       fetch(`${base}/subscribe`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, list: 'weekly' }) });
     const known = await post('known@example.com');
@@ -125,6 +125,7 @@ describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
       form({ email: 'not-an-address' }),
       form({ name: 'No Email' }),
       form({ email: 'ok@example.com', list: 'no spaces allowed' }),
+      form({ email: 'new@example.com', list: 'invented-by-a-visitor' }),
       { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email": ' },
       { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ['a@example.com'] }) },
     ]) {
@@ -149,6 +150,7 @@ describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
 
   it('lets someone who unsubscribed subscribe again, but only through the new confirmation link', async () => {
     const { subscriber } = await store.add({ email: 'back@example.com' });
+    await store.add({ email: 'someone@example.com', lists: ['weekly'] });
     await store.unsubscribe(subscriber.id, 'test');
     expect((await fetch(`${base}/subscribe`, form({ email: 'back@example.com', list: 'weekly' }))).status).toBe(202);
     expect((await store.get(subscriber.id))?.status).toBe('pending');

@@ -1,0 +1,77 @@
+/**
+ * Past issues for the public archive, read from the campaigns (read-only). Several
+ * campaigns can carry one issue (one per list, or a re-render): the archive shows the
+ * newest campaign's snapshot, dated by the first send. A campaign cancelled before
+ * anyone got it was never published, so it is not shown.
+ */
+import type { Campaign, IssueSnapshot } from '../campaign/campaign.ts';
+import type { CampaignStore } from '../campaign/campaign-store.ts';
+
+export interface ArchivedIssue {
+  slug: string;
+  subject: string;
+  /** The campaign whose snapshot is shown (the newest one). */
+  campaignId: string;
+  /** ISO 8601: when the issue was first sent, and when it was last sent. */
+  firstSentAt: string;
+  lastSentAt: string;
+}
+
+export interface IssueArchiveOptions {
+  campaigns: Pick<CampaignStore, 'list' | 'get' | 'getSnapshot'>;
+  /** How many recent campaigns to look through. */
+  depth?: number;
+}
+
+export function isPublished(campaign: Campaign): boolean {
+  return !(campaign.state === 'cancelled' && campaign.accepted === 0);
+}
+
+export class IssueArchive {
+  private readonly campaigns: IssueArchiveOptions['campaigns'];
+  private readonly depth: number;
+  // Snapshots are written once and never change: keep the recent ones.
+  private readonly snapshots = new Map<string, IssueSnapshot>();
+
+  constructor(options: IssueArchiveOptions) {
+    this.campaigns = options.campaigns;
+    this.depth = options.depth ?? 1000;
+  }
+
+  /** Newest first (by first send). */
+  async list(): Promise<ArchivedIssue[]> {
+    const bySlug = new Map<string, ArchivedIssue>();
+    // The store lists newest first: the first campaign seen per slug is the newest.
+    for (const campaign of await this.campaigns.list(this.depth)) {
+      if (!isPublished(campaign)) continue;
+      const seen = bySlug.get(campaign.slug);
+      if (seen) seen.firstSentAt = campaign.createdAt;
+      else bySlug.set(campaign.slug, { slug: campaign.slug, subject: campaign.subject, campaignId: campaign.id, firstSentAt: campaign.createdAt, lastSentAt: campaign.createdAt });
+    }
+    return [...bySlug.values()].sort((a, b) => b.firstSentAt.localeCompare(a.firstSentAt) || a.slug.localeCompare(b.slug));
+  }
+
+  /** By slug (the public URL) or by campaign id. */
+  async find(key: string): Promise<{ issue: ArchivedIssue; snapshot: IssueSnapshot } | undefined> {
+    const issues = await this.list();
+    let issue = issues.find((i) => i.slug === key);
+    if (!issue) {
+      const campaign = await this.campaigns.get(key);
+      if (campaign && isPublished(campaign)) issue = issues.find((i) => i.slug === campaign.slug);
+    }
+    if (!issue) return undefined;
+    const snapshot = await this.snapshot(issue.campaignId);
+    return snapshot && { issue, snapshot };
+  }
+
+  async snapshot(campaignId: string): Promise<IssueSnapshot | undefined> {
+    const cached = this.snapshots.get(campaignId);
+    if (cached) return cached;
+    const snapshot = await this.campaigns.getSnapshot(campaignId);
+    if (snapshot) {
+      if (this.snapshots.size >= 100) this.snapshots.delete(this.snapshots.keys().next().value!);
+      this.snapshots.set(campaignId, snapshot);
+    }
+    return snapshot;
+  }
+}
