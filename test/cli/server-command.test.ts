@@ -33,6 +33,15 @@ describe('newsletter server', () => {
     expect((error as { stderr: string }).stderr.trim()).toMatch(/^newsletter: NEWSLETTER_SECRET: required to sign unsubscribe and confirmation links.*\[CONFIG_INVALID\]$/);
   });
 
+  it('refuses a port that is not a number', async () => {
+    const env = { ...baseEnv(), NEWSLETTER_DEV_MODE: '1' };
+    const error = await promisify(execFile)('node', ['bin/newsletter.js', 'server', '--port', 'http'], { cwd: root, env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((error as { code: number }).code).toBe(1);
+    expect((error as { stderr: string }).stderr.trim()).toBe('newsletter: --port: must be a port number from 0 to 65535 [INPUT_INVALID]');
+  });
+
   it('starts in dev mode, answers /healthz, and stops cleanly on SIGTERM', async () => {
     const child = spawn('node', ['bin/newsletter.js', 'server', '--port', '0'], {
       cwd: root,
