@@ -55,12 +55,15 @@ export class IssueArchive {
   async find(key: string): Promise<{ issue: ArchivedIssue; snapshot: IssueSnapshot } | undefined> {
     const issues = await this.list();
     let issue = issues.find((i) => i.slug === key);
+    let campaignId = issue?.campaignId;
     if (!issue) {
+      // A campaign id shows that campaign's own snapshot, under the issue's public URL.
       const campaign = await this.campaigns.get(key);
       if (campaign && isPublished(campaign)) issue = issues.find((i) => i.slug === campaign.slug);
+      campaignId = campaign?.id;
     }
-    if (!issue) return undefined;
-    const snapshot = await this.snapshot(issue.campaignId);
+    if (!issue || !campaignId) return undefined;
+    const snapshot = await this.snapshot(campaignId);
     return snapshot && { issue, snapshot };
   }
 

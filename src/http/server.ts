@@ -7,9 +7,12 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { CampaignStore } from '../campaign/campaign-store.ts';
 import type { Identity } from '../config.ts';
 import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import type { SigningSecrets } from '../subscribers/tokens.ts';
+import { archiveRoutes } from './archive-routes.ts';
+import { IssueArchive } from './archive-reader.ts';
 import { html, page } from './html.ts';
 import { sendError } from './respond.ts';
 import { subscribeRoutes, type MailSender } from './subscribe-routes.ts';
@@ -31,6 +34,8 @@ export interface ServerDeps {
   logger?: { level: string; stream?: NodeJS.WritableStream };
   /** Behind a reverse proxy, take the client address from X-Forwarded-For. */
   trustProxy?: boolean | number | string[];
+  /** When given, past issues are public at /issues, /issues/:slug (the "view in browser" link) and /feed.xml. */
+  archive?: { campaigns: Pick<CampaignStore, 'list' | 'get' | 'getSnapshot'>; language?: string };
 }
 
 /** Tokens are credentials: keep them out of every log line. */
@@ -108,6 +113,15 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     confirmationWindowSeconds: deps.confirmationWindowSeconds ?? 600,
     inFlight,
   });
+
+  if (deps.archive) {
+    await app.register(archiveRoutes, {
+      archive: new IssueArchive({ campaigns: deps.archive.campaigns }),
+      publicUrl: deps.publicUrl,
+      newsletterName: deps.identity.name,
+      language: deps.archive.language,
+    });
+  }
 
   app.get('/healthz', async (_request, reply) => {
     try {

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   send: async () => (await import('./send.ts')).registerSendCommand,
   campaign: async () => (await import('./campaign.ts')).registerCampaignCommand,
   worker: async () => (await import('./worker.ts')).registerWorkerCommand,
+  preview: async () => (await import('./preview.ts')).registerPreviewCommand,
 };
 
 /** Registers the subcommand named in argv, or all of them (for help and unknown names). */

@@ -46,6 +46,7 @@ export function registerServerCommand(program: Command): void {
         ping: () => app.redis.ping(),
         rateLimitStore: { redis: app.redis, prefix: config.redis.prefix },
         logger: { level: config.logLevel },
+        archive: { campaigns: app.campaigns, language: config.identity.language },
         trustProxy: config.http.trustProxy,
       });
       let stopping = false;

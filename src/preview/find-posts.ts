@@ -1,0 +1,48 @@
+/** Which files the preview shows: one post, or every post under a folder. */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { NewsletterError } from '../errors.ts';
+
+export const POST_FILE = /\.(md|markdown|mdown|mkd)$/i;
+
+export interface PostSource {
+  /** Absolute path of the folder the preview serves; posts are named relative to it. */
+  root: string;
+  /** A single file when the preview was started on one post. */
+  single: string | undefined;
+}
+
+export async function postSource(path: string): Promise<PostSource> {
+  const absolute = resolve(path);
+  let info;
+  try {
+    info = await stat(absolute);
+  } catch (cause) {
+    throw new NewsletterError('POST_UNREADABLE', 'no such file or folder', { file: path, cause });
+  }
+  if (info.isDirectory()) return { root: absolute, single: undefined };
+  if (!POST_FILE.test(absolute)) throw new NewsletterError('INPUT_INVALID', 'a post is a Markdown file (.md)', { file: path });
+  return { root: dirname(absolute), single: absolute };
+}
+
+/** Post paths relative to the root, with `/` separators, sorted. Hidden folders and node_modules are skipped. */
+export async function listPosts(source: PostSource): Promise<string[]> {
+  if (source.single) return [basename(source.single)];
+  const entries = await readdir(source.root, { recursive: true, withFileTypes: true });
+  const posts: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile() || !POST_FILE.test(entry.name)) continue;
+    // parentPath is Node 20.12+; `path` is its older, deprecated name.
+    const folder = (entry as { parentPath?: string }).parentPath ?? (entry as { path?: string }).path ?? source.root;
+    const rel = relative(source.root, join(folder, entry.name)).split(sep).join('/');
+    if (rel.split('/').some((part) => part.startsWith('.') || part === 'node_modules')) continue;
+    posts.push(rel);
+  }
+  return posts.sort();
+}
+
+/** The absolute file for a relative post name, only when it is one of the listed posts (no path tricks). */
+export async function resolvePost(source: PostSource, name: string): Promise<string | undefined> {
+  const posts = await listPosts(source);
+  return posts.includes(name) ? join(source.root, ...name.split('/')) : undefined;
+}

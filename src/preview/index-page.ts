@@ -1,0 +1,40 @@
+/** The preview's first page: every post with its title, date, warnings and HTML size. */
+import { html } from '../http/html.ts';
+import type { RenderOutcome } from './preview-renderer.ts';
+import { encodePostName, formatBytes, GMAIL_CLIP_BYTES } from './preview-shell.ts';
+
+export interface IndexRow {
+  name: string;
+  outcome: RenderOutcome;
+}
+
+export function indexBody(rows: IndexRow[], root: string) {
+  const sorted = [...rows].sort((a, b) => (dateOf(b) ?? '').localeCompare(dateOf(a) ?? '') || a.name.localeCompare(b.name));
+  const body = sorted.map(({ name, outcome }) => {
+    const link = `/post/${encodePostName(name)}`;
+    if (!outcome.ok) {
+      const { line, reason } = outcome.error;
+      return html`<tr><td><a href="${link}">${outcome.lastGood?.issue.subject ?? name}</a><div class="muted">${name}</div></td>
+<td colspan="3" class="bad">does not render: ${line ? `line ${line}: ` : ''}${reason}</td></tr>`;
+    }
+    const { issue, sample } = outcome;
+    const big = sample.htmlBytes > GMAIL_CLIP_BYTES;
+    return html`<tr><td><a href="${link}">${issue.subject}</a><div class="muted">${name}</div></td>
+<td>${issue.date ?? 'no date'}</td>
+<td class="num${issue.warnings.length ? ' bad' : ''}">${issue.warnings.length}</td>
+<td class="num${big ? ' bad' : ''}">${formatBytes(sample.htmlBytes)}</td></tr>`;
+  });
+  return html`<div class="bar"><h1>Preview</h1><span class="muted">${root}</span><span class="live">live</span></div>
+${
+  rows.length === 0
+    ? html`<p class="card">No posts here yet: add a Markdown file with front matter and it appears at once.</p>`
+    : html`<table class="posts">
+<thead><tr><th scope="col">Post</th><th scope="col">Date</th><th scope="col">Warnings</th><th scope="col">HTML size</th></tr></thead>
+<tbody>${body}</tbody>
+</table>`
+}`;
+}
+
+function dateOf(row: IndexRow): string | undefined {
+  return row.outcome.ok ? row.outcome.issue.date : row.outcome.lastGood?.issue.date;
+}
