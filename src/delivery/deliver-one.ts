@@ -54,15 +54,16 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   }
 
   const links = deps.links(subscriberId);
+  const messageId = messageIdFor(campaignId, subscriberId, input.template.from);
   const raw = personalise(input.template, {
     to: input.email,
-    messageId: messageIdFor(campaignId, subscriberId, input.template.from),
+    messageId,
     listUnsubscribe: links.listUnsubscribe,
     unsubscribeUrl: links.unsubscribeUrl,
   });
   await deps.rateLimiter?.acquire();
   try {
-    await deps.transport.send({ from: input.template.from, to: input.email }, raw);
+    await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw);
   } catch (error) {
     const verdict = classifyFailure(error as SmtpFailureLike);
     if (verdict.outcome === 'retry' && !input.lastAttempt) {

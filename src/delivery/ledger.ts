@@ -29,10 +29,9 @@ export class DeliveryLedger {
 
   async precheck(campaignId: string, subscriberId: string): Promise<Precheck> {
     const { ledger, meta } = campaignKeys(this.prefix, campaignId);
-    const replies = (await this.redis.pipeline().hget(ledger, subscriberId).hget(meta, 'state').exec()) ?? [];
-    for (const [error] of replies) if (error) throw error;
-    const entry = replies[0]?.[1] as string | null;
-    return { settled: entry !== null && entry !== 'r', state: (replies[1]?.[1] as CampaignState | null) ?? undefined };
+    // Two plain reads: on an auto-pipelining connection they travel together anyway.
+    const [entry, state] = await Promise.all([this.redis.hget(ledger, subscriberId), this.redis.hget(meta, 'state')]);
+    return { settled: entry !== null && entry !== 'r', state: (state as CampaignState | null) ?? undefined };
   }
 
   /** Writes the outcome unless the recipient is settled already; true when written. Keeps the counters and completion in step. */

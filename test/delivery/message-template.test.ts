@@ -23,13 +23,13 @@ const template = buildMessageTemplate({
 // Long, and with "=" and "?" that quoted-printable must encode: the worst case for a soft break.
 const url = `https://www.sofastack.tech/unsubscribe/${'A1b2_-'.repeat(30)}?x=1&y=%3D`;
 
-function messageFor(to: string, value = url) {
+function messageFor(to: string, value = url): string {
   return personalise(template, {
     to,
     messageId: messageIdFor('sofa-weekly-2019-11-01--weekly', 'sub123', identity.fromAddress),
     listUnsubscribe: `<${value}>, <mailto:reply@sofastack.tech?subject=unsubscribe-tok>`,
     unsubscribeUrl: value,
-  });
+  }).toString('utf8');
 }
 
 describe('message template', () => {
@@ -82,7 +82,7 @@ describe('message template', () => {
 
   it('marks a test send in the subject and a header', () => {
     const test = buildMessageTemplate({ issue: deliveryIssue, identity, campaignId: 'c', date: new Date(0), viewUrl: 'https://v', test: true });
-    const parsed = parseMessage(personalise(test, { to: 't@example.org', messageId: 'm@x', listUnsubscribe: '<https://u>', unsubscribeUrl: 'https://u' }));
+    const parsed = parseMessage(personalise(test, { to: 't@example.org', messageId: 'm@x', listUnsubscribe: '<https://u>', unsubscribeUrl: 'https://u' }).toString());
     expect(decodeHeaderWords(parsed.headers.get('subject')!)).toBe(`[TEST] ${deliveryIssue.subject}`);
     expect(parsed.headers.get('x-newsletter-test')).toBe('yes');
   });
