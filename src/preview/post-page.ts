@@ -69,7 +69,7 @@ ${warnings(good)}
 <section role="tabpanel" id="panel-email" aria-labelledby="tab-email" class="frames">
 <figure><figcaption>Phone · 375 px</figcaption><iframe name="phone" class="frame-375" title="The email at 375 px" src="${src('light')}" sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"></iframe></figure>
 <figure><figcaption>Desktop · 600 px</figcaption><iframe name="desktop" class="frame-600" title="The email at 600 px" src="${src('light')}" sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"></iframe></figure>
-<figure><figcaption>Dark mode · 375 px (clients that honour prefers-color-scheme)</figcaption><iframe name="dark" class="frame-375" title="The email in dark mode" src="${src('dark')}" sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"></iframe></figure>
+<figure><figcaption title="As clients that honour prefers-color-scheme show it (Apple Mail, iOS Mail, Outlook for Mac)">Dark mode · 375 px</figcaption><iframe name="dark" class="frame-375" title="The email in dark mode" src="${src('dark')}" sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"></iframe></figure>
 </section>
 <section role="tabpanel" id="panel-text" aria-labelledby="tab-text" hidden>
 <pre class="source text-part" data-testid="text-part">${sample.text}</pre>

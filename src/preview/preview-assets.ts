@@ -35,7 +35,7 @@ ul.warnings li{color:var(--warn)}
 [role=tab][aria-selected=true]{background:#fff;border-color:var(--line);color:#1b1f24;font-weight:600;margin-bottom:-1px}
 [role=tab]:focus-visible,button:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid #f0b000;outline-offset:2px}
 .frames{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
-figure{margin:0}
+figure{margin:0;width:min-content}
 figcaption{font-size:13px;color:var(--muted);margin:0 0 6px}
 iframe{display:block;border:1px solid var(--line);background:#fff;height:600px}
 .frame-375{width:377px}

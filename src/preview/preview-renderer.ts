@@ -36,7 +36,12 @@ export interface PreviewRendererOptions {
 }
 
 function describe(error: unknown): RenderError {
-  const shown = (file: string | undefined) => (file ? relative(process.cwd(), file) || file : undefined);
+  // Relative to where the editor started the preview, unless that climbs out of it.
+  const shown = (file: string | undefined) => {
+    if (!file) return undefined;
+    const rel = relative(process.cwd(), file);
+    return rel && !rel.startsWith('..') ? rel : file;
+  };
   if (isNewsletterError(error)) {
     const { file, line, field } = error.location;
     return { file: shown(file), line, field, reason: error.message, code: error.code };

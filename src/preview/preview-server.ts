@@ -25,7 +25,8 @@ import { watchFolders } from './watch-files.ts';
 
 /** Sends one test message of an issue; the CLI wires it to delivery's sendTestMessage. */
 export interface TestSender {
-  send(issue: Issue, to: string): Promise<string>;
+  /** Resolves with the address as sent and the SMTP server's reply. */
+  send(issue: Issue, to: string): Promise<{ to: string; reply: string }>;
   close(): Promise<void>;
 }
 
@@ -130,8 +131,8 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
     const outcome = await renderer.render(file);
     if (!outcome.ok) return reply.code(409).send({ ok: false, message: `The post does not render: ${outcome.error.reason}` });
     try {
-      const answer = await options.sendTest.send(outcome.issue, String(request.body?.to ?? ''));
-      return { ok: true, message: `Sent to ${String(request.body?.to).trim()}. The server said: ${answer}` };
+      const sent = await options.sendTest.send(outcome.issue, String(request.body?.to ?? ''));
+      return { ok: true, message: `Sent to ${sent.to}. The SMTP server said: ${sent.reply}` };
     } catch (error) {
       const message = isNewsletterError(error) ? error.toOneLine() : `The SMTP server did not take it: ${(error as Error).message}`;
       return reply.code(isNewsletterError(error) && error.code !== 'SMTP_NOT_CONFIGURED' ? 400 : 502).send({ ok: false, message });

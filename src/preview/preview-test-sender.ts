@@ -39,10 +39,11 @@ export function createPreviewTestSender(config: Config, openApp: () => Promise<A
       const now = new Date();
       const { snapshot } = planCampaign({ issue, list: 'test', now, publicUrl: config.http.publicUrl });
       const subscriber = await opened.subscribers.getByEmail(address);
-      return sendTestMessage(
+      const reply = await sendTestMessage(
         { transport: opened.smtpPool(), identity: config.identity, secrets, publicUrl: config.http.publicUrl },
         { issue: snapshot, to: address, subscriberId: subscriber?.id, now },
       );
+      return { to: address, reply };
     },
     async close() {
       const opened = await app?.catch(() => undefined);
