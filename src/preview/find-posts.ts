@@ -31,7 +31,8 @@ export async function listPosts(source: PostSource): Promise<string[]> {
   const entries = await readdir(source.root, { recursive: true, withFileTypes: true });
   const posts: string[] = [];
   for (const entry of entries) {
-    if (!entry.isFile() || !POST_FILE.test(entry.name)) continue;
+    // A folder of posts often has a README that is not a post.
+    if (!entry.isFile() || !POST_FILE.test(entry.name) || /^readme\./i.test(entry.name)) continue;
     // parentPath is Node 20.12+; `path` is its older, deprecated name.
     const folder = (entry as { parentPath?: string }).parentPath ?? (entry as { path?: string }).path ?? source.root;
     const rel = relative(source.root, join(folder, entry.name)).split(sep).join('/');

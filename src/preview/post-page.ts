@@ -57,11 +57,16 @@ function rendered(input: PostPageInput, good: GoodRender): SafeHtml {
   const src = (scheme: string) => `/frame/${scheme}/${encodePostName(input.name)}?g=${input.generation}`;
   const tablist = TABS.map(([id, label]) => html`<button type="button" role="tab" id="tab-${id}" data-tab="${id}" aria-controls="panel-${id}" aria-selected="${id === 'email'}">${label}</button>`);
   const initial = (sample.fromName.trim()[0] ?? '?').toUpperCase();
-  return html`<section class="card" aria-label="As an inbox shows it">
+  return html`<section class="card inboxes" aria-label="As an inbox shows it">
 <div class="inbox" data-testid="inbox-row">
 <div class="avatar" aria-hidden="true">${initial}</div>
 <div class="from">${sample.fromName}</div><div class="muted">${issue.date ?? ''}</div>
 <div class="line"><span class="subject">${issue.subject}</span> <span class="pre">— ${issue.preheader}</span></div>
+</div>
+<div class="phone-row" aria-label="On a phone">
+<div class="top"><span class="from">${sample.fromName}</span><span class="muted">${issue.date ?? ''}</span></div>
+<div class="subject">${issue.subject}</div>
+<div class="pre">${issue.preheader}</div>
 </div>
 </section>
 ${warnings(good)}

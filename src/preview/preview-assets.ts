@@ -28,8 +28,14 @@ body.connected .live::before{background:#1a7f37}
 .inbox .line{grid-column:2 / span 2;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .inbox .subject{font-weight:600}
 .inbox .pre{color:var(--muted)}
+.inboxes{display:flex;flex-wrap:wrap;gap:12px 32px;align-items:flex-start}
+.inboxes .inbox{flex:1 1 480px}
+.phone-row{width:375px;border-left:1px solid var(--line);padding-left:16px}
+.phone-row .top{display:flex;justify-content:space-between;gap:8px}
+.phone-row .from,.phone-row .subject{font-weight:700;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.phone-row .pre{color:var(--muted);display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
 ul.warnings{margin:0;padding-left:20px}
-ul.warnings li{color:var(--warn)}
+ul.warnings li{color:var(--warn);overflow-wrap:anywhere}
 [role=tablist]{display:flex;gap:4px;border-bottom:1px solid var(--line);margin:0 0 12px}
 [role=tab]{font:inherit;border:1px solid transparent;border-bottom:0;background:none;padding:6px 12px;border-radius:6px 6px 0 0;cursor:pointer;color:var(--muted)}
 [role=tab][aria-selected=true]{background:#fff;border-color:var(--line);color:#1b1f24;font-weight:600;margin-bottom:-1px}
@@ -155,17 +161,32 @@ export const PREVIEW_JS = `
   }
 
   showTab(currentTab());
+  // A hidden tab gives its stream back (browsers allow about six connections to one
+  // host) and catches up when it is shown again.
+  let events;
   let lost = false;
-  const events = new EventSource('/events');
-  events.addEventListener('change', refresh);
-  events.addEventListener('open', () => {
-    document.body.classList.add('connected');
-    if (lost) refresh();
-    lost = false;
+  function connect() {
+    events = new EventSource('/events');
+    events.addEventListener('change', refresh);
+    events.addEventListener('open', () => {
+      document.body.classList.add('connected');
+      if (lost) refresh();
+      lost = false;
+    });
+    events.addEventListener('error', () => {
+      document.body.classList.remove('connected');
+      lost = true;
+    });
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) {
+      events.close();
+      document.body.classList.remove('connected');
+      lost = true;
+    } else {
+      connect();
+    }
   });
-  events.addEventListener('error', () => {
-    document.body.classList.remove('connected');
-    lost = true;
-  });
+  connect();
 })();
 `;
