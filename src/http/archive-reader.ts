@@ -21,6 +21,9 @@ export interface IssueArchiveOptions {
   campaigns: Pick<CampaignStore, 'list' | 'get' | 'getSnapshot'>;
   /** How many recent campaigns to look through. */
   depth?: number;
+  /** How long the list may be reused; a lookup that misses always reads it again. */
+  cacheMs?: number;
+  now?: () => number;
 }
 
 export function isPublished(campaign: Campaign): boolean {
@@ -32,14 +35,32 @@ export class IssueArchive {
   private readonly depth: number;
   // Snapshots are written once and never change: keep the recent ones.
   private readonly snapshots = new Map<string, IssueSnapshot>();
+  private readonly cacheMs: number;
+  private readonly now: () => number;
+  // Every reader of an issue hits /issues/:slug: one read of the campaign list serves them all for a moment.
+  private cached: { at: number; issues: Promise<ArchivedIssue[]> } | undefined;
 
   constructor(options: IssueArchiveOptions) {
     this.campaigns = options.campaigns;
     this.depth = options.depth ?? 1000;
+    this.cacheMs = options.cacheMs ?? 5_000;
+    this.now = options.now ?? Date.now;
   }
 
   /** Newest first (by first send). */
-  async list(): Promise<ArchivedIssue[]> {
+  list({ fresh = false } = {}): Promise<ArchivedIssue[]> {
+    const now = this.now();
+    if (!fresh && this.cached && now - this.cached.at < this.cacheMs) return this.cached.issues;
+    const issues = this.load();
+    const entry = { at: now, issues };
+    this.cached = entry;
+    issues.catch(() => {
+      if (this.cached === entry) this.cached = undefined;
+    });
+    return issues;
+  }
+
+  private async load(): Promise<ArchivedIssue[]> {
     const bySlug = new Map<string, ArchivedIssue>();
     // The store lists newest first: the first campaign seen per slug is the newest.
     for (const campaign of await this.campaigns.list(this.depth)) {
@@ -53,7 +74,9 @@ export class IssueArchive {
 
   /** By slug (the public URL) or by campaign id. */
   async find(key: string): Promise<{ issue: ArchivedIssue; snapshot: IssueSnapshot } | undefined> {
-    const issues = await this.list();
+    let issues = await this.list();
+    // A campaign that started since the list was read is served at once.
+    if (!issues.some((i) => i.slug === key)) issues = await this.list({ fresh: true });
     let issue = issues.find((i) => i.slug === key);
     let campaignId = issue?.campaignId;
     if (!issue) {

@@ -218,4 +218,14 @@ describe('the archive on the web server', () => {
       await context.close();
     }
   });
+
+  it('serves an issue whose campaign started after the index was read, and lists it once the list is read again', async () => {
+    expect((await get('/issues')).body).not.toContain('just-started');
+    await send(handMade('just-started', 'Just started'), 'weekly', '2026-04-01T08:00:00.000Z');
+    const { response, body } = await get('/issues/just-started');
+    expect(response.status).toBe(200);
+    expect(body).toContain('<h1>just-started</h1>');
+    expectNothingPersonal(body, 'new issue');
+    expect((await get('/issues')).body).toContain('/issues/just-started"');
+  });
 });
