@@ -47,10 +47,11 @@ export class IssueArchive {
     this.now = options.now ?? Date.now;
   }
 
-  /** Newest first (by first send). */
+  /** Newest first (by first send). `fresh` reads again unless the list is under a second old (misses must stay cheap). */
   list({ fresh = false } = {}): Promise<ArchivedIssue[]> {
     const now = this.now();
-    if (!fresh && this.cached && now - this.cached.at < this.cacheMs) return this.cached.issues;
+    const age = this.cached ? now - this.cached.at : Infinity;
+    if (age < (fresh ? Math.min(1_000, this.cacheMs) : this.cacheMs)) return this.cached!.issues;
     const issues = this.load();
     const entry = { at: now, issues };
     this.cached = entry;
