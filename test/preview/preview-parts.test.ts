@@ -12,7 +12,7 @@ import { isNewsletterError } from '../../src/errors.ts';
 import { listPosts, postSource, resolvePost } from '../../src/preview/find-posts.ts';
 import { frameDocument } from '../../src/preview/frame-document.ts';
 import { createPreviewServer } from '../../src/preview/preview-server.ts';
-import { sendTestUnavailable } from '../../src/preview/preview-test-sender.ts';
+import { createPreviewTestSender, sendTestUnavailable } from '../../src/preview/preview-test-sender.ts';
 import { decodeEncodedWords, SAMPLE_SUBSCRIBER, sampleMessage } from '../../src/preview/sample-message.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
 
@@ -89,6 +89,30 @@ describe('which files are posts', () => {
     expect(isNewsletterError(missing, 'POST_UNREADABLE')).toBe(true);
     const text = await postSource(join(work, 'notes.txt')).catch((e: unknown) => e);
     expect(isNewsletterError(text, 'INPUT_INVALID')).toBe(true);
+  });
+});
+
+describe('"Send a test" set-up', () => {
+  it('names what to configure: SMTP_URL first, then the signing secret', () => {
+    expect(sendTestUnavailable(config)).toMatch(/^Set SMTP_URL/);
+    const withSmtp = loadConfig({ env: { NEWSLETTER_CONFIG: 'newsletter.yaml', SMTP_URL: 'smtp://127.0.0.1:2525' } });
+    expect(sendTestUnavailable(withSmtp)).toMatch(/^Set NEWSLETTER_SECRET/);
+    const ready = loadConfig({ env: { NEWSLETTER_CONFIG: 'newsletter.yaml', SMTP_URL: 'smtp://127.0.0.1:2525', NEWSLETTER_DEV_MODE: '1' } });
+    expect(sendTestUnavailable(ready)).toBeUndefined();
+  });
+
+  it('refuses an invalid address before connecting to anything', async () => {
+    const ready = loadConfig({ env: { NEWSLETTER_CONFIG: 'newsletter.yaml', SMTP_URL: 'smtp://127.0.0.1:2525', NEWSLETTER_DEV_MODE: '1' } });
+    let opened = 0;
+    const sender = createPreviewTestSender(ready, async () => {
+      opened += 1;
+      throw new Error('must not connect');
+    });
+    const issue = await renderPostFile(join(work, 'good.md'), { identity: config.identity });
+    const error = await sender.send(issue, 'not an address').catch((e: unknown) => e);
+    expect(isNewsletterError(error, 'SUBSCRIBER_EMAIL_INVALID')).toBe(true);
+    expect(opened).toBe(0);
+    await sender.close();
   });
 });
 
