@@ -76,6 +76,7 @@ export const PREVIEW_JS = `
       tab.tabIndex = on ? 0 : -1;
     }
     for (const panel of document.querySelectorAll('[role=tabpanel]')) panel.hidden = panel.id !== 'panel-' + name;
+    for (const frame of document.querySelectorAll('[role=tabpanel]:not([hidden]) iframe')) fit(frame);
   }
   document.addEventListener('click', (event) => {
     const tab = event.target.closest && event.target.closest('[role=tab]');
@@ -96,7 +97,8 @@ export const PREVIEW_JS = `
   function fit(frame) {
     try {
       const doc = frame.contentDocument;
-      if (doc && doc.documentElement) frame.style.height = doc.documentElement.scrollHeight + 'px';
+      // A frame in a hidden tab has no layout yet; it is fitted when its tab is shown.
+      if (doc && doc.documentElement && frame.offsetParent !== null) frame.style.height = doc.documentElement.scrollHeight + 'px';
     } catch (_) {}
   }
   document.addEventListener('load', (event) => {

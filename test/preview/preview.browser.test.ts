@@ -144,13 +144,24 @@ describe('the preview of the seed post', () => {
 });
 
 describe('live reload', () => {
-  it('updates the open page by itself when the post is saved, without reloading it', async () => {
+  it('updates the open page by itself when the post is saved, keeping the open tab and the scroll position', async () => {
     requireBrowser();
-    await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+    await page.getByRole('tab', { name: 'Plain text' }).click();
+    await page.evaluate(() => {
+      (window as unknown as { marker: string }).marker = 'same page';
+      window.scrollTo(0, 300);
+    });
     await writeFile(postFile, original.replace(`title: "${TITLE}"`, 'title: "Edited while the page was open"'));
-    await headlineBecomes('Edited while the page was open');
+    await expect.poll(() => page.getByTestId('text-part').textContent(), { timeout: 10_000 }).toContain('Edited while the page was open');
     expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
     expect(await page.title()).toBe('Edited while the page was open');
+    expect(await page.getByRole('tab', { name: 'Plain text' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => window.scrollY)).toBe(300);
+
+    // The frames reloaded while their tab was hidden: shown again, they fit their email.
+    await page.getByRole('tab', { name: 'Email' }).click();
+    await headlineBecomes('Edited while the page was open');
+    await expect.poll(() => page.locator('iframe[name=phone]').evaluate((f) => f.getBoundingClientRect().height)).toBeGreaterThan(2_000);
   });
 
   it('re-renders when a partial is saved', async () => {
