@@ -73,9 +73,12 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
           },
           options.debounceMs,
         );
-  app.addHook('onClose', async () => {
+  // Event streams never end by themselves: end them before fastify waits for open requests.
+  app.addHook('preClose', async () => {
     stopWatching();
     events.close();
+  });
+  app.addHook('onClose', async () => {
     await options.sendTest?.close();
   });
 
@@ -135,7 +138,8 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
       return { ok: true, message: `Sent to ${sent.to}. The SMTP server said: ${sent.reply}` };
     } catch (error) {
       const message = isNewsletterError(error) ? error.toOneLine() : `The SMTP server did not take it: ${(error as Error).message}`;
-      return reply.code(isNewsletterError(error) && error.code !== 'SMTP_NOT_CONFIGURED' ? 400 : 502).send({ ok: false, message });
+      const input = isNewsletterError(error) && ['SUBSCRIBER_EMAIL_INVALID', 'INPUT_INVALID', 'HEADER_VALUE_INVALID'].includes(error.code);
+      return reply.code(input ? 400 : 502).send({ ok: false, message });
     }
   });
 

@@ -143,6 +143,15 @@ describe('the preview pages (no browser)', () => {
     }
   });
 
+  it('ends open event streams when it closes, instead of waiting for them forever', async () => {
+    const server = await start();
+    const base = await server.listen({ port: 0, host: '127.0.0.1' });
+    const reader = (await fetch(`${base}/events`)).body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 500\n\n');
+    await server.close();
+    expect((await reader.read()).done).toBe(true);
+  });
+
   it('says how to configure SMTP instead of offering "Send a test" without SMTP_URL, and refuses a send', async () => {
     const server = await start();
     try {
