@@ -7,6 +7,7 @@
 export const PREVIEW_CSS = `
 :root{color-scheme:light;--line:#d8dbe0;--muted:#5b6472;--bad:#b42318;--warn:#8a5a00}
 *{box-sizing:border-box}
+[hidden]{display:none !important}
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC",sans-serif;color:#1b1f24;background:#eef0f3}
 main{padding:16px 16px 40px}
 a{color:#1f5fbf}
