@@ -51,6 +51,7 @@ pre.source{background:#fff;border:1px solid var(--line);border-radius:8px;paddin
 pre.text-part{max-width:78ch}
 table.headers{border-collapse:collapse;font-size:13px;width:100%}
 table.headers th,table.headers td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+table.headers th{white-space:nowrap}
 table.headers td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 table.posts{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line)}
 table.posts th,table.posts td{padding:8px 10px;border-bottom:1px solid var(--line);text-align:left}
