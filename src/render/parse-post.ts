@@ -34,7 +34,10 @@ function parseYamlFrontMatter(source: string, file: string): Header {
         try {
           return (yaml.load(text, { schema: yaml.CORE_SCHEMA }) ?? {}) as object;
         } catch (cause) {
-          const line = cause instanceof yaml.YAMLException ? cause.mark.line + 2 : 1; // +1 0-based, +1 opening ---
+          // js-yaml counts from 0 within the text gray-matter hands over, which starts on the
+          // opening --- line's newline when there is one, else on the line after it.
+          const firstLine = text.startsWith('\n') ? 1 : 2;
+          const line = cause instanceof yaml.YAMLException ? cause.mark.line + firstLine : 1;
           const reason = cause instanceof yaml.YAMLException ? cause.reason : String(cause);
           throw new NewsletterError('POST_FRONT_MATTER_INVALID', `front matter is not valid YAML: ${reason}`, {
             file,

@@ -34,6 +34,18 @@ function truncate(text: string, length: number): string {
   return chars.length <= length ? text : `${chars.slice(0, length - 1).join('').trimEnd()}…`;
 }
 
+/** A broken layout or partial is the operator's to fix: say which folder, not Mustache's internals. */
+function fillTemplate(templates: Templates, name: string, fill: () => string): string {
+  try {
+    return fill();
+  } catch (cause) {
+    throw new NewsletterError('RENDER_FAILED', `the email template ${name} (or a partial) is broken: ${(cause as Error).message}`, {
+      file: templates.dir,
+      cause,
+    });
+  }
+}
+
 export async function renderIssue(post: Post, { identity, templates, baseUrl }: RenderOptions): Promise<Issue> {
   const language = post.meta.language ?? identity.language;
   const siteUrl = baseUrl ?? post.meta.baseUrl ?? identity.siteUrl;
@@ -82,7 +94,9 @@ export async function renderIssue(post: Post, { identity, templates, baseUrl }: 
   };
 
   // Mustache's own escaping also encodes `/` and `=`, which would mangle URLs in attributes.
-  const mjml = Mustache.render(templates.mjml, view, templates.partials, { escape: escapeHtml });
+  const mjml = fillTemplate(templates, 'layouts/issue.mjml', () =>
+    Mustache.render(templates.mjml, view, templates.partials, { escape: escapeHtml }),
+  );
   let result: Awaited<ReturnType<typeof mjml2html>>;
   try {
     result = await mjml2html(mjml, { validationLevel: 'soft', keepComments: false });
@@ -103,6 +117,9 @@ export async function renderIssue(post: Post, { identity, templates, baseUrl }: 
       line: undefined,
     });
   }
-  const text = Mustache.render(templates.text, view, {}, { escape: (value: string) => value }).trim() + '\n';
+  const text =
+    fillTemplate(templates, 'layouts/issue.txt', () =>
+      Mustache.render(templates.text, view, {}, { escape: (value: string) => value }),
+    ).trim() + '\n';
   return { slug: post.slug, subject, preheader, date: post.meta.date, mjml, html: result.html, text, warnings };
 }

@@ -4,6 +4,8 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Templates {
+  /** The emails/ folder they came from, for messages. */
+  dir: string;
   mjml: string;
   text: string;
   partials: Record<string, string>;
@@ -19,6 +21,7 @@ export function loadTemplates(emailsDir: string = DEFAULT_EMAILS_DIR): Templates
     if (name.endsWith('.mjml')) partials[basename(name, '.mjml')] = readFileSync(join(partialsDir, name), 'utf8');
   }
   return {
+    dir: emailsDir,
     mjml: readFileSync(join(emailsDir, 'layouts', 'issue.mjml'), 'utf8'),
     text: readFileSync(join(emailsDir, 'layouts', 'issue.txt'), 'utf8'),
     partials,

@@ -42,6 +42,11 @@ describe('parsePost', () => {
     expect(post.markdown).toBe('Body\n');
   });
 
+  it('names the exact line of a YAML error', () => {
+    const error = errorOf(() => parsePost('---\ntitle: ok\nauthor: "x" y\ndate: 2020-01-01\n---\nbody\n', 'posts/bad.md'));
+    expect(isNewsletterError(error, 'POST_FRONT_MATTER_INVALID') && error.location.line).toBe(3);
+  });
+
   it('names file and line when the YAML is malformed', () => {
     const error = errorOf(() => parsePost('---\ntitle: ok\ntags: [a, b\nauthor: x\n---\nbody\n', 'posts/bad.md'));
     expect(isNewsletterError(error, 'POST_FRONT_MATTER_INVALID')).toBe(true);

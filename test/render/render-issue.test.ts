@@ -127,3 +127,14 @@ describe('renderIssue lint', () => {
     expect(issue.date).toBeUndefined();
   });
 });
+
+describe('renderIssue with a broken layout', () => {
+  it('names the template folder instead of leaking a Mustache error', async () => {
+    const broken = { ...templates, partials: { ...templates.partials, footer: '{{#reason}} never closed' } };
+    const post = parsePost('---\ntitle: T\ndate: 2024-01-01\n---\n\nHi\n', 't.md');
+    await expect(renderIssue(post, { identity, templates: broken })).rejects.toMatchObject({
+      code: 'RENDER_FAILED',
+      location: { file: templates.dir },
+    });
+  });
+});
