@@ -90,7 +90,13 @@ redis.call('SET', KEYS[2], ARGV[1])
 return 1
 `;
 
+/** KEYS: 1 meta, 2 ledger. ARGV: 1 subscriber id. Returns { ledger entry or false, campaign state or false } in one round trip. */
+const PRECHECK = `
+return { redis.call('HGET', KEYS[2], ARGV[1]), redis.call('HGET', KEYS[1], 'state') }
+`;
+
 interface CampaignScriptCommands {
+  campaignPrecheck(meta: string, ledger: string, id: string): Promise<[string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
   campaignRecord(meta: string, ledger: string, id: string, outcome: string, detail: string, now: string): Promise<number>;
   campaignAddBatch(meta: string, field: string, index: number, count: number, addToTotal: 0 | 1): Promise<number>;
@@ -105,6 +111,7 @@ const defined = new WeakSet<Redis>();
 export function withCampaignScripts(redis: Redis): CampaignRedis {
   if (!defined.has(redis)) {
     redis.defineCommand('campaignCreate', { lua: CREATE, numberOfKeys: 2 });
+    redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 2 });
     redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 2 });
     redis.defineCommand('campaignAddBatch', { lua: ADD_BATCH, numberOfKeys: 1 });
     redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });

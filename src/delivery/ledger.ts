@@ -29,8 +29,7 @@ export class DeliveryLedger {
 
   async precheck(campaignId: string, subscriberId: string): Promise<Precheck> {
     const { ledger, meta } = campaignKeys(this.prefix, campaignId);
-    // Two plain reads: on an auto-pipelining connection they travel together anyway.
-    const [entry, state] = await Promise.all([this.redis.hget(ledger, subscriberId), this.redis.hget(meta, 'state')]);
+    const [entry, state] = await this.redis.campaignPrecheck(meta, ledger, subscriberId);
     return { settled: entry !== null && entry !== 'r', state: (state as CampaignState | null) ?? undefined };
   }
 
