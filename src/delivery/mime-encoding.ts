@@ -40,6 +40,9 @@ class QpWriter {
 
   token(token: string): void {
     if (this.column + token.length > MAX_QP_LINE - 1) this.softBreak();
+    // A line starting with "." would be dot-stuffed by the SMTP client, which then copies
+    // the whole message; "=2E" reads the same and keeps the bytes as they are.
+    if (this.column === 0 && token === '.') token = '=2E';
     this.out += token;
     this.column += token.length;
   }

@@ -93,3 +93,13 @@ describe('message template', () => {
     expect(messageIdFor('c1', 'we<ird> id', 'a@b.example')).toMatch(/^[A-Za-z0-9_-]+@b\.example$/);
   });
 });
+
+describe('quoted-printable lines', () => {
+  it('never start with a dot, so the SMTP client need not dot-stuff (and copy) the message', async () => {
+    const { encodeQuotedPrintableSegments, decodeQuotedPrintable } = await import('../../src/delivery/mime-encoding.ts');
+    const text = `.starts with a dot\n${'a'.repeat(75)}.${'b'.repeat(10)}\n.`;
+    const encoded = encodeQuotedPrintableSegments(text, []).pieces.join('');
+    for (const line of encoded.split('\r\n')) expect(line.startsWith('.')).toBe(false);
+    expect(decodeQuotedPrintable(encoded)).toBe(text);
+  });
+});
