@@ -41,13 +41,24 @@ complete(KEYS[1], ARGV[4])
 return 1
 `;
 
-/** KEYS: 1 meta. ARGV: 1 field holding the next batch index, 2 index, 3 recipients in it, 4 add to total (1/0). Counts a batch once. */
-const ADD_BATCH = `
+/**
+ * KEYS: 1 meta. ARGV: 1 field holding the next batch index, 2 first index, 3 add to total (1/0),
+ * 4.. recipients in each batch. Counts batches first..first+n-1 exactly once: returns how many were new.
+ */
+const ADD_BATCHES = `
 local next = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if next ~= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], next + 1)
-if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], 'total', tonumber(ARGV[3])) end
-return 1
+local first = tonumber(ARGV[2])
+local added = 0
+for i = 4, #ARGV do
+  local index = first + i - 4
+  if index == next then
+    next = next + 1
+    added = added + 1
+    if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'total', tonumber(ARGV[i])) end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], next)
+return added
 `;
 
 /**
@@ -99,7 +110,7 @@ interface CampaignScriptCommands {
   campaignPrecheck(meta: string, ledger: string, id: string): Promise<[string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
   campaignRecord(meta: string, ledger: string, id: string, outcome: string, detail: string, now: string): Promise<number>;
-  campaignAddBatch(meta: string, field: string, index: number, count: number, addToTotal: 0 | 1): Promise<number>;
+  campaignAddBatches(meta: string, field: string, first: number, addToTotal: 0 | 1, ...counts: number[]): Promise<number>;
   campaignTransition(meta: string, to: string, now: string, timeField: string, ...from: string[]): Promise<string>;
   campaignResetFailed(meta: string, ledger: string, ...ids: string[]): Promise<number>;
 }
@@ -113,7 +124,7 @@ export function withCampaignScripts(redis: Redis): CampaignRedis {
     redis.defineCommand('campaignCreate', { lua: CREATE, numberOfKeys: 2 });
     redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 2 });
     redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 2 });
-    redis.defineCommand('campaignAddBatch', { lua: ADD_BATCH, numberOfKeys: 1 });
+    redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 1 });
     redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });
     redis.defineCommand('campaignResetFailed', { lua: RESET_FAILED, numberOfKeys: 2 });
     defined.add(redis);

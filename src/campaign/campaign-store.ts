@@ -91,10 +91,11 @@ export class CampaignStore {
     return all.filter((c): c is Campaign => c !== undefined);
   }
 
-  /** Counts batch `index` of a round exactly once (re-running an interrupted enqueue is safe). */
-  async addBatch(id: string, round: number, index: number, count: number): Promise<boolean> {
+  /** Counts batches first.. of a round exactly once (re-running an interrupted enqueue is safe); `counts` are their sizes. */
+  async addBatches(id: string, round: number, first: number, counts: readonly number[]): Promise<number> {
+    if (counts.length === 0) return 0;
     const field = round === 0 ? 'batches' : `resendBatches:${round}`;
-    return (await this.redis.campaignAddBatch(this.keys(id).meta, field, index, count, round === 0 ? 1 : 0)) === 1;
+    return this.redis.campaignAddBatches(this.keys(id).meta, field, first, round === 0 ? 1 : 0, ...counts);
   }
 
   async resendBatches(id: string, round: number): Promise<number> {

@@ -9,7 +9,10 @@ import type { Issue } from '../render/issue.ts';
 import type { RecipientDirectory } from '../delivery/recipient-directory.ts';
 import type { BatchJobData, Campaign } from './campaign.ts';
 import type { CampaignStore } from './campaign-store.ts';
-import { BATCH_SIZE, batchJobId, planCampaign } from './plan.ts';
+import { BATCH_SIZE, batchJobId, chunk, planCampaign } from './plan.ts';
+
+/** Batches added to the queue per round trip. */
+const PAGE_BATCHES = 10;
 
 export interface EnqueueDeps {
   campaigns: CampaignStore;
@@ -35,17 +38,22 @@ export async function enqueueCampaign(deps: EnqueueDeps, input: EnqueueInput): P
       { field: 'campaign' },
     );
   }
-  // Pages come in a stable order, so the first `batches` pages are the ones already enqueued.
+  // Pages come in a stable order, so the first `batches` batches are the ones already enqueued.
   let index = 0;
-  for await (const ids of deps.directory.iterateListIds(input.list, BATCH_SIZE)) {
-    if (index >= current.batches) {
-      await deps.queue.add('batch', { c: current.id, ids }, { jobId: batchJobId(current.id, 0, index) });
-      await deps.campaigns.addBatch(current.id, 0, index, ids.length);
-    }
-    index++;
+  for await (const page of deps.directory.iterateListIds(input.list, BATCH_SIZE * PAGE_BATCHES)) {
+    const batches = chunk(page).map((ids, i) => ({ ids, index: index + i })).filter((b) => b.index >= current.batches);
+    index += Math.ceil(page.length / BATCH_SIZE);
+    await addBatchJobs(deps, current.id, 0, batches);
   }
   await deps.campaigns.transition(current.id, ['enqueuing'], 'running', deps.now(), 'startedAt');
   return deps.campaigns.require(current.id);
+}
+
+/** Adds consecutive batch jobs in one round trip (ids are deterministic, so adding one twice is a no-op), then counts them once. */
+async function addBatchJobs(deps: Pick<EnqueueDeps, 'queue' | 'campaigns'>, campaignId: string, round: number, batches: { ids: string[]; index: number }[]): Promise<void> {
+  if (batches.length === 0) return;
+  await deps.queue.addBulk(batches.map(({ ids, index }) => ({ name: 'batch', data: { c: campaignId, ids }, opts: { jobId: batchJobId(campaignId, round, index) } })));
+  await deps.campaigns.addBatches(campaignId, round, batches[0]!.index, batches.map((b) => b.ids.length));
 }
 
 /** Re-sends to the recipients whose delivery failed, as a new round of batch jobs. */
@@ -59,15 +67,13 @@ export async function resendFailed(deps: Omit<EnqueueDeps, 'directory'>, campaig
   const failed = (await deps.campaigns.allFailures(campaignId)).map((f) => f.subscriberId);
   if (failed.length === 0) return { round: campaign.resendRounds, recipients: 0 };
   const round = await deps.campaigns.startResendRound(campaignId);
-  const batches: string[][] = [];
-  for (let i = 0; i < failed.length; i += BATCH_SIZE) batches.push(failed.slice(i, i + BATCH_SIZE));
+  const batches = chunk(failed);
   // Forget the failures first, so re-entering `running` does not complete the campaign at once.
   let reset = 0;
   for (const ids of batches) reset += await deps.campaigns.resetFailed(campaignId, ids);
   await deps.campaigns.transition(campaignId, ['completed'], 'running', deps.now());
-  for (const [index, ids] of batches.entries()) {
-    await deps.queue.add('batch', { c: campaignId, ids }, { jobId: batchJobId(campaignId, round, index) });
-    await deps.campaigns.addBatch(campaignId, round, index, ids.length);
+  for (let i = 0; i < batches.length; i += PAGE_BATCHES) {
+    await addBatchJobs(deps, campaignId, round, batches.slice(i, i + PAGE_BATCHES).map((ids, j) => ({ ids, index: i + j })));
   }
   return { round, recipients: reset };
 }

@@ -93,3 +93,35 @@ describe('campaign controls', () => {
     expect((await harness.app.campaigns.require(harness.campaignId)).state).toBe('completed');
   });
 });
+
+describe('re-running an interrupted send', () => {
+  it('continues enqueueing where it stopped: total counted once, nobody twice', async () => {
+    const { enqueueCampaign } = await import('../../src/campaign/enqueue-campaign.ts');
+    const { deliveryIssue } = await import('../fixtures/delivery-issue.ts');
+    harness = await startHarness();
+    const subscribers = await harness.addSubscribers(350);
+    const store = harness.app.subscribers;
+    // A directory that dies after two pages of 100, like a crash in the middle of `send`.
+    const crashing = {
+      async *iterateListIds(list: string) {
+        let pages = 0;
+        for await (const page of store.iterateListIds(list, 100)) {
+          if (pages++ === 2) throw new Error('crash');
+          yield page;
+        }
+      },
+    };
+    const deps = { campaigns: harness.app.campaigns, queue: harness.app.deliveryQueue(), now: () => new Date() };
+    const input = { issue: deliveryIssue, list: 'weekly', publicUrl: 'https://news.example.org' };
+    await expect(enqueueCampaign({ ...deps, directory: crashing }, input)).rejects.toThrow('crash');
+    expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ state: 'enqueuing', total: 200, batches: 2 });
+
+    const resumed = await enqueueCampaign({ ...deps, directory: store }, input);
+    expect(resumed).toMatchObject({ state: 'running', total: 350, batches: 4 });
+    harness.app.startWorker();
+    const done = await harness.waitFor((c) => c.state === 'completed');
+    expect(done).toMatchObject({ total: 350, accepted: 350 });
+    expectEachOnce(harness, subscribers.map((s) => s.email));
+    expect(harness.smtp.messages).toHaveLength(350);
+  });
+});
