@@ -90,6 +90,7 @@ const RUNS = 3;
 const sourceRuns: number[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const oursRuns: number[] = [];
+let ledgerBytes = 0;
 for (let run = 1; run <= RUNS; run++) {
   log(`sending through ${WORKERS} worker processes (run ${run} of ${RUNS}) ...`);
   const started = process.hrtime.bigint();
@@ -101,6 +102,7 @@ for (let run = 1; run <= RUNS; run++) {
   }
   oursRuns.push(Number(process.hrtime.bigint() - started) / 1e9);
   if (done.accepted !== N) throw new Error(`expected ${N} accepted, got ${JSON.stringify(done)}`);
+  ledgerBytes = Number((await app.redis.memory('USAGE', app.campaigns.keys(campaign.id).ledger, 'SAMPLES', 0)) ?? 0);
   log(`smtp-source (run ${run} of ${RUNS}) ...`);
   sourceRuns.push(timeSmtpSource(sink.port, file, N, WORKERS * CONNECTIONS));
 }
@@ -124,6 +126,7 @@ const results = {
   vsLoop: Number((loopSeconds / oursSeconds).toFixed(2)),
   vsSmtpSource: Number((sourceSeconds / oursSeconds).toFixed(2)),
   redisBytesPerQueuedRecipient: Math.round(queuedBytes / N),
+  ledgerBytesPerRecipient: Math.round(ledgerBytes / N),
 };
 const check = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 console.log(`
@@ -134,6 +137,7 @@ send benchmark: ${N} recipients, seed issue (${results.messageBytes} bytes), Pos
   newsletter / loop        ${results.vsLoop}x   (target >= 2.5x: ${check(results.vsLoop >= 2.5)})
   newsletter / smtp-source ${results.vsSmtpSource}x   (target >= 0.5x: ${check(results.vsSmtpSource >= 0.5)})
   Redis per queued recipient ${results.redisBytesPerQueuedRecipient} bytes   (target <= 150: ${check(results.redisBytesPerQueuedRecipient <= 150)})
+  Redis ledger kept per recipient once sent ${results.ledgerBytesPerRecipient} bytes
 ${JSON.stringify(results)}`);
 
 // Clean up: every key of this run, the sink, the app.
