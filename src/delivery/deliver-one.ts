@@ -2,6 +2,7 @@
  * One message to one subscriber: check the ledger and the subscriber right before,
  * send, record the reply right after. Never sends to a settled recipient.
  */
+import { isNewsletterError } from '../errors.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageTemplate } from './message-template.ts';
@@ -71,7 +72,12 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
       return 'retry';
     }
     await ledger.record(campaignId, subscriberId, 'f', verdict.reply, deps.now());
-    if (verdict.bounce) await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`);
+    if (verdict.bounce) {
+      await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`).catch((error: unknown) => {
+        // Removed meanwhile: nothing left to suppress.
+        if (!isNewsletterError(error, 'SUBSCRIBER_NOT_FOUND')) throw error;
+      });
+    }
     return 'failed';
   }
   await ledger.record(campaignId, subscriberId, 'a', '', deps.now());
