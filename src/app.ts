@@ -103,7 +103,15 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
     if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to send email', { field: 'SMTP_URL' });
     if (!pool) {
       // maxMessages: reconnecting every 100 messages (the default) costs throughput for nothing.
-      const transporter = createTransport({ url: config.smtp.url, pool: true, maxConnections: config.smtp.maxConnections, maxMessages: 10_000 });
+      const transporter = createTransport({
+        url: config.smtp.url,
+        pool: true,
+        maxConnections: config.smtp.maxConnections,
+        maxMessages: 10_000,
+        connectionTimeout: config.smtp.timeoutMs,
+        greetingTimeout: config.smtp.timeoutMs,
+        socketTimeout: config.smtp.timeoutMs,
+      });
       const opened = (pool = nodemailerTransport(transporter, { dkim: config.smtp.dkim && { ...config.smtp.dkim, headerFieldNames: DKIM_SIGNED_HEADERS } }));
       closers.push(() => opened.close());
     }

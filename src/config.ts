@@ -31,6 +31,7 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('newsletter'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
   SMTP_MAX_CONNECTIONS: intFromEnv(5, 1, 100),
+  SMTP_TIMEOUT_MS: intFromEnv(60_000, 100, 3_600_000),
   SEND_RATE_PER_SECOND: intFromEnv(0, 0, 100_000),
   SEND_ATTEMPTS: intFromEnv(6, 1, 50),
   SEND_BACKOFF_MS: intFromEnv(2_000, 1, 3_600_000),
@@ -55,6 +56,8 @@ export interface Config {
   readonly smtp: {
     readonly url: string | undefined;
     readonly maxConnections: number;
+    /** Connect, greeting and idle-socket timeout; a timed-out delivery is retried. */
+    readonly timeoutMs: number;
     readonly dkim: { readonly domainName: string; readonly keySelector: string; readonly privateKey: string } | undefined;
   };
   readonly sending: {
@@ -149,6 +152,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     smtp: {
       url: e.SMTP_URL,
       maxConnections: e.SMTP_MAX_CONNECTIONS,
+      timeoutMs: e.SMTP_TIMEOUT_MS,
       dkim: e.DKIM_DOMAIN
         ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR!, privateKey: e.DKIM_PRIVATE_KEY!.replace(/\\n/g, '\n') }
         : undefined,

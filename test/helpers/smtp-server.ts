@@ -17,8 +17,8 @@ export interface SmtpScript {
   reject?: string[];
   /** Drop the TCP connection in the middle of DATA, once, for the first message to this address. */
   dropOnceDuringData?: string;
-  /** While it returns true, DATA gets no reply at all (the message is not counted). */
-  holdData?: () => boolean;
+  /** While it returns true, DATA gets no reply at all (the message is not counted). Gets the message's recipients. */
+  holdData?: (to: string[]) => boolean;
 }
 
 export interface TestSmtpServer {
@@ -76,7 +76,7 @@ export async function startTestSmtpServer(
         }
       });
       stream.on('end', () => {
-        if (toDrop || script.holdData?.()) return;
+        if (toDrop || script.holdData?.(session.envelope.rcptTo.map((r) => r.address))) return;
         messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
