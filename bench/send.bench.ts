@@ -35,7 +35,7 @@ const env = {
   SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
   NEWSLETTER_DEV_MODE: '1',
   SMTP_MAX_CONNECTIONS: String(CONNECTIONS),
-  WORKER_CONCURRENCY: String(CONNECTIONS * 2),
+  WORKER_CONCURRENCY: process.env.BENCH_IN_FLIGHT ?? String(CONNECTIONS * 2),
   SEND_RATE_PER_SECOND: '0',
 } as Record<string, string>;
 const config = loadConfig({ env });
