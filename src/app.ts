@@ -135,7 +135,11 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
       transport,
       options,
     });
-    closers.push(() => handle.stop());
+    // Shutdown order: the worker drains, then SMTP closes, then (later closers) its Redis connections.
+    closers.push(async () => {
+      await handle.stop();
+      await transport.close();
+    });
     return handle;
   };
 
