@@ -40,6 +40,11 @@ describe('newsletter send and campaign commands', () => {
 
     const failures = await cli(['campaign', 'failures', CAMPAIGN, '--json'], harness.env);
     expect(JSON.parse(failures.stdout)).toEqual([expect.objectContaining({ email: 'r2@example.org', reply: expect.stringMatching(/^550 5\.1\.1/) })]);
+    const list = await cli(['campaign', 'list', '--json'], harness.env);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id: CAMPAIGN, state: 'completed', total: 4 })]);
+    const pause = await cli(['campaign', 'pause', CAMPAIGN], harness.env);
+    expect(pause.code).toBe(1);
+    expect(pause.stderr).toMatch(/completed.*\[CAMPAIGN_STATE_INVALID\]/);
     const again = await cli(['send', POST, '--list', 'weekly'], harness.env);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/CAMPAIGN_STATE_INVALID/);
