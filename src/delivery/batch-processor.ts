@@ -75,13 +75,15 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     let handedBack = 0;
     await Promise.all(
       ids.map((subscriberId) =>
-        deps.inFlight.run(async () => {
+        deps.inFlight.run(async (release) => {
           // Pause takes effect before the next message: nothing new starts once it is seen.
           if (paused || deps.stopping?.()) {
             handedBack++;
             return;
           }
-          const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, email: emails.get(subscriberId), lastAttempt });
+          // The slot passes on once the server has answered: the next message's check then
+          // shares a round trip with this one's ledger write.
+          const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, email: emails.get(subscriberId), lastAttempt, onReply: release });
           if (result === 'paused') paused = true;
           summary[result]++;
         }),

@@ -34,6 +34,8 @@ export interface DeliverOneInput {
   email: string | undefined;
   /** On the last attempt a deferral becomes a failure instead of a retry. */
   lastAttempt: boolean;
+  /** Called as soon as the SMTP server has answered, before the outcome is recorded. */
+  onReply?: () => void;
 }
 
 export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
@@ -66,6 +68,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   try {
     await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw);
   } catch (error) {
+    input.onReply?.();
     const verdict = classifyFailure(error as SmtpFailureLike);
     if (verdict.outcome === 'retry' && !input.lastAttempt) {
       await ledger.record(campaignId, subscriberId, 'r', verdict.reply, deps.now());
@@ -80,6 +83,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     }
     return 'failed';
   }
+  input.onReply?.();
   await ledger.record(campaignId, subscriberId, 'a', '', deps.now());
   return 'accepted';
 }

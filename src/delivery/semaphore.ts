@@ -5,19 +5,29 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` when a slot is free. The task may hand its slot on early by calling
+   * `release` (a delivery does, once the SMTP reply is in, while it records the outcome).
+   */
+  async run<T>(task: (release: () => void) => Promise<T>): Promise<T> {
     if (this.active >= this.limit) {
       // The finishing task hands its slot straight over, so `active` never passes the limit.
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.active++;
     }
-    try {
-      return await task();
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       const next = this.waiting.shift();
       if (next) next();
       else this.active--;
+    };
+    try {
+      return await task(release);
+    } finally {
+      release();
     }
   }
 }
