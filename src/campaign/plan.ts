@@ -4,6 +4,7 @@
 import { NewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
 import type { Campaign, IssueSnapshot } from './campaign.ts';
+import { issueUrl } from './issue-url.ts';
 
 /** Recipients per BullMQ job: ~23 bytes of Redis per pending recipient at 100, ~700 at 1. */
 export const BATCH_SIZE = 100;
@@ -61,7 +62,7 @@ export function planCampaign({ issue, list, now, publicUrl }: PlanInput): { camp
     date: issue.date,
     html: issue.html,
     text: issue.text,
-    viewUrl: `${publicUrl.replace(/\/+$/, '')}/issues/${encodeURIComponent(issue.slug)}`,
+    viewUrl: issueUrl(publicUrl, issue.slug),
   };
   return { campaign, snapshot };
 }

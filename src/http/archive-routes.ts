@@ -9,7 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import { fillPlaceholders } from '../render/placeholders.ts';
 import { atomFeed } from './archive-atom.ts';
 import type { IssueArchive } from './archive-reader.ts';
-import { issueUrl, unsubscribeHelpUrl } from './archive-url.ts';
+import { issueUrl } from '../campaign/issue-url.ts';
+import { unsubscribeHelpUrl } from './archive-url.ts';
 import { escapeHtml, html, page } from './html.ts';
 
 export interface ArchiveRouteDeps {

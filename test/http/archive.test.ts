@@ -16,7 +16,7 @@ import { planCampaign } from '../../src/campaign/plan.ts';
 import { loadConfig } from '../../src/config.ts';
 import { recipientLinks } from '../../src/delivery/batch-processor.ts';
 import { buildMessageTemplate, messageIdFor, personalise } from '../../src/delivery/message-template.ts';
-import { issueUrl } from '../../src/http/archive-url.ts';
+import { issueUrl } from '../../src/campaign/issue-url.ts';
 import { createServer } from '../../src/http/server.ts';
 import { PLACEHOLDERS } from '../../src/render/placeholders.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
