@@ -42,7 +42,6 @@ const envSchema = z.object({
   NEWSLETTER_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   NEWSLETTER_PREVIOUS_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   NEWSLETTER_DEV_MODE: z.enum(['0', '1', 'true', 'false']).optional(),
-  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
   HOST: z.string().default('127.0.0.1'),
   PORT: intFromEnv(3000, 0, 65_535),
@@ -71,7 +70,6 @@ export interface Config {
     /** Undefined only in dev mode, where a fixed, public development secret is used. */
     readonly current: string | undefined;
     readonly previous: string | undefined;
-    readonly adminToken: string | undefined;
   };
   readonly devMode: boolean;
   readonly http: {
@@ -163,7 +161,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       backoffMs: e.SEND_BACKOFF_MS,
       concurrency: e.WORKER_CONCURRENCY,
     },
-    secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET, adminToken: e.ADMIN_TOKEN },
+    secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET },
     devMode: e.NEWSLETTER_DEV_MODE === '1' || e.NEWSLETTER_DEV_MODE === 'true',
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: parseTrustProxy(e.TRUST_PROXY) },
     logLevel: e.LOG_LEVEL,

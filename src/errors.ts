@@ -19,9 +19,7 @@ export const ERROR_CODES = {
   CAMPAIGN_NOT_FOUND: 'no such campaign',
   CAMPAIGN_STATE_INVALID: 'the campaign cannot do that in its current state',
   SMTP_DEFERRED: 'the SMTP server deferred the message',
-  SMTP_REJECTED: 'the SMTP server rejected the message',
   SMTP_NOT_CONFIGURED: 'SMTP_URL is not set',
-  ADMIN_UNAUTHORIZED: 'the admin token is missing or wrong',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -97,16 +97,16 @@ describe('List-Unsubscribe headers', () => {
 
 describe('signingSecrets', () => {
   it('refuses to run without a secret outside dev mode', () => {
-    expect(codeOf(() => signingSecrets({ secrets: { current: undefined, previous: undefined, adminToken: undefined }, devMode: false }))).toBe(
+    expect(codeOf(() => signingSecrets({ secrets: { current: undefined, previous: undefined }, devMode: false }))).toBe(
       'CONFIG_INVALID',
     );
   });
 
   it('uses the public dev secret only in dev mode, and the real one when set', () => {
-    expect(signingSecrets({ secrets: { current: undefined, previous: undefined, adminToken: undefined }, devMode: true })).toEqual({
+    expect(signingSecrets({ secrets: { current: undefined, previous: undefined }, devMode: true })).toEqual({
       current: DEV_SECRET,
     });
-    expect(signingSecrets({ secrets: { current: SECRET, previous: OLD, adminToken: undefined }, devMode: true })).toEqual({
+    expect(signingSecrets({ secrets: { current: SECRET, previous: OLD }, devMode: true })).toEqual({
       current: SECRET,
       previous: OLD,
     });
