@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../test/helpers/free-port.ts';
 
 const SINK = '/usr/sbin/smtp-sink';
 const SOURCE = '/usr/sbin/smtp-source';
@@ -19,17 +19,6 @@ export function ensurePostfixTools(log: (line: string) => void): void {
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postfix'], { env, stdio: 'ignore' });
   // Whatever the package did, no Postfix master stays behind.
   spawnSync('postfix', ['stop'], { stdio: 'ignore' });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** smtp-sink on a free loopback port, as the unprivileged user `nobody`. */

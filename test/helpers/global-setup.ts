@@ -4,8 +4,8 @@
  * port for this run, and stop it afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.ts';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
@@ -21,16 +21,6 @@ async function answers(url: string): Promise<boolean> {
     redis.disconnect();
   }
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 
 let privateRedis: ChildProcess | undefined;
 
