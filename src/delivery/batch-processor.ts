@@ -11,7 +11,7 @@ import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { NewsletterError } from '../errors.ts';
 import { createToken, listUnsubscribeHeaders, unsubscribeUrl, type SigningSecrets } from '../subscribers/tokens.ts';
 import { deliverOne, type DeliverOneDeps, type DeliveryResult, type RecipientLinks } from './deliver-one.ts';
-import { buildMessageTemplate, type MessageTemplate } from './message-template.ts';
+import { buildMessageTemplate, MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { Semaphore } from './semaphore.ts';
 
 export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
@@ -42,7 +42,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
   // The template is built once per campaign per process, from the snapshot stored once in Redis.
   const templates = new Map<string, Promise<MessageTemplate>>();
   const links = recipientLinks(deps.secrets, deps.publicUrl, deps.identity.replyTo ?? deps.identity.fromAddress);
-  const deliverDeps: DeliverOneDeps = { ...deps, links };
+  // One buffer per message in flight is enough; a few spare cover the hand-off overlap.
+  const deliverDeps: DeliverOneDeps = { ...deps, links, buffers: new MessageBuffers(64) };
 
   async function templateFor(campaignId: string): Promise<MessageTemplate> {
     let template = templates.get(campaignId);

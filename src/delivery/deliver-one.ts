@@ -5,7 +5,7 @@
 import { isNewsletterError } from '../errors.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
 import type { DeliveryLedger } from './ledger.ts';
-import { messageIdFor, personalise, type MessageTemplate } from './message-template.ts';
+import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RecipientDirectory } from './recipient-directory.ts';
 import type { MessageTransport } from './transport.ts';
@@ -24,6 +24,8 @@ export interface DeliverOneDeps {
   rateLimiter: RateLimiter | undefined;
   links: (subscriberId: string) => RecipientLinks;
   now: () => Date;
+  /** Reused message memory (optional): a buffer goes back only after the server accepted its message. */
+  buffers?: MessageBuffers;
 }
 
 export interface DeliverOneInput {
@@ -63,7 +65,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     messageId,
     listUnsubscribe: links.listUnsubscribe,
     unsubscribeUrl: links.unsubscribeUrl,
-  });
+  }, deps.buffers?.take());
   await deps.rateLimiter?.acquire();
   try {
     await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw);
@@ -84,6 +86,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     return 'failed';
   }
   input.onReply?.();
+  deps.buffers?.give(raw);
   await ledger.record(campaignId, subscriberId, 'a', '', deps.now());
   return 'accepted';
 }

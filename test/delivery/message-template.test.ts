@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMessageTemplate, messageIdFor, personalise } from '../../src/delivery/message-template.ts';
+import { MessageBuffers, buildMessageTemplate, messageIdFor, personalise } from '../../src/delivery/message-template.ts';
 import { isNewsletterError } from '../../src/errors.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 import { decodeHeaderWords, parseMessage } from './parse-mime.ts';
@@ -91,6 +91,32 @@ describe('message template', () => {
     expect(messageIdFor('c1', 's1', 'a@b.example')).toBe(messageIdFor('c1', 's1', 'a@b.example'));
     expect(messageIdFor('c1', 's1', 'a@b.example')).not.toBe(messageIdFor('c1', 's2', 'a@b.example'));
     expect(messageIdFor('c1', 'we<ird> id', 'a@b.example')).toMatch(/^[A-Za-z0-9_-]+@b\.example$/);
+  });
+});
+
+describe('reused message buffers', () => {
+  it('writes a message into a buffer given back, byte for byte what a fresh one holds, and never into a small one', () => {
+    const values = (to: string) => ({ to, messageId: 'm@x', listUnsubscribe: '<https://u/1>', unsubscribeUrl: 'https://u/1' });
+    const buffers = new MessageBuffers(2);
+    const first = personalise(template, values('long.address.one@example.org'), buffers.take());
+    const firstCopy = Buffer.from(first);
+    buffers.give(first);
+    const reused = buffers.take()!;
+    expect(reused.buffer).toBe(first.buffer);
+    // A shorter message in the same memory: exactly its own bytes, nothing of the longer one after them.
+    const second = personalise(template, values('b@example.org'), reused);
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.equals(personalise(template, values('b@example.org')))).toBe(true);
+    expect(firstCopy.equals(second)).toBe(false);
+    expect(buffers.take()).toBeUndefined();
+    // Too small: a fresh buffer; the small one is left alone.
+    const small = Buffer.alloc(10, 1);
+    const third = personalise(template, values('c@example.org'), small);
+    expect(third.buffer).not.toBe(small.buffer);
+    expect(small.equals(Buffer.alloc(10, 1))).toBe(true);
+    // Kept up to the limit only.
+    for (let i = 0; i < 3; i++) buffers.give(personalise(template, values(`r${i}@example.org`)));
+    expect([buffers.take(), buffers.take(), buffers.take()].filter(Boolean)).toHaveLength(2);
   });
 });
 
