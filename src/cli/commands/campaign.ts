@@ -5,7 +5,7 @@ import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaign/ca
 import { resendFailed } from '../../campaign/enqueue-campaign.ts';
 import { NewsletterError } from '../../errors.ts';
 import { waitWithProgress } from './campaign-progress.ts';
-import { withApp, writeLine } from './subscribers-shared.ts';
+import { withApp, writeLine } from '../command-helpers.ts';
 
 function describe(c: Campaign): string {
   const times = [`created ${c.createdAt}`, c.startedAt && `started ${c.startedAt}`, c.finishedAt && `finished ${c.finishedAt}`].filter(Boolean).join(', ');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
+import { portFlag } from '../command-helpers.ts';
 import { NewsletterError } from '../../errors.ts';
 import { postSource } from '../../preview/find-posts.ts';
 import { openInBrowser } from '../../preview/open-browser.ts';
@@ -13,12 +14,6 @@ interface PreviewFlags {
   open?: boolean;
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65_535) throw new NewsletterError('INPUT_INVALID', 'must be a port number from 0 to 65535', { field: '--port' });
-  return port;
-}
-
 export function registerPreviewCommand(program: Command): void {
   program
     .command('preview')
@@ -29,7 +24,7 @@ export function registerPreviewCommand(program: Command): void {
     .option('--base-url <url>', 'resolve site-relative links against this URL (as `send --base-url`)')
     .option('--open', 'open the preview in the default browser')
     .action(async (path: string, flags: PreviewFlags) => {
-      const port = parsePort(flags.port);
+      const port = portFlag(flags.port);
       const config = loadConfig();
       const source = await postSource(path);
       const unavailable = sendTestUnavailable(config);

@@ -10,7 +10,7 @@ import { signingSecrets } from '../../subscribers/signing-secrets.ts';
 import { canReceive, parseListName } from '../../subscribers/subscriber.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import { printFailures } from './campaign.ts';
-import { withApp, writeLine } from './subscribers-shared.ts';
+import { withApp, writeLine } from '../command-helpers.ts';
 
 interface SendFlags {
   list?: string;

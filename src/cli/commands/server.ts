@@ -2,15 +2,10 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
+import { portFlag } from '../command-helpers.ts';
 import { NewsletterError, isNewsletterError } from '../../errors.ts';
 import { createServer } from '../../http/server.ts';
 import { signingSecrets } from '../../subscribers/signing-secrets.ts';
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65_535) throw new NewsletterError('INPUT_INVALID', 'must be a port number from 0 to 65535', { field: '--port' });
-  return port;
-}
 
 export function registerServerCommand(program: Command): void {
   program
@@ -20,7 +15,7 @@ export function registerServerCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (default: HOST, 127.0.0.1)')
     .action(async (flags: { port?: string; host?: string }) => {
       const config = loadConfig();
-      const port = flags.port === undefined ? config.http.port : parsePort(flags.port);
+      const port = flags.port === undefined ? config.http.port : portFlag(flags.port);
       const host = flags.host ?? config.http.host;
       // Refuse before connecting anywhere: without a secret, tokens could be forged.
       const secrets = signingSecrets(config);

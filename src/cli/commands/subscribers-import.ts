@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NewsletterError } from '../../errors.ts';
 import { importCsv } from '../../subscribers/import-csv.ts';
-import { listFlag, withApp, writeLine } from './subscribers-shared.ts';
+import { listFlag, withApp, writeLine } from '../command-helpers.ts';
 
 export function registerSubscribersImportCommand(group: Command): void {
   group

@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify';
 import type { Command } from 'commander';
 import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.ts';
 import type { SubscriberStore } from '../../subscribers/subscriber-store.ts';
-import { listFlag, statusFlag, withApp } from './subscribers-shared.ts';
+import { listFlag, statusFlag, withApp } from '../command-helpers.ts';
 
 /** Subscribers of a list (or all), optionally one status, streamed in join order. */
 async function* select(store: SubscriberStore, list: string | undefined, status: SubscriberStatus | undefined) {

@@ -4,7 +4,7 @@ import { normalizeEmail } from '../../subscribers/email-address.ts';
 import { parseStatus } from '../../subscribers/subscriber.ts';
 import { registerSubscribersImportCommand } from './subscribers-import.ts';
 import { registerSubscribersListCommands } from './subscribers-list.ts';
-import { listFlag, statusFlag, withApp, writeLine } from './subscribers-shared.ts';
+import { listFlag, statusFlag, withApp, writeLine } from '../command-helpers.ts';
 
 export function registerSubscribersCommand(program: Command): void {
   const group = program.command('subscribers').description('Add, import, list, export, count and remove subscribers');

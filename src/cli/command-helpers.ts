@@ -1,6 +1,8 @@
-import { createApp, type App } from '../../app.ts';
-import { loadConfig } from '../../config.ts';
-import { parseListName, parseStatus, type SubscriberStatus } from '../../subscribers/subscriber.ts';
+/** What several subcommands share: opening and closing the app, and parsing common flags. */
+import { createApp, type App } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { NewsletterError } from '../errors.ts';
+import { parseListName, parseStatus, type SubscriberStatus } from '../subscribers/subscriber.ts';
 
 /**
  * Builds the app for one command and always closes it, so the process can exit.
@@ -25,4 +27,10 @@ export function statusFlag(value: string | undefined): SubscriberStatus | undefi
 
 export function writeLine(text: string): void {
   process.stdout.write(`${text}\n`);
+}
+
+export function portFlag(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new NewsletterError('INPUT_INVALID', 'must be a port number from 0 to 65535', { field: '--port' });
+  return port;
 }
