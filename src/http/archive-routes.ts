@@ -11,7 +11,8 @@ import { atomFeed } from './archive-atom.ts';
 import type { IssueArchive } from './archive-reader.ts';
 import { issueUrl } from '../campaign/issue-url.ts';
 import { unsubscribeHelpUrl } from './archive-url.ts';
-import { escapeHtml, html, page } from './html.ts';
+import { escapeHtml } from '../escape-html.ts';
+import { html, page } from './html.ts';
 
 export interface ArchiveRouteDeps {
   archive: IssueArchive;

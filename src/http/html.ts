@@ -2,6 +2,8 @@
  * Small, accessible pages that read well on a phone. Every interpolated value goes through
  * escapeHtml; `html` template literals escape by default and only trust other SafeHtml.
  */
+import { escapeHtml } from '../escape-html.ts';
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -9,11 +11,6 @@ export class SafeHtml {
   }
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
 
 /** Tagged template: `html\`<p>${userText}</p>\`` escapes userText; nested html`` stays as is. */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {

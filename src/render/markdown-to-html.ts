@@ -5,7 +5,7 @@
  */
 import { Marked, Renderer, type Token, type Tokens } from 'marked';
 import htmlTags from 'html-tags';
-import { escapeHtml } from './escape-html.ts';
+import { escapeHtml } from '../escape-html.ts';
 import { sanitizeFragment } from './sanitize-fragment.ts';
 import { resolveUrl } from './resolve-url.ts';
 import type { RenderWarning } from './issue.ts';

@@ -5,7 +5,7 @@
 import mjml2html from 'mjml';
 import Mustache from 'mustache';
 import { decodeHTML } from 'entities';
-import { escapeHtml } from './escape-html.ts';
+import { escapeHtml } from '../escape-html.ts';
 import type { Identity } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import { htmlToText } from './html-to-text.ts';

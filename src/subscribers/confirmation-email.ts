@@ -2,6 +2,7 @@
  * The double opt-in email. PURE: gets the confirmation URL, returns a nodemailer message.
  */
 import type { Identity } from '../config.ts';
+import { escapeHtml as escape } from '../escape-html.ts';
 
 export interface ConfirmationMessage {
   from: { name: string; address: string };
@@ -13,8 +14,6 @@ export interface ConfirmationMessage {
   headers: Record<string, string>;
 }
 
-const escape = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export function confirmationEmail(opts: {
   identity: Pick<Identity, 'name' | 'fromName' | 'fromAddress' | 'replyTo' | 'siteUrl'>;
