@@ -1,7 +1,8 @@
 /** The preview's first page: every post with its title, date, warnings and HTML size. */
 import { html } from '../http/html.ts';
 import type { RenderOutcome } from './preview-renderer.ts';
-import { encodePostName, formatBytes, GMAIL_CLIP_BYTES } from './preview-shell.ts';
+import { GMAIL_CLIP_BYTES } from '../render/render-issue.ts';
+import { encodePostName, formatBytes } from './preview-shell.ts';
 
 export interface IndexRow {
   name: string;

@@ -5,7 +5,8 @@
 import { html, type SafeHtml } from '../http/html.ts';
 import type { GoodRender, RenderError, RenderOutcome } from './preview-renderer.ts';
 import { decodeEncodedWords, SAMPLE_SUBSCRIBER } from './sample-message.ts';
-import { encodePostName, formatBytes, GMAIL_CLIP_BYTES } from './preview-shell.ts';
+import { GMAIL_CLIP_BYTES } from '../render/render-issue.ts';
+import { encodePostName, formatBytes } from './preview-shell.ts';
 
 export interface PostPageInput {
   name: string;

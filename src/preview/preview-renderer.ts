@@ -47,7 +47,7 @@ function describe(error: unknown): RenderError {
     return { file: shown(file), line, field, reason: error.message, code: error.code };
   }
   const io = error as NodeJS.ErrnoException;
-  // Missing layouts and partials surface as plain file-system errors.
+  // Anything else is a bug, shown rather than hidden.
   return { file: shown(io?.path), line: undefined, field: undefined, reason: io?.message ?? String(error), code: io?.code ?? 'INTERNAL' };
 }
 

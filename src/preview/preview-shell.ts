@@ -29,5 +29,3 @@ export function formatBytes(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
 }
 
-/** Gmail cuts off an HTML part past about 102 KB behind a "View entire message" link. */
-export const GMAIL_CLIP_BYTES = 102 * 1024;

@@ -138,3 +138,14 @@ describe('renderIssue with a broken layout', () => {
     });
   });
 });
+
+describe('loadTemplates', () => {
+  it('names the missing template file', async () => {
+    const { mkdtempSync, mkdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'newsletter-emails-'));
+    mkdirSync(join(dir, 'partials'));
+    expect(() => loadTemplates(dir)).toThrow(expect.objectContaining({ code: 'RENDER_FAILED', location: expect.objectContaining({ file: join(dir, 'layouts', 'issue.mjml') }) }));
+  });
+});
