@@ -13,7 +13,7 @@ import { createApp } from '../src/app.ts';
 import { enqueueCampaign } from '../src/campaign/enqueue-campaign.ts';
 import { planCampaign } from '../src/campaign/plan.ts';
 import { loadConfig } from '../src/config.ts';
-import { recipientLinks } from '../src/delivery/batch-processor.ts';
+import { recipientLinks } from '../src/delivery/recipient-links.ts';
 import { buildMessageTemplate, messageIdFor, personalise } from '../src/delivery/message-template.ts';
 import { renderPostFile } from '../src/render/render-post-file.ts';
 import { DEV_SECRET } from '../src/subscribers/signing-secrets.ts';
@@ -82,7 +82,7 @@ await Promise.all(
 // with ours, so load from anything else on the machine hits both alike.
 const { snapshot } = planCampaign({ issue, list: 'bench', now: new Date(), publicUrl: config.http.publicUrl });
 const template = buildMessageTemplate({ issue: snapshot, identity: config.identity, campaignId: 'bench-source', date: new Date(), viewUrl: snapshot.viewUrl });
-const links = recipientLinks({ current: DEV_SECRET }, config.http.publicUrl, config.identity.fromAddress)(recipients[0]!.id);
+const links = recipientLinks(DEV_SECRET, config.http.publicUrl, config.identity)(recipients[0]!.id);
 const raw = personalise(template, { to: recipients[0]!.email, messageId: messageIdFor('bench-source', recipients[0]!.id, config.identity.fromAddress), ...links });
 const file = join(tmpdir(), `bench-send-${process.pid}.eml`);
 writeFileSync(file, raw.toString('utf8').replace(/\r\n/g, '\n'));

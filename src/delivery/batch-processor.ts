@@ -9,9 +9,10 @@ import type { Identity } from '../config.ts';
 import type { BatchJobData } from '../campaign/campaign.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { NewsletterError } from '../errors.ts';
-import { createToken, listUnsubscribeHeaders, unsubscribeUrl, type SigningSecrets } from '../subscribers/tokens.ts';
-import { deliverOne, type DeliverOneDeps, type DeliveryResult, type RecipientLinks } from './deliver-one.ts';
+import type { SigningSecrets } from '../subscribers/tokens.ts';
+import { deliverOne, type DeliverOneDeps, type DeliveryResult } from './deliver-one.ts';
 import { buildMessageTemplate, MessageBuffers, type MessageTemplate } from './message-template.ts';
+import { recipientLinks } from './recipient-links.ts';
 import type { Semaphore } from './semaphore.ts';
 
 export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
@@ -28,20 +29,10 @@ export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
 
 export type BatchSummary = Record<DeliveryResult, number>;
 
-export function recipientLinks(secrets: SigningSecrets, publicUrl: string, mailto: string): (id: string) => RecipientLinks {
-  return (id) => {
-    const token = createToken(secrets.current, id, 'unsubscribe');
-    return {
-      unsubscribeUrl: unsubscribeUrl(publicUrl, token),
-      listUnsubscribe: listUnsubscribeHeaders({ publicUrl, mailto, token })['List-Unsubscribe'],
-    };
-  };
-}
-
 export function createBatchProcessor(deps: BatchProcessorDeps) {
   // The template is built once per campaign per process, from the snapshot stored once in Redis.
   const templates = new Map<string, Promise<MessageTemplate>>();
-  const links = recipientLinks(deps.secrets, deps.publicUrl, deps.identity.replyTo ?? deps.identity.fromAddress);
+  const links = recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity);
   // One buffer per message in flight is enough; a few spare cover the hand-off overlap.
   const deliverDeps: DeliverOneDeps = { ...deps, links, buffers: new MessageBuffers(64) };
 

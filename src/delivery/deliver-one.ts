@@ -7,15 +7,11 @@ import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import type { RecipientLinks } from './recipient-links.ts';
 import type { RecipientDirectory } from './recipient-directory.ts';
 import type { MessageTransport } from './transport.ts';
 
 export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'retry' | 'paused' | 'settled-before';
-
-export interface RecipientLinks {
-  unsubscribeUrl: string;
-  listUnsubscribe: string;
-}
 
 export interface DeliverOneDeps {
   ledger: DeliveryLedger;

@@ -6,7 +6,7 @@
 import type { Identity } from '../config.ts';
 import type { IssueSnapshot } from '../campaign/campaign.ts';
 import type { SigningSecrets } from '../subscribers/tokens.ts';
-import { recipientLinks } from './batch-processor.ts';
+import { recipientLinks } from './recipient-links.ts';
 import { buildMessageTemplate, messageIdFor, personalise } from './message-template.ts';
 import type { MessageTransport } from './transport.ts';
 
@@ -24,7 +24,7 @@ export async function sendTestMessage(
   const campaignId = `test-${input.issue.slug}`;
   const template = buildMessageTemplate({ issue: input.issue, identity: deps.identity, campaignId, date: input.now, viewUrl: input.issue.viewUrl, test: true });
   const id = input.subscriberId ?? 'test';
-  const links = recipientLinks(deps.secrets, deps.publicUrl, deps.identity.replyTo ?? deps.identity.fromAddress)(id);
+  const links = recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity)(id);
   const raw = personalise(template, {
     to: input.to,
     messageId: messageIdFor(`${campaignId}-${input.now.getTime()}`, id, deps.identity.fromAddress),

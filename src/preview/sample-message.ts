@@ -7,10 +7,10 @@
 import type { Identity } from '../config.ts';
 import { planCampaign } from '../campaign/plan.ts';
 import { buildMessageTemplate, messageIdFor, personalise } from '../delivery/message-template.ts';
+import { recipientLinks } from '../delivery/recipient-links.ts';
 import type { Issue } from '../render/issue.ts';
 import { fillPlaceholders } from '../render/placeholders.ts';
 import { DEV_SECRET } from '../subscribers/signing-secrets.ts';
-import { createToken, listUnsubscribeHeaders, unsubscribeUrl } from '../subscribers/tokens.ts';
 
 export const SAMPLE_SUBSCRIBER = { id: 'preview-sample', email: 'reader@example.com' } as const;
 
@@ -30,14 +30,13 @@ export interface SampleMessage {
 
 export function sampleMessage(issue: Issue, identity: Identity, publicUrl: string, now: Date): SampleMessage {
   const { snapshot } = planCampaign({ issue, list: 'preview', now, publicUrl });
-  const token = createToken(DEV_SECRET, SAMPLE_SUBSCRIBER.id, 'unsubscribe');
-  const unsubscribe = unsubscribeUrl(publicUrl, token);
-  const mailto = identity.replyTo ?? identity.fromAddress;
+  const links = recipientLinks(DEV_SECRET, publicUrl, identity)(SAMPLE_SUBSCRIBER.id);
+  const unsubscribe = links.unsubscribeUrl;
   const template = buildMessageTemplate({ issue, identity, campaignId: `preview-${issue.slug}`, date: now, viewUrl: snapshot.viewUrl });
   const raw = personalise(template, {
     to: SAMPLE_SUBSCRIBER.email,
     messageId: messageIdFor(`preview-${issue.slug}`, SAMPLE_SUBSCRIBER.id, identity.fromAddress),
-    listUnsubscribe: listUnsubscribeHeaders({ publicUrl, mailto, token })['List-Unsubscribe'],
+    listUnsubscribe: links.listUnsubscribe,
     unsubscribeUrl: unsubscribe,
   }).toString('utf8');
   const values = { unsubscribeUrl: unsubscribe, viewInBrowserUrl: snapshot.viewUrl };

@@ -14,7 +14,7 @@ import type { Issue } from '../../src/render/issue.ts';
 import { CampaignStore } from '../../src/campaign/campaign-store.ts';
 import { planCampaign } from '../../src/campaign/plan.ts';
 import { loadConfig } from '../../src/config.ts';
-import { recipientLinks } from '../../src/delivery/batch-processor.ts';
+import { recipientLinks } from '../../src/delivery/recipient-links.ts';
 import { buildMessageTemplate, messageIdFor, personalise } from '../../src/delivery/message-template.ts';
 import { issueUrl } from '../../src/campaign/issue-url.ts';
 import { createServer } from '../../src/http/server.ts';
@@ -100,7 +100,7 @@ afterAll(async () => {
 function deliveredMessage(): string {
   const { snapshot } = planCampaign({ issue: seed, list: 'weekly', now: new Date('2026-01-05T08:00:00.000Z'), publicUrl: PUBLIC_URL });
   const template = buildMessageTemplate({ issue: snapshot, identity, campaignId: 'c1', date: new Date(), viewUrl: snapshot.viewUrl });
-  const links = recipientLinks({ current: SECRET }, PUBLIC_URL, identity.fromAddress)(readerId);
+  const links = recipientLinks(SECRET, PUBLIC_URL, identity)(readerId);
   return personalise(template, { to: READER, messageId: messageIdFor('c1', readerId, identity.fromAddress), ...links })
     .toString('utf8')
     .replace(/=\r\n/g, '')
