@@ -1,7 +1,8 @@
 /** What several subcommands share: opening and closing the app, and parsing common flags. */
-import { createApp, type App } from '../app.ts';
+import type { App } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
+import type { RenderWarning } from '../render/issue.ts';
 import { parseListName, parseStatus, type SubscriberStatus } from '../subscribers/subscriber.ts';
 
 /**
@@ -9,6 +10,8 @@ import { parseListName, parseStatus, type SubscriberStatus } from '../subscriber
  * Read-only commands pass quiet: the Redis durability warning matters where data is written.
  */
 export async function withApp<T>(run: (app: App) => Promise<T>, { quiet = false } = {}): Promise<T> {
+  // Loaded here, not at the top: `newsletter render` uses these helpers without Redis or SMTP.
+  const { createApp } = await import('../app.ts');
   const app = await createApp(loadConfig(), quiet ? { warn: () => {} } : {});
   try {
     return await run(app);
@@ -33,4 +36,11 @@ export function portFlag(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65_535) throw new NewsletterError('INPUT_INVALID', 'must be a port number from 0 to 65535', { field: '--port' });
   return port;
+}
+
+/** Render warnings on stderr as `file:line: warning: message [CODE]`, the shape editors' tools link to. */
+export function printWarnings(file: string, warnings: readonly RenderWarning[]): void {
+  for (const warning of warnings) {
+    process.stderr.write(`${file}${warning.line ? `:${warning.line}` : ''}: warning: ${warning.message} [${warning.code}]\n`);
+  }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
 import { renderPostFile } from '../../render/render-post-file.ts';
+import { printWarnings } from '../command-helpers.ts';
 
 interface RenderFlags {
   out: string;
@@ -37,8 +38,6 @@ export function registerRenderCommand(program: Command): void {
       }
       process.stdout.write(`${base}.html (${(htmlBytes / 1024).toFixed(1)} KB), ${base}.txt, ${base}.mjml\n`);
       process.stdout.write(`subject: ${issue.subject}\n`);
-      for (const warning of issue.warnings) {
-        process.stderr.write(`${file}${warning.line ? `:${warning.line}` : ''}: warning: ${warning.message} [${warning.code}]\n`);
-      }
+      printWarnings(file, issue.warnings);
     });
 }

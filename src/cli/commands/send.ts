@@ -10,7 +10,7 @@ import { signingSecrets } from '../../subscribers/signing-secrets.ts';
 import { canReceive, parseListName } from '../../subscribers/subscriber.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import { printFailures } from './campaign.ts';
-import { withApp, writeLine } from '../command-helpers.ts';
+import { printWarnings, withApp, writeLine } from '../command-helpers.ts';
 
 interface SendFlags {
   list?: string;
@@ -38,9 +38,7 @@ export function registerSendCommand(program: Command): void {
       if (!list && !testTo) throw new NewsletterError('INPUT_INVALID', 'name the list to send to (or --test-to ADDRESS)', { field: '--list' });
       const config = loadConfig();
       const issue = await renderPostFile(file, { identity: config.identity, baseUrl: flags.baseUrl });
-      for (const warning of issue.warnings) {
-        process.stderr.write(`${file}${warning.line ? `:${warning.line}` : ''}: warning: ${warning.message} [${warning.code}]\n`);
-      }
+      printWarnings(file, issue.warnings);
       await withApp(async (app) => {
         if (flags.dryRun) {
           let recipients = 0;
