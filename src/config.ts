@@ -41,6 +41,7 @@ const envSchema = z.object({
   DKIM_PRIVATE_KEY: z.string().optional(),
   NEWSLETTER_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   NEWSLETTER_PREVIOUS_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  NEWSLETTER_ADMIN_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
   NEWSLETTER_DEV_MODE: z.enum(['0', '1', 'true', 'false']).optional(),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
   HOST: z.string().default('127.0.0.1'),
@@ -71,6 +72,8 @@ export interface Config {
     readonly current: string | undefined;
     readonly previous: string | undefined;
   };
+  /** Bearer token for the admin API, the queue dashboard and /metrics; unset turns them off. */
+  readonly admin: { readonly token: string | undefined };
   readonly devMode: boolean;
   readonly http: {
     readonly host: string;
@@ -162,6 +165,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       concurrency: e.WORKER_CONCURRENCY,
     },
     secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET },
+    admin: { token: e.NEWSLETTER_ADMIN_TOKEN },
     devMode: e.NEWSLETTER_DEV_MODE === '1' || e.NEWSLETTER_DEV_MODE === 'true',
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: parseTrustProxy(e.TRUST_PROXY) },
     logLevel: e.LOG_LEVEL,
