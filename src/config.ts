@@ -36,6 +36,7 @@ const envSchema = z.object({
   SEND_ATTEMPTS: intFromEnv(6, 1, 50),
   SEND_BACKOFF_MS: intFromEnv(2_000, 1, 3_600_000),
   WORKER_CONCURRENCY: intFromEnv(10, 1, 1_000),
+  WORKER_LOCK_MS: intFromEnv(30_000, 500, 600_000),
   DKIM_DOMAIN: z.string().optional(),
   DKIM_SELECTOR: z.string().optional(),
   DKIM_PRIVATE_KEY: z.string().optional(),
@@ -66,6 +67,8 @@ export interface Config {
     readonly attempts: number;
     readonly backoffMs: number;
     readonly concurrency: number;
+    /** How long a worker holds a batch without renewing it; a batch of a worker that died goes back to the queue after this. */
+    readonly lockMs: number;
   };
   readonly secrets: {
     /** Undefined only in dev mode, where a fixed, public development secret is used. */
@@ -163,6 +166,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       attempts: e.SEND_ATTEMPTS,
       backoffMs: e.SEND_BACKOFF_MS,
       concurrency: e.WORKER_CONCURRENCY,
+      lockMs: e.WORKER_LOCK_MS,
     },
     secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET },
     admin: { token: e.NEWSLETTER_ADMIN_TOKEN },

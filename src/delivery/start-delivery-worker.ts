@@ -66,7 +66,7 @@ export function startDeliveryWorker(deps: StartDeliveryWorkerDeps): DeliveryWork
     processor,
     // Enough batches to keep `concurrency` messages in flight across a batch's tail.
     batchConcurrency: Math.max(2, Math.ceil(concurrency / 50) + 1),
-    lockDurationMs: options.lockDurationMs,
+    lockDurationMs: options.lockDurationMs ?? config.sending.lockMs,
     stalledIntervalMs: options.stalledIntervalMs,
   });
   // Errors of single jobs are handled (retried, recorded); this only keeps a Redis blip from crashing the process.
