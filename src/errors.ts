@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   CAMPAIGN_STATE_INVALID: 'the campaign cannot do that in its current state',
   SMTP_DEFERRED: 'the SMTP server deferred the message',
   SMTP_NOT_CONFIGURED: 'SMTP_URL is not set',
+  TEST_SEND_FAILED: 'the SMTP server did not accept the test message',
   ADMIN_TOKEN_INVALID: 'the admin bearer token is missing or wrong',
 } as const;
 

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { App } from '../../app.ts';
 import type { Campaign } from '../../campaign/campaign.ts';
-import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaign/campaign-controls.ts';
-import { resendFailed } from '../../campaign/enqueue-campaign.ts';
 import { NewsletterError } from '../../errors.ts';
+import {
+  campaignDeps, campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume,
+} from '../../operations/campaign-operations.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import { withApp, writeLine } from '../command-helpers.ts';
 
@@ -19,25 +20,21 @@ function describe(c: Campaign): string {
 
 /** The failed deliveries with the address and the server's reply (at most `limit`, 0 for all). */
 export async function printFailures(app: App, id: string, limit = 0, json = false): Promise<void> {
-  const failures = await app.campaigns.allFailures(id);
-  const shown = limit > 0 ? failures.slice(0, limit) : failures;
-  const subscribers = new Map((await app.subscribers.getMany(shown.map((f) => f.subscriberId))).map((s) => [s.id, s.email]));
-  const rows = shown.map((f) => ({ subscriberId: f.subscriberId, email: subscribers.get(f.subscriberId) ?? null, reply: f.reply }));
-  if (json) return writeLine(JSON.stringify(rows));
-  for (const row of rows) writeLine(`${row.email ?? `(removed ${row.subscriberId})`}\t${row.reply}`);
-  if (shown.length < failures.length) writeLine(`... and ${failures.length - shown.length} more: newsletter campaign failures ${id}`);
+  const { failures, total } = await campaignFailures(campaignDeps(app), id, limit);
+  if (json) return writeLine(JSON.stringify(failures));
+  for (const row of failures) writeLine(`${row.email ?? `(removed ${row.subscriberId})`}\t${row.reply}`);
+  if (failures.length < total) writeLine(`... and ${total - failures.length} more: newsletter campaign failures ${id}`);
 }
 
 export function registerCampaignCommand(program: Command): void {
   const group = program.command('campaign').description('Watch and steer campaigns: list, status, failures, pause, resume, cancel, resend --failed');
-  const controls = (app: App) => ({ campaigns: app.campaigns, queue: app.deliveryQueue(), now: () => new Date() });
 
   group
     .command('list')
     .description('Campaigns, newest first')
     .option('--json', 'print a JSON array')
     .action(async (flags: { json?: boolean }) => {
-      const campaigns = await withApp((app) => app.campaigns.list(100), { quiet: true });
+      const campaigns = await withApp((app) => listCampaigns(campaignDeps(app), 100), { quiet: true });
       if (flags.json) return writeLine(JSON.stringify(campaigns));
       if (campaigns.length === 0) return writeLine('no campaigns yet');
       for (const c of campaigns) writeLine(`${c.id}\t${c.state}\t${c.accepted}/${c.total} accepted, ${c.failed} failed, ${c.skipped} skipped\t${c.createdAt}`);
@@ -50,7 +47,7 @@ export function registerCampaignCommand(program: Command): void {
     .option('--json', 'print the campaign as JSON')
     .option('--wait', 'show progress until it ends')
     .action(async (id: string, flags: { json?: boolean; wait?: boolean }) => {
-      const campaign = await withApp((app) => (flags.wait ? waitWithProgress(app.campaigns, id) : app.campaigns.require(id)), { quiet: true });
+      const campaign = await withApp((app) => (flags.wait ? waitWithProgress(app.campaigns, id) : campaignStatus(campaignDeps(app), id)), { quiet: true });
       writeLine(flags.json ? JSON.stringify(campaign) : describe(campaign));
     });
 
@@ -60,25 +57,22 @@ export function registerCampaignCommand(program: Command): void {
     .argument('<id>', 'campaign id')
     .option('--json', 'print [{subscriberId, email, reply}]')
     .action(async (id: string, flags: { json?: boolean }) => {
-      await withApp(async (app) => {
-        await app.campaigns.require(id);
-        await printFailures(app, id, 0, flags.json);
-      }, { quiet: true });
+      await withApp((app) => printFailures(app, id, 0, flags.json), { quiet: true });
     });
 
-  const control = (name: string, description: string, run: typeof pauseCampaign) =>
+  const control = (name: string, description: string, run: typeof pause) =>
     group
       .command(name)
       .description(description)
       .argument('<id>', 'campaign id')
       .option('--json', 'print the campaign as JSON')
       .action(async (id: string, flags: { json?: boolean }) => {
-        const campaign = await withApp((app) => run(controls(app), id));
+        const campaign = await withApp((app) => run(campaignDeps(app), id));
         writeLine(flags.json ? JSON.stringify(campaign) : describe(campaign));
       });
-  control('pause', 'Stop sending before the next message; resume continues where it stopped', pauseCampaign);
-  control('resume', 'Continue a paused campaign from its ledger (no one gets it twice); also retries batches that failed outright', resumeCampaign);
-  control('cancel', 'Stop for good: the recipients not yet sent to are skipped', cancelCampaign);
+  control('pause', 'Stop sending before the next message; resume continues where it stopped', pause);
+  control('resume', 'Continue a paused campaign from its ledger (no one gets it twice); also retries batches that failed outright', resume);
+  control('cancel', 'Stop for good: the recipients not yet sent to are skipped', cancel);
 
   group
     .command('resend')
@@ -88,7 +82,7 @@ export function registerCampaignCommand(program: Command): void {
     .option('--json', 'print {round, recipients}')
     .action(async (id: string, flags: { failed?: boolean; json?: boolean }) => {
       if (!flags.failed) throw new NewsletterError('INPUT_INVALID', 'only `resend --failed` exists: say --failed', { field: '--failed' });
-      const result = await withApp((app) => resendFailed(controls(app), id));
+      const result = await withApp((app) => resendToFailed(campaignDeps(app), id));
       if (flags.json) return writeLine(JSON.stringify(result));
       writeLine(result.recipients === 0 ? `campaign ${id} has no failed recipients` : `campaign ${id}: ${result.recipients} failed recipient(s) queued again (round ${result.round})`);
     });

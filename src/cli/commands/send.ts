@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
-import { planCampaign } from '../../campaign/plan.ts';
-import { enqueueCampaign } from '../../campaign/enqueue-campaign.ts';
 import { loadConfig } from '../../config.ts';
-import { sendTestMessage } from '../../delivery/send-test-message.ts';
-import { NewsletterError } from '../../errors.ts';
+import { campaignDeps, parseSendTarget, sendIssue } from '../../operations/campaign-operations.ts';
 import { renderPostFile } from '../../render/render-post-file.ts';
-import { normalizeEmail } from '../../subscribers/email-address.ts';
-import { signingSecrets } from '../../subscribers/signing-secrets.ts';
-import { canReceive, parseListName } from '../../subscribers/subscriber.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import { printFailures } from './campaign.ts';
 import { printWarnings, withApp, writeLine } from '../command-helpers.ts';
@@ -33,34 +27,25 @@ export function registerSendCommand(program: Command): void {
     .option('--json', 'print {"campaignId","total","accepted","failed","skipped"} (with --wait: at the end)')
     .option('--base-url <url>', 'resolve site-relative links against this URL')
     .action(async (file: string, flags: SendFlags) => {
-      const list = flags.list === undefined ? undefined : parseListName(flags.list, { field: '--list' });
-      const testTo = flags.testTo === undefined ? undefined : normalizeEmail(flags.testTo, { field: '--test-to' });
-      if (!list && !testTo) throw new NewsletterError('INPUT_INVALID', 'name the list to send to (or --test-to ADDRESS)', { field: '--list' });
+      const { list, testTo } = parseSendTarget({ list: flags.list, testTo: flags.testTo }, { list: '--list', testTo: '--test-to' });
       const config = loadConfig();
       const issue = await renderPostFile(file, { identity: config.identity, baseUrl: flags.baseUrl });
       printWarnings(file, issue.warnings);
       await withApp(async (app) => {
-        if (flags.dryRun) {
-          let recipients = 0;
-          if (list) for await (const batch of app.subscribers.iterateSubscribers(list, 1000)) recipients += batch.filter(canReceive).length;
-          const summary = { dryRun: true, slug: issue.slug, subject: issue.subject, list: list ?? null, recipients, warnings: issue.warnings.length };
+        const result = await sendIssue(campaignDeps(app), issue, { list, testTo, dryRun: flags.dryRun });
+        if (result.kind === 'dry-run') {
+          const { slug, subject, recipients } = result;
+          const summary = { dryRun: true, slug, subject, list: result.list, recipients, warnings: issue.warnings.length };
           if (flags.json) return writeLine(JSON.stringify(summary));
-          return writeLine(`dry run: "${issue.subject}" would go to ${recipients} active subscriber(s) of ${list ?? '(no list)'}; ${issue.warnings.length} warning(s); nothing sent`);
+          return writeLine(`dry run: "${subject}" would go to ${recipients} active subscriber(s) of ${result.list ?? '(no list)'}; ${issue.warnings.length} warning(s); nothing sent`);
         }
-        const { snapshot } = planCampaign({ issue, list: list ?? 'test', now: new Date(), publicUrl: config.http.publicUrl });
-        if (testTo) {
-          const subscriber = await app.subscribers.getByEmail(testTo);
-          const reply = await sendTestMessage(
-            { transport: app.smtpPool(), identity: config.identity, secrets: signingSecrets(config), publicUrl: config.http.publicUrl },
-            { issue: snapshot, to: testTo, subscriberId: subscriber?.id, now: new Date() },
-          );
-          if (flags.json) return writeLine(JSON.stringify({ test: true, to: testTo, reply }));
-          return writeLine(`test message sent to ${testTo}: ${reply}`);
+        if (result.kind === 'test') {
+          if (flags.json) return writeLine(JSON.stringify({ test: true, to: result.to, reply: result.reply }));
+          return writeLine(`test message sent to ${result.to}: ${result.reply}`);
         }
-        const queue = app.deliveryQueue();
-        const campaign = await enqueueCampaign({ campaigns: app.campaigns, queue, directory: app.subscribers, now: () => new Date() }, { issue, list: list!, publicUrl: config.http.publicUrl });
+        const { campaign, workers } = result;
         if (!flags.json) writeLine(`campaign ${campaign.id}: ${campaign.total} recipient(s) queued`);
-        if ((await queue.getWorkersCount()) === 0) {
+        if (workers === 0) {
           process.stderr.write('warning: no delivery worker is running; start one with `newsletter worker`\n');
         }
         const final = flags.wait ? await waitWithProgress(app.campaigns, campaign.id) : campaign;

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NewsletterError } from '../../errors.ts';
-import { importCsv } from '../../subscribers/import-csv.ts';
+import { importSubscribersCsv } from '../../operations/subscriber-operations.ts';
 import { listFlag, withApp, writeLine } from '../command-helpers.ts';
 
 export function registerSubscribersImportCommand(group: Command): void {
@@ -25,7 +25,7 @@ export function registerSubscribersImportCommand(group: Command): void {
       if (!info.isFile()) throw new NewsletterError('IMPORT_FILE_INVALID', 'not a file', { file });
       const progress = process.stderr.isTTY && !flags.json;
       const report = await withApp(({ subscribers }) =>
-        importCsv(subscribers, createReadStream(file), {
+        importSubscribersCsv(subscribers, createReadStream(file), {
           file,
           list,
           onProgress: progress ? (rows) => process.stderr.write(`\r${rows.toLocaleString('en')} rows`) : undefined,

@@ -1,17 +1,9 @@
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import type { Command } from 'commander';
-import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.ts';
-import type { SubscriberStore } from '../../subscribers/subscriber-store.ts';
+import { exportSubscribersCsv, selectSubscribers } from '../../operations/subscriber-operations.ts';
 import { listFlag, statusFlag, withApp } from '../command-helpers.ts';
-
-/** Subscribers of a list (or all), optionally one status, streamed in join order. */
-async function* select(store: SubscriberStore, list: string | undefined, status: SubscriberStatus | undefined) {
-  for await (const batch of store.iterateSubscribers(list, 1000)) {
-    for (const subscriber of batch) if (!status || subscriber.status === status) yield subscriber;
-  }
-}
 
 /** Writes with backpressure, so a million lines never pile up in memory. */
 async function write(out: Writable, text: string): Promise<void> {
@@ -31,7 +23,7 @@ export function registerSubscribersListCommands(group: Command): void {
       await withApp(async ({ subscribers }) => {
         let first = true;
         if (flags.json) await write(process.stdout, '[');
-        for await (const s of select(subscribers, list, status)) {
+        for await (const s of selectSubscribers(subscribers, { list, status })) {
           if (flags.json) await write(process.stdout, `${first ? '\n' : ',\n'}${JSON.stringify(s)}`);
           else await write(process.stdout, `${s.email}\t${s.status}\t${s.lists.join(',')}\t${s.name ?? ''}\n`);
           first = false;
@@ -49,19 +41,9 @@ export function registerSubscribersListCommands(group: Command): void {
       const list = listFlag(flags.list);
       const status = statusFlag(flags.status);
       await withApp(async ({ subscribers }) => {
-        const attributes = await subscribers.attributeNames();
-        const columns = ['email', 'name', 'status', 'lists', 'created_at', 'updated_at', ...attributes];
-        const csv = stringify({ header: true, columns, record_delimiter: 'windows' });
+        const csv = await exportSubscribersCsv(subscribers, { list, status });
         csv.pipe(process.stdout);
-        const row = (s: Subscriber) => [
-          s.email, s.name ?? '', s.status, s.lists.join(';'), s.createdAt, s.updatedAt,
-          ...attributes.map((name) => s.attributes[name] ?? ''),
-        ];
-        for await (const s of select(subscribers, list, status)) {
-          if (!csv.write(row(s))) await once(csv, 'drain');
-        }
-        csv.end();
-        await once(csv, 'end');
+        await finished(csv);
       }, { quiet: true });
     });
 }

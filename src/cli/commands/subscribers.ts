@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NewsletterError } from '../../errors.ts';
+import { addSubscriber, countSubscribers, removeSubscriber, setSubscriberStatus } from '../../operations/subscriber-operations.ts';
 import { normalizeEmail } from '../../subscribers/email-address.ts';
 import { parseStatus } from '../../subscribers/subscriber.ts';
 import { registerSubscribersImportCommand } from './subscribers-import.ts';
@@ -19,9 +19,7 @@ export function registerSubscribersCommand(program: Command): void {
     .action(async (email: string, flags: { name?: string; list?: string; json?: boolean }) => {
       const list = listFlag(flags.list);
       normalizeEmail(email, { field: 'email' }); // a clear error before connecting anywhere
-      const result = await withApp((app) =>
-        app.subscribers.add({ email, name: flags.name, lists: list ? [list] : undefined, reason: 'added from the command line' }),
-      );
+      const result = await withApp((app) => addSubscriber(app.subscribers, { email, name: flags.name, list, reason: 'added from the command line' }));
       if (flags.json) return writeLine(JSON.stringify(result));
       const { subscriber, created, updated } = result;
       if (created) writeLine(`added ${subscriber.email} to ${subscriber.lists.join(', ')} (id ${subscriber.id})`);
@@ -39,12 +37,7 @@ export function registerSubscribersCommand(program: Command): void {
     .action(async (flags: { list?: string; status?: string }) => {
       const list = listFlag(flags.list);
       const status = statusFlag(flags.status);
-      const count = await withApp(async ({ subscribers }) => {
-        if (!status) return subscribers.countList(list);
-        let n = 0;
-        for await (const batch of subscribers.iterateSubscribers(list, 1000)) n += batch.filter((s) => s.status === status).length;
-        return n;
-      }, { quiet: true });
+      const count = await withApp(({ subscribers }) => countSubscribers(subscribers, { list, status }), { quiet: true });
       writeLine(String(count));
     });
 
@@ -54,12 +47,7 @@ export function registerSubscribersCommand(program: Command): void {
     .argument('<email>', 'the address')
     .action(async (email: string) => {
       const normalized = normalizeEmail(email, { field: 'email' });
-      await withApp(async ({ subscribers }) => {
-        const subscriber = await subscribers.getByEmail(normalized);
-        if (!subscriber || !(await subscribers.remove(subscriber.id))) {
-          throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `${normalized} is not a subscriber`, { field: 'email' });
-        }
-      });
+      await withApp(({ subscribers }) => removeSubscriber(subscribers, normalized));
       writeLine(`removed ${normalized}`);
     });
 
@@ -72,11 +60,7 @@ export function registerSubscribersCommand(program: Command): void {
     .action(async (email: string, statusText: string, flags: { reason: string }) => {
       const normalized = normalizeEmail(email, { field: 'email' });
       const status = parseStatus(statusText);
-      const result = await withApp(async ({ subscribers }) => {
-        const subscriber = await subscribers.getByEmail(normalized);
-        if (!subscriber) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `${normalized} is not a subscriber`, { field: 'email' });
-        return subscribers.setStatus(subscriber.id, status, flags.reason);
-      });
+      const result = await withApp(({ subscribers }) => setSubscriberStatus(subscribers, normalized, status, flags.reason));
       writeLine(result.changed ? `${normalized} is now ${status}` : `${normalized} was already ${status}`);
     });
 }

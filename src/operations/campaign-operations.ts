@@ -1,0 +1,161 @@
+/**
+ * What an operator can do with campaigns, once, for every edge: the CLI (`send`,
+ * `campaign ...`) and the admin API call these and only format the results. Plain
+ * parameters in, plain JSON-able results out, NewsletterError for anything refused.
+ */
+import type { Queue } from 'bullmq';
+import type { App } from '../app.ts';
+import type { BatchJobData, Campaign } from '../campaign/campaign.ts';
+import { cancelCampaign, pauseCampaign, resumeCampaign, type ControlDeps } from '../campaign/campaign-controls.ts';
+import type { CampaignStore } from '../campaign/campaign-store.ts';
+import { enqueueCampaign, resendFailed } from '../campaign/enqueue-campaign.ts';
+import { planCampaign } from '../campaign/plan.ts';
+import type { Identity } from '../config.ts';
+import { sendTestMessage } from '../delivery/send-test-message.ts';
+import type { MessageTransport } from '../delivery/transport.ts';
+import { NewsletterError, isNewsletterError } from '../errors.ts';
+import type { Issue } from '../render/issue.ts';
+import { normalizeEmail } from '../subscribers/email-address.ts';
+import { signingSecrets } from '../subscribers/signing-secrets.ts';
+import { canReceive, parseListName } from '../subscribers/subscriber.ts';
+import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
+import type { SigningSecrets } from '../subscribers/tokens.ts';
+
+export interface CampaignDeps {
+  campaigns: CampaignStore;
+  subscribers: SubscriberStore;
+  /** Opened on first use, so reading campaigns never creates the queue. */
+  queue: () => Queue<BatchJobData>;
+  /** Only test sends use it; throws SMTP_NOT_CONFIGURED without SMTP_URL. */
+  transport: () => MessageTransport;
+  /** Only test sends sign a link; throws CONFIG_INVALID without a secret outside dev mode. */
+  secrets: () => SigningSecrets;
+  identity: Identity;
+  publicUrl: string;
+  now: () => Date;
+}
+
+export function campaignDeps(app: App): CampaignDeps {
+  return {
+    campaigns: app.campaigns,
+    subscribers: app.subscribers,
+    queue: () => app.deliveryQueue(),
+    transport: () => app.smtpPool(),
+    secrets: () => signingSecrets(app.config),
+    identity: app.config.identity,
+    publicUrl: app.config.http.publicUrl,
+    now: () => new Date(),
+  };
+}
+
+const controls = (deps: CampaignDeps): ControlDeps => ({ campaigns: deps.campaigns, queue: deps.queue(), now: deps.now });
+
+export interface SendTarget {
+  list?: string;
+  testTo?: string;
+}
+
+/**
+ * Where a send goes: a list, or one test address. Checked before anything is rendered or
+ * opened; `fields` names them as the caller's user wrote them (`--list` or `list`).
+ */
+export function parseSendTarget(target: SendTarget, fields: { list: string; testTo: string } = { list: 'list', testTo: 'testTo' }): SendTarget {
+  const list = target.list === undefined ? undefined : parseListName(target.list, { field: fields.list });
+  const testTo = target.testTo === undefined ? undefined : normalizeEmail(target.testTo, { field: fields.testTo });
+  if (!list && !testTo) throw new NewsletterError('INPUT_INVALID', `name the list to send to (or ${fields.testTo} ADDRESS)`, { field: fields.list });
+  return { list, testTo };
+}
+
+export type SendResult =
+  | { kind: 'dry-run'; slug: string; subject: string; list: string | null; recipients: number }
+  | { kind: 'test'; to: string; reply: string }
+  | { kind: 'campaign'; campaign: Campaign; /** Delivery workers connected to the queue right now (0: nothing will be sent yet). */ workers: number };
+
+/** Active subscribers of a list: who a campaign would go to now. */
+export async function countRecipients(subscribers: SubscriberStore, list: string): Promise<number> {
+  let recipients = 0;
+  for await (const batch of subscribers.iterateSubscribers(list, 1000)) recipients += batch.filter(canReceive).length;
+  return recipients;
+}
+
+/** One test message, marked [TEST], outside any campaign: no counters, no ledger. */
+export async function sendTest(deps: Pick<CampaignDeps, 'subscribers' | 'transport' | 'secrets' | 'identity' | 'publicUrl' | 'now'>, issue: Issue, to: string): Promise<{ to: string; reply: string }> {
+  const address = normalizeEmail(to, { field: 'testTo' });
+  const transport = deps.transport();
+  const secrets = deps.secrets();
+  const now = deps.now();
+  const { snapshot } = planCampaign({ issue, list: 'test', now, publicUrl: deps.publicUrl });
+  const subscriber = await deps.subscribers.getByEmail(address);
+  try {
+    const reply = await sendTestMessage({ transport, identity: deps.identity, secrets, publicUrl: deps.publicUrl }, { issue: snapshot, to: address, subscriberId: subscriber?.id, now });
+    return { to: address, reply };
+  } catch (cause) {
+    if (isNewsletterError(cause)) throw cause;
+    const reply = (cause as { response?: string; message?: string }).response ?? (cause as Error).message;
+    throw new NewsletterError('TEST_SEND_FAILED', `the SMTP server did not accept the test message: ${String(reply).replace(/\s+/g, ' ').slice(0, 300)}`, { field: 'testTo', cause });
+  }
+}
+
+/**
+ * A rendered issue to a list (a campaign: created, enqueued, then sent by the workers), to
+ * one test address, or nowhere (a dry run that counts the recipients).
+ */
+export async function sendIssue(deps: CampaignDeps, issue: Issue, request: SendTarget & { dryRun?: boolean }): Promise<SendResult> {
+  const { list, testTo } = parseSendTarget(request);
+  if (request.dryRun) {
+    const recipients = list ? await countRecipients(deps.subscribers, list) : 0;
+    return { kind: 'dry-run', slug: issue.slug, subject: issue.subject, list: list ?? null, recipients };
+  }
+  if (testTo) return { kind: 'test', ...(await sendTest(deps, issue, testTo)) };
+  const queue = deps.queue();
+  const campaign = await enqueueCampaign({ campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now }, { issue, list: list!, publicUrl: deps.publicUrl });
+  return { kind: 'campaign', campaign, workers: await queue.getWorkersCount() };
+}
+
+/** Newest first. */
+export function listCampaigns(deps: Pick<CampaignDeps, 'campaigns'>, limit = 100): Promise<Campaign[]> {
+  return deps.campaigns.list(limit);
+}
+
+export function campaignStatus(deps: Pick<CampaignDeps, 'campaigns'>, id: string): Promise<Campaign> {
+  return deps.campaigns.require(id);
+}
+
+export interface FailureRow {
+  subscriberId: string;
+  /** Null when the subscriber has been removed since. */
+  email: string | null;
+  reply: string;
+}
+
+/** The failed deliveries with the address and the server's reply: at most `limit` (0 for all), and how many there are. */
+export async function campaignFailures(deps: Pick<CampaignDeps, 'campaigns' | 'subscribers'>, id: string, limit = 0): Promise<{ failures: FailureRow[]; total: number }> {
+  await deps.campaigns.require(id);
+  const failures = await deps.campaigns.allFailures(id);
+  const shown = limit > 0 ? failures.slice(0, limit) : failures;
+  const emails = new Map((await deps.subscribers.getMany(shown.map((f) => f.subscriberId))).map((s) => [s.id, s.email]));
+  return {
+    failures: shown.map((f) => ({ subscriberId: f.subscriberId, email: emails.get(f.subscriberId) ?? null, reply: f.reply })),
+    total: failures.length,
+  };
+}
+
+/** No new message starts; in-flight ones finish. */
+export function pause(deps: CampaignDeps, id: string): Promise<Campaign> {
+  return pauseCampaign(controls(deps), id);
+}
+
+/** Continues from the ledger (no one twice); also retries batches that failed outright. */
+export function resume(deps: CampaignDeps, id: string): Promise<Campaign> {
+  return resumeCampaign(controls(deps), id);
+}
+
+/** For good: the recipients not yet sent to are skipped. */
+export function cancel(deps: CampaignDeps, id: string): Promise<Campaign> {
+  return cancelCampaign(controls(deps), id);
+}
+
+/** A completed campaign, again, only to the recipients whose delivery failed (a new round). */
+export function resendToFailed(deps: CampaignDeps, id: string): Promise<{ round: number; recipients: number }> {
+  return resendFailed({ campaigns: deps.campaigns, queue: deps.queue(), now: deps.now }, id);
+}

@@ -1,0 +1,117 @@
+/**
+ * What an operator can do with subscribers, once, for every edge: the CLI
+ * (`subscribers ...`) and the admin API call these and only format the results.
+ * Plain parameters in, plain JSON-able results (or streams) out, NewsletterError for
+ * anything refused.
+ */
+import { pipeline, Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import { NewsletterError } from '../errors.ts';
+import { normalizeEmail } from '../subscribers/email-address.ts';
+import { importCsv, type ImportReport } from '../subscribers/import-csv.ts';
+import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from '../subscribers/subscriber.ts';
+import type { AddResult, StatusResult, SubscriberStore } from '../subscribers/subscriber-store.ts';
+
+export interface SubscriberFilter {
+  /** Every subscriber when undefined. */
+  list?: string;
+  /** Any status when undefined. */
+  status?: SubscriberStatus;
+}
+
+/** Checks a filter's names (`fields` as the user wrote them) before anything is read. */
+export function parseFilter(filter: { list?: string; status?: string }, fields = { list: 'list', status: 'status' }): SubscriberFilter {
+  return {
+    list: filter.list === undefined ? undefined : parseListName(filter.list, { field: fields.list }),
+    status: filter.status === undefined ? undefined : parseStatus(filter.status, { field: fields.status }),
+  };
+}
+
+/** An address, or a subscriber id (ids never contain "@"). */
+export async function findSubscriber(store: SubscriberStore, ref: string, field = 'email'): Promise<Subscriber> {
+  if (ref.includes('@')) {
+    const email = normalizeEmail(ref, { field });
+    const subscriber = await store.getByEmail(email);
+    if (!subscriber) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `${email} is not a subscriber`, { field });
+    return subscriber;
+  }
+  const subscriber = ref ? await store.get(ref) : undefined;
+  if (!subscriber) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `no subscriber with id ${ref.slice(0, 80)}`, { field });
+  return subscriber;
+}
+
+/** One subscriber (active), or a merge of name and list into an existing one; never changes a status. */
+export function addSubscriber(store: SubscriberStore, input: { email: string; name?: string; list?: string; reason: string }): Promise<AddResult> {
+  const list = input.list === undefined ? undefined : parseListName(input.list);
+  return store.add({ email: input.email, name: input.name, lists: list ? [list] : undefined, reason: input.reason });
+}
+
+/** By hand, recorded in the history with the reason; `changed: false` when it already had it. */
+export async function setSubscriberStatus(store: SubscriberStore, ref: string, status: string, reason: string): Promise<StatusResult> {
+  const parsed = parseStatus(status);
+  const subscriber = await findSubscriber(store, ref);
+  return store.setStatus(subscriber.id, parsed, reason);
+}
+
+/** Erasure: the subscriber and its history are deleted. */
+export async function removeSubscriber(store: SubscriberStore, ref: string): Promise<Subscriber> {
+  const subscriber = await findSubscriber(store, ref);
+  if (!(await store.remove(subscriber.id))) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `${subscriber.email} is not a subscriber`, { field: 'email' });
+  return subscriber;
+}
+
+export async function countSubscribers(store: SubscriberStore, { list, status }: SubscriberFilter): Promise<number> {
+  if (!status) return store.countList(list);
+  let n = 0;
+  for await (const batch of store.iterateSubscribers(list, 1000)) n += batch.filter((s) => s.status === status).length;
+  return n;
+}
+
+/** Every matching subscriber in join order, streamed: a million never sit in memory. */
+export async function* selectSubscribers(store: SubscriberStore, { list, status }: SubscriberFilter): AsyncGenerator<Subscriber> {
+  for await (const batch of store.iterateSubscribers(list, 1000)) {
+    for (const subscriber of batch) if (!status || subscriber.status === status) yield subscriber;
+  }
+}
+
+/**
+ * One page in join order after the cursor `after` (0 to start); `next` is the cursor of
+ * the following page, or null at the end. With a status filter a page may hold fewer than
+ * `limit`: the page is cut from the list first, then filtered.
+ */
+export async function subscribersPage(store: SubscriberStore, filter: SubscriberFilter & { after?: number; limit?: number }): Promise<{ subscribers: Subscriber[]; next: number | null }> {
+  const page = await store.listPage(filter.list, filter.after ?? 0, filter.limit ?? 100);
+  const subscribers = (await store.getMany(page.ids)).filter((s) => !filter.status || s.status === filter.status);
+  return { subscribers, next: page.next ?? null };
+}
+
+/**
+ * A CSV stream of subscribers: `email,name,status,lists,created_at,updated_at` then every
+ * attribute name; lists joined by ";". `importSubscribersCsv` reads it back.
+ */
+export async function exportSubscribersCsv(store: SubscriberStore, filter: SubscriberFilter): Promise<Readable> {
+  const attributes = await store.attributeNames();
+  const columns = ['email', 'name', 'status', 'lists', 'created_at', 'updated_at', ...attributes];
+  const row = (s: Subscriber) => [
+    s.email, s.name ?? '', s.status, s.lists.join(';'), s.createdAt, s.updatedAt,
+    ...attributes.map((name) => s.attributes[name] ?? ''),
+  ];
+  async function* rows() {
+    for await (const s of selectSubscribers(store, filter)) yield row(s);
+  }
+  // pipeline: a reader that goes away stops the Redis reads; a Redis error ends the CSV with it.
+  return pipeline(Readable.from(rows()), stringify({ header: true, columns, record_delimiter: 'windows' }), () => {});
+}
+
+/**
+ * Streams a CSV into the store (see import-csv.ts for the rules): bad rows are reported by
+ * line and skipped, good rows go in, importing the same file again changes nothing.
+ */
+export function importSubscribersCsv(
+  store: SubscriberStore,
+  input: Readable,
+  options: { file: string; list?: string; onProgress?: (rows: number) => void },
+): Promise<ImportReport> {
+  const list = options.list === undefined ? undefined : parseListName(options.list);
+  return importCsv(store, input, { file: options.file, list, onProgress: options.onProgress });
+}
