@@ -5,37 +5,21 @@
  * (the "changes nothing" path), reports rows/s and Redis bytes per subscriber, then deletes
  * every key it made.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { importCsv } from '../src/subscribers/import-csv.ts';
 import { SubscriberStore } from '../src/subscribers/subscriber-store.ts';
+import { usedMemory } from './probes.ts';
+import { writeSubscribersCsv } from './subscribers-csv.ts';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `bench:import:${randomBytes(4).toString('hex')}`;
 const file = join(tmpdir(), `${prefix.replace(/:/g, '-')}.csv`);
-
-async function writeCsv(): Promise<void> {
-  const out = createWriteStream(file);
-  out.write('\uFEFFemail,name,city,plan\r\n');
-  const names = ['Zoë Müller', '李伟', 'O\'Brien, Pat', 'José Ñúñez', 'Anna'];
-  for (let i = 0; i < rows; i++) {
-    const name = names[i % names.length]!;
-    const line = `reader${i}@example${i % 97}.com,"${name.replace(/"/g, '""')}",City ${i % 1000},${i % 3 ? 'free' : 'pro'}\r\n`;
-    if (!out.write(line)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
-
-async function usedMemory(redis: Redis): Promise<number> {
-  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
-}
 
 async function deleteKeys(redis: Redis): Promise<void> {
   let cursor = '0';
@@ -48,7 +32,7 @@ async function deleteKeys(redis: Redis): Promise<void> {
 
 const redis = new Redis(redisUrl);
 try {
-  await writeCsv();
+  await writeSubscribersCsv(file, rows);
   const store = new SubscriberStore({ redis, prefix });
   const memoryBefore = await usedMemory(redis);
   for (const label of ['first import', 're-import (unchanged)']) {

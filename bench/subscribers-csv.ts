@@ -1,0 +1,21 @@
+/**
+ * A generated subscriber CSV for the import and scale benchmarks: a BOM, CRLF line ends,
+ * UTF-8 names, quoted commas and two attribute columns, like a real export from elsewhere.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+
+const NAMES = ['Zoë Müller', '李伟', 'O\'Brien, Pat', 'José Ñúñez', 'Anna'];
+
+/** Writes `rows` distinct subscribers (`reader<i>@example<i % 97>.com`) to `file`. */
+export async function writeSubscribersCsv(file: string, rows: number): Promise<void> {
+  const out = createWriteStream(file);
+  out.write('\uFEFFemail,name,city,plan\r\n');
+  for (let i = 0; i < rows; i++) {
+    const name = NAMES[i % NAMES.length]!;
+    const line = `reader${i}@example${i % 97}.com,"${name.replace(/"/g, '""')}",City ${i % 1000},${i % 3 ? 'free' : 'pro'}\r\n`;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
