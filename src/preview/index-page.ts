@@ -1,5 +1,5 @@
 /** The preview's first page: every post with its title, date, warnings and HTML size. */
-import { html } from '../http/html.ts';
+import { html, type SafeHtml } from '../http/html.ts';
 import type { RenderOutcome } from './preview-renderer.ts';
 import { GMAIL_CLIP_BYTES } from '../render/render-issue.ts';
 import { encodePostName, formatBytes } from './preview-shell.ts';
@@ -9,7 +9,8 @@ export interface IndexRow {
   outcome: RenderOutcome;
 }
 
-export function indexBody(rows: IndexRow[], root: string) {
+/** `outbox`: the captured messages' section, shown below the posts when given. */
+export function indexBody(rows: IndexRow[], root: string, outbox?: SafeHtml) {
   const sorted = [...rows].sort((a, b) => (dateOf(b) ?? '').localeCompare(dateOf(a) ?? '') || a.name.localeCompare(b.name));
   const body = sorted.map(({ name, outcome }) => {
     const link = `/post/${encodePostName(name)}`;
@@ -33,7 +34,8 @@ ${
 <thead><tr><th scope="col">Post</th><th scope="col">Date</th><th scope="col">Warnings</th><th scope="col">HTML size</th></tr></thead>
 <tbody>${body}</tbody>
 </table>`
-}`;
+}
+${outbox ?? ''}`;
 }
 
 function dateOf(row: IndexRow): string | undefined {

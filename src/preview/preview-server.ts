@@ -16,6 +16,8 @@ import { DEFAULT_EMAILS_DIR } from '../render/templates.ts';
 import { POST_FILE, listPosts, resolvePost, type PostSource } from './find-posts.ts';
 import { frameDocument } from './frame-document.ts';
 import { indexBody } from './index-page.ts';
+import { listOutbox, readOutboxMessage } from './outbox.ts';
+import { outboxMessageBody, outboxSection } from './outbox-page.ts';
 import { LiveEvents } from './live-events.ts';
 import { postBody, postTitle } from './post-page.ts';
 import { PREVIEW_CSS, PREVIEW_JS } from './preview-assets.ts';
@@ -43,6 +45,8 @@ export interface PreviewServerOptions {
   allowedHosts?: string[];
   watch?: boolean;
   debounceMs?: number;
+  /** The folder of captured .eml files (`newsletter demo`) to list; undefined: no outbox section. */
+  outboxDir?: string;
 }
 
 const PAGE_CSP =
@@ -105,7 +109,21 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
     const rows = [];
     // One at a time: MJML is CPU-bound, and the machine is the editor's.
     for (const name of await listPosts(options.source)) rows.push({ name, outcome: await renderer.render(join(options.source.root, name)) });
-    return sendPage(reply, 'Preview', indexBody(rows, options.source.single ?? options.source.root));
+    const outbox = options.outboxDir === undefined ? undefined : outboxSection(await listOutbox(options.outboxDir), options.outboxDir);
+    return sendPage(reply, 'Preview', indexBody(rows, options.source.single ?? options.source.root, outbox));
+  });
+
+  app.get<{ Params: { '*': string } }>('/outbox/*', async (request, reply) => {
+    const name = request.params['*'];
+    const message = options.outboxDir === undefined ? undefined : await readOutboxMessage(options.outboxDir, name);
+    if (!message) return sendPage(reply, 'No such message', html`<div class="bar"><a href="/#outbox">← Outbox</a></div><p class="card">There is no captured message <code>${name}</code>.</p>`, 404);
+    return sendPage(reply, message.subject || name, outboxMessageBody(name, message));
+  });
+
+  app.get<{ Params: { '*': string } }>('/outbox-frame/*', async (request, reply) => {
+    const message = options.outboxDir === undefined ? undefined : await readOutboxMessage(options.outboxDir, request.params['*']);
+    if (message?.html === undefined) return reply.code(404).type('text/plain').send('no such message');
+    return reply.header('content-security-policy', FRAME_CSP).type('text/html; charset=utf-8').send(frameDocument(message.html, 'light'));
   });
 
   app.get<{ Params: { '*': string } }>('/post/*', async (request, reply) => {

@@ -4,6 +4,7 @@ import { portFlag } from '../command-helpers.ts';
 import { NewsletterError } from '../../errors.ts';
 import { postSource } from '../../preview/find-posts.ts';
 import { openInBrowser } from '../../preview/open-browser.ts';
+import { OUTBOX_DIR } from '../../preview/outbox.ts';
 import { createPreviewServer } from '../../preview/preview-server.ts';
 import { createPreviewTestSender, sendTestUnavailable } from '../../preview/preview-test-sender.ts';
 
@@ -36,6 +37,7 @@ export function registerPreviewCommand(program: Command): void {
         sendTest: unavailable ? undefined : createPreviewTestSender(config),
         sendUnavailable: unavailable,
         allowedHosts: [flags.host.toLowerCase()],
+        outboxDir: OUTBOX_DIR,
       });
       try {
         await server.listen({ port, host: flags.host });
