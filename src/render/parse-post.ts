@@ -25,6 +25,16 @@ export function slugFromPath(file: string): string {
 }
 
 function parseYamlFrontMatter(source: string, file: string): Header {
+  // Checked first: without a closing line the whole post would be parsed as YAML and
+  // the error would point at some body line with a reason that makes no sense there.
+  const lines = source.split('\n');
+  const closing = lines.findIndex((line, index) => index > 0 && /^(---|\.\.\.)\s*$/.test(line));
+  if (closing === -1) {
+    throw new NewsletterError('POST_FRONT_MATTER_INVALID', 'front matter opened with --- is never closed', {
+      file,
+      line: 1,
+    });
+  }
   // gray-matter finds the delimiters; js-yaml parses with the core schema, so dates stay
   // the strings the author wrote (time zone included). js-yaml, like Hugo's parser,
   // accepts the multi-line quoted strings that real posts contain.
@@ -53,14 +63,6 @@ function parseYamlFrontMatter(source: string, file: string): Header {
     throw new NewsletterError('POST_FRONT_MATTER_INVALID', 'front matter must be a mapping of `key: value` lines', {
       file,
       line: 2,
-    });
-  }
-  const lines = source.split('\n');
-  const closing = lines.findIndex((line, index) => index > 0 && /^(---|\.\.\.)\s*$/.test(line));
-  if (closing === -1) {
-    throw new NewsletterError('POST_FRONT_MATTER_INVALID', 'front matter opened with --- is never closed', {
-      file,
-      line: 1,
     });
   }
   const fieldLines: Record<string, number> = {};
