@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   POST_FRONT_MATTER_INVALID: 'the front matter is not valid',
   POST_TITLE_MISSING: 'the post has no title',
   POST_DATE_INVALID: 'the post date cannot be read',
+  POST_TOO_LARGE: 'the post is too large to send as an email',
   RENDER_FAILED: 'the email could not be rendered',
   INPUT_INVALID: 'the input is not valid',
   SUBSCRIBER_EMAIL_INVALID: 'the email address is not valid',

@@ -120,7 +120,29 @@ function calendarDate(fields: Record<string, unknown>, file: string, line: numbe
   });
 }
 
+/** Far above any real post (the largest in the corpus is 30 KB); Gmail already clips an email at 102 KB. */
+export const MAX_POST_BYTES = 1024 * 1024;
+
+/** Refuses what is not a post at all: a huge file, a binary file, text in another encoding than UTF-8. */
+function assertPostText(source: string, file: string): void {
+  const bytes = Buffer.byteLength(source, 'utf8');
+  if (bytes > MAX_POST_BYTES) {
+    const size = (bytes / MAX_POST_BYTES).toFixed(1);
+    throw new NewsletterError('POST_TOO_LARGE', `the post is ${size} MB; a post may be at most 1 MB (Gmail clips an email over 102 KB, hiding its unsubscribe link)`, { file });
+  }
+  if (source.includes('\0')) {
+    throw new NewsletterError('POST_UNREADABLE', 'not a text file (it contains NUL bytes): a post is Markdown saved as UTF-8', { file });
+  }
+  // Reading a file as UTF-8 turns every invalid byte into U+FFFD, which nobody types.
+  const invalid = source.indexOf('\uFFFD');
+  if (invalid >= 0) {
+    const line = source.slice(0, invalid).split('\n').length;
+    throw new NewsletterError('POST_UNREADABLE', 'not valid UTF-8: save the post as UTF-8', { file, line });
+  }
+}
+
 export function parsePost(source: string, file: string): Post {
+  assertPostText(source, file);
   const normalised = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const header = /^---\s*\n/.test(normalised)
     ? parseYamlFrontMatter(normalised, file)
