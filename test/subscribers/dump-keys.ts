@@ -1,7 +1,19 @@
 import type { Redis } from 'ioredis';
 
-/** Every key under the prefix with its type and value, for "the store is exactly unchanged" checks. */
-export async function dumpKeys(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
+export interface KeyDump {
+  type: string;
+  value: unknown;
+  /** Whether the key has a TTL (its exact remaining time moves, so only presence is compared). */
+  expires: boolean;
+}
+
+/**
+ * Every key under the prefix with its type, value and whether it expires, for "the store is
+ * exactly unchanged" checks. Pass a test's REDIS_PREFIX to cover everything the app writes for
+ * it: subscribers, campaigns, ledgers, rate-limit counters and the BullMQ queue, whose keys
+ * (`<prefix>:{<prefix>}:q:*`, see deliveryQueuePrefix) start with the same prefix.
+ */
+export async function dumpKeys(redis: Redis, prefix: string): Promise<Record<string, KeyDump>> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -9,15 +21,18 @@ export async function dumpKeys(redis: Redis, prefix: string): Promise<Record<str
     cursor = next;
     keys.push(...found);
   } while (cursor !== '0');
-  const dump: Record<string, unknown> = {};
+  const dump: Record<string, KeyDump> = {};
   for (const key of keys.sort()) {
     const type = await redis.type(key);
-    if (type === 'hash') dump[key] = await redis.hgetall(key);
-    else if (type === 'zset') dump[key] = await redis.zrange(key, 0, -1, 'WITHSCORES');
-    else if (type === 'string') dump[key] = await redis.get(key);
-    else if (type === 'set') dump[key] = (await redis.smembers(key)).sort();
-    else if (type === 'list') dump[key] = await redis.lrange(key, 0, -1);
-    else dump[key] = type;
+    let value: unknown;
+    if (type === 'hash') value = await redis.hgetall(key);
+    else if (type === 'zset') value = await redis.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'string') value = await redis.get(key);
+    else if (type === 'set') value = (await redis.smembers(key)).sort();
+    else if (type === 'list') value = await redis.lrange(key, 0, -1);
+    else if (type === 'stream') value = await redis.xrange(key, '-', '+');
+    else value = type;
+    dump[key] = { type, value, expires: (await redis.pttl(key)) >= 0 };
   }
   return dump;
 }

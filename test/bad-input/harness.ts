@@ -1,0 +1,118 @@
+/**
+ * What every bad-input case needs: the real CLI as a child process with its own Redis
+ * prefix, a Redis seeded with a little state, snapshots of every key under the prefix, and
+ * one assertion for "failed with this code, said where, exited 1, printed no stack".
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { expect } from 'vitest';
+import type { ErrorCode } from '../../src/errors.ts';
+import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
+import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { dumpKeys, type KeyDump } from '../subscribers/dump-keys.ts';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+export const SECRET = 'bad-input-secret-'.padEnd(48, 'x');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A Redis prefix with two subscribers on `weekly`, so "nothing changed" compares real state. */
+export interface World {
+  prefix: string;
+  redis: Redis;
+  store: SubscriberStore;
+  snapshot(): Promise<Record<string, KeyDump>>;
+  /** Runs `node bin/newsletter.js ...args` against this prefix; `env` entries set to undefined are removed. */
+  cli(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
+  close(): Promise<void>;
+}
+
+export async function openWorld(label: string): Promise<World> {
+  const prefix = uniquePrefix(label);
+  const { redis, cleanup } = await connectTestRedis(prefix);
+  const store = new SubscriberStore({ redis, prefix });
+  await store.addMany([
+    { email: 'ann@example.com', name: 'Ann', lists: ['weekly'] },
+    { email: 'bob@example.com', name: 'Bob', lists: ['weekly'] },
+  ]);
+  return {
+    prefix,
+    redis,
+    store,
+    snapshot: () => dumpKeys(redis, prefix),
+    cli: (args, env = {}) => runCli(args, { REDIS_PREFIX: prefix, ...env }),
+    close: cleanup,
+  };
+}
+
+/** The environment a CLI case starts from: only what the newsletter reads, nothing inherited by accident. */
+function cliEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    REDIS_URL: TEST_REDIS_URL,
+    NEWSLETTER_CONFIG: join(root, 'newsletter.yaml'),
+    NEWSLETTER_SECRET: SECRET,
+    LOG_LEVEL: 'silent',
+  };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 20_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('node', ['bin/newsletter.js', ...args], { cwd: root, env: cliEnv(env), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? ((error as { code?: unknown }).code as number | null) : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
+
+/** stderr without the shared test Redis's "keeps nothing on disk" start-up warning. */
+export function errorLines(result: CliResult): string[] {
+  return result.stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('warning: Redis keeps nothing on disk'));
+}
+
+/**
+ * The CLI failed the way bad input must fail: exit 1 (not 0, not 70 for a bug, not killed by
+ * the timeout), one `newsletter: <where>: <message> [CODE]` line and no stack trace.
+ */
+export function expectCliError(result: CliResult, code: ErrorCode, line: RegExp): void {
+  const lines = errorLines(result);
+  expect(result.code, result.stderr).toBe(1);
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^newsletter: /);
+  expect(lines[0]).toMatch(line);
+  expect(lines[0]!.endsWith(`[${code}]`), lines[0]).toBe(true);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+}
+
+/** A scratch folder for files a case writes; removed by the returned function. */
+export function scratchDir(): { dir: string; write(name: string, content: string | Buffer): string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'nl-bad-input-'));
+  return {
+    dir,
+    write(name, content) {
+      const file = join(dir, name);
+      writeFileSync(file, content);
+      return file;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Escapes text for use inside a RegExp (file paths in expected messages). */
+export function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
