@@ -20,7 +20,8 @@ export async function waitWithProgress(campaigns: CampaignStore, id: string, { i
   const startCount = settledCount(campaign);
   const payload = (c: Campaign) => {
     const seconds = (Date.now() - started) / 1000;
-    const rate = seconds > 0.5 ? Math.round((settledCount(c) - startCount) / seconds) : 0;
+    // Early figures swing wildly; once finished, even a short campaign gets its real rate.
+    const rate = seconds > 0.5 || (isFinished(c) && seconds > 0) ? Math.round((settledCount(c) - startCount) / seconds) : 0;
     return { accepted: c.accepted, failed: c.failed, skipped: c.skipped, retrying: c.retrying, rate };
   };
   if (show) bar.start(campaign.total, settledCount(campaign), payload(campaign));

@@ -7,6 +7,7 @@ type Register = (program: Command) => void;
  * when asked for: `newsletter render` should not pay for loading BullMQ and Fastify.
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
+  demo: async () => (await import('./demo.ts')).registerDemoCommand,
   render: async () => (await import('./render.ts')).registerRenderCommand,
   subscribers: async () => (await import('./subscribers.ts')).registerSubscribersCommand,
   server: async () => (await import('./server.ts')).registerServerCommand,

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { NewsletterError } from '../../errors.ts';
+import { DEMO_PREFIX, demoSummary, runDemo } from '../../demo/run-demo.ts';
+import { OUTBOX_DIR } from '../../preview/outbox.ts';
+import { writeLine } from '../command-helpers.ts';
+
+interface DemoFlags {
+  subscribers: string;
+  prefix: string;
+  outbox: string;
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'Try the whole path with only Redis running: sample subscribers, the example issue sent through two real workers ' +
+        'to an in-process SMTP server that keeps every message in outbox/ (no real mail leaves this machine)',
+    )
+    .option('--subscribers <n>', 'how many sample subscribers (3 to 1000)', '100')
+    .option('--prefix <prefix>', 'Redis key prefix, cleared first; must contain "demo"', DEMO_PREFIX)
+    .option('--outbox <dir>', 'where captured messages go (newsletter preview lists outbox/)', OUTBOX_DIR)
+    .action(async (flags: DemoFlags) => {
+      const subscribers = Number(flags.subscribers);
+      if (!/^\d+$/.test(flags.subscribers) || subscribers < 3 || subscribers > 1000) {
+        throw new NewsletterError('INPUT_INVALID', 'needs a whole number from 3 to 1000', { field: '--subscribers' });
+      }
+      // Ending the demo early still stops its workers (see WorkerProcesses): exit, don't just die.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(1));
+      const result = await runDemo({ subscribers, prefix: flags.prefix, outboxDir: flags.outbox, say: writeLine });
+      for (const line of demoSummary(result)) writeLine(line);
+      if (result.campaign.state !== 'completed') process.exitCode = 1;
+    });
+}
