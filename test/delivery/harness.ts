@@ -22,11 +22,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { script?: SmtpScript; env?: Record<string, string>; onRcpt?: (a: string) => { code: number; message: string } | undefined } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  script?: SmtpScript;
+  env?: Record<string, string>;
+  onRcpt?: (a: string) => { code: number; message: string } | undefined;
+  /** A Redis of the test's own (fault tests); its owner discards it, so close() leaves its keys. Default: the shared test Redis. */
+  redisUrl?: string;
+  /** An SMTP server the caller started (e.g. one that injects faults); close() stops it. */
+  smtp?: TestSmtpServer;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const prefix = uniquePrefix('dlv');
-  const smtp = await startTestSmtpServer({ script: options.script, onRcpt: options.onRcpt });
+  const smtp = options.smtp ?? (await startTestSmtpServer({ script: options.script, onRcpt: options.onRcpt }));
   const env: Record<string, string> = {
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
     REDIS_PREFIX: prefix,
     SMTP_URL: smtp.url,
     NEWSLETTER_DEV_MODE: '1',
@@ -74,7 +84,7 @@ export async function startHarness(options: { script?: SmtpScript; env?: Record<
     async close() {
       for (const a of apps.reverse()) await a.close();
       await smtp.close();
-      await (await connectTestRedis(prefix)).cleanup();
+      if (!options.redisUrl) await (await connectTestRedis(prefix)).cleanup();
     },
   };
 }

@@ -5,6 +5,10 @@ export interface ReceivedMessage {
   from: string;
   to: string[];
   raw: string;
+  /** The Message-ID header, without angle brackets ('' when absent). */
+  messageId: string;
+  /** Date.now() when the DATA command was accepted (the client was about to send the message). */
+  dataStartedAt: number;
   /** Date.now() when the server accepted it. */
   receivedAt: number;
 }
@@ -17,6 +21,8 @@ export interface SmtpScript {
   reject?: string[];
   /** Drop the TCP connection in the middle of DATA, once, for the first message to this address. */
   dropOnceDuringData?: string;
+  /** Drop the TCP connection in the middle of DATA whenever this returns true for the message's recipients. */
+  dropDuringData?: (to: string[]) => boolean;
   /** While it returns true, DATA gets no reply at all (the message is not counted). Gets the message's recipients. */
   holdData?: (to: string[]) => boolean;
 }
@@ -26,6 +32,8 @@ export interface TestSmtpServer {
   port: number;
   messages: ReceivedMessage[];
   close(): Promise<void>;
+  /** Stops at once, as a crashed server would: no new connections, open ones cut, messages in DATA lost. */
+  crash(): Promise<void>;
   /** RCPT TO attempts per address, accepted or not. */
   rcptAttempts: Map<string, number>;
   /** Resolves once at least `count` messages have arrived. */
@@ -37,7 +45,7 @@ export interface TestSmtpServer {
  * error (with `responseCode`) to defer or reject a recipient.
  */
 export async function startTestSmtpServer(
-  options: { onRcpt?: (address: string) => { code: number; message: string } | undefined; script?: SmtpScript } = {},
+  options: { onRcpt?: (address: string) => { code: number; message: string } | undefined; script?: SmtpScript; port?: number } = {},
 ): Promise<TestSmtpServer> {
   const messages: ReceivedMessage[] = [];
   const waiters: (() => void)[] = [];
@@ -65,22 +73,29 @@ export async function startTestSmtpServer(
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      const toDrop = !dropped && script.dropOnceDuringData && session.envelope.rcptTo.some((r) => r.address === script.dropOnceDuringData);
+      const dataStartedAt = Date.now();
+      const to = session.envelope.rcptTo.map((r) => r.address);
+      const dropOnce = !dropped && script.dropOnceDuringData && to.includes(script.dropOnceDuringData);
+      if (dropOnce) dropped = true;
+      const toDrop = dropOnce || script.dropDuringData?.(to);
+      let cut = false;
       stream.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
-        if (toDrop && !dropped) {
-          dropped = true;
-          for (const connection of (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections) {
-            if (connection.session === session) connection._socket.destroy();
-          }
+        if (toDrop && !cut) {
+          cut = true;
+          for (const connection of connections()) if (connection.session === session) connection._socket.destroy();
         }
       });
       stream.on('end', () => {
         if (toDrop || script.holdData?.(session.envelope.rcptTo.map((r) => r.address))) return;
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const headerEnd = raw.indexOf('\r\n\r\n');
         messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
+          to,
+          raw,
+          messageId: /^Message-ID:\s*<([^>\r\n]*)>/im.exec(headerEnd < 0 ? raw : raw.slice(0, headerEnd))?.[1] ?? '',
+          dataStartedAt,
           receivedAt: Date.now(),
         });
         for (const wake of waiters.splice(0)) wake();
@@ -89,7 +104,13 @@ export async function startTestSmtpServer(
     },
   };
   const server = new SMTPServer(serverOptions);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A client that dies mid-session (a killed worker) resets its connection: not this server's error.
+  server.on('error', () => {});
+  const connections = () => (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
   const port = (server.server.address() as AddressInfo).port;
   return {
     url: `smtp://127.0.0.1:${port}`,
@@ -97,6 +118,11 @@ export async function startTestSmtpServer(
     messages,
     rcptAttempts,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    crash: () =>
+      new Promise<void>((resolve) => {
+        server.server.close(() => resolve());
+        for (const connection of connections()) connection._socket.destroy();
+      }),
     async waitForMessages(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
