@@ -136,8 +136,13 @@ export interface LoadConfigOptions {
   cwd?: string;
 }
 
+/** `SMTP_URL=` (as in .env.example, and as docker compose passes an .env line) means unset, not an empty URL. */
+function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+}
+
 export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfigOptions = {}): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(withoutEmpty(env));
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new NewsletterError('CONFIG_INVALID', describeIssues(parsed.error), { field: first?.path.join('.') });

@@ -31,6 +31,15 @@ describe('loadConfig', () => {
     }).toThrow();
   });
 
+  it('takes an empty setting (`SMTP_URL=` in .env, as docker compose passes it) as unset', () => {
+    const config = loadConfig({ cwd: repo, env: { SMTP_URL: '', NEWSLETTER_SECRET: '', NEWSLETTER_ADMIN_TOKEN: '', REDIS_PREFIX: '', PORT: '' } });
+    expect(config.smtp.url).toBeUndefined();
+    expect(config.secrets.current).toBeUndefined();
+    expect(config.admin.token).toBeUndefined();
+    expect(config.redis.prefix).toBe('newsletter');
+    expect(config.http.port).toBe(3000);
+  });
+
   it('names the setting that is wrong', () => {
     expect(configError({ SMTP_URL: 'http://mail.example' }).location.field).toBe('SMTP_URL');
     expect(configError({ NEWSLETTER_SECRET: 'short' }).location.field).toBe('NEWSLETTER_SECRET');
