@@ -106,7 +106,9 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
   const { file, list, batchSize = 500, onProgress } = options;
   const report: ImportReport = { imported: 0, updated: 0, unchanged: 0, rejected: [] };
   const parser = input.pipe(
-    parse({ bom: true, info: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true }),
+    // Every line ending, not just the first one seen: files pasted together from Windows and
+    // Unix tools mix them, and auto-detection would glue the other kind's lines into one record.
+    parse({ bom: true, info: true, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true }),
   );
   input.on('error', (cause) => parser.destroy(new NewsletterError('IMPORT_FILE_INVALID', 'cannot read the file', { file, cause })));
   parser.on('skip', (error: Error & { lines?: number; code?: string }) => {
