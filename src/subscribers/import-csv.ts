@@ -40,6 +40,10 @@ interface Columns {
 }
 
 function readHeader(header: string[], file: string): Columns {
+  // UTF-16 without a byte order mark reads as NUL-separated bytes (with one, csv-parse decodes it).
+  if (header.some((name) => /[\u0000\uFFFD]/.test(name))) {
+    throw new NewsletterError('IMPORT_FILE_INVALID', 'the file is not UTF-8 (UTF-16 or another encoding?): save it as UTF-8', { file, line: 1 });
+  }
   const lower = header.map((h) => h.trim().toLowerCase());
   const seen = new Set<string>();
   for (const [i, name] of lower.entries()) {
