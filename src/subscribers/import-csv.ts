@@ -109,15 +109,29 @@ function startLine(row: string[], endLine: number): number {
 export async function importCsv(store: SubscriberStore, input: Readable, options: ImportOptions): Promise<ImportReport> {
   const { file, list, batchSize = 500, onProgress } = options;
   const report: ImportReport = { imported: 0, updated: 0, unchanged: 0, rejected: [] };
+  // Where the last record the parser produced ended. A quote never closed swallows the rest
+  // of the file and csv-parse reports the file's last line; the quote opened on the first
+  // non-empty line after that record. Tracked in on_record, which runs in step with parsing.
+  let ended = { lines: 0, emptyLines: 0 };
   const parser = input.pipe(
     // Every line ending, not just the first one seen: files pasted together from Windows and
     // Unix tools mix them, and auto-detection would glue the other kind's lines into one record.
-    parse({ bom: true, info: true, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true }),
+    parse({
+      bom: true, info: true, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true,
+      on_record: (record: string[], context: { lines: number; empty_lines: number }) => {
+        ended = { lines: context.lines, emptyLines: context.empty_lines };
+        return record;
+      },
+    }),
   );
   input.on('error', (cause) => parser.destroy(new NewsletterError('IMPORT_FILE_INVALID', 'cannot read the file', { file, cause })));
-  parser.on('skip', (error: Error & { lines?: number; code?: string }) => {
-    const reason = error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quote opened here is never closed; the rest of the file was not read' : error.message;
-    report.rejected.push({ line: error.lines ?? 0, reason });
+  parser.on('skip', (error: Error & { lines?: number; code?: string; empty_lines?: number }) => {
+    if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
+      const line = ended.lines + (error.empty_lines ?? ended.emptyLines) - ended.emptyLines + 1;
+      report.rejected.push({ line, reason: 'a quote opened here is never closed; the rest of the file was not read' });
+    } else {
+      report.rejected.push({ line: error.lines ?? 0, reason: error.message });
+    }
   });
   let columns: Columns | undefined;
   let batch: SubscriberInput[] = [];
