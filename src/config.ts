@@ -27,6 +27,7 @@ const intFromEnv = (fallback: number, min: number, max: number) =>
 
 const envSchema = z.object({
   NEWSLETTER_CONFIG: z.string().default('newsletter.yaml'),
+  POSTS_DIR: z.string().min(1).default('emails/posts'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('newsletter'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
@@ -77,6 +78,8 @@ export interface Config {
   };
   /** Bearer token for the admin API, the queue dashboard and /metrics; unset turns them off. */
   readonly admin: { readonly token: string | undefined };
+  /** Absolute: the folder the admin API reads posts from (`{"post": "relative/path.md"}` never leaves it). */
+  readonly postsDir: string;
   readonly devMode: boolean;
   readonly http: {
     readonly host: string;
@@ -175,6 +178,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     },
     secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET },
     admin: { token: e.NEWSLETTER_ADMIN_TOKEN },
+    postsDir: resolve(cwd, e.POSTS_DIR),
     devMode: e.NEWSLETTER_DEV_MODE === '1' || e.NEWSLETTER_DEV_MODE === 'true',
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: parseTrustProxy(e.TRUST_PROXY) },
     logLevel: e.LOG_LEVEL,

@@ -16,7 +16,17 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   UNSUBSCRIBE_TOKEN_INVALID: 400,
   SUBSCRIBER_EMAIL_INVALID: 400,
   INPUT_INVALID: 400,
+  HEADER_VALUE_INVALID: 400,
+  POST_UNREADABLE: 400,
+  POST_FRONT_MATTER_INVALID: 400,
+  POST_TITLE_MISSING: 400,
+  POST_DATE_INVALID: 400,
+  IMPORT_FILE_INVALID: 400,
+  ADMIN_TOKEN_INVALID: 401,
   SUBSCRIBER_NOT_FOUND: 404,
+  CAMPAIGN_NOT_FOUND: 404,
+  CAMPAIGN_STATE_INVALID: 409,
+  TEST_SEND_FAILED: 502,
   SMTP_NOT_CONFIGURED: 503,
 };
 
@@ -48,4 +58,25 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
   reply.code(status).header('cache-control', 'no-store');
   if (wantsJson(request)) return reply.send({ ok: false, code, message });
   return reply.type('text/html; charset=utf-8').send(page(title, html`<p>${message}</p>`));
+}
+
+/**
+ * The admin API's error answer: always JSON, `{ok: false, code, message, field?, file?, line?}`.
+ * Operators are trusted with our messages even for 5xx (e.g. a missing setting); errors that
+ * are not ours stay generic. fastify's own refusals (malformed JSON, wrong content type, a
+ * body over the limit) keep their status and become INPUT_INVALID about the body.
+ */
+export function sendApiError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let status = 500;
+  let body: Record<string, unknown> = { ok: false, code: 'INTERNAL', message: 'Something went wrong; see the server log.' };
+  if (isNewsletterError(error)) {
+    status = STATUS[error.code] ?? 500;
+    const { field, file, line } = error.location;
+    body = { ok: false, code: error.code, message: error.message, ...(field && { field }), ...(file && { file }), ...(line && { line }) };
+  } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
+    status = error.statusCode;
+    body = { ok: false, code: 'INPUT_INVALID', message: error.message, field: 'body' };
+  }
+  if (status >= 500) request.log.error({ err: error }, 'admin request failed');
+  return reply.code(status).header('cache-control', 'no-store').send(body);
 }

@@ -13,6 +13,7 @@ import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { archiveRoutes } from './archive-routes.ts';
 import { IssueArchive } from './archive-reader.ts';
+import { adminApi, type AdminApiDeps } from './admin-api.ts';
 import { html, page } from './html.ts';
 import { sendError } from './respond.ts';
 import { subscribeRoutes, type MailSender } from './subscribe-routes.ts';
@@ -34,13 +35,18 @@ export interface ServerDeps {
   logger?: { level: string; stream?: NodeJS.WritableStream };
   /** Behind a reverse proxy, take the client address from X-Forwarded-For. */
   trustProxy?: boolean | number | string[];
+  /** When given (NEWSLETTER_ADMIN_TOKEN is set), the admin API is served under /api behind that token. */
+  admin?: AdminApiDeps;
   /** When given, past issues are public at /issues, /issues/:slug (the "view in browser" link) and /feed.xml. */
   archive?: { campaigns: Pick<CampaignStore, 'list' | 'get' | 'getSnapshot'>; language?: string };
 }
 
 /** Tokens are credentials: keep them out of every log line. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/(unsubscribe|confirm)\/[^/?#]*/g, '/$1/[redacted]');
+  return url
+    .replace(/\/(unsubscribe|confirm)\/[^/?#]*/g, '/$1/[redacted]')
+    // Addresses are personal data: /api/subscribers/<email> is logged without it.
+    .replace(/(\/api\/subscribers\/)[^/?#]*(@|%40)[^/?#]*/gi, '$1[redacted]');
 }
 
 function trustHops(hops: number) {
@@ -122,6 +128,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       language: deps.archive.language,
     });
   }
+
+  if (deps.admin) await app.register(adminApi, { prefix: '/api', ...deps.admin });
 
   app.get('/healthz', async (_request, reply) => {
     try {

@@ -1,4 +1,4 @@
-/** The one way every entry point (CLI, preview, send) turns a post file into an issue. */
+/** The one way every entry point (CLI, preview, send, admin API) turns a post into an issue. */
 import { readFile } from 'node:fs/promises';
 import type { Identity } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
@@ -23,6 +23,11 @@ export async function readPostSource(file: string): Promise<string> {
 }
 
 export async function renderPostFile(file: string, options: RenderPostFileOptions): Promise<Issue> {
-  const post = parsePost(await readPostSource(file), file);
+  return renderPostSource(await readPostSource(file), file, options);
+}
+
+/** A post that is not a file (Markdown sent to the admin API): `file` names it in messages and gives the slug. */
+export function renderPostSource(source: string, file: string, options: RenderPostFileOptions): Promise<Issue> {
+  const post = parsePost(source, file);
   return renderIssue(post, { identity: options.identity, baseUrl: options.baseUrl, templates: loadTemplates(options.emailsDir) });
 }

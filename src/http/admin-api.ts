@@ -1,0 +1,57 @@
+/**
+ * The admin API under /api: every route behind the bearer token (checked before the body
+ * is read, so a request without it does nothing), JSON in and out, errors as
+ * `{ok: false, code, message, field?}`. Mounted only when NEWSLETTER_ADMIN_TOKEN is set.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../app.ts';
+import { campaignDeps, type CampaignDeps } from '../operations/campaign-operations.ts';
+import { requireAdminToken } from './admin-auth.ts';
+import { adminCampaignRoutes } from './admin-campaign-routes.ts';
+import { mediaType } from './admin-input.ts';
+import { CSV_TYPES, adminSubscriberRoutes } from './admin-subscriber-routes.ts';
+import { sendApiError } from './respond.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Media types a route's body may have (default: JSON only). */
+    accepts?: string[];
+  }
+}
+
+export interface AdminApiDeps {
+  token: string;
+  operations: CampaignDeps;
+  /** Where `{"post": "..."}` is read from (POSTS_DIR). */
+  postsDir: string;
+}
+
+/** The admin API's wiring from the app, or undefined (no admin API) when NEWSLETTER_ADMIN_TOKEN is unset. */
+export function adminApiDeps(app: App): AdminApiDeps | undefined {
+  const token = app.config.admin.token;
+  return token ? { token, operations: campaignDeps(app), postsDir: app.config.postsDir } : undefined;
+}
+
+/** A body of another type is refused before it is read (415), whatever parsers the server has. */
+async function requireBodyType(request: FastifyRequest): Promise<void> {
+  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (!hasBody) return;
+  const accepts = request.routeOptions.config.accepts ?? ['application/json'];
+  const type = mediaType(request.headers['content-type']);
+  if (!accepts.includes(type)) {
+    throw Object.assign(new Error(`send the body as ${accepts.join(' or ')}${type ? `, not ${type}` : ''}`), { statusCode: 415 });
+  }
+}
+
+export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
+  app.addHook('onRequest', requireAdminToken(deps.token));
+  app.addHook('onRequest', requireBodyType);
+  app.setErrorHandler(sendApiError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ ok: false, code: 'INPUT_INVALID', message: `no admin route ${request.method} ${request.url.split('?')[0]}`, field: 'path' }),
+  );
+  // Import streams the CSV body itself (see admin-subscriber-routes.ts).
+  app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
+  await app.register(adminCampaignRoutes, { operations: deps.operations, postsDir: deps.postsDir });
+  await app.register(adminSubscriberRoutes, { subscribers: deps.operations.subscribers });
+}

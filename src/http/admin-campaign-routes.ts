@@ -1,0 +1,95 @@
+/**
+ * Admin API (mounted under /api), campaigns: create and send (a post under POSTS_DIR or Markdown in the body; a
+ * list, a test address or a dry run), list, status, failures, pause, resume, cancel,
+ * resend to the failed. Each route parses its input, calls the same operation as the CLI
+ * command of the same name, and answers JSON.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  campaignFailures, campaignStatus, cancel, listCampaigns, parseSendTarget, pause, resendToFailed, resume, sendIssue,
+  type CampaignDeps,
+} from '../operations/campaign-operations.ts';
+import { renderFromSource, type PostSource } from '../operations/post-source.ts';
+import { noBody, parseInput, queryInt } from './admin-input.ts';
+
+export interface AdminCampaignRouteDeps {
+  operations: CampaignDeps;
+  postsDir: string;
+}
+
+/** Markdown sent in the body; the whole JSON body may be a little larger (escapes, other fields). */
+export const MARKDOWN_MAX_CHARS = 5_000_000;
+export const CREATE_BODY_LIMIT = 6 * 1024 * 1024;
+
+const createBody = z
+  .strictObject({
+    post: z.string().min(1).max(1000).optional(),
+    markdown: z.string().min(1).max(MARKDOWN_MAX_CHARS).optional(),
+    slug: z.string().optional(),
+    list: z.string().optional(),
+    testTo: z.string().optional(),
+    dryRun: z.boolean().optional(),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .superRefine((body, context) => {
+    if ((body.post === undefined) === (body.markdown === undefined)) {
+      context.addIssue({ code: 'custom', path: ['post'], message: 'give exactly one of "post" (a path under POSTS_DIR) or "markdown" (the post itself)' });
+    }
+    if (body.markdown !== undefined && body.slug === undefined) {
+      context.addIssue({ code: 'custom', path: ['slug'], message: 'Markdown in the body needs a "slug": it names the issue and the campaign (<slug>--<list>)' });
+    }
+    if (body.post !== undefined && body.slug !== undefined) {
+      context.addIssue({ code: 'custom', path: ['slug'], message: 'a post from POSTS_DIR takes its slug from its file name' });
+    }
+  });
+
+const idParams = z.strictObject({ id: z.string().min(1).max(250) });
+const limitQuery = (fallback: number, max: number) => z.strictObject({ limit: queryInt(1, max).optional() }).transform((q) => q.limit ?? fallback);
+
+export async function adminCampaignRoutes(app: FastifyInstance, deps: AdminCampaignRouteDeps): Promise<void> {
+  const ops = deps.operations;
+
+  app.post('/campaigns', { bodyLimit: CREATE_BODY_LIMIT }, async (request, reply) => {
+    const body = parseInput(createBody, request.body, 'body');
+    const target = parseSendTarget({ list: body.list, testTo: body.testTo });
+    const source: PostSource = body.post !== undefined ? { post: body.post } : { markdown: body.markdown!, slug: body.slug! };
+    const issue = await renderFromSource(source, { postsDir: deps.postsDir, identity: ops.identity, baseUrl: body.baseUrl });
+    const result = await sendIssue(ops, issue, { ...target, dryRun: body.dryRun });
+    // Accepted: the workers send it from here on; the campaign's own URL shows how far they are.
+    if (result.kind === 'campaign') reply.code(202).header('location', `/api/campaigns/${encodeURIComponent(result.campaign.id)}`);
+    return { ok: true, ...result, warnings: issue.warnings };
+  });
+
+  app.get('/campaigns', async (request) => {
+    const limit = parseInput(limitQuery(100, 1000), request.query, 'query');
+    return { ok: true, campaigns: await listCampaigns(ops, limit) };
+  });
+
+  app.get('/campaigns/:id', async (request) => {
+    const { id } = parseInput(idParams, request.params, 'path');
+    parseInput(z.strictObject({}), request.query, 'query');
+    return { ok: true, campaign: await campaignStatus(ops, id) };
+  });
+
+  app.get('/campaigns/:id/failures', async (request) => {
+    const { id } = parseInput(idParams, request.params, 'path');
+    const limit = parseInput(limitQuery(0, 100_000), request.query, 'query');
+    return { ok: true, ...(await campaignFailures(ops, id, limit)) };
+  });
+
+  for (const [action, run] of [['pause', pause], ['resume', resume], ['cancel', cancel]] as const) {
+    app.post(`/campaigns/:id/${action}`, async (request) => {
+      const { id } = parseInput(idParams, request.params, 'path');
+      parseInput(noBody, request.body, 'body');
+      return { ok: true, campaign: await run(ops, id) };
+    });
+  }
+
+  app.post('/campaigns/:id/resend', async (request) => {
+    const { id } = parseInput(idParams, request.params, 'path');
+    // As `campaign resend --failed`: only re-sending to the failed exists, and the caller says so.
+    parseInput(z.strictObject({ failed: z.literal(true, 'must be true: only re-sending to the failed recipients exists') }), request.body ?? {}, 'body');
+    return { ok: true, ...(await resendToFailed(ops, id)) };
+  });
+}
