@@ -9,14 +9,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createApp } from '../app.ts';
 import type { Campaign } from '../campaign/campaign.ts';
-import { enqueueCampaign } from '../campaign/enqueue-campaign.ts';
 import { waitWithProgress } from '../cli/commands/campaign-progress.ts';
 import { loadConfig } from '../config.ts';
 import { isNewsletterError, NewsletterError } from '../errors.ts';
+import { campaignDeps, sendIssue } from '../operations/campaign-operations.ts';
+import { importSubscribersCsv } from '../operations/subscriber-operations.ts';
 import { parseCapturedMessage, unsubscribeUrlOf } from '../preview/captured-message.ts';
 import { OUTBOX_DIR } from '../preview/outbox.ts';
 import { renderPostFile } from '../render/render-post-file.ts';
-import { importCsv } from '../subscribers/import-csv.ts';
 import { startCaptureSmtpServer, type CaptureSmtpServer } from './capture-smtp-server.ts';
 import { clearPrefix } from './clear-prefix.ts';
 import { sampleSubscribersCsv } from './sample-subscribers.ts';
@@ -100,7 +100,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     const csvFile = join(runDir, 'subscribers.csv');
     await writeFile(csvFile, sampleSubscribersCsv(subscribers));
-    const report = await importCsv(app.subscribers, createReadStream(csvFile), { file: csvFile, list: DEMO_LIST });
+    // The same code as `newsletter subscribers import` and the admin API's CSV upload.
+    const report = await importSubscribersCsv(app.subscribers, createReadStream(csvFile), { file: csvFile, list: DEMO_LIST });
     if (report.rejected.length > 0) throw new Error(`sample subscriber rejected: ${csvFile}:${report.rejected[0]!.line}: ${report.rejected[0]!.reason}`);
     say(`imported ${report.imported} sample subscribers into the list "${DEMO_LIST}" from ${csvFile}`);
 
@@ -108,10 +109,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const queue = app.deliveryQueue();
     await fleet.waitUntilJoined(() => queue.getWorkersCount());
     say(`started ${workers} delivery worker processes (pids ${fleet.pids.join(', ')})`);
-    const enqueued = await enqueueCampaign(
-      { campaigns: app.campaigns, queue, directory: app.subscribers, now: () => new Date() },
-      { issue, list: DEMO_LIST, publicUrl: config.http.publicUrl },
-    );
+    // The same code as `newsletter send --list` and the admin API.
+    const sent = await sendIssue(campaignDeps(app), issue, { list: DEMO_LIST });
+    if (sent.kind !== 'campaign') throw new Error(`expected a campaign, got ${sent.kind}`);
+    const enqueued = sent.campaign;
     say(`campaign ${enqueued.id}: "${issue.subject}" to ${enqueued.total} subscribers`);
     const waiting = waitWithProgress(app.campaigns, enqueued.id, { show: options.progress ?? true });
     waiting.catch(() => {}); // when a worker dies first, the race below reports that instead
