@@ -4,6 +4,7 @@ import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { portFlag } from '../command-helpers.ts';
 import { NewsletterError, isNewsletterError } from '../../errors.ts';
+import { adminApiDeps } from '../../http/admin-api.ts';
 import { createServer } from '../../http/server.ts';
 import { signingSecrets } from '../../subscribers/signing-secrets.ts';
 
@@ -43,6 +44,7 @@ export function registerServerCommand(program: Command): void {
         logger: { level: config.logLevel },
         archive: { campaigns: app.campaigns, language: config.identity.language },
         trustProxy: config.http.trustProxy,
+        admin: adminApiDeps(app),
       });
       let stopping = false;
       const stop = async (signal: string) => {
