@@ -49,6 +49,7 @@ const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: intFromEnv(3000, 0, 65_535),
   TRUST_PROXY: z.string().regex(/^(|true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a hop count, or proxy addresses separated by commas').default(''),
+  METRICS_FLUSH_MS: intFromEnv(5_000, 100, 600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -89,6 +90,8 @@ export interface Config {
     readonly trustProxy: boolean | number | string[];
   };
   readonly logLevel: string;
+  /** How often each process adds its counts to the fleet metrics hash in Redis (and once more on close). */
+  readonly metrics: { readonly flushMs: number };
 }
 
 function parseTrustProxy(value: string): boolean | number | string[] {
@@ -182,5 +185,6 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     devMode: e.NEWSLETTER_DEV_MODE === '1' || e.NEWSLETTER_DEV_MODE === 'true',
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: parseTrustProxy(e.TRUST_PROXY) },
     logLevel: e.LOG_LEVEL,
+    metrics: { flushMs: e.METRICS_FLUSH_MS },
   });
 }

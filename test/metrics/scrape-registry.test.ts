@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { counterField, MESSAGES } from '../../src/metrics/definitions.ts';
+import { createScrapeRegistry } from '../../src/metrics/scrape-registry.ts';
+import { parsePrometheus } from './parse-prometheus.ts';
+
+describe('the /metrics registry', () => {
+  it('formats the fleet hash, queue depth, workers and process metrics in Prometheus text, reading the hash once a scrape', async () => {
+    let reads = 0;
+    const registry = createScrapeRegistry({
+      readFleet: async () => {
+        reads++;
+        return { [counterField(MESSAGES, { outcome: 'failed', reply_class: '5xx' })]: '3', 'newsletter_send_duration_seconds{le="0.05"}': '2', newsletter_send_duration_seconds_sum: '0.06' };
+      },
+      queueCounts: async () => ({ waiting: 4, delayed: 1 }),
+      workerCount: async () => 2,
+    });
+    const text = await registry.metrics();
+    expect(reads).toBe(1);
+    expect(registry.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(text).toContain('# TYPE newsletter_messages_total counter');
+    expect(text).toContain('# TYPE newsletter_send_duration_seconds histogram');
+    const samples = parsePrometheus(text);
+    expect(samples.get('newsletter_messages_total{outcome="failed",reply_class="5xx"}')).toBe(3);
+    expect(samples.get('newsletter_messages_total{outcome="accepted",reply_class="2xx"}')).toBe(0);
+    expect(samples.get('newsletter_send_duration_seconds_bucket{le="0.025"}')).toBe(0);
+    expect(samples.get('newsletter_send_duration_seconds_bucket{le="0.05"}')).toBe(2);
+    expect(samples.get('newsletter_send_duration_seconds_bucket{le="+Inf"}')).toBe(2);
+    expect(samples.get('newsletter_send_duration_seconds_count')).toBe(2);
+    expect(samples.get('newsletter_send_duration_seconds_sum')).toBe(0.06);
+    expect(samples.get('newsletter_queue_batches{state="waiting"}')).toBe(4);
+    expect(samples.get('newsletter_queue_batches{state="active"}')).toBe(0);
+    expect(samples.get('newsletter_delivery_workers')).toBe(2);
+    expect(samples.get('newsletter_delivery_retries_total')).toBe(0);
+    expect(samples.has('process_cpu_user_seconds_total')).toBe(true);
+    await registry.metrics();
+    expect(reads).toBe(2);
+  });
+
+  it('gives every server its own registry (two in one process do not collide)', async () => {
+    const sources = { readFleet: async () => ({}), queueCounts: async () => ({}), workerCount: async () => 0 };
+    const [a, b] = [createScrapeRegistry(sources), createScrapeRegistry(sources)];
+    expect(a).not.toBe(b);
+    expect(parsePrometheus(await b.metrics()).get('newsletter_delivery_workers')).toBe(0);
+  });
+
+  it('fails the scrape when Redis cannot be read, instead of answering zeros', async () => {
+    const registry = createScrapeRegistry({
+      readFleet: async () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+      queueCounts: async () => ({}),
+      workerCount: async () => 0,
+    });
+    await expect(registry.metrics()).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
