@@ -85,7 +85,7 @@ describe('admin API: campaigns', () => {
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body).toMatchObject({ ok: true, kind: 'dry-run', slug: 'hello-api', subject: 'Hello from the API', list: 'weekly', recipients: 2 });
-    expect(body.warnings).toEqual([expect.objectContaining({ code: 'LINK_INSECURE', line: 5 })]);
+    expect(body.warnings).toEqual([expect.objectContaining({ code: 'LINK_INSECURE', line: 6 })]);
     expect(await admin.snapshot()).toEqual(before);
   });
 
