@@ -43,6 +43,9 @@ function field(body: Record<string, unknown>, name: string): string | undefined 
 
 export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRouteDeps): Promise<void> {
   const { subscribers, secrets, identity } = deps;
+  // Fields come as a form or JSON. Fastify would read text/plain (what fetch sends for a string
+  // body without a content type) as one string, and the answer would wrongly say "email: empty".
+  app.removeContentTypeParser('text/plain');
 
   app.get('/subscribe', async (_request, reply) => {
     reply.type('text/html; charset=utf-8');
