@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { createTransport } from 'nodemailer';
 import { expect } from 'vitest';
 import type { ErrorCode } from '../../src/errors.ts';
+import { createServer } from '../../src/http/server.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { dumpKeys, type KeyDump } from '../subscribers/dump-keys.ts';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -115,4 +118,43 @@ export function scratchDir(): { dir: string; write(name: string, content: string
 /** Escapes text for use inside a RegExp (file paths in expected messages). */
 export function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export interface Web {
+  base: string;
+  smtp: TestSmtpServer;
+  /** fetch asking for JSON answers, so a case can read `code`. */
+  request(method: string, path: string, init?: { body?: string | Buffer; type?: string; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real web server on port 0 over the world's Redis, mailing through an in-process SMTP
+ * server. Rate limits stay in memory (no rateLimitStore): their counters would be the one
+ * thing a refused request legitimately writes to Redis, and snapshots compare everything.
+ */
+export async function startWeb(world: World): Promise<Web> {
+  const smtp = await startTestSmtpServer();
+  const mailer = createTransport(smtp.url);
+  const server = await createServer({
+    subscribers: world.store,
+    secrets: { current: SECRET },
+    publicUrl: 'https://news.example',
+    identity: { name: 'Bad Input Weekly', fromAddress: 'weekly@example.com', siteUrl: 'https://example.com' },
+    mailer,
+    ping: () => world.redis.ping(),
+    limits: { subscribe: { max: 1000, timeWindow: 60_000 }, links: { max: 1000, timeWindow: 60_000 } },
+  });
+  const base = await server.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    base,
+    smtp,
+    request: (method, path, { body, type, headers = {} } = {}) =>
+      fetch(`${base}${path}`, { method, body, headers: { accept: 'application/json', ...(type ? { 'content-type': type } : {}), ...headers } }),
+    async close() {
+      await server.close();
+      mailer.close();
+      await smtp.close();
+    },
+  };
 }

@@ -17,8 +17,8 @@ beforeAll(async () => {
   scratch = scratchDir();
 });
 afterAll(async () => {
-  scratch.remove();
-  await world.close();
+  scratch?.remove();
+  await world?.close();
 });
 
 const ok = '---\ntitle: Fine\ndate: 2024-01-05\n---\n';
