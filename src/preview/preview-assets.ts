@@ -56,6 +56,7 @@ table.headers td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospac
 table.posts{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line)}
 table.posts th,table.posts td{padding:8px 10px;border-bottom:1px solid var(--line);text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
+section.outbox{margin-top:24px}
 .bad{color:var(--bad)}
 form.send{display:flex;flex-wrap:wrap;gap:8px;align-items:center}
 form.send input{font:inherit;padding:6px 8px;border:1px solid #767676;border-radius:6px;min-width:260px}
