@@ -10,30 +10,51 @@ import type { Redis, ChainableCommander } from 'ioredis';
  * A record is one string `<rev>|<json>`: a hash would hold the same data, but its history
  * field outgrows Redis's compact encoding and then costs about twice the memory.
  *
- * KEYS: 1 record, 2 email index hash, 3 all-subscribers zset, 4 sequence counter,
- *       5..4+nJoin list zsets to join, the rest list zsets to leave.
- * ARGV: 1 expected rev ("0" = create), 2 email key, 3 id, 4 nJoin, 5 record JSON.
- * Returns the new rev, 0 when the rev moved on, -1 when creating an address that exists.
- * Scores come from one counter, so every zset keeps a stable join order for paging.
+ * Writes many records in one call (an import sends hundreds at a time: one script call per
+ * record cost more than the writes themselves), each one a compare-and-set of its own, in order.
+ * KEYS: 1 email index hash, 2 all-subscribers zset, 3 sequence counter, then per record:
+ *       the record, its list zsets to join, its list zsets to leave.
+ * ARGV: per record 6 values: expected rev ("0" = create), email key, id, nJoin, nLeave, record JSON.
+ * Returns per record the new rev, 0 when the rev moved on, -1 when creating an address that exists.
+ * Scores come from one counter, so every zset keeps a stable join order for paging (gaps are
+ * harmless: pages follow scores, not counts). A create costs 5 Redis calls with one list.
  */
-const WRITE = `
-local current = redis.call('GET', KEYS[1])
-local rev = current and string.match(current, '^(%d+)|') or '0'
-if rev ~= ARGV[1] then return 0 end
-if rev == '0' then
-  if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 0 then return -1 end
-  redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), ARGV[3])
-end
-local nJoin = tonumber(ARGV[4])
-for i = 5, 4 + nJoin do
-  if not redis.call('ZSCORE', KEYS[i], ARGV[3]) then
-    redis.call('ZADD', KEYS[i], redis.call('INCR', KEYS[4]), ARGV[3])
+const WRITE_MANY = `
+local results = {}
+local k = 4
+for a = 1, #ARGV, 6 do
+  local expected, id, nJoin, nLeave = ARGV[a], ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local result = 0
+  local seq
+  if expected == '0' then
+    -- Create: the record must not exist (its rev is "0"), nor another record with this address.
+    if redis.call('SET', KEYS[k], '1|' .. ARGV[a + 5], 'NX') then
+      if redis.call('HSETNX', KEYS[1], ARGV[a + 1], id) == 1 then
+        seq = redis.call('INCRBY', KEYS[3], 1 + nJoin) - nJoin
+        redis.call('ZADD', KEYS[2], seq, id)
+        result = 1
+      else
+        redis.call('DEL', KEYS[k])
+        result = -1
+      end
+    end
+  else
+    local current = redis.call('GET', KEYS[k])
+    if current and string.match(current, '^(%d+)|') == expected then
+      if nJoin > 0 then seq = redis.call('INCRBY', KEYS[3], nJoin) - nJoin end
+      result = tonumber(expected) + 1
+      redis.call('SET', KEYS[k], result .. '|' .. ARGV[a + 5])
+    end
   end
+  if result > 0 then
+    -- NX: a member keeps its place in a list it is already in.
+    for i = 1, nJoin do redis.call('ZADD', KEYS[k + i], 'NX', seq + i, id) end
+    for i = k + nJoin + 1, k + nJoin + nLeave do redis.call('ZREM', KEYS[i], id) end
+  end
+  results[#results + 1] = result
+  k = k + 1 + nJoin + nLeave
 end
-for i = 5 + nJoin, #KEYS do redis.call('ZREM', KEYS[i], ARGV[3]) end
-local newRev = tonumber(rev) + 1
-redis.call('SET', KEYS[1], newRev .. '|' .. ARGV[5])
-return newRev
+return results
 `;
 
 /**
@@ -50,13 +71,13 @@ return 1
 `;
 
 interface ScriptCommands {
-  subscriberWrite(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  subscriberWriteMany(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
   subscriberRemove(numKeys: number, ...args: (string | number)[]): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & ScriptCommands;
 export type ScriptedPipeline = ChainableCommander & {
-  subscriberWrite(numKeys: number, ...args: (string | number)[]): ChainableCommander;
+  subscriberWriteMany(numKeys: number, ...args: (string | number)[]): ChainableCommander;
 };
 
 const defined = new WeakSet<Redis>();
@@ -64,7 +85,7 @@ const defined = new WeakSet<Redis>();
 /** Registers the scripts on a connection once (ioredis sends EVALSHA, falling back to EVAL). */
 export function withScripts(redis: Redis): ScriptedRedis {
   if (!defined.has(redis)) {
-    redis.defineCommand('subscriberWrite', { lua: WRITE });
+    redis.defineCommand('subscriberWriteMany', { lua: WRITE_MANY });
     redis.defineCommand('subscriberRemove', { lua: REMOVE });
     defined.add(redis);
   }

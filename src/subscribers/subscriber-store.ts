@@ -43,6 +43,17 @@ export interface SubscriberStoreDeps {
 
 const MAX_ATTEMPTS = 50;
 
+/** Records per script call: enough to share a call's cost, few enough that one call holds Redis for about a millisecond. */
+const WRITE_CHUNK = 100;
+
+/** One compare-and-set write: the record after, the rev it must still have, its lists before. */
+interface Write {
+  after: Subscriber;
+  rev: string;
+  emailKey: string;
+  listsBefore: readonly string[];
+}
+
 /** After a lost compare-and-set: a short random pause so racing writers stop moving in lockstep. */
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
@@ -68,6 +79,7 @@ export class SubscriberStore {
   private get emailIndexKey(): string { return `${this.base}:email`; }
   private get allKey(): string { return `${this.base}:all`; }
   private listKey(list: string): string { return `${this.base}:list:${list}`; }
+  private get seqKey(): string { return `${this.base}:seq`; }
   private get attributeNamesKey(): string { return `${this.base}:attributes`; }
 
   /** Every attribute name ever imported (export's columns), sorted. */
@@ -132,8 +144,7 @@ export class SubscriberStore {
     const existing = await this.readMany(ids.map((id) => id ?? ''));
     const state = new Map<string, Stored | undefined>(keys.map((key, i) => [key, existing[i]]));
     const at = this.now().toISOString();
-    const pipeline = this.redis.pipeline() as ScriptedPipeline;
-    const writes: { key: string; index: number }[] = [];
+    const writes: Write[] = [];
     for (const { input, index } of batch) {
       const key = emailKey(input.email);
       const before = state.get(key);
@@ -143,28 +154,46 @@ export class SubscriberStore {
       results[index] = { subscriber: after, created, updated };
       if (!created && !updated) continue;
       const rev = before?.rev ?? '0';
-      this.queueWrite(pipeline, after, rev, key, before?.subscriber.lists ?? []);
+      writes.push({ after, rev, emailKey: key, listsBefore: before?.subscriber.lists ?? [] });
       state.set(key, { subscriber: after, rev: String(Number(rev) + 1) });
-      writes.push({ key, index });
     }
     if (writes.length === 0) return [];
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    const calls = this.queueWrites(pipeline, writes);
     const names = new Set(batch.flatMap(({ input }) => Object.keys(input.attributes ?? {})));
     // A hint for export's columns; written after the records, so it may only over-report.
     if (names.size) pipeline.sadd(this.attributeNamesKey, ...names);
-    const replies = ((await pipeline.exec()) ?? []).slice(0, writes.length);
     const failedKeys = new Set<string>();
-    replies.forEach(([error, value], i) => {
-      if (error) throw error;
-      if (Number(value) <= 0) failedKeys.add(writes[i]!.key);
+    (await this.execWrites(pipeline, calls)).forEach((value, i) => {
+      if (value <= 0) failedKeys.add(writes[i]!.emailKey);
     });
     return batch.filter(({ input }) => failedKeys.has(emailKey(input.email)));
   }
 
-  private queueWrite(pipeline: ScriptedPipeline, after: Subscriber, rev: string, key: string, listsBefore: string[]): void {
-    const join = after.lists.filter((l) => !listsBefore.includes(l)).map((l) => this.listKey(l));
-    const leave = listsBefore.filter((l) => !after.lists.includes(l)).map((l) => this.listKey(l));
-    const keys = [this.recordKey(after.id), this.emailIndexKey, this.allKey, `${this.base}:seq`, ...join, ...leave];
-    pipeline.subscriberWrite(keys.length, ...keys, rev, key, after.id, join.length, serialize(after));
+  /** Queues the writes, in order, as script calls of up to WRITE_CHUNK records; returns how many calls. */
+  private queueWrites(pipeline: ScriptedPipeline, writes: readonly Write[]): number {
+    let calls = 0;
+    for (let first = 0; first < writes.length; first += WRITE_CHUNK, calls++) {
+      const keys = [this.emailIndexKey, this.allKey, this.seqKey];
+      const args: string[] = [];
+      for (const { after, rev, emailKey: key, listsBefore } of writes.slice(first, first + WRITE_CHUNK)) {
+        const join = after.lists.filter((l) => !listsBefore.includes(l));
+        const leave = listsBefore.filter((l) => !after.lists.includes(l));
+        keys.push(this.recordKey(after.id), ...join.map((l) => this.listKey(l)), ...leave.map((l) => this.listKey(l)));
+        args.push(rev, key, after.id, String(join.length), String(leave.length), serialize(after));
+      }
+      pipeline.subscriberWriteMany(keys.length, ...keys, ...args);
+    }
+    return calls;
+  }
+
+  /** Runs the pipeline; the new rev of each write (0 or -1: it lost the compare-and-set), in order. */
+  private async execWrites(pipeline: ScriptedPipeline, calls: number): Promise<number[]> {
+    const replies = ((await pipeline.exec()) ?? []).slice(0, calls);
+    return replies.flatMap(([error, values]) => {
+      if (error) throw error;
+      return (values as number[]).map(Number);
+    });
   }
 
   /** Sets a status and records why; a no-op (changed: false) when it already has it. */
@@ -211,10 +240,9 @@ export class SubscriberStore {
       const history = [...subscriber.history, { status, reason, at }].slice(-HISTORY_LIMIT);
       const after: Subscriber = { ...subscriber, status, history, updatedAt: at };
       const pipeline = this.redis.pipeline() as ScriptedPipeline;
-      this.queueWrite(pipeline, after, rev, emailKey(after.email), after.lists);
-      const [[error, value] = [null, 0]] = (await pipeline.exec()) ?? [];
-      if (error) throw error;
-      if (Number(value) > 0) return { subscriber: after, changed: true };
+      const calls = this.queueWrites(pipeline, [{ after, rev, emailKey: emailKey(after.email), listsBefore: after.lists }]);
+      const [value = 0] = await this.execWrites(pipeline, calls);
+      if (value > 0) return { subscriber: after, changed: true };
       await backoff(attempt);
     }
     throw new Error(`subscriber store: too many concurrent changes to ${id}`);
