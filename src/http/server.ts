@@ -15,6 +15,7 @@ import { archiveRoutes } from './archive-routes.ts';
 import { IssueArchive } from './archive-reader.ts';
 import { adminApi, type AdminApiDeps } from './admin-api.ts';
 import { html, page } from './html.ts';
+import { queueDashboard } from './queue-dashboard.ts';
 import { sendError } from './respond.ts';
 import { subscribeRoutes, type MailSender } from './subscribe-routes.ts';
 import { unsubscribeRoutes } from './unsubscribe-routes.ts';
@@ -35,7 +36,7 @@ export interface ServerDeps {
   logger?: { level: string; stream?: NodeJS.WritableStream };
   /** Behind a reverse proxy, take the client address from X-Forwarded-For. */
   trustProxy?: boolean | number | string[];
-  /** When given (NEWSLETTER_ADMIN_TOKEN is set), the admin API is served under /api behind that token. */
+  /** When given (NEWSLETTER_ADMIN_TOKEN is set): the admin API under /api and the queue dashboard at /admin/queues, behind that token. */
   admin?: AdminApiDeps;
   /** When given, past issues are public at /issues, /issues/:slug (the "view in browser" link) and /feed.xml. */
   archive?: { campaigns: Pick<CampaignStore, 'list' | 'get' | 'getSnapshot'>; language?: string };
@@ -129,7 +130,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
   }
 
-  if (deps.admin) await app.register(adminApi, { prefix: '/api', ...deps.admin });
+  if (deps.admin) {
+    await app.register(adminApi, { prefix: '/api', ...deps.admin });
+    await app.register(queueDashboard, { token: deps.admin.token, queue: deps.admin.operations.queue() });
+  }
 
   app.get('/healthz', async (_request, reply) => {
     try {
