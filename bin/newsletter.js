@@ -4,7 +4,16 @@ import { createRequire } from 'node:module';
 import { register } from 'tsx/esm/api';
 
 // mjml pulls in hundreds of CommonJS files; caching their compiled code cuts start-up by a third.
-createRequire(import.meta.url)('v8-compile-cache');
+// v8-compile-cache compiles everything `require`d as CommonJS, which breaks Node's require() of an
+// ES module (content-disposition 3, under Bull Board's @fastify/static): those go to Node's own loader.
+const require = createRequire(import.meta.url);
+const { Module } = require('node:module');
+const compileAsNode = Module.prototype._compile;
+require('v8-compile-cache');
+const compileCached = Module.prototype._compile;
+Module.prototype._compile = function compile(content, filename, format) {
+  return format === 'module' ? compileAsNode.call(this, content, filename, format) : compileCached.call(this, content, filename);
+};
 
 register();
 await import('../src/cli/main.ts');
