@@ -8,9 +8,12 @@ import yaml from 'js-yaml';
 import { z } from 'zod';
 import { NewsletterError } from './errors.ts';
 
+// CR or LF in a value that goes into a header would let it add headers of its own.
+const headerText = (header: string) => z.string().min(1).regex(/^[^\r\n]*$/, `one line: it goes into the ${header} header`);
+
 const identitySchema = z.object({
-  name: z.string().min(1),
-  fromName: z.string().min(1).optional(),
+  name: headerText('From and List-Id'),
+  fromName: headerText('From').optional(),
   fromAddress: z.email(),
   replyTo: z.email().optional(),
   siteUrl: z.url({ protocol: /^https?$/ }),
