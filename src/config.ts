@@ -10,13 +10,14 @@ import { NewsletterError } from './errors.ts';
 
 // CR or LF in a value that goes into a header would let it add headers of its own.
 const headerText = (header: string) => z.string().min(1).regex(/^[^\r\n]*$/, `one line: it goes into the ${header} header`);
+const httpUrl = () => z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
 
 const identitySchema = z.object({
   name: headerText('From and List-Id'),
   fromName: headerText('From').optional(),
   fromAddress: z.email(),
   replyTo: z.email().optional(),
-  siteUrl: z.url({ protocol: /^https?$/ }),
+  siteUrl: httpUrl(),
   postalAddress: z.string().min(1),
   language: z.string().min(2).default('en'),
   reason: z.string().min(1).default('You receive this email because you subscribed to this newsletter.'),
@@ -31,9 +32,9 @@ const intFromEnv = (fallback: number, min: number, max: number) =>
 const envSchema = z.object({
   NEWSLETTER_CONFIG: z.string().default('newsletter.yaml'),
   POSTS_DIR: z.string().min(1).default('emails/posts'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, hostname: /^\S+$/, error: 'a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379' }).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('newsletter'),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /^\S+$/, error: 'an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@mail.example.com:587' }).optional(),
   SMTP_MAX_CONNECTIONS: intFromEnv(5, 1, 100),
   SMTP_TIMEOUT_MS: intFromEnv(60_000, 100, 3_600_000),
   SEND_RATE_PER_SECOND: intFromEnv(0, 0, 100_000),
@@ -48,13 +49,20 @@ const envSchema = z.object({
   NEWSLETTER_PREVIOUS_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   NEWSLETTER_ADMIN_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
   NEWSLETTER_DEV_MODE: z.enum(['0', '1', 'true', 'false']).optional(),
-  PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
+  PUBLIC_URL: httpUrl().default('http://localhost:3000'),
   HOST: z.string().default('127.0.0.1'),
   PORT: intFromEnv(3000, 0, 65_535),
   TRUST_PROXY: z.string().regex(/^(|true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a hop count, or proxy addresses separated by commas').default(''),
   METRICS_FLUSH_MS: intFromEnv(5_000, 100, 600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** Checked beside the schema, not in a refinement: zod skips refinements once a field has the wrong type. */
+function dkimIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
+  const parts = [env.DKIM_DOMAIN, env.DKIM_SELECTOR, env.DKIM_PRIVATE_KEY];
+  if (!parts.some(Boolean) || parts.every(Boolean)) return [];
+  return [{ path: ['DKIM_PRIVATE_KEY'], message: 'DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together' }];
+}
 
 export interface Config {
   readonly identity: Readonly<Identity>;
@@ -111,8 +119,14 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+type ConfigIssue = Pick<z.core.$ZodIssue, 'path' | 'message'>;
+
+/** One bad setting: its name is the location. Several: one message names every one, so they can be fixed in one go. */
+function configError(issues: readonly ConfigIssue[], file?: string): NewsletterError {
+  const path = (issue: ConfigIssue) => issue.path.join('.');
+  const [first, ...more] = issues;
+  if (first && more.length === 0) return new NewsletterError('CONFIG_INVALID', first.message, { file, field: path(first) || undefined });
+  return new NewsletterError('CONFIG_INVALID', issues.map((issue) => `${path(issue) || '(root)'}: ${issue.message}`).join('; '), { file });
 }
 
 export function loadIdentity(file: string): Identity {
@@ -127,16 +141,14 @@ export function loadIdentity(file: string): Identity {
     raw = yaml.load(text, { schema: yaml.CORE_SCHEMA });
   } catch (cause) {
     const line = cause instanceof yaml.YAMLException ? cause.mark.line + 1 : undefined;
-    throw new NewsletterError('CONFIG_INVALID', `not valid YAML`, { file, line, cause });
+    const reason = cause instanceof yaml.YAMLException ? `: ${cause.reason}` : '';
+    throw new NewsletterError('CONFIG_INVALID', `not valid YAML${reason}`, { file, line, cause });
+  }
+  if (raw === undefined || raw === null) {
+    throw new NewsletterError('CONFIG_INVALID', 'the file is empty: it needs name, fromAddress, siteUrl, postalAddress and listId', { file });
   }
   const parsed = identitySchema.safeParse(raw);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new NewsletterError('CONFIG_INVALID', describeIssues(parsed.error), {
-      file,
-      field: first?.path.join('.'),
-    });
-  }
+  if (!parsed.success) throw configError(parsed.error.issues, file);
   return parsed.data;
 }
 
@@ -152,18 +164,10 @@ function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(withoutEmpty(env));
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new NewsletterError('CONFIG_INVALID', describeIssues(parsed.error), { field: first?.path.join('.') });
-  }
+  const issues = [...(parsed.error?.issues ?? []), ...dkimIssues(env)];
+  if (!parsed.success || issues.length > 0) throw configError(issues);
   const e = parsed.data;
   const identity = loadIdentity(resolve(cwd, e.NEWSLETTER_CONFIG));
-  const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY];
-  if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
-    throw new NewsletterError('CONFIG_INVALID', 'DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together', {
-      field: 'DKIM_PRIVATE_KEY',
-    });
-  }
   return deepFreeze({
     identity,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
