@@ -157,6 +157,15 @@ export function parsePost(source: string, file: string): Post {
       field: 'title',
     });
   }
+  // A YAML escape ("\r\n") or a `|` block can put a line break in the title; in the Subject
+  // header it would start a header of its own.
+  if (/[\r\n\0]/.test(title)) {
+    throw new NewsletterError('HEADER_VALUE_INVALID', 'the title must be one line: it becomes the Subject header', {
+      file,
+      line: fieldLines.title,
+      field: 'title',
+    });
+  }
   const meta: PostMeta = {
     title,
     date: calendarDate(fields, file, fieldLines.date),
