@@ -24,6 +24,8 @@ export interface AdminApiDeps {
   operations: CampaignDeps;
   /** Where `{"post": "..."}` is read from (POSTS_DIR). */
   postsDir: string;
+  /** Largest CSV body an import reads (default IMPORT_MAX_BYTES). */
+  importMaxBytes?: number;
 }
 
 /** The admin API's wiring from the app, or undefined (no admin API) when NEWSLETTER_ADMIN_TOKEN is unset. */
@@ -53,5 +55,5 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promis
   // Import streams the CSV body itself (see admin-subscriber-routes.ts).
   app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
   await app.register(adminCampaignRoutes, { operations: deps.operations, postsDir: deps.postsDir });
-  await app.register(adminSubscriberRoutes, { subscribers: deps.operations.subscribers });
+  await app.register(adminSubscriberRoutes, { subscribers: deps.operations.subscribers, importMaxBytes: deps.importMaxBytes });
 }

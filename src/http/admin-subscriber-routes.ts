@@ -43,8 +43,9 @@ function byteLimit(limit: number): Transform {
   });
 }
 
-export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscribers: SubscriberStore }): Promise<void> {
+export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscribers: SubscriberStore; importMaxBytes?: number }): Promise<void> {
   const store = deps.subscribers;
+  const maxBytes = deps.importMaxBytes ?? IMPORT_MAX_BYTES;
 
   app.post('/subscribers', async (request, reply) => {
     const body = parseInput(addBody, request.body, 'body');
@@ -79,8 +80,10 @@ export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscr
       if (request.isMultipart()) {
         input = Readable.from([parseInput(uploadBody, request.body, 'body').file]);
       } else if (request.body instanceof Readable) {
-        if (Number(request.headers['content-length'] ?? 0) > IMPORT_MAX_BYTES) throw tooLarge(IMPORT_MAX_BYTES);
-        input = request.body.pipe(byteLimit(IMPORT_MAX_BYTES));
+        // Refused before a byte is read when the length is declared; a chunked body stops at the limit
+        // (the rows before it are imported, like any import that ends early).
+        if (Number(request.headers['content-length'] ?? 0) > maxBytes) throw tooLarge(maxBytes);
+        input = request.body.pipe(byteLimit(maxBytes));
         request.body.on('error', (error) => input.destroy(error));
       } else {
         throw new NewsletterError('INPUT_INVALID', 'send the CSV as the body (Content-Type: text/csv) or as a multipart upload in the field "file"', { field: 'body' });

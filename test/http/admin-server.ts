@@ -6,6 +6,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { DELIVERY_QUEUE, deliveryQueuePrefix } from '../../src/delivery/delivery-queue.ts';
 import { adminApiDeps } from '../../src/http/admin-api.ts';
 import { createServer } from '../../src/http/server.ts';
 import { signingSecrets } from '../../src/subscribers/signing-secrets.ts';
@@ -28,7 +29,14 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export async function startAdminServer(options: { env?: Record<string, string>; onRcpt?: (address: string) => { code: number; message: string } | undefined } = {}): Promise<AdminServer> {
+export interface AdminServerOptions {
+  env?: Record<string, string>;
+  onRcpt?: (address: string) => { code: number; message: string } | undefined;
+  /** A small import limit, to test it without sending a gigabyte. */
+  importMaxBytes?: number;
+}
+
+export async function startAdminServer(options: AdminServerOptions = {}): Promise<AdminServer> {
   const postsDir = await mkdtemp(join(tmpdir(), 'nl-admin-posts-'));
   await cp(resolve('emails/posts', SEED_POST), join(postsDir, SEED_POST));
   await cp(resolve('test/fixtures/posts/qa-weekly'), join(postsDir, 'qa-weekly'), { recursive: true });
@@ -41,9 +49,13 @@ export async function startAdminServer(options: { env?: Record<string, string>; 
     identity: app.config.identity,
     mailer: undefined,
     ping: () => app.redis.ping(),
-    admin: adminApiDeps(app),
+    admin: { ...adminApiDeps(app)!, importMaxBytes: options.importMaxBytes },
   });
   const base = await server.listen({ port: 0, host: '127.0.0.1' });
+  // The dashboard opened the queue, which writes its meta key a moment later: wait, so that
+  // "nothing changed" snapshots compare the store and not BullMQ's start-up.
+  const metaKey = `${deliveryQueuePrefix(harness.prefix)}:${DELIVERY_QUEUE}:meta`;
+  for (let i = 0; i < 200 && !(await app.redis.exists(metaKey)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   return {
     harness,
     server,

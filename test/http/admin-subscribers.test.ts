@@ -1,7 +1,7 @@
 /** The admin API's subscriber routes over real HTTP, against real Redis. */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminServer, type AdminServer } from './admin-server.ts';
+import { startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/subscribers/${name}`, import.meta.url));
 
@@ -102,6 +102,37 @@ describe('admin API: subscribers', () => {
 });
 
 describe('admin API: bad subscriber requests', () => {
+  it('refuses a CSV body over the import limit: 413 before reading when its length is declared, and stops a streamed one at the limit', async () => {
+    admin = await startAdminServer({ importMaxBytes: 1000 });
+    const rows = (from: number, count: number) => Array.from({ length: count }, (_, i) => `r${from + i}@example.org,Reader ${from + i}\n`).join('');
+    const big = `email,name\n${rows(0, 100)}`;
+    const before = await admin.snapshot();
+    const declared = await admin.call('POST', '/api/subscribers/import', { body: big, type: 'text/csv' });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toMatchObject({ ok: false, code: 'INPUT_INVALID', field: 'body', message: expect.stringMatching(/larger than 1000 bytes/) });
+    expect(await admin.snapshot()).toEqual(before);
+
+    // Chunked: no length is declared, so the limit is found while reading.
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${admin.base}/api/subscribers/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/csv' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toMatchObject({ ok: false, code: 'INPUT_INVALID', field: 'body' });
+    // Within the limit it imports.
+    const small = await admin.call('POST', '/api/subscribers/import', { body: `email,name\n${rows(0, 3)}`, type: 'text/csv' });
+    expect(await small.json()).toMatchObject({ ok: true, imported: 3 });
+  });
+
+
   it('answer 4xx with the code and the field, and change nothing in Redis', async () => {
     admin = await startAdminServer();
     await admin.call('POST', '/api/subscribers', { json: { email: 'kept@example.org', list: 'weekly' } });
