@@ -16,6 +16,8 @@ import { CampaignStore } from './campaign/campaign-store.ts';
 import { DELIVERY_EVENTS_MAX_LEN, DELIVERY_QUEUE, deliveryJobOptions, deliveryQueuePrefix } from './delivery/delivery-queue.ts';
 import { DKIM_SIGNED_HEADERS, nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
 import { startDeliveryWorker, type DeliveryWorkerHandle, type StartWorkerOptions } from './delivery/start-delivery-worker.ts';
+import { FleetCounters } from './metrics/fleet-counters.ts';
+import { metricsRecorder } from './metrics/metric-tally.ts';
 
 export interface App {
   readonly config: Config;
@@ -30,6 +32,8 @@ export interface App {
   smtpPool(): MessageTransport;
   /** A delivery worker in this process; app.close() stops it before SMTP and Redis. */
   startWorker(options?: StartWorkerOptions): DeliveryWorkerHandle;
+  /** This process's counts for /metrics, added to the fleet's hash in Redis every METRICS_FLUSH_MS and on close. */
+  fleetMetrics(): FleetCounters;
   close(): Promise<void>;
 }
 
@@ -117,8 +121,22 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
     }
     return pool;
   };
+  let fleet: FleetCounters | undefined;
+  const fleetMetrics = () => {
+    if (!fleet) {
+      const opened = (fleet = new FleetCounters({
+        redis,
+        prefix: config.redis.prefix,
+        flushMs: config.metrics.flushMs,
+        onError: (error) => warn(`metrics flush failed (kept for the next one): ${error.message}`),
+      }));
+      closers.push(() => opened.close());
+    }
+    return fleet;
+  };
   const startWorker = (options: StartWorkerOptions = {}) => {
     const transport = smtpPool();
+    const counters = fleetMetrics();
     // BullMQ workers block on their connection and need maxRetriesPerRequest: null.
     const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
     closers.push(() => connection.quit());
@@ -133,15 +151,17 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
       subscribers: new SubscriberStore({ redis: deliveryRedis, prefix: config.redis.prefix }),
       campaigns: new CampaignStore({ redis: deliveryRedis, prefix: config.redis.prefix }),
       transport,
+      metrics: metricsRecorder(counters.tally),
       options,
     });
-    // Shutdown order: the worker drains, then SMTP closes, then (later closers) its Redis connections.
+    // Shutdown order: the worker drains, its counts go to Redis, then SMTP closes, then (later closers) its Redis connections.
     closers.push(async () => {
       await handle.stop();
+      await counters.flush();
       await transport.close();
     });
     return handle;
   };
 
-  return { config, redis, subscribers, mailer, close, campaigns, deliveryQueue, smtpPool, startWorker };
+  return { config, redis, subscribers, mailer, close, campaigns, deliveryQueue, smtpPool, startWorker, fleetMetrics };
 }

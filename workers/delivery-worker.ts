@@ -8,6 +8,7 @@ import { createApp } from '../src/app.ts';
 import { formatError } from '../src/cli/run-action.ts';
 import { loadConfig } from '../src/config.ts';
 import { parseConcurrency, runWorkerUntilSignal } from '../src/delivery/run-worker.ts';
+import { createLogger } from '../src/logger.ts';
 
 const at = process.argv.indexOf('--concurrency');
 const concurrency = parseConcurrency(at > 0 ? process.argv[at + 1] : undefined);
@@ -17,8 +18,10 @@ if (Number.isNaN(concurrency)) {
 }
 
 try {
-  const app = await createApp(loadConfig());
-  await runWorkerUntilSignal(app, { concurrency });
+  const config = loadConfig();
+  const log = createLogger(config, { name: 'delivery-worker' });
+  const app = await createApp(config, { warn: (message) => log.warn(message) });
+  await runWorkerUntilSignal(app, { concurrency, log });
   process.exit(0);
 } catch (error) {
   process.stderr.write(`delivery-worker: ${formatError(error)}\n`);

@@ -9,6 +9,7 @@ import type { Identity } from '../config.ts';
 import type { BatchJobData } from '../campaign/campaign.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { NewsletterError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { deliverOne, type DeliverOneDeps, type DeliveryResult } from './deliver-one.ts';
 import { buildMessageTemplate, MessageBuffers, type MessageTemplate } from './message-template.ts';
@@ -25,6 +26,8 @@ export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
   pausePollMs: number;
   /** True once the worker is shutting down: start no new message, hand the rest back. */
   stopping?: () => boolean;
+  /** Batch start and end, deferrals and failures, each line with campaignId and jobId. */
+  log?: Logger;
 }
 
 export type BatchSummary = Record<DeliveryResult, number>;
@@ -59,6 +62,9 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
 
   return async function processBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
     const { c: campaignId, ids } = job.data;
+    const started = deps.now().getTime();
+    const log = deps.log?.child({ campaignId, jobId: job.id, attempt: job.attemptsMade + 1 });
+    log?.debug({ recipients: ids.length }, 'batch started');
     const template = await templateFor(campaignId);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const emails = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s.email]));
@@ -75,20 +81,24 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
           }
           // The slot passes on once the server has answered: the next message's check then
           // shares a round trip with this one's ledger write.
-          const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, email: emails.get(subscriberId), lastAttempt, onReply: release });
+          const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, email: emails.get(subscriberId), lastAttempt, onReply: release, log });
           if (result === 'paused') paused = true;
           summary[result]++;
         }),
       ),
     );
+    const outcome = { ...summary, handedBack, ms: deps.now().getTime() - started };
     if (paused || handedBack > 0) {
+      log?.info(outcome, paused ? 'batch paused with the campaign' : 'batch handed back: the worker is stopping');
       // The ledger makes the re-run skip everyone already settled.
       await job.moveToDelayed(Date.now() + (paused ? deps.pausePollMs : 0), token);
       throw new DelayedError(paused ? `campaign ${campaignId} is paused` : 'worker stopping');
     }
     if (summary.retry > 0) {
+      log?.warn(outcome, 'batch has deferred deliveries: retried with backoff');
       throw new NewsletterError('SMTP_DEFERRED', `${summary.retry} of ${ids.length} deliveries deferred; the batch will be retried`);
     }
+    log?.info(outcome, 'batch finished');
     return summary;
   };
 }

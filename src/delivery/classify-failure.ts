@@ -24,6 +24,8 @@ export interface FailureVerdict {
   bounce: boolean;
   /** What to record and show: the server's reply, or the error when there was none. */
   reply: string;
+  /** The reply code's class, for metrics; `none` when no server reply came (timeout, dropped connection). */
+  replyClass: '4xx' | '5xx' | 'none';
 }
 
 const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNECTION', 'ESOCKET', 'EDNS', 'ECONNRESET', 'EPIPE', 'ETLS', 'EAUTH', 'EPROTOCOL']);
@@ -35,13 +37,14 @@ function oneLine(text: string): string {
 export function classifyFailure(error: SmtpFailureLike): FailureVerdict {
   const reply = oneLine(error.response || error.message || String(error.code ?? 'unknown error'));
   const code = typeof error.responseCode === 'number' ? error.responseCode : Number(/^([2-5]\d\d)\b/.exec(error.response ?? '')?.[1]);
-  if (error.code === 'EAUTH' || error.command?.startsWith('AUTH')) return { outcome: 'retry', bounce: false, reply };
-  if (code >= 500 && code < 600) {
+  const replyClass = code >= 500 && code < 600 ? '5xx' : code >= 400 && code < 500 ? '4xx' : 'none';
+  if (error.code === 'EAUTH' || error.command?.startsWith('AUTH')) return { outcome: 'retry', bounce: false, reply, replyClass };
+  if (replyClass === '5xx') {
     const enhanced = /\b5\.(\d{1,3})\.(\d{1,3})\b/.exec(error.response ?? '');
-    return { outcome: 'permanent', bounce: enhanced?.[1] === '1', reply };
+    return { outcome: 'permanent', bounce: enhanced?.[1] === '1', reply, replyClass };
   }
-  if (code >= 400 && code < 500) return { outcome: 'retry', bounce: false, reply };
-  if (error.code && RETRY_CODES.has(error.code)) return { outcome: 'retry', bounce: false, reply };
+  if (replyClass === '4xx') return { outcome: 'retry', bounce: false, reply, replyClass };
+  if (error.code && RETRY_CODES.has(error.code)) return { outcome: 'retry', bounce: false, reply, replyClass };
   // No reply code and no known network error: we cannot know the recipient is at fault.
-  return { outcome: 'retry', bounce: false, reply };
+  return { outcome: 'retry', bounce: false, reply, replyClass };
 }

@@ -3,6 +3,8 @@
  * send, record the reply right after. Never sends to a settled recipient.
  */
 import { isNewsletterError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
@@ -22,6 +24,8 @@ export interface DeliverOneDeps {
   now: () => Date;
   /** Reused message memory (optional): a buffer goes back only after the server accepted its message. */
   buffers?: MessageBuffers;
+  /** Counts outcomes, SMTP time and bounces (in memory; flushed to Redis elsewhere). */
+  metrics?: DeliveryMetrics;
 }
 
 export interface DeliverOneInput {
@@ -34,6 +38,8 @@ export interface DeliverOneInput {
   lastAttempt: boolean;
   /** Called as soon as the SMTP server has answered, before the outcome is recorded. */
   onReply?: () => void;
+  /** The batch's logger (campaignId, jobId bound): failures are logged here, masked. */
+  log?: Pick<Logger, 'info' | 'debug'>;
 }
 
 export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
@@ -43,7 +49,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   if (check.settled) return 'settled-before';
   if (check.state === 'paused') return 'paused';
   const skip = async (reason: string) => {
-    await ledger.record(campaignId, subscriberId, 's', reason, deps.now());
+    if (await ledger.record(campaignId, subscriberId, 's', reason, deps.now())) deps.metrics?.skipped();
     return 'skipped' as const;
   };
   if (check.state === 'cancelled') return skip('campaign cancelled');
@@ -63,24 +69,33 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     unsubscribeUrl: links.unsubscribeUrl,
   }, deps.buffers?.take());
   await deps.rateLimiter?.acquire();
+  const sent = deps.metrics?.sendStarted();
   try {
     await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw);
   } catch (error) {
     input.onReply?.();
     const verdict = classifyFailure(error as SmtpFailureLike);
+    // The reply often names the recipient; the logger masks addresses in every string field.
+    const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
     if (verdict.outcome === 'retry' && !input.lastAttempt) {
+      sent?.('deferred', verdict.replyClass);
+      input.log?.debug(classified, 'delivery deferred, will be retried');
       await ledger.record(campaignId, subscriberId, 'r', verdict.reply, deps.now());
       return 'retry';
     }
+    sent?.('failed', verdict.replyClass);
+    input.log?.info({ ...classified, permanent: verdict.outcome === 'permanent', bounce: verdict.bounce }, 'delivery failed');
     await ledger.record(campaignId, subscriberId, 'f', verdict.reply, deps.now());
     if (verdict.bounce) {
-      await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`).catch((error: unknown) => {
+      const bounced = await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`).catch((error: unknown) => {
         // Removed meanwhile: nothing left to suppress.
         if (!isNewsletterError(error, 'SUBSCRIBER_NOT_FOUND')) throw error;
       });
+      if (bounced?.changed) deps.metrics?.unsubscribed('bounce');
     }
     return 'failed';
   }
+  sent?.('accepted', '2xx');
   input.onReply?.();
   deps.buffers?.give(raw);
   await ledger.record(campaignId, subscriberId, 'a', '', deps.now());

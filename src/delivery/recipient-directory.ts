@@ -9,7 +9,8 @@ export interface RecipientDirectory {
   getMany(ids: readonly string[]): Promise<Subscriber[]>;
   /** Right before each send: only `active` subscribers receive. */
   canReceive(id: string): Promise<boolean>;
-  markBounced(id: string, reason: string): Promise<unknown>;
+  /** changed: false when it was bounced (or otherwise suppressed the same way) already. */
+  markBounced(id: string, reason: string): Promise<{ changed: boolean }>;
   iterateListIds(list: string, batchSize?: number): AsyncIterable<string[]>;
   countList(list?: string): Promise<number>;
 }

@@ -1,37 +1,38 @@
 /**
  * A delivery worker that runs until SIGTERM or SIGINT, then shuts down in order: stop
- * taking jobs, finish the messages in flight, close SMTP, then Redis. Used by
- * `newsletter worker` and by workers/delivery-worker.ts.
+ * taking jobs, finish the messages in flight, flush its metrics, close SMTP, then Redis.
+ * Used by `newsletter worker` and by workers/delivery-worker.ts.
  */
 import type { App } from '../app.ts';
+import { createLogger, type Logger } from '../logger.ts';
 
 export interface RunWorkerOptions {
   concurrency?: number;
-  log?: (line: string) => void;
+  /** Default: JSON lines on stderr at LOG_LEVEL. */
+  log?: Logger;
 }
 
 /** Resolves once the worker has stopped and the app is closed. */
-export async function runWorkerUntilSignal(app: App, { concurrency, log = (l) => process.stderr.write(`${l}\n`) }: RunWorkerOptions = {}): Promise<void> {
-  const handle = app.startWorker({ concurrency });
-  const name = `delivery-worker ${process.pid}`;
+export async function runWorkerUntilSignal(app: App, { concurrency, log = createLogger(app.config, { name: 'delivery-worker' }) }: RunWorkerOptions = {}): Promise<void> {
+  const handle = app.startWorker({ concurrency, log });
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      log(`${name}: ${signal}, finishing the messages in flight`);
+      log.info({ signal }, 'worker stopping: finishing the messages in flight');
       handle
         .stop()
         .then(() => app.close())
         .then(() => {
-          log(`${name}: stopped`);
+          log.info('worker stopped');
           resolve();
         }, reject);
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     handle.worker.waitUntilReady().then(
-      () => log(`${name}: ready, ${concurrency ?? app.config.sending.concurrency} messages in flight at most`),
+      () => log.info({ concurrency: concurrency ?? app.config.sending.concurrency }, 'worker ready'),
       reject,
     );
   });

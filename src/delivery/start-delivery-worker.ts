@@ -8,6 +8,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { BatchJobData } from '../campaign/campaign.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
+import { isNewsletterError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { signingSecrets } from '../subscribers/signing-secrets.ts';
 import { createBatchProcessor, type BatchSummary } from './batch-processor.ts';
 import { createDeliveryWorker } from './delivery-worker.ts';
@@ -23,6 +26,8 @@ export interface StartWorkerOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   pausePollMs?: number;
+  /** Structured events (batches, failures, worker errors); none without. */
+  log?: Logger;
 }
 
 export interface DeliveryWorkerHandle {
@@ -38,6 +43,7 @@ export interface StartDeliveryWorkerDeps {
   subscribers: RecipientDirectory;
   campaigns: CampaignStore;
   transport: MessageTransport;
+  metrics?: DeliveryMetrics;
   options: StartWorkerOptions;
 }
 
@@ -59,6 +65,8 @@ export function startDeliveryWorker(deps: StartDeliveryWorkerDeps): DeliveryWork
     pausePollMs: options.pausePollMs ?? 5_000,
     stopping: () => stopping,
     now: () => new Date(),
+    metrics: deps.metrics,
+    log: options.log,
   });
   const worker = createDeliveryWorker({
     connection: deps.connection,
@@ -69,8 +77,15 @@ export function startDeliveryWorker(deps: StartDeliveryWorkerDeps): DeliveryWork
     lockDurationMs: options.lockDurationMs ?? config.sending.lockMs,
     stalledIntervalMs: options.stalledIntervalMs,
   });
+  const log = options.log;
   // Errors of single jobs are handled (retried, recorded); this only keeps a Redis blip from crashing the process.
-  worker.on('error', () => {});
+  worker.on('error', (error) => log?.warn({ err: error }, 'worker error'));
+  // Deferrals are logged by the batch; anything else that fails a batch is unexpected.
+  worker.on('failed', (job, error) => {
+    if (isNewsletterError(error, 'SMTP_DEFERRED')) return;
+    log?.error({ campaignId: job?.data.c, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'batch failed');
+  });
+  worker.on('stalled', (jobId) => log?.warn({ jobId }, 'batch stalled: its worker stopped answering, so it runs again'));
   let stopped: Promise<void> | undefined;
   return {
     worker,

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
+import { metricsRecorder, type UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import { campaignDeps, type CampaignDeps } from '../operations/campaign-operations.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { adminCampaignRoutes } from './admin-campaign-routes.ts';
@@ -26,12 +27,14 @@ export interface AdminApiDeps {
   postsDir: string;
   /** Largest CSV body an import reads (default IMPORT_MAX_BYTES). */
   importMaxBytes?: number;
+  /** Counts status changes to unsubscribed, bounced or complained (how="admin"). */
+  metrics?: UnsubscribeMetrics;
 }
 
 /** The admin API's wiring from the app, or undefined (no admin API) when NEWSLETTER_ADMIN_TOKEN is unset. */
 export function adminApiDeps(app: App): AdminApiDeps | undefined {
   const token = app.config.admin.token;
-  return token ? { token, operations: campaignDeps(app), postsDir: app.config.postsDir } : undefined;
+  return token ? { token, operations: campaignDeps(app), postsDir: app.config.postsDir, metrics: metricsRecorder(app.fleetMetrics().tally) } : undefined;
 }
 
 /** A body of another type is refused before it is read (415), whatever parsers the server has. */
@@ -55,5 +58,5 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promis
   // Import streams the CSV body itself (see admin-subscriber-routes.ts).
   app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
   await app.register(adminCampaignRoutes, { operations: deps.operations, postsDir: deps.postsDir });
-  await app.register(adminSubscriberRoutes, { subscribers: deps.operations.subscribers, importMaxBytes: deps.importMaxBytes });
+  await app.register(adminSubscriberRoutes, { subscribers: deps.operations.subscribers, importMaxBytes: deps.importMaxBytes, metrics: deps.metrics });
 }

@@ -12,6 +12,7 @@ import {
   addSubscriber, countSubscribers, exportSubscribersCsv, findSubscriber, importSubscribersCsv, parseFilter, removeSubscriber,
   setSubscriberStatus, subscribersPage,
 } from '../operations/subscriber-operations.ts';
+import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import { mediaType, parseInput, queryInt } from './admin-input.ts';
 
@@ -43,7 +44,7 @@ function byteLimit(limit: number): Transform {
   });
 }
 
-export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscribers: SubscriberStore; importMaxBytes?: number }): Promise<void> {
+export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscribers: SubscriberStore; metrics?: UnsubscribeMetrics; importMaxBytes?: number }): Promise<void> {
   const store = deps.subscribers;
   const maxBytes = deps.importMaxBytes ?? IMPORT_MAX_BYTES;
 
@@ -108,7 +109,7 @@ export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscr
   app.patch('/subscribers/:ref', async (request) => {
     const { ref } = parseInput(refParams, request.params, 'path');
     const body = parseInput(statusBody, request.body, 'body');
-    return { ok: true, ...(await setSubscriberStatus(store, ref, body.status, body.reason ?? 'set through the admin API')) };
+    return { ok: true, ...(await setSubscriberStatus(store, ref, body.status, body.reason ?? 'set through the admin API', deps.metrics)) };
   });
 
   app.delete('/subscribers/:ref', async (request) => {

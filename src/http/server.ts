@@ -5,10 +5,12 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import type { Identity } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { archiveRoutes } from './archive-routes.ts';
@@ -16,6 +18,7 @@ import { IssueArchive } from './archive-reader.ts';
 import { adminApi, type AdminApiDeps } from './admin-api.ts';
 import { html, page } from './html.ts';
 import { queueDashboard } from './queue-dashboard.ts';
+import { metricsRoute, type MetricsRouteDeps } from './metrics-route.ts';
 import { sendError } from './respond.ts';
 import { subscribeRoutes, type MailSender } from './subscribe-routes.ts';
 import { unsubscribeRoutes } from './unsubscribe-routes.ts';
@@ -33,7 +36,12 @@ export interface ServerDeps {
   /** Per client address; defaults: subscribe 10 per 15 minutes, confirmation links 60 per minute. Unsubscribe is never limited. */
   limits?: { subscribe?: { max: number; timeWindow: number }; links?: { max: number; timeWindow: number } };
   confirmationWindowSeconds?: number;
-  logger?: { level: string; stream?: NodeJS.WritableStream };
+  /** From createLogger; request lines get their URL tokens redacted. No logger, no request logs. */
+  logger?: Logger;
+  /** Counts unsubscribes and how long each took to store. */
+  unsubscribeMetrics?: UnsubscribeMetrics;
+  /** When given, GET /metrics serves the fleet's metrics behind the admin token. */
+  metrics?: MetricsRouteDeps;
   /** Behind a reverse proxy, take the client address from X-Forwarded-For. */
   trustProxy?: boolean | number | string[];
   /** When given (NEWSLETTER_ADMIN_TOKEN is set): the admin API under /api and the queue dashboard at /admin/queues, behind that token. */
@@ -64,13 +72,10 @@ const SECURITY_HEADERS = {
 
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger && {
-      level: deps.logger.level,
-      ...(deps.logger.stream ? { stream: deps.logger.stream } : {}),
-      serializers: {
-        req: (request: { method: string; url: string; ip?: string }) => ({ method: request.method, url: redactUrl(request.url), ip: request.ip }),
-      },
-    },
+    loggerInstance: deps.logger?.child(
+      {},
+      { serializers: { req: (request: { method: string; url: string; ip?: string }) => ({ method: request.method, url: redactUrl(request.url), ip: request.ip }) } },
+    ) as FastifyBaseLogger | undefined,
     bodyLimit: 16 * 1024,
     // A hop count means: trust that many proxies in front (fastify's types take it as a function).
     trustProxy: typeof deps.trustProxy === 'number' ? trustHops(deps.trustProxy) : (deps.trustProxy ?? false),
@@ -108,6 +113,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     subscribers: deps.subscribers,
     secrets: deps.secrets,
     newsletterName: deps.identity.name,
+    metrics: deps.unsubscribeMetrics,
   });
   await app.register(subscribeRoutes, {
     subscribers: deps.subscribers,
@@ -129,6 +135,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       language: deps.archive.language,
     });
   }
+
+  if (deps.metrics) await app.register(metricsRoute, deps.metrics);
 
   if (deps.admin) {
     await app.register(adminApi, { prefix: '/api', ...deps.admin });

@@ -7,6 +7,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { NewsletterError } from '../errors.ts';
+import type { UnsubscribeHow } from '../metrics/definitions.ts';
+import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import { verifyToken, type SigningSecrets } from '../subscribers/tokens.ts';
 import { html, page } from './html.ts';
@@ -15,7 +17,11 @@ export interface UnsubscribeRouteDeps {
   subscribers: SubscriberStore;
   secrets: SigningSecrets;
   newsletterName: string;
+  metrics?: UnsubscribeMetrics;
 }
+
+type LinkHow = Extract<UnsubscribeHow, 'page' | 'one_click' | 'post'>;
+const REASONS: Record<LinkHow, string> = { page: 'unsubscribe page', one_click: 'one-click (RFC 8058)', post: 'unsubscribe POST' };
 
 export function staleLink(): NewsletterError {
   return new NewsletterError('UNSUBSCRIBE_TOKEN_INVALID', 'the link refers to an address that is no longer on the list');
@@ -63,9 +69,14 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeR
     const subscriber = await find(request.params.token);
     const body = typeof request.body === 'string' ? request.body : '';
     const oneClick = /List-Unsubscribe=One-Click|name="List-Unsubscribe"\r?\n\r?\nOne-Click/.test(body);
-    const reason = /(^|&)source=page(&|$)/.test(body) ? 'unsubscribe page' : oneClick ? 'one-click (RFC 8058)' : 'unsubscribe POST';
+    const how: LinkHow = /(^|&)source=page(&|$)/.test(body) ? 'page' : oneClick ? 'one_click' : 'post';
+    const reason = REASONS[how];
     const result = await subscribers.unsubscribe(subscriber.id, reason);
-    if (result.changed) request.log.info({ subscriberId: subscriber.id, reason }, 'unsubscribed');
+    if (result.changed) {
+      // elapsedTime runs from the moment fastify received the request: this is the suppression delay.
+      deps.metrics?.unsubscribed(how, reply.elapsedTime / 1000);
+      request.log.info({ subscriberId: subscriber.id, reason }, 'unsubscribed');
+    }
     reply.code(200).type('text/html; charset=utf-8');
     return page(
       'You are unsubscribed',

@@ -7,9 +7,10 @@
 import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { NewsletterError } from '../errors.ts';
+import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import { normalizeEmail } from '../subscribers/email-address.ts';
 import { importCsv, type ImportReport } from '../subscribers/import-csv.ts';
-import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from '../subscribers/subscriber.ts';
+import { parseListName, parseStatus, SUPPRESSED_STATUSES, type Subscriber, type SubscriberStatus } from '../subscribers/subscriber.ts';
 import type { AddResult, StatusResult, SubscriberStore } from '../subscribers/subscriber-store.ts';
 
 export interface SubscriberFilter {
@@ -47,10 +48,13 @@ export function addSubscriber(store: SubscriberStore, input: { email: string; na
 }
 
 /** By hand, recorded in the history with the reason; `changed: false` when it already had it. */
-export async function setSubscriberStatus(store: SubscriberStore, ref: string, status: string, reason: string): Promise<StatusResult> {
+/** A change to unsubscribed, bounced or complained counts as an `admin` unsubscribe in metrics. */
+export async function setSubscriberStatus(store: SubscriberStore, ref: string, status: string, reason: string, metrics?: UnsubscribeMetrics): Promise<StatusResult> {
   const parsed = parseStatus(status);
   const subscriber = await findSubscriber(store, ref);
-  return store.setStatus(subscriber.id, parsed, reason);
+  const result = await store.setStatus(subscriber.id, parsed, reason);
+  if (result.changed && SUPPRESSED_STATUSES.has(parsed)) metrics?.unsubscribed('admin');
+  return result;
 }
 
 /** Erasure: the subscriber and its history are deleted. */

@@ -42,10 +42,16 @@ export interface TestSmtpServer {
 
 /**
  * A real SMTP server in this process on a free port. `onRcpt` may return an SMTP
- * error (with `responseCode`) to defer or reject a recipient.
+ * error (with `responseCode`) to defer or reject a recipient. With `auth`, a client must log
+ * in (AUTH PLAIN or LOGIN over plain TCP) with exactly those credentials.
  */
 export async function startTestSmtpServer(
-  options: { onRcpt?: (address: string) => { code: number; message: string } | undefined; script?: SmtpScript; port?: number } = {},
+  options: {
+    onRcpt?: (address: string) => { code: number; message: string } | undefined;
+    script?: SmtpScript;
+    port?: number;
+    auth?: { user: string; pass: string };
+  } = {},
 ): Promise<TestSmtpServer> {
   const messages: ReceivedMessage[] = [];
   const waiters: (() => void)[] = [];
@@ -59,8 +65,17 @@ export async function startTestSmtpServer(
     if (attempt === 1 && script.deferFirst?.includes(address)) return { code: 451, message: '4.3.0 Temporary failure, try again later' };
     return undefined;
   };
+  const { auth } = options;
   const serverOptions: SMTPServerOptions = {
-    authOptional: true,
+    authOptional: !auth,
+    ...(auth && {
+      allowInsecureAuth: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      onAuth(login, _session, callback) {
+        if (login.username === auth.user && login.password === auth.pass) return callback(null, { user: auth.user });
+        callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+      },
+    }),
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo(address, _session, callback) {

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { createTransport, type Transporter } from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type ServerDeps } from '../../src/http/server.ts';
+import { createLogger } from '../../src/logger.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { createToken } from '../../src/subscribers/tokens.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
@@ -34,7 +35,7 @@ async function start(overrides: Partial<ServerDeps> = {}) {
     mailer: transport,
     ping: () => redis.ping(),
     rateLimitStore: { redis, prefix },
-    logger: { level: 'info', stream },
+    logger: createLogger({ logLevel: 'info' }, { name: 'web', stream }),
     ...overrides,
   });
   base = await server.listen({ port: 0, host: '127.0.0.1' });

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { portFlag } from '../command-helpers.ts';
 import { NewsletterError, isNewsletterError } from '../../errors.ts';
 import { adminApiDeps } from '../../http/admin-api.ts';
 import { createServer } from '../../http/server.ts';
+import { createLogger } from '../../logger.ts';
+import { metricsRecorder } from '../../metrics/metric-tally.ts';
+import { appScrapeSources } from '../../metrics/scrape-registry.ts';
 import { signingSecrets } from '../../subscribers/signing-secrets.ts';
 
 export function registerServerCommand(program: Command): void {
@@ -20,7 +22,7 @@ export function registerServerCommand(program: Command): void {
       const host = flags.host ?? config.http.host;
       // Refuse before connecting anywhere: without a secret, tokens could be forged.
       const secrets = signingSecrets(config);
-      const log = pino({ level: config.logLevel });
+      const log = createLogger(config, { name: 'web' });
       if (!config.secrets.current) log.warn('dev mode: tokens are signed with a PUBLIC secret; never run like this in production');
       if (!config.devMode && !config.http.publicUrl.startsWith('https://')) {
         log.warn({ publicUrl: config.http.publicUrl }, 'PUBLIC_URL is not https: mailbox providers ignore one-click unsubscribe links that are not https');
@@ -33,6 +35,8 @@ export function registerServerCommand(program: Command): void {
         if (!isNewsletterError(error, 'SMTP_NOT_CONFIGURED')) throw error;
         log.warn('SMTP_URL is not set: POST /subscribe answers 503 until it is');
       }
+      const adminToken = config.admin.token;
+      const fleet = app.fleetMetrics();
       const server = await createServer({
         subscribers: app.subscribers,
         secrets,
@@ -41,7 +45,9 @@ export function registerServerCommand(program: Command): void {
         mailer,
         ping: () => app.redis.ping(),
         rateLimitStore: { redis: app.redis, prefix: config.redis.prefix },
-        logger: { level: config.logLevel },
+        logger: log,
+        unsubscribeMetrics: metricsRecorder(fleet.tally),
+        metrics: adminToken ? { adminToken, sources: appScrapeSources(app) } : undefined,
         archive: { campaigns: app.campaigns, language: config.identity.language },
         trustProxy: config.http.trustProxy,
         admin: adminApiDeps(app),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { metricsRecorder } from '../../metrics/metric-tally.ts';
 import { addSubscriber, countSubscribers, removeSubscriber, setSubscriberStatus } from '../../operations/subscriber-operations.ts';
 import { normalizeEmail } from '../../subscribers/email-address.ts';
 import { parseStatus } from '../../subscribers/subscriber.ts';
@@ -60,7 +61,7 @@ export function registerSubscribersCommand(program: Command): void {
     .action(async (email: string, statusText: string, flags: { reason: string }) => {
       const normalized = normalizeEmail(email, { field: 'email' });
       const status = parseStatus(statusText);
-      const result = await withApp(({ subscribers }) => setSubscriberStatus(subscribers, normalized, status, flags.reason));
+      const result = await withApp((app) => setSubscriberStatus(app.subscribers, normalized, status, flags.reason, metricsRecorder(app.fleetMetrics().tally)));
       writeLine(result.changed ? `${normalized} is now ${status}` : `${normalized} was already ${status}`);
     });
 }

@@ -3,6 +3,7 @@ import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { parseConcurrency, runWorkerUntilSignal } from '../../delivery/run-worker.ts';
 import { NewsletterError } from '../../errors.ts';
+import { createLogger } from '../../logger.ts';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -16,6 +17,7 @@ export function registerWorkerCommand(program: Command): void {
       }
       const config = loadConfig();
       if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to deliver', { field: 'SMTP_URL' });
-      await runWorkerUntilSignal(await createApp(config), { concurrency });
+      const log = createLogger(config, { name: 'delivery-worker' });
+      await runWorkerUntilSignal(await createApp(config, { warn: (message) => log.warn(message) }), { concurrency, log });
     });
 }
