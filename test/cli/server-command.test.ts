@@ -60,6 +60,8 @@ describe('newsletter server', () => {
     expect(out).toContain('PUBLIC secret');
     const health = await fetch(`${address}/healthz`);
     expect(await health.json()).toEqual({ ok: true });
+    // No NEWSLETTER_ADMIN_TOKEN: no /metrics at all.
+    expect((await fetch(`${address}/metrics`)).status).toBe(404);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
