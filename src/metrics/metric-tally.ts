@@ -34,8 +34,9 @@ export class MetricTally {
       fields = { buckets: [...definition.buckets, Number.POSITIVE_INFINITY].map((b) => bucketField(definition, b)), sum: sumField(definition) };
       this.histogramFields.set(definition, fields);
     }
-    let index = definition.buckets.findIndex((bound) => value <= bound);
-    if (index < 0) index = definition.buckets.length;
+    const { buckets } = definition;
+    let index = 0;
+    while (index < buckets.length && value > buckets[index]!) index++;
     this.add(fields.buckets[index]!);
     this.add(fields.sum, value);
   }
@@ -70,21 +71,23 @@ export interface DeliveryMetrics extends UnsubscribeMetrics {
 
 /** Recorders writing into one tally (a process has one, shared by its worker and web server). */
 export function metricsRecorder(tally: MetricTally, clock: () => number = () => performance.now()): DeliveryMetrics {
-  const messageFields = new Map<string, string>();
+  // Field names built once: the send path only looks them up.
+  const messageFields = {} as Record<MessageOutcome, Record<ReplyClass, string>>;
   for (const outcome of MESSAGE_OUTCOMES) {
-    for (const replyClass of REPLY_CLASSES) messageFields.set(`${outcome} ${replyClass}`, counterField(MESSAGES, { outcome, reply_class: replyClass }));
+    messageFields[outcome] = {} as Record<ReplyClass, string>;
+    for (const replyClass of REPLY_CLASSES) messageFields[outcome][replyClass] = counterField(MESSAGES, { outcome, reply_class: replyClass });
   }
   const unsubscribeFields = new Map(UNSUBSCRIBE_HOWS.map((how) => [how, counterField(UNSUBSCRIBES, { how })]));
   return {
     sendStarted() {
       const started = clock();
       return (outcome, replyClass) => {
-        tally.add(messageFields.get(`${outcome} ${replyClass}`)!);
+        tally.add(messageFields[outcome][replyClass]);
         tally.observe(SEND_DURATION, (clock() - started) / 1000);
       };
     },
     skipped() {
-      tally.add(messageFields.get('skipped none')!);
+      tally.add(messageFields.skipped.none);
     },
     unsubscribed(how, secondsSinceRequest) {
       tally.add(unsubscribeFields.get(how)!);
