@@ -14,7 +14,14 @@ export interface RunWorkerOptions {
 
 /** Resolves once the worker has stopped and the app is closed. */
 export async function runWorkerUntilSignal(app: App, { concurrency, log = createLogger(app.config, { name: 'delivery-worker' }) }: RunWorkerOptions = {}): Promise<void> {
-  const handle = app.startWorker({ concurrency, log });
+  let handle: ReturnType<App['startWorker']>;
+  try {
+    handle = app.startWorker({ concurrency, log });
+  } catch (error) {
+    // Its Redis connections are open already; left open, they keep the process alive after the error.
+    await app.close();
+    throw error;
+  }
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const shutdown = (signal: string) => {

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config.ts';
 import { parseConcurrency, runWorkerUntilSignal } from '../../delivery/run-worker.ts';
 import { NewsletterError } from '../../errors.ts';
 import { createLogger } from '../../logger.ts';
+import { signingSecrets } from '../../subscribers/signing-secrets.ts';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -17,6 +18,7 @@ export function registerWorkerCommand(program: Command): void {
       }
       const config = loadConfig();
       if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to deliver', { field: 'SMTP_URL' });
+      signingSecrets(config); // refuse before connecting anywhere: the worker signs every unsubscribe link
       const log = createLogger(config, { name: 'delivery-worker' });
       await runWorkerUntilSignal(await createApp(config, { warn: (message) => log.warn(message) }), { concurrency, log });
     });
