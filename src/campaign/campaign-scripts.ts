@@ -16,12 +16,25 @@ local function complete(meta, now)
 end
 `;
 
+/** A failure recorded for a message that was sent, but whose reply nobody recorded (see deliver-one.ts). */
+export const OUTCOME_UNKNOWN = 'outcome unknown';
+
 /**
- * KEYS: 1 meta, 2 ledger. ARGV: 1 subscriber id, 2 outcome a|f|s|r, 3 detail, 4 now (ISO).
- * A settled entry never changes (returns 0); `r` (deferred, will retry) is not settled.
+ * KEYS: 1 meta, 2 ledger, 3 sending. ARGV: 1 subscriber id, 2 outcome a|f|s|r, 3 detail, 4 now (ISO).
+ * A settled entry never changes (returns 0); `r` (deferred, will retry) is not settled. The one
+ * exception: the worker that sent a message records `a` over an "outcome unknown" failure that
+ * another worker wrote while it was still waiting for the reply. Any outcome ends the attempt,
+ * so the recipient's "sending" mark goes.
  */
 const RECORD = `${COMPLETE}
+redis.call('HDEL', KEYS[3], ARGV[1])
 local prev = redis.call('HGET', KEYS[2], ARGV[1])
+if prev and ARGV[2] == 'a' and string.sub(prev, 1, ${2 + OUTCOME_UNKNOWN.length}) == 'f:${OUTCOME_UNKNOWN}' then
+  redis.call('HSET', KEYS[2], ARGV[1], 'a')
+  redis.call('HINCRBY', KEYS[1], 'failed', -1)
+  redis.call('HINCRBY', KEYS[1], 'accepted', 1)
+  return 1
+end
 if prev and prev ~= 'r' then return 0 end
 if ARGV[2] == 'r' then
   if not prev then
@@ -101,15 +114,18 @@ redis.call('SET', KEYS[2], ARGV[1])
 return 1
 `;
 
-/** KEYS: 1 meta, 2 ledger. ARGV: 1 subscriber id. Returns { ledger entry or false, campaign state or false } in one round trip. */
+/**
+ * KEYS: 1 meta, 2 ledger, 3 sending. ARGV: 1 subscriber id. Returns { ledger entry or false,
+ * campaign state or false, "sending" mark or false } in one round trip.
+ */
 const PRECHECK = `
-return { redis.call('HGET', KEYS[2], ARGV[1]), redis.call('HGET', KEYS[1], 'state') }
+return { redis.call('HGET', KEYS[2], ARGV[1]), redis.call('HGET', KEYS[1], 'state'), redis.call('HGET', KEYS[3], ARGV[1]) }
 `;
 
 interface CampaignScriptCommands {
-  campaignPrecheck(meta: string, ledger: string, id: string): Promise<[string | null, string | null]>;
+  campaignPrecheck(meta: string, ledger: string, sending: string, id: string): Promise<[string | null, string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
-  campaignRecord(meta: string, ledger: string, id: string, outcome: string, detail: string, now: string): Promise<number>;
+  campaignRecord(meta: string, ledger: string, sending: string, id: string, outcome: string, detail: string, now: string): Promise<number>;
   campaignAddBatches(meta: string, field: string, first: number, addToTotal: 0 | 1, ...counts: number[]): Promise<number>;
   campaignTransition(meta: string, to: string, now: string, timeField: string, ...from: string[]): Promise<string>;
   campaignResetFailed(meta: string, ledger: string, ...ids: string[]): Promise<number>;
@@ -122,8 +138,8 @@ const defined = new WeakSet<Redis>();
 export function withCampaignScripts(redis: Redis): CampaignRedis {
   if (!defined.has(redis)) {
     redis.defineCommand('campaignCreate', { lua: CREATE, numberOfKeys: 2 });
-    redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 2 });
-    redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 2 });
+    redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 3 });
+    redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 3 });
     redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 1 });
     redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });
     redis.defineCommand('campaignResetFailed', { lua: RESET_FAILED, numberOfKeys: 2 });

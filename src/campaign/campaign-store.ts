@@ -5,6 +5,7 @@
  *   P:c:{c:<id>}:meta     hash    the Campaign fields and counters
  *   P:c:{c:<id>}:issue    string  the rendered issue snapshot (JSON), stored once
  *   P:c:{c:<id>}:ledger   hash    subscriber id -> a | f:<reply> | s:<reason> | r
+ *   P:c:{c:<id>}:sending  hash    subscriber id -> ms time: the end of the message is going out, no reply recorded yet
  *   P:campaigns           zset    campaign ids by creation time
  */
 import type { Redis } from 'ioredis';
@@ -14,7 +15,7 @@ import { withCampaignScripts, type CampaignRedis } from './campaign-scripts.ts';
 
 export function campaignKeys(prefix: string, id: string) {
   const base = `${prefix}:c:{c:${id}}`;
-  return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger` };
+  return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger`, sending: `${base}:sending` };
 }
 
 const NUMBERS = ['total', 'accepted', 'failed', 'skipped', 'retrying', 'batches', 'resendRounds'] as const;

@@ -6,7 +6,7 @@ import { isNewsletterError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
-import type { DeliveryLedger } from './ledger.ts';
+import { UNCONFIRMED_REPLY, type DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RecipientLinks } from './recipient-links.ts';
@@ -47,6 +47,13 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   const { campaignId, subscriberId } = input;
   const [check, active] = await Promise.all([ledger.precheck(campaignId, subscriberId), deps.directory.canReceive(subscriberId)]);
   if (check.settled) return 'settled-before';
+  // An earlier attempt sent the message's end and died before recording the reply (SIGKILL
+  // between the server's 250 and the ledger write): it may have been delivered. At most once
+  // wins: record it as failed with that explanation instead of sending it again.
+  if (check.unconfirmed) {
+    await ledger.record(campaignId, subscriberId, 'f', UNCONFIRMED_REPLY, deps.now());
+    return 'failed';
+  }
   if (check.state === 'paused') return 'paused';
   const skip = async (reason: string) => {
     if (await ledger.record(campaignId, subscriberId, 's', reason, deps.now())) deps.metrics?.skipped();
@@ -71,7 +78,10 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   await deps.rateLimiter?.acquire();
   const sent = deps.metrics?.sendStarted();
   try {
-    await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw);
+    // Right before the end of the message, after which the server may accept it, the
+    // "sending" mark goes to Redis: whoever finds it without an outcome knows the message
+    // may have arrived (see above).
+    await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw, () => ledger.markSending(campaignId, subscriberId, deps.now()));
   } catch (error) {
     input.onReply?.();
     const verdict = classifyFailure(error as SmtpFailureLike);

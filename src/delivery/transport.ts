@@ -9,6 +9,7 @@
  * through the pool directly. Connection pooling, reconnects, RSET after a refused
  * recipient and dot-stuffing are still nodemailer's.
  */
+import { Readable } from 'node:stream';
 import type { Transporter } from 'nodemailer';
 import DKIM, { type DKIMOptions } from 'nodemailer/lib/dkim';
 
@@ -20,8 +21,12 @@ export interface Envelope {
 }
 
 export interface MessageTransport {
-  /** Resolves with the server's reply when accepted; rejects with nodemailer's error (code, responseCode, response). */
-  send(envelope: Envelope, raw: Buffer): Promise<string>;
+  /**
+   * Resolves with the server's reply when accepted; rejects with nodemailer's error (code,
+   * responseCode, response). `beforeEnd` runs once the server is taking the message; its end
+   * (the final dot, after which the server may accept it) waits for it, and is never sent when it fails.
+   */
+  send(envelope: Envelope, raw: Buffer, beforeEnd?: () => Promise<void>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -47,14 +52,31 @@ interface SmtpPoolLike {
 export const DKIM_SIGNED_HEADERS =
   'From:Reply-To:Subject:Date:Message-ID:To:MIME-Version:Content-Type:List-Id:List-Unsubscribe:List-Unsubscribe-Post:X-Newsletter-Campaign';
 
+/**
+ * The message's bytes with their end held back until `beforeEnd` resolves: nodemailer writes
+ * the terminating dot only when the stream it is given ends. The stream is read only after
+ * the server said yes to DATA, so `beforeEnd` starts while the body is on its way.
+ */
+function holdEnd(body: Buffer | NodeJS.ReadableStream, beforeEnd: () => Promise<void>): Readable {
+  return Readable.from(
+    (async function* () {
+      if (Buffer.isBuffer(body)) yield body;
+      else for await (const chunk of body) yield chunk as Buffer;
+      await beforeEnd();
+    })(),
+    { objectMode: false },
+  );
+}
+
 export function nodemailerTransport(mail: Transporter, options: { dkim?: DKIMOptions } = {}): MessageTransport {
   const pool = (mail as unknown as { transporter: Partial<SmtpPoolLike> }).transporter;
   const signer = options.dkim ? new DKIM({ headerFieldNames: DKIM_SIGNED_HEADERS, ...options.dkim }) : undefined;
   const viaPool = typeof pool?.send === 'function';
   return {
-    send(envelope, raw) {
+    send(envelope, raw, beforeEnd) {
       // SMTPConnection.send takes a Buffer or a stream; the DKIM signer hands back a stream.
-      const body = signer ? signer.sign(raw) : raw;
+      const signed = signer ? signer.sign(raw) : raw;
+      const body = beforeEnd ? holdEnd(signed, beforeEnd) : signed;
       if (!viaPool) {
         return mail.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw: body as Buffer }).then((info) => String((info as { response?: string }).response ?? ''));
       }

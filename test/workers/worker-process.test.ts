@@ -51,10 +51,19 @@ describe('worker processes', () => {
     released = true;
     h.app.startWorker({ lockDurationMs: 1_000, stalledIntervalMs: 300 });
     const done = await h.waitFor((c) => c.state === 'completed', 20_000);
-    expect(done).toMatchObject({ total: 300, accepted: 300, failed: 0, skipped: 0 });
-    expect(h.smtp.messages).toHaveLength(300);
+    // The messages the server took in full but never answered (one per pooled connection) are
+    // unconfirmed: the worker died after their last byte, so they may have arrived. At most once
+    // wins: they are recorded as failed with that reason, not sent again.
+    const unconfirmed = new Set((await h.app.campaigns.allFailures(h.campaignId)).map((f) => {
+      expect(f.reply).toMatch(/^outcome unknown: /);
+      return f.subscriberId;
+    }));
+    expect(unconfirmed.size).toBe(done.failed);
+    expect(done.failed).toBeLessThanOrEqual(Number(h.env.SMTP_MAX_CONNECTIONS));
+    expect(done).toMatchObject({ total: 300, accepted: 300 - done.failed, skipped: 0 });
+    expect(h.smtp.messages).toHaveLength(300 - done.failed);
     const counts = countByRecipient(h.smtp);
-    for (const { email } of subscribers) expect(counts.get(email), email).toBe(1);
+    for (const { id, email } of subscribers) expect(counts.get(email) ?? 0, email).toBe(unconfirmed.has(id) ? 0 : 1);
   });
 
   it('SIGTERM: the worker finishes what is in flight, exits 0, and another worker completes the campaign', async () => {
