@@ -78,9 +78,18 @@ export async function countRecipients(subscribers: SubscriberStore, list: string
   return recipients;
 }
 
-/** One test message, marked [TEST], outside any campaign: no counters, no ledger. */
-export async function sendTest(deps: Pick<CampaignDeps, 'subscribers' | 'transport' | 'secrets' | 'identity' | 'publicUrl' | 'now'>, issue: Issue, to: string): Promise<{ to: string; reply: string }> {
-  const address = normalizeEmail(to, { field: 'testTo' });
+/**
+ * One test message, marked [TEST], outside any campaign: no counters, no ledger. The
+ * unsubscribe link is the address's own when it is subscribed. `field` names the address as
+ * the caller's user knows it (`testTo`, or the preview's `address`).
+ */
+export async function sendTest(
+  deps: Pick<CampaignDeps, 'subscribers' | 'transport' | 'secrets' | 'identity' | 'publicUrl' | 'now'>,
+  issue: Issue,
+  to: string,
+  field = 'testTo',
+): Promise<{ to: string; reply: string }> {
+  const address = normalizeEmail(to, { field });
   const transport = deps.transport();
   const secrets = deps.secrets();
   const now = deps.now();
@@ -92,7 +101,7 @@ export async function sendTest(deps: Pick<CampaignDeps, 'subscribers' | 'transpo
   } catch (cause) {
     if (isNewsletterError(cause)) throw cause;
     const reply = (cause as { response?: string; message?: string }).response ?? (cause as Error).message;
-    throw new NewsletterError('TEST_SEND_FAILED', `the SMTP server did not accept the test message: ${String(reply).replace(/\s+/g, ' ').slice(0, 300)}`, { field: 'testTo', cause });
+    throw new NewsletterError('TEST_SEND_FAILED', `the SMTP server did not accept the test message: ${String(reply).replace(/\s+/g, ' ').slice(0, 300)}`, { field, cause });
   }
 }
 

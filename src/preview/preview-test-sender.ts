@@ -1,13 +1,12 @@
 /**
- * "Send a test" from the preview goes through delivery's sendTestMessage, exactly as
- * `newsletter send --test-to`: same snapshot (view URL), same subscriber lookup for the
- * unsubscribe link, same SMTP pool. The app (Redis, SMTP) is opened on the first send,
+ * "Send a test" from the preview is the operation behind `newsletter send --test-to` and the
+ * admin API's testTo: same snapshot (view URL), same subscriber lookup for the unsubscribe
+ * link, same SMTP pool. The app (Redis, SMTP) is opened on the first send,
  * so previewing alone needs neither.
  */
 import { createApp, type App } from '../app.ts';
-import { planCampaign } from '../campaign/plan.ts';
 import type { Config } from '../config.ts';
-import { sendTestMessage } from '../delivery/send-test-message.ts';
+import { campaignDeps, sendTest } from '../operations/campaign-operations.ts';
 import type { Issue } from '../render/issue.ts';
 import { normalizeEmail } from '../subscribers/email-address.ts';
 import { signingSecrets } from '../subscribers/signing-secrets.ts';
@@ -35,15 +34,8 @@ export function createPreviewTestSender(config: Config, openApp: () => Promise<A
         app = undefined;
         throw error;
       });
-      const opened = await app;
-      const now = new Date();
-      const { snapshot } = planCampaign({ issue, list: 'test', now, publicUrl: config.http.publicUrl });
-      const subscriber = await opened.subscribers.getByEmail(address);
-      const reply = await sendTestMessage(
-        { transport: opened.smtpPool(), identity: config.identity, secrets, publicUrl: config.http.publicUrl },
-        { issue: snapshot, to: address, subscriberId: subscriber?.id, now },
-      );
-      return { to: address, reply };
+      const deps = { ...campaignDeps(await app), identity: config.identity, publicUrl: config.http.publicUrl, secrets: () => secrets };
+      return sendTest(deps, issue, address, 'address');
     },
     async close() {
       const opened = await app?.catch(() => undefined);

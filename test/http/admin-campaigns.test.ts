@@ -100,6 +100,13 @@ describe('admin API: campaigns', () => {
     expect(await (await admin.call('GET', '/api/campaigns')).json()).toEqual({ ok: true, campaigns: [] });
   });
 
+  it('answers 502 TEST_SEND_FAILED with the server\'s reply when the SMTP server refuses the test address', async () => {
+    admin = await startAdminServer({ onRcpt: (address) => (address === 'blocked@example.org' ? { code: 550, message: '5.7.1 Relaying denied' } : undefined) });
+    const response = await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, testTo: 'blocked@example.org' } });
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ ok: false, code: 'TEST_SEND_FAILED', field: 'testTo', message: expect.stringMatching(/550 5\.7\.1 Relaying denied/) });
+  });
+
   it('pauses, resumes and cancels a campaign, and refuses a control its state does not allow', async () => {
     admin = await startAdminServer();
     await admin.harness.addSubscribers(2);
