@@ -301,10 +301,15 @@ export class SubscriberStore {
     return id ? parseRecord(await this.redis.get(this.recordKey(id))) : undefined;
   }
 
-  /** One MGET: every record shares the hash tag, so this works on Redis Cluster too. */
+  /**
+   * One MGET: every record shares the hash tag, so this works on Redis Cluster too. Empty ids
+   * (addresses not in the index) are not asked for: a first import skips the round trip.
+   */
   private async readMany(ids: readonly string[]): Promise<(Stored | undefined)[]> {
-    if (ids.length === 0) return [];
-    const values = await this.redis.mget(ids.map((id) => this.recordKey(id || '\u0000')));
-    return values.map((value) => parseRecord(value));
+    const present = ids.filter((id) => id);
+    if (present.length === 0) return ids.map(() => undefined);
+    const values = await this.redis.mget(present.map((id) => this.recordKey(id)));
+    let next = 0;
+    return ids.map((id) => (id ? parseRecord(values[next++]) : undefined));
   }
 }
