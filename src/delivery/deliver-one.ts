@@ -90,12 +90,12 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     if (verdict.outcome === 'retry' && !input.lastAttempt) {
       sent?.('deferred', verdict.replyClass);
       input.log?.debug(classified, 'delivery deferred, will be retried');
-      await ledger.record(campaignId, subscriberId, 'r', verdict.reply, deps.now());
+      await ledger.recordReply(campaignId, subscriberId, 'r', verdict.reply, deps.now());
       return 'retry';
     }
     sent?.('failed', verdict.replyClass);
     input.log?.info({ ...classified, permanent: verdict.outcome === 'permanent', bounce: verdict.bounce }, 'delivery failed');
-    await ledger.record(campaignId, subscriberId, 'f', verdict.reply, deps.now());
+    await ledger.recordReply(campaignId, subscriberId, 'f', verdict.reply, deps.now());
     if (verdict.bounce) {
       const bounced = await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`).catch((error: unknown) => {
         // Removed meanwhile: nothing left to suppress.
@@ -108,6 +108,6 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   sent?.('accepted', '2xx');
   input.onReply?.();
   deps.buffers?.give(raw);
-  await ledger.record(campaignId, subscriberId, 'a', '', deps.now());
+  await ledger.recordReply(campaignId, subscriberId, 'a', '', deps.now());
   return 'accepted';
 }

@@ -24,13 +24,22 @@ export interface Precheck {
 /** The failure recorded for an unconfirmed delivery (its reply starts with OUTCOME_UNKNOWN). */
 export const UNCONFIRMED_REPLY = `${OUTCOME_UNKNOWN}: the message was sent, but the worker stopped before it recorded the server's reply; it may have been delivered, so it was not sent again`;
 
+export interface LedgerOptions {
+  redis: Redis;
+  prefix: string;
+  /** How long recordReply keeps trying while Redis is away (default 60 s). */
+  replyRetryMs?: number;
+}
+
 export class DeliveryLedger {
   private readonly redis: CampaignRedis;
   private readonly prefix: string;
+  private readonly replyRetryMs: number;
 
-  constructor({ redis, prefix }: { redis: Redis; prefix: string }) {
+  constructor({ redis, prefix, replyRetryMs = 60_000 }: LedgerOptions) {
     this.redis = withCampaignScripts(redis);
     this.prefix = prefix;
+    this.replyRetryMs = replyRetryMs;
   }
 
   async close(): Promise<void> {}
@@ -55,5 +64,21 @@ export class DeliveryLedger {
     const { ledger, meta, sending } = campaignKeys(this.prefix, campaignId);
     const clean = detail.replace(/[\r\n]+/g, ' ').slice(0, 500);
     return (await this.redis.campaignRecord(meta, ledger, sending, subscriberId, outcome, clean, now.toISOString())) === 1;
+  }
+
+  /**
+   * record() for a reply the SMTP server gave: only this process knows it, so while Redis is
+   * away (restarting) keep trying rather than leave the recipient "sending" (unconfirmed).
+   */
+  async recordReply(campaignId: string, subscriberId: string, outcome: LedgerOutcome, detail: string, now: Date): Promise<boolean> {
+    const deadline = Date.now() + this.replyRetryMs;
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+      try {
+        return await this.record(campaignId, subscriberId, outcome, detail, now);
+      } catch (error) {
+        if (Date.now() + pause > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 }
