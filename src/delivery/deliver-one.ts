@@ -42,6 +42,9 @@ export interface DeliverOneInput {
   log?: Pick<Logger, 'info' | 'debug'>;
 }
 
+/** The subscriber left (unsubscribed, bounced, removed) while their message was on its way. */
+class SuppressedMeanwhile extends Error {}
+
 export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
   const { ledger } = deps;
   const { campaignId, subscriberId } = input;
@@ -62,10 +65,11 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   if (check.state === 'cancelled') return skip('campaign cancelled');
   if (check.state === undefined) return skip('campaign deleted');
   if (!input.email) return skip('subscriber removed');
-  if (!active) {
+  const skipSuppressed = async () => {
     const [current] = await deps.directory.getMany([subscriberId]);
     return skip(current ? `subscriber ${current.status}` : 'subscriber removed');
-  }
+  };
+  if (!active) return skipSuppressed();
 
   const links = deps.links(subscriberId);
   const messageId = messageIdFor(campaignId, subscriberId, input.template.from);
@@ -78,12 +82,18 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   await deps.rateLimiter?.acquire();
   const sent = deps.metrics?.sendStarted();
   try {
-    // Right before the end of the message, after which the server may accept it, the
-    // "sending" mark goes to Redis: whoever finds it without an outcome knows the message
-    // may have arrived (see above).
-    await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw, () => ledger.markSending(campaignId, subscriberId, deps.now()));
+    // Right before the end of the message, after which the server may accept it: the
+    // "sending" mark goes to Redis, so whoever finds it without an outcome knows the message
+    // may have arrived (see above); and the subscriber is read once more, so an unsubscribe
+    // answered before this message's DATA began (the wait for a rate limit or a connection
+    // can be long) stops it before its end.
+    await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw, async () => {
+      const [, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]);
+      if (!stillActive) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
+    });
   } catch (error) {
     input.onReply?.();
+    if (error instanceof SuppressedMeanwhile) return skipSuppressed();
     const verdict = classifyFailure(error as SmtpFailureLike);
     // The reply often names the recipient; the logger masks addresses in every string field.
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
