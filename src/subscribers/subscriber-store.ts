@@ -9,11 +9,11 @@
  *   P:{P}:sub:list:<name>   zset   members of a list, scored by join order (stable paging)
  *   P:{P}:sub:seq           string the join-order counter
  */
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
 import { withScripts, type ScriptedPipeline, type ScriptedRedis } from './store-scripts.ts';
+import { newSubscriberId } from './subscriber-id.ts';
 import { parseRecord, serialize } from './subscriber-record.ts';
 import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import {
@@ -65,7 +65,7 @@ export class SubscriberStore {
   private readonly now: () => Date;
   private readonly newId: () => string;
 
-  constructor({ redis, prefix, now = () => new Date(), newId = () => randomBytes(12).toString('base64url') }: SubscriberStoreDeps) {
+  constructor({ redis, prefix, now = () => new Date(), newId = newSubscriberId }: SubscriberStoreDeps) {
     this.redis = withScripts(redis);
     this.base = `${prefix}:{${prefix}}:sub`;
     this.now = now;
