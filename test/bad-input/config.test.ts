@@ -87,6 +87,13 @@ describe('NEWSLETTER_SECRET missing outside dev mode: every command that signs l
     expect(await world.snapshot()).toEqual(before);
   });
 
+  it('an SMTP_URL where nothing answers: send --test-to says so (exit 1), and nothing is written', async () => {
+    const before = await world.snapshot();
+    const result = await world.cli(['send', 'emails/posts/sofa-weekly-2019-11-01.md', '--test-to', 'editor@example.com'], { SMTP_URL: 'smtp://127.0.0.1:1' });
+    expectCliError(result, 'TEST_SEND_FAILED', /^newsletter: testTo: the SMTP server did not accept the test message: connect ECONNREFUSED 127\.0\.0\.1:1 \[/);
+    expect(await world.snapshot()).toEqual(before);
+  });
+
   it('commands that sign nothing still work without it (adding a subscriber)', async () => {
     const result = await world.cli(['subscribers', 'add', 'no-secret-needed@example.com'], { NEWSLETTER_SECRET: undefined });
     expect(result.code, result.stderr).toBe(0);

@@ -8,13 +8,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createTransport } from 'nodemailer';
 import { expect } from 'vitest';
+import type { BatchJobData } from '../../src/campaign/campaign.ts';
+import { CampaignStore } from '../../src/campaign/campaign-store.ts';
+import { enqueueCampaign } from '../../src/campaign/enqueue-campaign.ts';
+import { DELIVERY_QUEUE, deliveryQueuePrefix } from '../../src/delivery/delivery-queue.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { createServer } from '../../src/http/server.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { dumpKeys, type KeyDump } from '../subscribers/dump-keys.ts';
 
@@ -27,7 +33,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A Redis prefix with two subscribers on `weekly`, so "nothing changed" compares real state. */
+/**
+ * A Redis prefix holding a little of everything the app writes: two subscribers on `weekly`,
+ * a key with a TTL (a confirmation-email claim), and a queued campaign (campaign keys and
+ * BullMQ's queue keys), so "nothing changed" compares real state of every kind.
+ */
 export interface World {
   prefix: string;
   redis: Redis;
@@ -42,10 +52,17 @@ export async function openWorld(label: string): Promise<World> {
   const prefix = uniquePrefix(label);
   const { redis, cleanup } = await connectTestRedis(prefix);
   const store = new SubscriberStore({ redis, prefix });
-  await store.addMany([
+  const [ann] = await store.addMany([
     { email: 'ann@example.com', name: 'Ann', lists: ['weekly'] },
     { email: 'bob@example.com', name: 'Bob', lists: ['weekly'] },
   ]);
+  await store.claimConfirmationEmail(ann!.subscriber.id, 3600);
+  const queue = new Queue<BatchJobData>(DELIVERY_QUEUE, { connection: redis, prefix: deliveryQueuePrefix(prefix) });
+  await enqueueCampaign(
+    { campaigns: new CampaignStore({ redis, prefix }), queue, directory: store, now: () => new Date() },
+    { issue: deliveryIssue, list: 'weekly', publicUrl: 'https://news.example' },
+  );
+  await queue.close();
   return {
     prefix,
     redis,
@@ -150,7 +167,7 @@ export async function startWeb(world: World): Promise<Web> {
     base,
     smtp,
     request: (method, path, { body, type, headers = {} } = {}) =>
-      fetch(`${base}${path}`, { method, body, headers: { accept: 'application/json', ...(type ? { 'content-type': type } : {}), ...headers } }),
+      fetch(`${base}${path}`, { method, body: Buffer.isBuffer(body) ? new Uint8Array(body) : body, headers: { accept: 'application/json', ...(type ? { 'content-type': type } : {}), ...headers } }),
     async close() {
       await server.close();
       mailer.close();
