@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
+import { ACCEPTED, audit, startFaultScenario, type FaultScenario } from './fault-harness.ts';
+import { faultClass } from './fault-smtp.ts';
+
+let scenario: FaultScenario | undefined;
+afterEach(async () => {
+  await scenario?.close();
+  scenario = undefined;
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The same calls `newsletter campaign pause|resume|cancel` make. */
+const controls = (s: FaultScenario) => ({ campaigns: s.harness.app.campaigns, queue: s.harness.app.deliveryQueue(), now: () => new Date() });
+
+/** Each worker has at most WORKER_CONCURRENCY messages past their last check. */
+const inFlightBound = (s: FaultScenario, workers: number) => workers * Number(s.env.WORKER_CONCURRENCY);
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['bin/newsletter.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('fault: pause, resume, cancel and resend under load', () => {
+  it('paused during heavy sending, both workers replaced while paused, resumed: nothing more is sent while paused, and everyone gets it once', async () => {
+    const s = (scenario = await startFaultScenario({ recipients: 2_000, faults: { defer: 0.05 } }));
+    const workers = [await s.processes.worker(s.env), await s.processes.worker(s.env)];
+    const { id } = await s.harness.send();
+    await s.smtp.waitForMessages(400, 60_000);
+    await pauseCampaign(controls(s), id);
+    const pausedAt = Date.now();
+    await sleep(1_500);
+    const settledWhilePaused = s.smtp.messages.length;
+    // One worker stops gracefully, the other dies; two new ones take over.
+    expect(await workers[0]!.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    await workers[1]!.stop('SIGKILL');
+    await s.processes.worker(s.env);
+    await s.processes.worker(s.env);
+    await sleep(1_500);
+    const paused = await s.harness.app.campaigns.require(id);
+    expect(paused.state).toBe('paused');
+    // Only messages already past their check when the pause was answered went out.
+    const startedAfterPause = s.smtp.messages.filter((m) => m.dataStartedAt >= pausedAt);
+    expect(startedAfterPause.length).toBeLessThanOrEqual(inFlightBound(s, 2));
+    expect(s.smtp.messages.length).toBe(settledWhilePaused);
+    expect(paused.accepted).toBeLessThan(2_000);
+
+    await resumeCampaign(controls(s), id);
+    const done = await s.waitFor(id, (c) => c.state === 'completed', 90_000);
+    const result = await audit(s, id, () => ACCEPTED);
+    console.log(`pause: ${settledWhilePaused} received before the pause settled, ${startedAfterPause.length} began after it was answered`);
+    expect(result.duplicates).toEqual([]);
+    expect(result.unexpected).toEqual([]);
+    expect(done).toMatchObject({ total: 2_000, accepted: 2_000, failed: 0, skipped: 0, retrying: 0 });
+  });
+
+  it('cancelled mid-campaign: the rest are skipped as "campaign cancelled", no new message begins, counters add up', async () => {
+    const s = (scenario = await startFaultScenario({ recipients: 2_000 }));
+    await s.processes.worker(s.env);
+    await s.processes.worker(s.env);
+    const { id } = await s.harness.send();
+    await s.smtp.waitForMessages(500, 60_000);
+    await cancelCampaign(controls(s), id);
+    const cancelledAt = Date.now();
+    const done = await s.waitFor(id, (c) => c.accepted + c.failed + c.skipped === c.total, 60_000);
+
+    const received = new Set(s.smtp.messages.map((m) => m.to[0]));
+    const result = await audit(s, id, (sub) => (received.has(sub.email) ? ACCEPTED : { ledger: /^s:campaign cancelled$/, received: [0] }));
+    const startedAfterCancel = s.smtp.messages.filter((m) => m.dataStartedAt >= cancelledAt);
+    console.log(`cancel: ${done.accepted} accepted, ${done.skipped} skipped; ${startedAfterCancel.length} began after the cancel was answered`);
+    expect(startedAfterCancel.length).toBeLessThanOrEqual(inFlightBound(s, 2));
+    expect(result.duplicates).toEqual([]);
+    expect(result.unexpected).toEqual([]);
+    expect(done.state).toBe('cancelled');
+    expect(done).toMatchObject({ total: 2_000, accepted: received.size, skipped: 2_000 - received.size, failed: 0 });
+    expect(done.skipped).toBeGreaterThan(500);
+  });
+
+  it('`newsletter campaign resend --failed` after a partly failed campaign: only the failed are sent again, once, except who unsubscribed since', async () => {
+    // 5% refused for policy on their first attempt only: permanent then, fixed by the next round.
+    const rejectReply = { code: 554, message: '5.7.1 Message rejected by policy' };
+    const s = (scenario = await startFaultScenario({ recipients: 1_000, faults: { reject: 0.05, rejectAttempts: 1, rejectReply, defer: 0.05 } }));
+    await s.processes.worker(s.env);
+    await s.processes.worker(s.env);
+    const { id } = await s.harness.send();
+    const first = await s.waitFor(id, (c) => c.state === 'completed', 60_000);
+    const refused = s.subscribers.filter((sub) => faultClass(s.smtp.rates, sub.email) === 'reject');
+    expect(first).toMatchObject({ total: 1_000, accepted: 1_000 - refused.length, failed: refused.length });
+    const gone = refused.slice(0, 3);
+    for (const sub of gone) await s.harness.app.subscribers.unsubscribe(sub.id, 'test');
+
+    const resend = await cli(['campaign', 'resend', id, '--failed', '--json'], s.env);
+    expect(resend.stderr).toBe('');
+    expect(JSON.parse(resend.stdout)).toEqual({ round: 1, recipients: refused.length });
+    const done = await s.waitFor(id, (c) => c.state === 'completed', 60_000);
+
+    const unsubscribed = new Set(gone.map((sub) => sub.email));
+    const result = await audit(s, id, (sub) => (unsubscribed.has(sub.email) ? { ledger: /^s:subscriber unsubscribed$/, received: [0] } : ACCEPTED));
+    expect(refused.length).toBeGreaterThan(20);
+    expect(result.duplicates).toEqual([]);
+    expect(result.unexpected).toEqual([]);
+    expect(done).toMatchObject({ total: 1_000, accepted: 1_000 - gone.length, failed: 0, skipped: gone.length, resendRounds: 1 });
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * One fault scenario: a private Redis (AOF), an SMTP server that injects faults, real
+ * `newsletter worker` processes, and an in-process App for what the CLI would do (enqueue,
+ * pause, resend). audit() compares, recipient by recipient, what the SMTP server received
+ * (by Message-ID) with the ledger and the counters.
+ */
+import type { Campaign } from '../../src/campaign/campaign.ts';
+import { messageIdFor } from '../../src/delivery/message-template.ts';
+import { startHarness, type Harness } from '../delivery/harness.ts';
+import { startFaultSmtpServer, type FaultRates, type FaultSmtpServer } from './fault-smtp.ts';
+import { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
+import { ProcessRegistry } from './processes.ts';
+
+export interface FaultScenario {
+  redis: PrivateRedis;
+  smtp: FaultSmtpServer;
+  harness: Harness;
+  processes: ProcessRegistry;
+  subscribers: { id: string; email: string }[];
+  /** The environment of every worker and server process of this scenario. */
+  env: Record<string, string>;
+  /** Polls the campaign; Redis errors (a restart) are waited out, not thrown. */
+  waitFor(id: string, predicate: (c: Campaign) => boolean, timeoutMs: number): Promise<Campaign>;
+  close(): Promise<void>;
+}
+
+export interface ScenarioOptions {
+  recipients: number;
+  faults?: Omit<FaultRates, 'seed'>;
+  seed?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Worker settings for faults: a dead worker's batches come back within 2-4 s; 12 attempts with
+ * backoff from 100 ms outlast a 20 s SMTP outage (the jittered delays add up to >= 25 s).
+ */
+const FAULT_ENV = {
+  WORKER_LOCK_MS: '2000',
+  SEND_ATTEMPTS: '12',
+  SEND_BACKOFF_MS: '100',
+  SMTP_TIMEOUT_MS: '5000',
+  WORKER_CONCURRENCY: '10',
+  SMTP_MAX_CONNECTIONS: '5',
+  // 'ready' is an info line.
+  LOG_LEVEL: 'info',
+};
+
+export async function startFaultScenario(options: ScenarioOptions): Promise<FaultScenario> {
+  const redis = await startPrivateRedis();
+  const processes = new ProcessRegistry();
+  let smtp: FaultSmtpServer | undefined;
+  let harness: Harness | undefined;
+  try {
+    smtp = await startFaultSmtpServer({ seed: options.seed ?? 'faults-1', ...options.faults });
+    harness = await startHarness({ redisUrl: redis.url, smtp, env: { ...FAULT_ENV, ...options.env } });
+    const subscribers = await harness.addSubscribers(options.recipients);
+    // While Redis restarts, BullMQ would print each reconnect error of this (enqueueing) queue.
+    harness.app.deliveryQueue().on('error', () => {});
+    const h = harness;
+    return {
+      redis,
+      smtp,
+      harness,
+      processes,
+      subscribers,
+      env: h.env,
+      async waitFor(id, predicate, timeoutMs) {
+        const deadline = Date.now() + timeoutMs;
+        let last: Campaign | string = 'never read';
+        for (;;) {
+          try {
+            last = await h.app.campaigns.require(id);
+            if (predicate(last)) return last;
+          } catch (error) {
+            last = String(error);
+          }
+          if (Date.now() > deadline) throw new Error(`campaign ${id} never reached the expected state: ${JSON.stringify(last)}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      },
+      async close() {
+        await processes.killAll();
+        await smtp!.crash();
+        await h.close();
+        await redis.close();
+      },
+    };
+  } catch (error) {
+    await processes.killAll();
+    await smtp?.crash();
+    await harness?.close();
+    await redis.close();
+    throw error;
+  }
+}
+
+/** What one recipient should end as: a ledger entry, and how many messages the server may have received. */
+export interface Expectation {
+  ledger: RegExp;
+  received: readonly number[];
+}
+
+export const ACCEPTED: Expectation = { ledger: /^a$/, received: [1] };
+
+export interface Audit {
+  campaign: Campaign;
+  /** Ledger entries by their first letter (a, f, s, r) and missing ones ('none'). */
+  ledgerCounts: Record<string, number>;
+  /** Addresses that received the campaign more than once: the same Message-ID accepted twice. */
+  duplicates: { email: string; messageIds: string[] }[];
+  /** Recipients whose ledger entry or receive count is not what was expected (the first 20; all are counted). */
+  unexpected: { email: string; ledger: string | null; received: number; expected: string }[];
+  unexpectedCount: number;
+  /** Messages of this campaign whose Message-ID is not the recipient's own. */
+  foreign: { to: string; messageId: string }[];
+}
+
+/** Reads the ledger and the server's records after the campaign ended; every list in the result is empty when all is well. */
+export async function audit(s: FaultScenario, campaignId: string, expect: (subscriber: { id: string; email: string }) => Expectation = () => ACCEPTED): Promise<Audit> {
+  const { app } = s.harness;
+  const campaign = await app.campaigns.require(campaignId);
+  const ledger = await app.redis.hgetall(app.campaigns.keys(campaignId).ledger);
+  const byAddress = new Map<string, string[]>();
+  const foreign: Audit['foreign'] = [];
+  const expectedIds = new Map(s.subscribers.map((sub) => [sub.email, messageIdFor(campaignId, sub.id, app.config.identity.fromAddress)]));
+  for (const message of s.smtp.messages) {
+    if (!message.messageId.startsWith(`${campaignId}.`)) continue;
+    const to = message.to[0]!;
+    if (expectedIds.get(to) !== message.messageId) foreign.push({ to, messageId: message.messageId });
+    byAddress.set(to, [...(byAddress.get(to) ?? []), message.messageId]);
+  }
+  const ledgerCounts: Record<string, number> = {};
+  const unexpected: Audit['unexpected'] = [];
+  for (const sub of s.subscribers) {
+    const entry = ledger[sub.id] ?? null;
+    const kind = entry === null ? 'none' : entry[0]!;
+    ledgerCounts[kind] = (ledgerCounts[kind] ?? 0) + 1;
+    const received = byAddress.get(sub.email)?.length ?? 0;
+    const want = expect(sub);
+    if (entry === null || !want.ledger.test(entry) || !want.received.includes(received)) {
+      unexpected.push({ email: sub.email, ledger: entry, received, expected: `${want.ledger} received ${want.received.join('|')}` });
+    }
+  }
+  const duplicates = [...byAddress].filter(([, ids]) => ids.length > 1).map(([email, messageIds]) => ({ email, messageIds }));
+  return { campaign, ledgerCounts, duplicates, unexpected: unexpected.slice(0, 20), unexpectedCount: unexpected.length, foreign };
+}
+
+/** Recipients recorded as "outcome unknown", and whether the server did receive their message. */
+export async function unconfirmedRecipients(s: FaultScenario, campaignId: string): Promise<{ email: string; received: boolean }[]> {
+  const failures = await s.harness.app.campaigns.allFailures(campaignId);
+  const emails = new Map(s.subscribers.map((sub) => [sub.id, sub.email]));
+  const received = new Set(s.smtp.messages.filter((m) => m.messageId.startsWith(`${campaignId}.`)).map((m) => m.to[0]));
+  return failures
+    .filter((f) => f.reply.startsWith('outcome unknown'))
+    .map((f) => ({ email: emails.get(f.subscriberId)!, received: received.has(emails.get(f.subscriberId)!) }));
+}

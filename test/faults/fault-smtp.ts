@@ -1,0 +1,107 @@
+/**
+ * A real SMTP server (the in-process test server) that misbehaves on a plan: per address
+ * and attempt, decided by a seeded hash, so a run can be replayed and every recipient's
+ * expected outcome is known in advance. It can also crash and come back on the same port.
+ */
+import { createHash } from 'node:crypto';
+import { startTestSmtpServer, type ReceivedMessage, type TestSmtpServer } from '../helpers/smtp-server.ts';
+
+/** What the server does to one RCPT TO: 451 (deferred), cut the connection mid-DATA, or a 5xx rejection. */
+export type Fault = 'defer' | 'drop' | 'reject';
+
+export interface FaultRates {
+  seed: string;
+  /** Share of addresses deferred (451) on their first attempt, accepted afterwards. */
+  defer?: number;
+  /** Share of addresses whose first attempt is cut in the middle of DATA, accepted afterwards. */
+  drop?: number;
+  /** Share of addresses rejected (5xx). */
+  reject?: number;
+  /** Reject on this many attempts, then accept (default: always). 1 makes failures that `resend --failed` can fix. */
+  rejectAttempts?: number;
+  /** Default 550 5.1.1 (no such mailbox: a hard bounce). */
+  rejectReply?: { code: number; message: string };
+}
+
+/** A number in [0, 1) fixed by the seed and the address. */
+function draw(seed: string, address: string): number {
+  return createHash('sha256').update(`${seed}\0${address}`).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/** The plan: one draw per address puts it in at most one fault class. */
+export function planFault(rates: FaultRates, address: string, attempt: number): Fault | undefined {
+  const { defer = 0, drop = 0, reject = 0, rejectAttempts = Infinity } = rates;
+  const u = draw(rates.seed, address);
+  if (u < reject) return attempt <= rejectAttempts ? 'reject' : undefined;
+  if (attempt > 1) return undefined;
+  if (u < reject + drop) return 'drop';
+  if (u < reject + drop + defer) return 'defer';
+  return undefined;
+}
+
+/** The fault class an address belongs to, whatever the attempt. */
+export function faultClass(rates: FaultRates, address: string): Fault | undefined {
+  return planFault({ ...rates, rejectAttempts: Infinity }, address, 1);
+}
+
+export interface FaultSmtpServer extends TestSmtpServer {
+  rates: FaultRates;
+  /** Crashes now and listens again on the same port after `downMs`; resolves when it is back. */
+  outage(downMs: number): Promise<void>;
+  /** When the last outage began and ended (Date.now()). */
+  outages: { from: number; to: number }[];
+}
+
+export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtpServer> {
+  const attempts = new Map<string, number>();
+  const rejectReply = rates.rejectReply ?? { code: 550, message: '5.1.1 Recipient address rejected: User unknown' };
+  const onRcpt = (address: string) => {
+    const attempt = (attempts.get(address) ?? 0) + 1;
+    attempts.set(address, attempt);
+    const fault = planFault(rates, address, attempt);
+    if (fault === 'reject') return rejectReply;
+    if (fault === 'defer') return { code: 451, message: '4.3.0 Temporary failure, try again later' };
+    return undefined;
+  };
+  // One recipient per message (the delivery sends one message per subscriber).
+  const dropDuringData = (to: string[]) => planFault(rates, to[0]!, attempts.get(to[0]!) ?? 1) === 'drop';
+  const instances: TestSmtpServer[] = [];
+  const startInstance = async (port?: number) => {
+    const instance = await startTestSmtpServer({ onRcpt, script: { dropDuringData }, port });
+    instances.push(instance);
+    return instance;
+  };
+  const first = await startInstance();
+  const current = () => instances.at(-1)!;
+  const outages: { from: number; to: number }[] = [];
+  const received = () => instances.flatMap((i) => i.messages);
+
+  return {
+    rates,
+    url: first.url,
+    port: first.port,
+    rcptAttempts: attempts,
+    outages,
+    get messages(): ReceivedMessage[] {
+      return received();
+    },
+    async outage(downMs) {
+      const from = Date.now();
+      await current().crash();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await startInstance(first.port);
+      outages.push({ from, to: Date.now() });
+    },
+    close: () => current().close(),
+    crash: () => current().crash(),
+    async waitForMessages(count, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const messages = received();
+        if (messages.length >= count) return messages;
+        if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${messages.length}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
