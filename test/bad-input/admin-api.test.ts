@@ -89,6 +89,14 @@ const cases: AdminCase[] = [
     body: { code: 'ADMIN_TOKEN_INVALID' },
   },
   {
+    name: 'no Authorization header at all, on a route that writes',
+    method: 'DELETE',
+    path: '/api/subscribers/r0@example.org',
+    options: { token: null },
+    status: 401,
+    body: { code: 'ADMIN_TOKEN_INVALID' },
+  },
+  {
     name: 'the admin token given twice in one header',
     path: '/api/subscribers',
     options: { json: { email: 'new@example.org' }, token: `${TOKEN} ${TOKEN}` },
