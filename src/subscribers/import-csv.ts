@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { parse, type InfoRecord, type Options } from 'csv-parse';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
 import { SUPPRESSED_STATUSES, isSubscriberStatus } from './subscriber.ts';
-import { normalizeInput, type SubscriberInput, type SubscriberStore } from './subscriber-store.ts';
+import { normalizeInput, type NormalizedInput, type SubscriberStore } from './subscriber-store.ts';
 
 export interface ImportReport {
   imported: number;
@@ -69,7 +69,7 @@ function readHeader(header: string[], file: string): Columns {
 }
 
 /** One row to an input; throws NewsletterError with the reason. */
-function readRow(row: string[], columns: Columns, list: string | undefined, line: number): SubscriberInput {
+function readRow(row: string[], columns: Columns, list: string | undefined, line: number): NormalizedInput {
   if (row.length !== columns.count) {
     throw new NewsletterError('INPUT_INVALID', `has ${row.length} fields, the header has ${columns.count}`, { line });
   }
@@ -143,10 +143,10 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
     }
   });
   let columns: Columns | undefined;
-  let batch: SubscriberInput[] = [];
+  let batch: NormalizedInput[] = [];
   let rows = 0;
-  const write = async (inputs: SubscriberInput[], rowsSeen: number) => {
-    for (const result of await store.addMany(inputs)) {
+  const write = async (inputs: NormalizedInput[], rowsSeen: number) => {
+    for (const result of await store.addNormalized(inputs)) {
       if (result.created) report.imported++;
       else if (result.updated) report.updated++;
       else report.unchanged++;

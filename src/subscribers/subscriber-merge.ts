@@ -26,8 +26,12 @@ export interface SubscriberInput {
   reason?: string;
 }
 
+declare const checked: unique symbol;
+/** An input normalizeInput has validated: the store writes it without checking it again. */
+export type NormalizedInput = SubscriberInput & { email: string; readonly [checked]: true };
+
 /** Validates and normalises one input; throws NewsletterError naming the field (and `where`). */
-export function normalizeInput(input: SubscriberInput, where: ErrorLocation = {}): SubscriberInput & { email: string } {
+export function normalizeInput(input: SubscriberInput, where: ErrorLocation = {}): NormalizedInput {
   return {
     email: normalizeEmail(input.email, where),
     name: cleanName(input.name, where),
@@ -35,7 +39,7 @@ export function normalizeInput(input: SubscriberInput, where: ErrorLocation = {}
     attributes: input.attributes && cleanAttributes(input.attributes, where),
     status: input.status && parseStatus(input.status, where),
     reason: input.reason,
-  };
+  } as NormalizedInput;
 }
 
 export function createSubscriber(id: string, input: SubscriberInput & { email: string }, at: string): Subscriber {

@@ -17,10 +17,10 @@ import { newSubscriberId } from './subscriber-id.ts';
 import { parseRecord, serialize } from './subscriber-record.ts';
 import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import {
-  HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type SubscriberInput,
+  HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput,
 } from './subscriber-merge.ts';
 
-export { normalizeInput, type SubscriberInput };
+export { normalizeInput, type NormalizedInput, type SubscriberInput };
 
 export interface AddResult {
   subscriber: Subscriber;
@@ -124,9 +124,13 @@ export class SubscriberStore {
    * validated first (throws on the first bad one, nothing written). Repeats in a batch merge.
    */
   async addMany(inputs: readonly SubscriberInput[]): Promise<AddResult[]> {
-    const normalized = inputs.map((input) => normalizeInput(input));
+    return this.addNormalized(inputs.map((input) => normalizeInput(input)));
+  }
+
+  /** addMany for inputs already validated by normalizeInput (an import checks each row itself, to report it by line). */
+  async addNormalized(inputs: readonly NormalizedInput[]): Promise<AddResult[]> {
     const results: AddResult[] = new Array(inputs.length);
-    let pending = normalized.map((input, index) => ({ input, index }));
+    let pending = inputs.map((input, index) => ({ input, index }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new Error('subscriber store: too many concurrent changes to the same addresses');
       if (attempt > 0) await backoff(attempt);
@@ -136,7 +140,7 @@ export class SubscriberStore {
   }
 
   private async tryAddMany(
-    batch: { input: SubscriberInput & { email: string }; index: number }[],
+    batch: { input: NormalizedInput; index: number }[],
     results: AddResult[],
   ): Promise<typeof batch> {
     const keys = [...new Set(batch.map(({ input }) => emailKey(input.email)))];
