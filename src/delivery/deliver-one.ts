@@ -54,12 +54,12 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   // between the server's 250 and the ledger write): it may have been delivered. At most once
   // wins: record it as failed with that explanation instead of sending it again.
   if (check.unconfirmed) {
-    await ledger.record(campaignId, subscriberId, 'f', UNCONFIRMED_REPLY, deps.now());
+    if (await ledger.record(campaignId, subscriberId, 'f', UNCONFIRMED_REPLY, deps.now())) deps.metrics?.settledUnsent('failed');
     return 'failed';
   }
   if (check.state === 'paused') return 'paused';
   const skip = async (reason: string) => {
-    if (await ledger.record(campaignId, subscriberId, 's', reason, deps.now())) deps.metrics?.skipped();
+    if (await ledger.record(campaignId, subscriberId, 's', reason, deps.now())) deps.metrics?.settledUnsent('skipped');
     return 'skipped' as const;
   };
   if (check.state === 'cancelled') return skip('campaign cancelled');

@@ -39,7 +39,7 @@ export interface HistogramDefinition {
 export const MESSAGES: CounterDefinition = {
   kind: 'counter',
   name: 'newsletter_messages_total',
-  help: 'Delivery attempts by outcome (accepted; deferred = will be retried; failed = settled as failed, 5xx or out of attempts; skipped = suppressed, removed or cancelled before sending) and SMTP reply class',
+  help: 'Delivery attempts by outcome (accepted; deferred = will be retried; failed = settled as failed: 5xx, out of attempts, or reply unknown after a worker crash (none); skipped = suppressed, removed or cancelled before sending) and SMTP reply class',
   labels: { outcome: MESSAGE_OUTCOMES, reply_class: REPLY_CLASSES },
 };
 

@@ -66,7 +66,8 @@ export interface UnsubscribeMetrics {
 export interface DeliveryMetrics extends UnsubscribeMetrics {
   /** Right before a message goes to SMTP; call what it returns once the attempt has its outcome. */
   sendStarted(): (outcome: Exclude<MessageOutcome, 'skipped'>, replyClass: ReplyClass) => void;
-  skipped(): void;
+  /** Settled without an SMTP attempt: skipped, or failed because a crashed attempt's outcome is unknown. */
+  settledUnsent(outcome: 'skipped' | 'failed'): void;
 }
 
 /** Recorders writing into one tally (a process has one, shared by its worker and web server). */
@@ -86,8 +87,8 @@ export function metricsRecorder(tally: MetricTally, clock: () => number = () => 
         tally.observe(SEND_DURATION, (clock() - started) / 1000);
       };
     },
-    skipped() {
-      tally.add(messageFields.skipped.none);
+    settledUnsent(outcome) {
+      tally.add(messageFields[outcome].none);
     },
     unsubscribed(how, secondsSinceRequest) {
       tally.add(unsubscribeFields.get(how)!);

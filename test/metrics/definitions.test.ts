@@ -74,7 +74,7 @@ describe('merging processes through the hash', () => {
         now += ms;
         done('accepted', '2xx');
       }
-      metrics.skipped();
+      metrics.settledUnsent('skipped');
       addToHash(hash, tally.take());
     }
     const families = exposeFleet(hash);
@@ -104,10 +104,14 @@ describe('merging processes through the hash', () => {
     metrics.sendStarted()('deferred', '4xx');
     metrics.sendStarted()('deferred', 'none');
     metrics.sendStarted()('failed', '5xx');
+    metrics.settledUnsent('failed');
     const hash: Record<string, string> = {};
     addToHash(hash, tally.take());
     const retries = exposeFleet(hash).find((f) => f.name === 'newsletter_delivery_retries_total')!;
     expect(retries.values).toEqual([{ labels: {}, value: 2 }]);
+    // A failure without an attempt (outcome unknown after a crash) has no reply and no SMTP time.
+    expect(exposeCounter(MESSAGES, hash).values.find((v) => v.labels.outcome === 'failed' && v.labels.reply_class === 'none')!.value).toBe(1);
+    expect(exposeHistogram(SEND_DURATION, hash).values.find((v) => v.metricName?.endsWith('_count'))!.value).toBe(3);
   });
 
   it('counts unsubscribes by how, and the suppression delay only when the web server measured it', () => {
