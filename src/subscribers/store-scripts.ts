@@ -16,22 +16,36 @@ import type { Redis, ChainableCommander } from 'ioredis';
  *       the record, its list zsets to join, its list zsets to leave.
  * ARGV: per record 6 values: expected rev ("0" = create), email key, id, nJoin, nLeave, record JSON.
  * Returns per record the new rev, 0 when the rev moved on, -1 when creating an address that exists.
- * Scores come from one counter, so every zset keeps a stable join order for paging (gaps are
- * harmless: pages follow scores, not counts). A create costs 5 Redis calls with one list.
+ * Scores come from one counter, so every zset keeps a stable join order for paging. A record
+ * costs Redis 2 calls: the zset members of the whole call go in one ZADD per zset, and the
+ * counter is read and written once.
  */
 const WRITE_MANY = `
+local seq = tonumber(redis.call('GET', KEYS[3]) or '0')
+local seqBefore = seq
+local joins = {}
+local function join(key, id)
+  seq = seq + 1
+  local members = joins[key]
+  if not members then members = {}; joins[key] = members end
+  members[#members + 1] = seq
+  members[#members + 1] = id
+end
+-- NX: a member keeps its place in a zset it is already in.
+local function addJoins(key)
+  local members = joins[key]
+  if members then redis.call('ZADD', key, 'NX', unpack(members)); joins[key] = nil end
+end
 local results = {}
 local k = 4
 for a = 1, #ARGV, 6 do
   local expected, id, nJoin, nLeave = ARGV[a], ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   local result = 0
-  local seq
   if expected == '0' then
     -- Create: the record must not exist (its rev is "0"), nor another record with this address.
     if redis.call('SET', KEYS[k], '1|' .. ARGV[a + 5], 'NX') then
       if redis.call('HSETNX', KEYS[1], ARGV[a + 1], id) == 1 then
-        seq = redis.call('INCRBY', KEYS[3], 1 + nJoin) - nJoin
-        redis.call('ZADD', KEYS[2], seq, id)
+        join(KEYS[2], id)
         result = 1
       else
         redis.call('DEL', KEYS[k])
@@ -41,19 +55,22 @@ for a = 1, #ARGV, 6 do
   else
     local current = redis.call('GET', KEYS[k])
     if current and string.match(current, '^(%d+)|') == expected then
-      if nJoin > 0 then seq = redis.call('INCRBY', KEYS[3], nJoin) - nJoin end
       result = tonumber(expected) + 1
       redis.call('SET', KEYS[k], result .. '|' .. ARGV[a + 5])
     end
   end
   if result > 0 then
-    -- NX: a member keeps its place in a list it is already in.
-    for i = 1, nJoin do redis.call('ZADD', KEYS[k + i], 'NX', seq + i, id) end
-    for i = k + nJoin + 1, k + nJoin + nLeave do redis.call('ZREM', KEYS[i], id) end
+    for i = k + 1, k + nJoin do join(KEYS[i], id) end
+    for i = k + nJoin + 1, k + nJoin + nLeave do
+      addJoins(KEYS[i]) -- a join earlier in this call happens before the leave
+      redis.call('ZREM', KEYS[i], id)
+    end
   end
   results[#results + 1] = result
   k = k + 1 + nJoin + nLeave
 end
+for key in pairs(joins) do addJoins(key) end
+if seq ~= seqBefore then redis.call('SET', KEYS[3], seq) end
 return results
 `;
 
