@@ -121,13 +121,17 @@ try {
   // 3. Deliver the first DELIVER with 2 worker processes, started and ready first.
   await Promise.all(
     Array.from({ length: WORKERS }, () => {
-      const child = spawn(process.execPath, ['bin/run-ts.js', 'workers/delivery-worker.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      // Workers log JSON lines on stdout: read to the end (a full pipe would stall them), shown only
+      // when they are not routine batch lines.
+      const child = spawn(process.execPath, ['bin/run-ts.js', 'workers/delivery-worker.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       workers.push(child);
       return new Promise<void>((resolve, reject) => {
-        child.stderr!.on('data', (chunk: Buffer) => {
-          for (const line of chunk.toString().trim().split('\n')) log(`  worker ${child.pid}: ${line}`);
-          if (/ready/.test(chunk.toString())) resolve();
-        });
+        const show = (chunk: Buffer) => {
+          for (const line of chunk.toString().trim().split('\n')) if (!/"msg":"batch (started|finished)"/.test(line)) log(`  worker ${child.pid}: ${line}`);
+          if (/"worker ready"/.test(chunk.toString())) resolve();
+        };
+        child.stdout!.on('data', show);
+        child.stderr!.on('data', show);
         child.once('exit', (code) => reject(new Error(`worker ${child.pid} exited with ${code}`)));
       });
     }),

@@ -73,9 +73,10 @@ await app.redis.del(...Object.values(app.campaigns.keys('bench-memory--bench')))
 const workers: ChildProcess[] = [];
 await Promise.all(
   Array.from({ length: WORKERS }, () => {
-    const child = spawn(process.execPath, ['bin/run-ts.js', 'workers/delivery-worker.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Workers log JSON lines on stdout (read to the end, so a full pipe never stalls them); errors show on stderr.
+    const child = spawn(process.execPath, ['bin/run-ts.js', 'workers/delivery-worker.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     workers.push(child);
-    return new Promise<void>((resolve) => child.stderr!.on('data', (c: Buffer) => /ready/.test(c.toString()) && resolve()));
+    return new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => /"worker ready"/.test(c.toString()) && resolve()));
   }),
 );
 // smtp-source with our exact message and the same connections is the ceiling. Its runs alternate
