@@ -158,12 +158,17 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
   let columns: Columns | undefined;
   let batch: NormalizedInput[] = [];
   let rows = 0;
+  // After a batch of (nearly) all new addresses, the next is written without reading first;
+  // the few rows whose address exists are then read and merged by the store.
+  let mostlyNew = false;
   const write = async (inputs: NormalizedInput[], rowsSeen: number) => {
-    for (const result of await store.addNormalized(inputs)) {
+    const imported = report.imported;
+    for (const result of await store.addNormalized(inputs, { createFirst: mostlyNew })) {
       if (result.created) report.imported++;
       else if (result.updated) report.updated++;
       else report.unchanged++;
     }
+    mostlyNew = report.imported - imported >= inputs.length * 0.9;
     onProgress?.(rowsSeen);
   };
   // One batch is written while the next one is parsed (Node and Redis then work at the same

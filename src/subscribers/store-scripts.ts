@@ -42,15 +42,15 @@ for a = 1, #ARGV, 6 do
   local expected, id, nJoin, nLeave = ARGV[a], ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   local result = 0
   if expected == '0' then
-    -- Create: the record must not exist (its rev is "0"), nor another record with this address.
-    if redis.call('SET', KEYS[k], '1|' .. ARGV[a + 5], 'NX') then
-      if redis.call('HSETNX', KEYS[1], ARGV[a + 1], id) == 1 then
-        join(KEYS[2], id)
-        result = 1
-      else
-        redis.call('DEL', KEYS[k])
-        result = -1
-      end
+    -- Create: no record may have this address, and the record must not exist (its rev is "0").
+    -- The address first: an import that writes before reading sends existing ones here.
+    if redis.call('HSETNX', KEYS[1], ARGV[a + 1], id) == 0 then
+      result = -1
+    elseif redis.call('SET', KEYS[k], '1|' .. ARGV[a + 5], 'NX') then
+      join(KEYS[2], id)
+      result = 1
+    else
+      redis.call('HDEL', KEYS[1], ARGV[a + 1])
     end
   else
     local current = redis.call('GET', KEYS[k])

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNewsletterError } from '../../src/errors.ts';
-import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
+import { SubscriberStore, normalizeInput, type AddResult } from '../../src/subscribers/subscriber-store.ts';
+import type { Subscriber } from '../../src/subscribers/subscriber.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
 import { dumpKeys } from './dump-keys.ts';
 
@@ -138,6 +139,39 @@ describe('SubscriberStore', () => {
     ]);
     expect(results.map((r) => [r.created, r.updated])).toEqual([[true, false], [false, false], [false, true]]);
     expect((await store.getByEmail('d@example.com'))?.attributes).toEqual({ x: '1' });
+  });
+
+  it('writes a batch without reading first (createFirst) with the same outcome as reading first', async () => {
+    const reading = new SubscriberStore({ redis, prefix: `${prefix}:reading`, now: () => clock });
+    for (const s of [store, reading]) {
+      await s.add({ email: 'old@example.com', name: 'Old', lists: ['a'] });
+      const { subscriber } = await s.add({ email: 'gone@example.com' });
+      await s.unsubscribe(subscriber.id, 'asked');
+    }
+    const batch = [
+      { email: 'new@example.com', lists: ['b'] },
+      { email: 'OLD@example.com', name: 'Renamed', lists: ['b'] },
+      { email: 'new@example.com', attributes: { plan: 'pro' } },
+      { email: 'gone@example.com', lists: ['b'] },
+      { email: 'old@example.com', name: 'Renamed' },
+    ].map((input) => normalizeInput(input));
+    const written = await store.addNormalized(batch, { createFirst: true });
+    const read = await reading.addNormalized(batch);
+    const outcome = (results: AddResult[]) => results.map((r) => [r.created, r.updated, r.subscriber.email]);
+    expect(outcome(written)).toEqual(outcome(read));
+    expect(outcome(written).map(([created, updated]) => [created, updated])).toEqual([[true, false], [false, true], [false, true], [false, true], [false, false]]);
+    const withoutId = (s: Subscriber | undefined) => s && { ...s, id: undefined };
+    for (const email of ['new@example.com', 'old@example.com', 'gone@example.com']) {
+      expect(withoutId(await store.getByEmail(email))).toEqual(withoutId(await reading.getByEmail(email)));
+    }
+    expect((await store.getByEmail('gone@example.com'))?.status).toBe('unsubscribed');
+    const members = async (s: SubscriberStore, list: string) => (await s.getMany((await s.listPage(list, 0, 10)).ids)).map((m) => m.email).sort();
+    expect(await members(store, 'b')).toEqual(['gone@example.com', 'new@example.com', 'old@example.com']);
+    expect(await members(store, 'b')).toEqual(await members(reading, 'b'));
+    // Nothing left over from the rows that went back to be read: one record per address.
+    const records = async (p: string) => Object.keys(await dumpKeys(redis, `${p}:{${p}}:sub:s:`)).length;
+    expect(await records(prefix)).toBe(3);
+    expect(await records(`${prefix}:reading`)).toBe(3);
   });
 
   it('never loses a change when two writers race on the same subscriber', async () => {
