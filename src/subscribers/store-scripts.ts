@@ -14,7 +14,9 @@ import type { Redis, ChainableCommander } from 'ioredis';
  * record cost more than the writes themselves), each one a compare-and-set of its own, in order.
  * KEYS: 1 email index hash, 2 all-subscribers zset, 3 sequence counter, then per record:
  *       the record, its list zsets to join, its list zsets to leave.
- * ARGV: per record 6 values: expected rev ("0" = create), email key, id, nJoin, nLeave, record JSON.
+ * ARGV: per record 6 values: expected rev ("0" = create), email key, id, nJoin, nLeave, and the
+ *       value to store, `<expected rev + 1>|<json>` (built by the caller: concatenating it in Lua
+ *       copied every record once more, ~0.6 us of Redis CPU a record).
  * Returns per record the new rev, 0 when the rev moved on, -1 when creating an address that exists.
  * Scores come from one counter, so every zset keeps a stable join order for paging. A record
  * costs Redis 2 calls: the zset members of the whole call go in one ZADD per zset, and the
@@ -46,7 +48,7 @@ for a = 1, #ARGV, 6 do
     -- The address first: an import that writes before reading sends existing ones here.
     if redis.call('HSETNX', KEYS[1], ARGV[a + 1], id) == 0 then
       result = -1
-    elseif redis.call('SET', KEYS[k], '1|' .. ARGV[a + 5], 'NX') then
+    elseif redis.call('SET', KEYS[k], ARGV[a + 5], 'NX') then
       join(KEYS[2], id)
       result = 1
     else
@@ -56,7 +58,7 @@ for a = 1, #ARGV, 6 do
     local current = redis.call('GET', KEYS[k])
     if current and string.match(current, '^(%d+)|') == expected then
       result = tonumber(expected) + 1
-      redis.call('SET', KEYS[k], result .. '|' .. ARGV[a + 5])
+      redis.call('SET', KEYS[k], ARGV[a + 5])
     end
   end
   if result > 0 then

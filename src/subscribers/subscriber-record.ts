@@ -10,6 +10,11 @@ export function serialize(subscriber: Subscriber): string {
   return JSON.stringify({ id, email, name, status, lists, attributes, createdAt, updatedAt, history });
 }
 
+/** The stored value of a subscriber at revision `rev`. */
+export function recordValue(subscriber: Subscriber, rev: number): string {
+  return `${rev}|${serialize(subscriber)}`;
+}
+
 /** A record plus its revision; undefined for a missing or damaged value. */
 export function parseRecord(value: string | null | undefined): { subscriber: Subscriber; rev: string } | undefined {
   if (!value) return undefined;

@@ -14,7 +14,7 @@ import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
 import { withScripts, type ScriptedPipeline, type ScriptedRedis } from './store-scripts.ts';
 import { newSubscriberId } from './subscriber-id.ts';
-import { parseRecord, serialize } from './subscriber-record.ts';
+import { parseRecord, recordValue } from './subscriber-record.ts';
 import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import {
   HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput,
@@ -192,7 +192,7 @@ export class SubscriberStore {
         const join = after.lists.filter((l) => !listsBefore.includes(l));
         const leave = listsBefore.filter((l) => !after.lists.includes(l));
         keys.push(this.recordKey(after.id), ...join.map((l) => this.listKey(l)), ...leave.map((l) => this.listKey(l)));
-        args.push(rev, key, after.id, String(join.length), String(leave.length), serialize(after));
+        args.push(rev, key, after.id, String(join.length), String(leave.length), recordValue(after, Number(rev) + 1));
       }
       pipeline.subscriberWriteMany(keys.length, ...keys, ...args);
     }
