@@ -1,10 +1,14 @@
 /**
- * Lua scripts that change a subscriber and its indexes in one atomic step. Each write is a
- * compare-and-set on the record's `rev`, so the read-modify-write logic lives in TypeScript
- * (readable, testable) while two writers can never overwrite each other's change: the loser
- * gets 0 and re-reads. All keys share one hash tag, so the scripts also run on Redis Cluster.
+ * Lua scripts that change a subscriber and its indexes in one atomic step, and how the store
+ * calls them. Each write is a compare-and-set on the record's `rev`, so the read-modify-write
+ * logic lives in TypeScript (readable, testable) while two writers can never overwrite each
+ * other's change: the loser gets 0 and re-reads. All keys share one hash tag, so the scripts
+ * also run on Redis Cluster.
  */
 import type { Redis, ChainableCommander } from 'ioredis';
+import type { Subscriber } from './subscriber.ts';
+import type { SubscriberKeys } from './subscriber-keys.ts';
+import { recordValue } from './subscriber-record.ts';
 
 /**
  * A record is one string `<rev>|<json>`: a hash would hold the same data, but its history
@@ -109,4 +113,41 @@ export function withScripts(redis: Redis): ScriptedRedis {
     defined.add(redis);
   }
   return redis as ScriptedRedis;
+}
+
+/** Records per script call: enough to share a call's cost, few enough that one call holds Redis for about a millisecond. */
+const WRITE_CHUNK = 100;
+
+/** One compare-and-set write: the record after, the rev it must still have, its lists before. */
+export interface Write {
+  after: Subscriber;
+  rev: string;
+  emailKey: string;
+  listsBefore: readonly string[];
+}
+
+/** Queues the writes, in order, as WRITE_MANY calls of up to WRITE_CHUNK records; returns how many calls. */
+export function queueWrites(pipeline: ScriptedPipeline, keys: SubscriberKeys, writes: readonly Write[]): number {
+  let calls = 0;
+  for (let first = 0; first < writes.length; first += WRITE_CHUNK, calls++) {
+    const scriptKeys = [keys.emailIndex, keys.all, keys.seq];
+    const args: string[] = [];
+    for (const { after, rev, emailKey, listsBefore } of writes.slice(first, first + WRITE_CHUNK)) {
+      const join = after.lists.filter((l) => !listsBefore.includes(l));
+      const leave = listsBefore.filter((l) => !after.lists.includes(l));
+      scriptKeys.push(keys.record(after.id), ...join.map(keys.list), ...leave.map(keys.list));
+      args.push(rev, emailKey, after.id, String(join.length), String(leave.length), recordValue(after, Number(rev) + 1));
+    }
+    pipeline.subscriberWriteMany(scriptKeys.length, ...scriptKeys, ...args);
+  }
+  return calls;
+}
+
+/** Runs the pipeline; the new rev of each queued write (0 or -1: it lost the compare-and-set), in order. */
+export async function execWrites(pipeline: ScriptedPipeline, calls: number): Promise<number[]> {
+  const replies = ((await pipeline.exec()) ?? []).slice(0, calls);
+  return replies.flatMap(([error, values]) => {
+    if (error) throw error;
+    return (values as number[]).map(Number);
+  });
 }

@@ -1,20 +1,14 @@
 /**
- * Subscribers in Redis. Adapter: takes { redis, prefix }, owns no connection.
- *
- * Keys (all under `${prefix}:`, with the hash tag `{prefix}` so that the multi-key scripts
- * also run on Redis Cluster; every subscriber key of a newsletter lives in one slot):
- *   P:{P}:sub:s:<id>        string one subscriber, `<rev>|<json>` (see subscriber-record.ts)
- *   P:{P}:sub:email         hash   lower-cased email -> id (uniqueness)
- *   P:{P}:sub:all           zset   every id, scored by join order
- *   P:{P}:sub:list:<name>   zset   members of a list, scored by join order (stable paging)
- *   P:{P}:sub:seq           string the join-order counter
+ * Subscribers in Redis. Adapter: takes { redis, prefix }, owns no connection. The keys are
+ * laid out in subscriber-keys.ts; every write is a compare-and-set (store-scripts.ts).
  */
 import type { Redis } from 'ioredis';
 import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
-import { withScripts, type ScriptedPipeline, type ScriptedRedis } from './store-scripts.ts';
+import { execWrites, queueWrites, withScripts, type ScriptedPipeline, type ScriptedRedis, type Write } from './store-scripts.ts';
 import { newSubscriberId } from './subscriber-id.ts';
-import { parseRecord, recordValue } from './subscriber-record.ts';
+import { subscriberKeys, type SubscriberKeys } from './subscriber-keys.ts';
+import { parseRecord } from './subscriber-record.ts';
 import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import {
   HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput,
@@ -43,17 +37,6 @@ export interface SubscriberStoreDeps {
 
 const MAX_ATTEMPTS = 50;
 
-/** Records per script call: enough to share a call's cost, few enough that one call holds Redis for about a millisecond. */
-const WRITE_CHUNK = 100;
-
-/** One compare-and-set write: the record after, the rev it must still have, its lists before. */
-interface Write {
-  after: Subscriber;
-  rev: string;
-  emailKey: string;
-  listsBefore: readonly string[];
-}
-
 /** After a lost compare-and-set: a short random pause so racing writers stop moving in lockstep. */
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
@@ -61,13 +44,13 @@ type Stored = { subscriber: Subscriber; rev: string };
 
 export class SubscriberStore {
   private readonly redis: ScriptedRedis;
-  private readonly base: string;
+  private readonly keys: SubscriberKeys;
   private readonly now: () => Date;
   private readonly newId: () => string;
 
   constructor({ redis, prefix, now = () => new Date(), newId = newSubscriberId }: SubscriberStoreDeps) {
     this.redis = withScripts(redis);
-    this.base = `${prefix}:{${prefix}}:sub`;
+    this.keys = subscriberKeys(prefix);
     this.now = now;
     this.newId = newId;
   }
@@ -75,16 +58,9 @@ export class SubscriberStore {
   /** The connection belongs to the composition root; nothing to release here. */
   async close(): Promise<void> {}
 
-  private recordKey(id: string): string { return `${this.base}:s:${id}`; }
-  private get emailIndexKey(): string { return `${this.base}:email`; }
-  private get allKey(): string { return `${this.base}:all`; }
-  private listKey(list: string): string { return `${this.base}:list:${list}`; }
-  private get seqKey(): string { return `${this.base}:seq`; }
-  private get attributeNamesKey(): string { return `${this.base}:attributes`; }
-
   /** Every attribute name ever imported (export's columns), sorted. */
   async attributeNames(): Promise<string[]> {
-    return (await this.redis.smembers(this.attributeNamesKey)).sort();
+    return (await this.redis.smembers(this.keys.attributeNames)).sort();
   }
 
   async get(id: string): Promise<Subscriber | undefined> {
@@ -92,7 +68,7 @@ export class SubscriberStore {
   }
 
   async getByEmail(email: string): Promise<Subscriber | undefined> {
-    const id = await this.redis.hget(this.emailIndexKey, emailKey(normalizeEmail(email)));
+    const id = await this.redis.hget(this.keys.emailIndex, emailKey(normalizeEmail(email)));
     return id ? this.get(id) : undefined;
   }
 
@@ -106,7 +82,7 @@ export class SubscriberStore {
    * the subscribe form cannot be used to flood someone's mailbox from many client addresses.
    */
   async claimConfirmationEmail(id: string, windowSeconds: number): Promise<boolean> {
-    return (await this.redis.set(`${this.base}:confirm-sent:${id}`, '1', 'EX', windowSeconds, 'NX')) === 'OK';
+    return (await this.redis.set(this.keys.confirmSent(id), '1', 'EX', windowSeconds, 'NX')) === 'OK';
   }
 
   /** Only `active` subscribers receive; checked right before each send. */
@@ -152,7 +128,7 @@ export class SubscriberStore {
     read = true,
   ): Promise<typeof batch> {
     const keys = [...new Set(batch.map(({ input }) => emailKey(input.email)))];
-    const ids = read && keys.length ? await this.redis.hmget(this.emailIndexKey, ...keys) : [];
+    const ids = read && keys.length ? await this.redis.hmget(this.keys.emailIndex, ...keys) : [];
     const existing = await this.readMany(ids.map((id) => id ?? ''));
     const state = new Map<string, Stored | undefined>(keys.map((key, i) => [key, existing[i]]));
     const at = this.now().toISOString();
@@ -171,41 +147,15 @@ export class SubscriberStore {
     }
     if (writes.length === 0) return [];
     const pipeline = this.redis.pipeline() as ScriptedPipeline;
-    const calls = this.queueWrites(pipeline, writes);
+    const calls = queueWrites(pipeline, this.keys, writes);
     const names = new Set(batch.flatMap(({ input }) => Object.keys(input.attributes ?? {})));
     // A hint for export's columns; written after the records, so it may only over-report.
-    if (names.size) pipeline.sadd(this.attributeNamesKey, ...names);
+    if (names.size) pipeline.sadd(this.keys.attributeNames, ...names);
     const failedKeys = new Set<string>();
-    (await this.execWrites(pipeline, calls)).forEach((value, i) => {
+    (await execWrites(pipeline, calls)).forEach((value, i) => {
       if (value <= 0) failedKeys.add(writes[i]!.emailKey);
     });
     return batch.filter(({ input }) => failedKeys.has(emailKey(input.email)));
-  }
-
-  /** Queues the writes, in order, as script calls of up to WRITE_CHUNK records; returns how many calls. */
-  private queueWrites(pipeline: ScriptedPipeline, writes: readonly Write[]): number {
-    let calls = 0;
-    for (let first = 0; first < writes.length; first += WRITE_CHUNK, calls++) {
-      const keys = [this.emailIndexKey, this.allKey, this.seqKey];
-      const args: string[] = [];
-      for (const { after, rev, emailKey: key, listsBefore } of writes.slice(first, first + WRITE_CHUNK)) {
-        const join = after.lists.filter((l) => !listsBefore.includes(l));
-        const leave = listsBefore.filter((l) => !after.lists.includes(l));
-        keys.push(this.recordKey(after.id), ...join.map((l) => this.listKey(l)), ...leave.map((l) => this.listKey(l)));
-        args.push(rev, key, after.id, String(join.length), String(leave.length), recordValue(after, Number(rev) + 1));
-      }
-      pipeline.subscriberWriteMany(keys.length, ...keys, ...args);
-    }
-    return calls;
-  }
-
-  /** Runs the pipeline; the new rev of each write (0 or -1: it lost the compare-and-set), in order. */
-  private async execWrites(pipeline: ScriptedPipeline, calls: number): Promise<number[]> {
-    const replies = ((await pipeline.exec()) ?? []).slice(0, calls);
-    return replies.flatMap(([error, values]) => {
-      if (error) throw error;
-      return (values as number[]).map(Number);
-    });
   }
 
   /** Sets a status and records why; a no-op (changed: false) when it already has it. */
@@ -252,8 +202,8 @@ export class SubscriberStore {
       const history = [...subscriber.history, { status, reason, at }].slice(-HISTORY_LIMIT);
       const after: Subscriber = { ...subscriber, status, history, updatedAt: at };
       const pipeline = this.redis.pipeline() as ScriptedPipeline;
-      const calls = this.queueWrites(pipeline, [{ after, rev, emailKey: emailKey(after.email), listsBefore: after.lists }]);
-      const [value = 0] = await this.execWrites(pipeline, calls);
+      const calls = queueWrites(pipeline, this.keys, [{ after, rev, emailKey: emailKey(after.email), listsBefore: after.lists }]);
+      const [value = 0] = await execWrites(pipeline, calls);
       if (value > 0) return { subscriber: after, changed: true };
       await backoff(attempt);
     }
@@ -266,7 +216,7 @@ export class SubscriberStore {
       const stored = await this.read(id);
       if (!stored) return false;
       const { subscriber, rev } = stored;
-      const keys = [this.recordKey(id), this.emailIndexKey, this.allKey, ...subscriber.lists.map((l) => this.listKey(l))];
+      const keys = [this.keys.record(id), this.keys.emailIndex, this.keys.all, ...subscriber.lists.map((l) => this.keys.list(l))];
       if ((await this.redis.subscriberRemove(keys.length, ...keys, rev, emailKey(subscriber.email), id)) === 1) return true;
     }
     throw new Error(`subscriber store: too many concurrent changes to ${id}`);
@@ -274,7 +224,7 @@ export class SubscriberStore {
 
   /** Members of a list (every subscriber when list is undefined), whatever their status. */
   async countList(list?: string): Promise<number> {
-    return this.redis.zcard(list === undefined ? this.allKey : this.listKey(parseListName(list)));
+    return this.redis.zcard(list === undefined ? this.keys.all : this.keys.list(parseListName(list)));
   }
 
   /**
@@ -282,7 +232,7 @@ export class SubscriberStore {
    * score, not an index, so members joining or leaving meanwhile never shift a page.
    */
   async listPage(list: string | undefined, after: number, limit: number): Promise<{ ids: string[]; next: number | undefined }> {
-    const key = list === undefined ? this.allKey : this.listKey(parseListName(list));
+    const key = list === undefined ? this.keys.all : this.keys.list(parseListName(list));
     const reply = await this.redis.zrangebyscore(key, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
     const ids: string[] = [];
     for (let i = 0; i < reply.length; i += 2) ids.push(reply[i]!);
@@ -310,7 +260,7 @@ export class SubscriberStore {
   }
 
   private async read(id: string): Promise<Stored | undefined> {
-    return id ? parseRecord(await this.redis.get(this.recordKey(id))) : undefined;
+    return id ? parseRecord(await this.redis.get(this.keys.record(id))) : undefined;
   }
 
   /**
@@ -320,7 +270,7 @@ export class SubscriberStore {
   private async readMany(ids: readonly string[]): Promise<(Stored | undefined)[]> {
     const present = ids.filter((id) => id);
     if (present.length === 0) return ids.map(() => undefined);
-    const values = await this.redis.mget(present.map((id) => this.recordKey(id)));
+    const values = await this.redis.mget(present.map((id) => this.keys.record(id)));
     let next = 0;
     return ids.map((id) => (id ? parseRecord(values[next++]) : undefined));
   }
