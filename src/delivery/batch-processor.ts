@@ -67,7 +67,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     log?.debug({ recipients: ids.length }, 'batch started');
     const template = await templateFor(campaignId);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const emails = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s.email]));
+    const recipients = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s]));
     const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, retry: 0, paused: 0, 'settled-before': 0 };
     let paused = false;
     let handedBack = 0;
@@ -81,7 +81,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
           }
           // The slot passes on once the server has answered: the next message's check then
           // shares a round trip with this one's ledger write.
-          const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, email: emails.get(subscriberId), lastAttempt, onReply: release, log });
+          const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, recipient: recipients.get(subscriberId), lastAttempt, onReply: release, log });
           if (result === 'paused') paused = true;
           summary[result]++;
         }),

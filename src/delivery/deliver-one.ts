@@ -1,8 +1,10 @@
 /**
- * One message to one subscriber: check the ledger and the subscriber right before,
- * send, record the reply right after. Never sends to a settled recipient.
+ * One message to one subscriber: check the ledger right before, the subscriber right
+ * before the end of the message, record the reply right after. Never sends to a settled
+ * recipient.
  */
 import { isNewsletterError } from '../errors.ts';
+import { canReceive, type Subscriber } from '../subscribers/subscriber.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
@@ -32,8 +34,11 @@ export interface DeliverOneInput {
   campaignId: string;
   template: MessageTemplate;
   subscriberId: string;
-  /** Undefined when the subscriber was removed since the campaign was planned. */
-  email: string | undefined;
+  /**
+   * As read when the batch began; undefined when removed since the campaign was planned. Its
+   * status is only a first filter: the check that counts is right before the end of the message.
+   */
+  recipient: Pick<Subscriber, 'email' | 'status'> | undefined;
   /** On the last attempt a deferral becomes a failure instead of a retry. */
   lastAttempt: boolean;
   /** Called as soon as the SMTP server has answered, before the outcome is recorded. */
@@ -48,7 +53,7 @@ class SuppressedMeanwhile extends Error {}
 export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
   const { ledger } = deps;
   const { campaignId, subscriberId } = input;
-  const [check, active] = await Promise.all([ledger.precheck(campaignId, subscriberId), deps.directory.canReceive(subscriberId)]);
+  const check = await ledger.precheck(campaignId, subscriberId);
   if (check.settled) return 'settled-before';
   // An earlier attempt sent the message's end and died before recording the reply (SIGKILL
   // between the server's 250 and the ledger write): it may have been delivered. At most once
@@ -64,17 +69,22 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   };
   if (check.state === 'cancelled') return skip('campaign cancelled');
   if (check.state === undefined) return skip('campaign deleted');
-  if (!input.email) return skip('subscriber removed');
-  const skipSuppressed = async () => {
+  const { recipient } = input;
+  if (!recipient) return skip('subscriber removed');
+  const suppressed = async (): Promise<string | undefined> => {
     const [current] = await deps.directory.getMany([subscriberId]);
-    return skip(current ? `subscriber ${current.status}` : 'subscriber removed');
+    return !current ? 'subscriber removed' : canReceive(current) ? undefined : `subscriber ${current.status}`;
   };
-  if (!active) return skipSuppressed();
+  // Not active when the batch began: read again, they may be back.
+  if (!canReceive(recipient)) {
+    const reason = await suppressed();
+    if (reason) return skip(reason);
+  }
 
   const links = deps.links(subscriberId);
   const messageId = messageIdFor(campaignId, subscriberId, input.template.from);
   const raw = personalise(input.template, {
-    to: input.email,
+    to: recipient.email,
     messageId,
     listUnsubscribe: links.listUnsubscribe,
     unsubscribeUrl: links.unsubscribeUrl,
@@ -87,13 +97,13 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     // may have arrived (see above); and the subscriber is read once more, so an unsubscribe
     // answered before this message's DATA began (the wait for a rate limit or a connection
     // can be long) stops it before its end.
-    await deps.transport.send({ from: input.template.from, to: input.email, messageId }, raw, async () => {
+    await deps.transport.send({ from: input.template.from, to: recipient.email, messageId }, raw, async () => {
       const [, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]);
       if (!stillActive) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
     });
   } catch (error) {
     input.onReply?.();
-    if (error instanceof SuppressedMeanwhile) return skipSuppressed();
+    if (error instanceof SuppressedMeanwhile) return skip((await suppressed()) ?? 'subscriber left while the message was on its way');
     const verdict = classifyFailure(error as SmtpFailureLike);
     // The reply often names the recipient; the logger masks addresses in every string field.
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };

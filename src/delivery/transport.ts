@@ -9,7 +9,7 @@
  * through the pool directly. Connection pooling, reconnects, RSET after a refused
  * recipient and dot-stuffing are still nodemailer's.
  */
-import { Readable } from 'node:stream';
+import { EventEmitter } from 'node:events';
 import type { Transporter } from 'nodemailer';
 import DKIM, { type DKIMOptions } from 'nodemailer/lib/dkim';
 
@@ -53,19 +53,38 @@ export const DKIM_SIGNED_HEADERS =
   'From:Reply-To:Subject:Date:Message-ID:To:MIME-Version:Content-Type:List-Id:List-Unsubscribe:List-Unsubscribe-Post:X-Newsletter-Campaign';
 
 /**
- * The message's bytes with their end held back until `beforeEnd` resolves: nodemailer writes
- * the terminating dot only when the stream it is given ends. The stream is read only after
- * the server said yes to DATA, so `beforeEnd` starts while the body is on its way.
+ * What nodemailer reads the message from: it pipes it into its DATA stream once the server
+ * said yes to DATA, and writes the terminating dot only when that stream ends. So the bytes
+ * go at once and the end waits for `beforeEnd`; if that fails, the send fails with its error
+ * (the connection is closed without the dot). A Buffer is written in one go, as nodemailer
+ * does with a Buffer: measured, a Readable here cost the worker ~40 us more a message.
  */
-function holdEnd(body: Buffer | NodeJS.ReadableStream, beforeEnd: () => Promise<void>): Readable {
-  return Readable.from(
-    (async function* () {
-      if (Buffer.isBuffer(body)) yield body;
-      else for await (const chunk of body) yield chunk as Buffer;
-      await beforeEnd();
-    })(),
-    { objectMode: false },
-  );
+function holdEnd(body: Buffer | NodeJS.ReadableStream, beforeEnd: () => Promise<void>): NodeJS.ReadableStream {
+  const source = new EventEmitter();
+  let destroyed = false;
+  const fail = (error: unknown) => {
+    // Destroyed, or no listener left: nodemailer has already given up on this message.
+    if (!destroyed && source.listenerCount('error') > 0) source.emit('error', error);
+  };
+  return Object.assign(source, {
+    /** Called by nodemailer when it closes the connection with the message unfinished. */
+    destroy() {
+      destroyed = true;
+      if (!Buffer.isBuffer(body)) (body as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    },
+    pipe<T extends NodeJS.WritableStream>(destination: T): T {
+      const end = () => beforeEnd().then(() => !destroyed && destination.end(), fail);
+      if (Buffer.isBuffer(body)) {
+        destination.write(body);
+        void end();
+      } else {
+        body.once('error', fail);
+        body.once('end', () => void end());
+        body.pipe(destination, { end: false });
+      }
+      return destination;
+    },
+  }) as unknown as NodeJS.ReadableStream;
 }
 
 export function nodemailerTransport(mail: Transporter, options: { dkim?: DKIMOptions } = {}): MessageTransport {
