@@ -163,9 +163,14 @@ try {
   log(`delivery: ${fmt(accepted)} accepted in ${deliverSeconds.toFixed(1)} s; after the workers stopped ${fmt(afterStop.accepted)}; campaign ${cancelled.state}`);
 
   // The summary: copy from here.
+  // Flat means no trend once warm: the median of the last third of the samples after the
+  // first 10 s against the median of the first third (a leak shows as steady growth).
   const perWorker = pids.map((pid, i) => {
     const mb = rssSamples.map((s) => s.value[i]! / 1024 / 1024);
-    return { pid, startMB: mb[0]!, medianMB: median(mb), maxMB: Math.max(...mb), endMB: mb.at(-1)! };
+    const warm = rssSamples.flatMap((s, j) => (s.at >= 10 ? [mb[j]!] : []));
+    const third = Math.max(1, Math.floor(warm.length / 3));
+    const growthMB = median(warm.slice(-third)) - median(warm.slice(0, third));
+    return { pid, startMB: mb[0]!, medianMB: median(mb), maxMB: Math.max(...mb), endMB: mb.at(-1)!, growthMB };
   });
   const results = {
     subscribers: N,
@@ -179,7 +184,7 @@ try {
     delivered: accepted,
     deliverSeconds: Number(deliverSeconds.toFixed(2)),
     msgPerSecond: Math.round(rate),
-    workerRssMB: perWorker.map((w) => ({ pid: w.pid, start: Math.round(w.startMB), median: Math.round(w.medianMB), max: Math.round(w.maxMB), end: Math.round(w.endMB) })),
+    workerRssMB: perWorker.map((w) => ({ pid: w.pid, start: Math.round(w.startMB), median: Math.round(w.medianMB), max: Math.round(w.maxMB), end: Math.round(w.endMB), growth: Math.round(w.growthMB) })),
   };
   console.log(`
 ## bench:scale summary
@@ -194,7 +199,7 @@ Command: npm run bench:scale -- --subscribers ${N} --deliver ${DELIVER} --persis
 | campaign overhead in Redis, peak while enqueuing (used_memory sampled every 100 ms) | ${results.campaignPeakBytesPerRecipient} bytes per recipient | <= 150: ${verdict(peakPerRecipient <= 150)} | |
 | campaign overhead in Redis, 1 s after enqueue / INFO used_memory_peak | ${results.campaignSettledBytesPerRecipient} / ${results.redisUsedMemoryPeakBytesPerRecipient} bytes per recipient | <= 150: ${verdict(Math.max(settledPerRecipient, redisPeakPerRecipient) <= 150)} | |
 | deliver ${fmt(accepted)} of them, ${WORKERS} workers x ${CONNECTIONS} connections, smtp-sink | ${fmt(rate)} msg/s (${deliverSeconds.toFixed(1)} s) | (record) | ${deliverLoad} |
-${perWorker.map((w) => `| worker ${w.pid} RSS start / median / max / end | ${[w.startMB, w.medianMB, w.maxMB, w.endMB].map((x) => x.toFixed(0)).join(' / ')} MB | flat | |`).join('\n')}
+${perWorker.map((w) => `| worker ${w.pid} RSS start / median / max / end; warm first third -> last third | ${[w.startMB, w.medianMB, w.maxMB, w.endMB].map((x) => x.toFixed(0)).join(' / ')} MB; ${w.growthMB >= 0 ? '+' : ''}${w.growthMB.toFixed(0)} MB | flat | |`).join('\n')}
 
 Worker RSS every ~2 s (MB, one column per worker): ${rssSamples.map((s) => `${s.at.toFixed(0)}s ${s.value.map((b) => (b / 1024 / 1024).toFixed(0)).join('/')}`).join(', ')}
 After the workers stopped: ${fmt(afterStop.accepted)} accepted, ${afterStop.failed} failed; the campaign is now ${cancelled.state} (the other ${fmt(N - afterStop.accepted)} recipients were enqueued, not sent).
