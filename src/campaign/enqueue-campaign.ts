@@ -8,6 +8,7 @@ import { NewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
 import type { RecipientDirectory } from '../delivery/recipient-directory.ts';
 import type { BatchJobData, Campaign } from './campaign.ts';
+import { OUTCOME_UNKNOWN } from './campaign-scripts.ts';
 import type { CampaignStore } from './campaign-store.ts';
 import { BATCH_SIZE, batchJobId, chunk, planCampaign } from './plan.ts';
 
@@ -56,16 +57,34 @@ async function addBatchJobs(deps: Pick<EnqueueDeps, 'queue' | 'campaigns'>, camp
   await deps.campaigns.addBatches(campaignId, round, batches[0]!.index, batches.map((b) => b.ids.length));
 }
 
-/** Re-sends to the recipients whose delivery failed, as a new round of batch jobs. */
-export async function resendFailed(deps: Omit<EnqueueDeps, 'directory'>, campaignId: string): Promise<{ round: number; recipients: number }> {
+export interface ResendResult {
+  round: number;
+  /** Recipients queued again. */
+  recipients: number;
+  /** Failures with an unknown outcome (a worker died after sending) left out: they may have the issue already. */
+  unknownLeftOut: number;
+}
+
+/**
+ * Re-sends to the recipients whose delivery failed, as a new round of batch jobs. A failure
+ * whose outcome is unknown may have been delivered, so it is re-sent only when the operator
+ * asks (`includeUnknown`): at most once stays the default.
+ */
+export async function resendFailed(
+  deps: Omit<EnqueueDeps, 'directory'>,
+  campaignId: string,
+  { includeUnknown = false }: { includeUnknown?: boolean } = {},
+): Promise<ResendResult> {
   const campaign = await deps.campaigns.require(campaignId);
   if (campaign.state !== 'completed') {
     throw new NewsletterError('CAMPAIGN_STATE_INVALID', `campaign ${campaignId} is ${campaign.state}; resend needs it completed`, {
       field: 'campaign',
     });
   }
-  const failed = (await deps.campaigns.allFailures(campaignId)).map((f) => f.subscriberId);
-  if (failed.length === 0) return { round: campaign.resendRounds, recipients: 0 };
+  const failures = await deps.campaigns.allFailures(campaignId);
+  const failed = failures.filter((f) => includeUnknown || !f.reply.startsWith(OUTCOME_UNKNOWN)).map((f) => f.subscriberId);
+  const unknownLeftOut = failures.length - failed.length;
+  if (failed.length === 0) return { round: campaign.resendRounds, recipients: 0, unknownLeftOut };
   const round = await deps.campaigns.startResendRound(campaignId);
   const batches = chunk(failed);
   // Forget the failures first, so re-entering `running` does not complete the campaign at once.
@@ -75,5 +94,5 @@ export async function resendFailed(deps: Omit<EnqueueDeps, 'directory'>, campaig
   for (let i = 0; i < batches.length; i += PAGE_BATCHES) {
     await addBatchJobs(deps, campaignId, round, batches.slice(i, i + PAGE_BATCHES).map((ids, j) => ({ ids, index: i + j })));
   }
-  return { round, recipients: reset };
+  return { round, recipients: reset, unknownLeftOut };
 }

@@ -89,7 +89,11 @@ export async function adminCampaignRoutes(app: FastifyInstance, deps: AdminCampa
   app.post('/campaigns/:id/resend', async (request) => {
     const { id } = parseInput(idParams, request.params, 'path');
     // As `campaign resend --failed`: only re-sending to the failed exists, and the caller says so.
-    parseInput(z.strictObject({ failed: z.literal(true, 'must be true: only re-sending to the failed recipients exists') }), request.body ?? {}, 'body');
-    return { ok: true, ...(await resendToFailed(ops, id)) };
+    const { includeUnknown } = parseInput(
+      z.strictObject({ failed: z.literal(true, 'must be true: only re-sending to the failed recipients exists'), includeUnknown: z.boolean().optional() }),
+      request.body ?? {},
+      'body',
+    );
+    return { ok: true, ...(await resendToFailed(ops, id, { includeUnknown })) };
   });
 }

@@ -8,7 +8,7 @@ import type { App } from '../app.ts';
 import type { BatchJobData, Campaign } from '../campaign/campaign.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign, type ControlDeps } from '../campaign/campaign-controls.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
-import { enqueueCampaign, resendFailed } from '../campaign/enqueue-campaign.ts';
+import { enqueueCampaign, resendFailed, type ResendResult } from '../campaign/enqueue-campaign.ts';
 import { planCampaign } from '../campaign/plan.ts';
 import type { Identity } from '../config.ts';
 import { sendTestMessage } from '../delivery/send-test-message.ts';
@@ -164,7 +164,10 @@ export function cancel(deps: CampaignDeps, id: string): Promise<Campaign> {
   return cancelCampaign(controls(deps), id);
 }
 
-/** A completed campaign, again, only to the recipients whose delivery failed (a new round). */
-export function resendToFailed(deps: CampaignDeps, id: string): Promise<{ round: number; recipients: number }> {
-  return resendFailed({ campaigns: deps.campaigns, queue: deps.queue(), now: deps.now }, id);
+/**
+ * A completed campaign, again, only to the recipients whose delivery failed (a new round);
+ * those whose outcome is unknown only with includeUnknown.
+ */
+export function resendToFailed(deps: CampaignDeps, id: string, options: { includeUnknown?: boolean } = {}): Promise<ResendResult> {
+  return resendFailed({ campaigns: deps.campaigns, queue: deps.queue(), now: deps.now }, id, options);
 }

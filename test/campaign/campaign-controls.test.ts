@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
 import { resendFailed } from '../../src/campaign/enqueue-campaign.ts';
+import { DeliveryLedger, UNCONFIRMED_REPLY } from '../../src/delivery/ledger.ts';
 import { countByRecipient, startHarness, type Harness } from '../delivery/harness.ts';
 
 let harness: Harness | undefined;
@@ -76,10 +77,30 @@ describe('campaign controls', () => {
 
     refuse = false;
     const resent = await resendFailed(controls(harness), harness.campaignId);
-    expect(resent).toEqual({ round: 1, recipients: 2 });
+    expect(resent).toEqual({ round: 1, recipients: 2, unknownLeftOut: 0 });
     const done = await harness.waitFor((c) => c.state === 'completed' && c.failed === 0);
     expect(done).toMatchObject({ total: 6, accepted: 6, failed: 0, skipped: 0 });
     expectEachOnce(harness, subscribers.map((s) => s.email));
+  });
+
+  it('resend --failed leaves out failures whose outcome is unknown unless asked to include them', async () => {
+    harness = await startHarness({ onRcpt: (address) => (/^r2@/.test(address) ? { code: 550, message: '5.7.1 Rejected by policy' } : undefined) });
+    const subscribers = await harness.addSubscribers(4);
+    const campaign = await harness.send();
+    // As a worker killed after the final dot leaves it: recorded failed, outcome unknown, before anyone else sends.
+    const ledger = new DeliveryLedger({ redis: harness.app.redis, prefix: harness.prefix });
+    expect(await ledger.record(campaign.id, subscribers[3]!.id, 'f', UNCONFIRMED_REPLY, new Date())).toBe(true);
+    harness.app.startWorker();
+    expect(await harness.waitFor((c) => c.state === 'completed')).toMatchObject({ accepted: 2, failed: 2 });
+
+    expect(await resendFailed(controls(harness), campaign.id)).toEqual({ round: 1, recipients: 1, unknownLeftOut: 1 });
+    await harness.waitFor((c) => c.state === 'completed' && c.resendRounds === 1);
+    expect(countByRecipient(harness.smtp).get(subscribers[3]!.email)).toBeUndefined();
+
+    expect(await resendFailed(controls(harness), campaign.id, { includeUnknown: true })).toEqual({ round: 2, recipients: 2, unknownLeftOut: 0 });
+    const done = await harness.waitFor((c) => c.state === 'completed' && c.resendRounds === 2);
+    expect(done).toMatchObject({ accepted: 3, failed: 1 });
+    expect(countByRecipient(harness.smtp).get(subscribers[3]!.email)).toBe(1);
   });
 
   it('pause is refused for a campaign that is not running', async () => {

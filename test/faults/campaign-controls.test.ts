@@ -99,7 +99,7 @@ describe('fault: pause, resume, cancel and resend under load', () => {
 
     const resend = await cli(['campaign', 'resend', id, '--failed', '--json'], s.env);
     expect(resend.code, resend.stderr).toBe(0);
-    expect(JSON.parse(resend.stdout)).toEqual({ round: 1, recipients: refused.length });
+    expect(JSON.parse(resend.stdout)).toEqual({ round: 1, recipients: refused.length, unknownLeftOut: 0 });
     const done = await s.waitFor(id, (c) => c.state === 'completed', 60_000);
 
     const unsubscribed = new Set(gone.map((sub) => sub.email));

@@ -51,7 +51,7 @@ describe('admin API: campaigns', () => {
     expect(await (await admin.call('GET', `/api/campaigns/${CAMPAIGN}/failures`)).json()).toEqual({ ok: true, failures: [], total: 0 });
 
     const resend = await admin.call('POST', `/api/campaigns/${CAMPAIGN}/resend`, { json: { failed: true } });
-    expect(await resend.json()).toEqual({ ok: true, round: 0, recipients: 0 });
+    expect(await resend.json()).toEqual({ ok: true, round: 0, recipients: 0, unknownLeftOut: 0 });
     const again = await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, list: 'weekly' } });
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ ok: false, code: 'CAMPAIGN_STATE_INVALID' });
@@ -70,7 +70,7 @@ describe('admin API: campaigns', () => {
 
     reject = false;
     const resend = await admin.call('POST', `/api/campaigns/${CAMPAIGN}/resend`, { json: { failed: true } });
-    expect(await resend.json()).toEqual({ ok: true, round: 1, recipients: 1 });
+    expect(await resend.json()).toEqual({ ok: true, round: 1, recipients: 1, unknownLeftOut: 0 });
     expect(await waitForState(admin, CAMPAIGN, 'completed')).toMatchObject({ total: 3, accepted: 3, failed: 0 });
     expect(admin.harness.smtp.messages.map((m) => m.to[0]).sort()).toEqual(['r0@example.org', 'r1@example.org', 'r2@example.org']);
   });

@@ -79,11 +79,15 @@ export function registerCampaignCommand(program: Command): void {
     .description('Send a completed campaign again, only to the recipients whose delivery failed')
     .argument('<id>', 'campaign id')
     .option('--failed', 'required: only the failed recipients')
-    .option('--json', 'print {round, recipients}')
-    .action(async (id: string, flags: { failed?: boolean; json?: boolean }) => {
+    .option('--include-unknown', 'also those whose outcome is unknown (a worker died after sending: they may have it already)')
+    .option('--json', 'print {round, recipients, unknownLeftOut}')
+    .action(async (id: string, flags: { failed?: boolean; includeUnknown?: boolean; json?: boolean }) => {
       if (!flags.failed) throw new NewsletterError('INPUT_INVALID', 'only `resend --failed` exists: say --failed', { field: '--failed' });
-      const result = await withApp((app) => resendToFailed(campaignDeps(app), id));
+      const result = await withApp((app) => resendToFailed(campaignDeps(app), id, { includeUnknown: flags.includeUnknown }));
       if (flags.json) return writeLine(JSON.stringify(result));
-      writeLine(result.recipients === 0 ? `campaign ${id} has no failed recipients` : `campaign ${id}: ${result.recipients} failed recipient(s) queued again (round ${result.round})`);
+      writeLine(result.recipients === 0 ? `campaign ${id} has no failed recipients to send to` : `campaign ${id}: ${result.recipients} failed recipient(s) queued again (round ${result.round})`);
+      if (result.unknownLeftOut > 0) {
+        writeLine(`${result.unknownLeftOut} failed with an unknown outcome (may have been delivered) and were left out; add --include-unknown to send to them too`);
+      }
     });
 }
