@@ -97,6 +97,8 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
         defaultJobOptions: deliveryJobOptions(config.sending),
         streams: { events: { maxLen: DELIVERY_EVENTS_MAX_LEN } },
       });
+      // Without a listener BullMQ prints every reconnect error; the app's Redis warns once per error already.
+      queue.on('error', () => {});
       const opened = queue;
       closers.push(() => opened.close());
     }
