@@ -161,25 +161,33 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
   // After a batch of (nearly) all new addresses, the next is written without reading first;
   // the few rows whose address exists are then read and merged by the store.
   let mostlyNew = false;
-  const write = async (inputs: NormalizedInput[], rowsSeen: number) => {
-    const imported = report.imported;
-    for (const result of await store.addNormalized(inputs, { createFirst: mostlyNew })) {
-      if (result.created) report.imported++;
+  const write = async (inputs: NormalizedInput[], rowsSeen: number, createFirst: boolean, after: Promise<void> | undefined) => {
+    const results = await store.addNormalized(inputs, { createFirst, after });
+    let created = 0;
+    for (const result of results) {
+      if (result.created) created++;
       else if (result.updated) report.updated++;
       else report.unchanged++;
     }
-    mostlyNew = report.imported - imported >= inputs.length * 0.9;
+    report.imported += created;
+    mostlyNew = created >= inputs.length * 0.9;
     onProgress?.(rowsSeen);
   };
-  // One batch is written while the next one is parsed (Node and Redis then work at the same
-  // time); batches still reach the store one after another, in file order.
+  // One batch is written while the next one is parsed, so Node and Redis work at the same
+  // time, and rows reach their subscribers in file order (see AddOptions). Two batches of
+  // new addresses in a row may both be in Redis's queue: the second is sent without waiting.
   let writing: Promise<void> | undefined;
+  let before: Promise<void> | undefined;
+  let wroteFirst = false;
   const flush = async () => {
-    await writing;
-    writing = undefined;
     if (batch.length === 0) return;
-    writing = write(batch, rows);
-    writing.catch(() => {}); // not unhandled meanwhile: the next flush awaits it and throws
+    const createFirst = mostlyNew;
+    if (!(createFirst && wroteFirst)) await writing;
+    await before;
+    before = writing;
+    writing = write(batch, rows, createFirst, before);
+    writing.catch(() => {}); // not unhandled meanwhile: a later flush or the end awaits it
+    wroteFirst = createFirst;
     batch = [];
   };
   try {

@@ -23,6 +23,24 @@ export interface AddResult {
   updated: boolean;
 }
 
+export interface AddOptions {
+  /**
+   * Write every row as a new subscriber without reading anything first (one round trip
+   * instead of two, for an import of new addresses); a row whose address exists comes back
+   * from Redis unwritten and is then read and merged as usual. This first write is queued on
+   * the connection before addNormalized returns.
+   */
+  createFirst?: boolean;
+  /**
+   * Read and merge only once this has settled (and not at all if it rejects): an import passes
+   * the batch before, so that rows reach their subscribers in file order. The createFirst
+   * write does not wait for it. It creates only addresses that do not exist when it runs, so
+   * it is safe when the batch before was createFirst too (its creates are queued ahead of it
+   * on the connection); otherwise wait for that batch before calling.
+   */
+  after?: Promise<unknown>;
+}
+
 export interface StatusResult {
   subscriber: Subscriber;
   changed: boolean;
@@ -103,16 +121,12 @@ export class SubscriberStore {
     return this.addNormalized(inputs.map((input) => normalizeInput(input)));
   }
 
-  /**
-   * addMany for inputs already validated by normalizeInput (an import checks each row itself,
-   * to report it by line). With `createFirst`, every row is first written as a new subscriber
-   * without reading anything (one round trip instead of two, for an import of new addresses);
-   * a row whose address exists comes back from Redis unwritten and is read and merged as usual.
-   */
-  async addNormalized(inputs: readonly NormalizedInput[], { createFirst = false } = {}): Promise<AddResult[]> {
+  /** addMany for inputs already validated by normalizeInput (an import checks each row itself, to report it by line). */
+  async addNormalized(inputs: readonly NormalizedInput[], { createFirst = false, after }: AddOptions = {}): Promise<AddResult[]> {
     const results: AddResult[] = new Array(inputs.length);
     let pending = inputs.map((input, index) => ({ input, index }));
     if (createFirst) pending = await this.tryAddMany(pending, results, false);
+    await after;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new Error('subscriber store: too many concurrent changes to the same addresses');
       if (attempt > 0) await backoff(attempt);
@@ -128,8 +142,10 @@ export class SubscriberStore {
     read = true,
   ): Promise<typeof batch> {
     const keys = [...new Set(batch.map(({ input }) => emailKey(input.email)))];
+    // Without reading, nothing is awaited before the write is queued on the connection: a
+    // createFirst write is on its way before addNormalized returns (see AddOptions).
     const ids = read && keys.length ? await this.redis.hmget(this.keys.emailIndex, ...keys) : [];
-    const existing = await this.readMany(ids.map((id) => id ?? ''));
+    const existing = read ? await this.readMany(ids.map((id) => id ?? '')) : [];
     const state = new Map<string, Stored | undefined>(keys.map((key, i) => [key, existing[i]]));
     const at = this.now().toISOString();
     const writes: Write[] = [];

@@ -88,6 +88,27 @@ describe('importCsv', () => {
     expect(report.rejected).toEqual([{ line: expect.any(Number), reason: expect.stringMatching(/quote .* never closed/) }]);
   });
 
+  it('applies repeated addresses in file order across batches, whether they were new or not', async () => {
+    // 60 rows in batches of 10: after the first batches the importer writes without reading
+    // first and keeps two batches in Redis's queue; `old` exists already, `twice` is new.
+    const rows = Array.from({ length: 60 }, (_, i) => `reader${i}@example.com,Reader ${i},`);
+    rows[23] = 'old@example.com,Second,b';
+    rows[33] = 'old@example.com,Third,c';
+    rows[43] = 'twice@example.com,First,d';
+    rows[44] = 'old@example.com,Fourth,';
+    rows[53] = 'twice@example.com,Last,e';
+    const csv = `email,name,lists\n${rows.join('\n')}\n`;
+    const sequential = new SubscriberStore({ redis, prefix: `${prefix}:sequential` });
+    for (const s of [store, sequential]) await s.add({ email: 'old@example.com', name: 'First', lists: ['a'] });
+    const report = await importCsv(store, Readable.from([csv]), { file: 'r.csv', batchSize: 10 });
+    const oneBatch = await importCsv(sequential, Readable.from([csv]), { file: 'r.csv', batchSize: 1000 });
+    expect(report).toEqual({ imported: 56, updated: 4, unchanged: 0, rejected: [] });
+    expect(report).toEqual(oneBatch);
+    expect(await store.getByEmail('old@example.com')).toMatchObject({ name: 'Fourth', lists: ['a', 'b', 'c'] });
+    expect(await store.getByEmail('twice@example.com')).toMatchObject({ name: 'Last', lists: ['d', 'e'] });
+    expect(await store.countList()).toBe(57);
+  });
+
   it('keeps suppressed subscribers suppressed on re-import, and records unsubscribes found in the file', async () => {
     const { subscriber } = await store.add({ email: 'bounce@example.com' });
     await store.markBounced(subscriber.id, '550 5.1.1');
