@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { createApp } from '../src/app.ts';
+import { createApp, type App } from '../src/app.ts';
 import { cancelCampaign } from '../src/campaign/campaign-controls.ts';
 import { isFinished } from '../src/campaign/campaign.ts';
 import { enqueueCampaign } from '../src/campaign/enqueue-campaign.ts';
@@ -58,26 +58,28 @@ const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 ensurePostfixTools(log);
-const redisServer = await startOwnRedis([...PERSISTENCE.args, '--maxmemory-policy', 'noeviction']);
 const file = join(tmpdir(), `newsletter-scale-${process.pid}.csv`);
-const sink = await startSmtpSink();
 const workers: ChildProcess[] = [];
-const env = {
-  ...process.env,
-  REDIS_URL: redisServer.url,
-  REDIS_PREFIX: 'scale',
-  SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-  NEWSLETTER_DEV_MODE: '1',
-  SMTP_MAX_CONNECTIONS: String(CONNECTIONS),
-  WORKER_CONCURRENCY: String(CONNECTIONS * 2),
-  SEND_RATE_PER_SECOND: '0',
-} as Record<string, string>;
-const config = loadConfig({ env });
-const app = await createApp(config, { warn: log });
+// Everything started below is stopped in `finally`, whatever fails on the way.
+const redisServer = await startOwnRedis([...PERSISTENCE.args, '--maxmemory-policy', 'noeviction']);
 // INFO on its own connection, so a sample never waits behind the commands it measures.
 const probe = new Redis(redisServer.url);
-
+let sink: Awaited<ReturnType<typeof startSmtpSink>> | undefined;
+let app: App | undefined;
 try {
+  sink = await startSmtpSink();
+  const env = {
+    ...process.env,
+    REDIS_URL: redisServer.url,
+    REDIS_PREFIX: 'scale',
+    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    NEWSLETTER_DEV_MODE: '1',
+    SMTP_MAX_CONNECTIONS: String(CONNECTIONS),
+    WORKER_CONCURRENCY: String(CONNECTIONS * 2),
+    SEND_RATE_PER_SECOND: '0',
+  } as Record<string, string>;
+  const config = loadConfig({ env });
+  app = await createApp(config, { warn: log });
   const redisVersion = /^redis_version:(\S+)/m.exec(await probe.info('server'))![1];
   log(`own redis-server ${redisVersion} at ${redisServer.url} (${PERSISTENCE.label}); writing ${fmt(N)} rows to ${file} ...`);
   await writeSubscribersCsv(file, N);
@@ -169,7 +171,7 @@ try {
     const mb = rssSamples.map((s) => s.value[i]! / 1024 / 1024);
     const warm = rssSamples.flatMap((s, j) => (s.at >= 10 ? [mb[j]!] : []));
     const third = Math.max(1, Math.floor(warm.length / 3));
-    const growthMB = median(warm.slice(-third)) - median(warm.slice(0, third));
+    const growthMB = warm.length < 3 ? Number.NaN : median(warm.slice(-third)) - median(warm.slice(0, third));
     return { pid, startMB: mb[0]!, medianMB: median(mb), maxMB: Math.max(...mb), endMB: mb.at(-1)!, growthMB };
   });
   const results = {
@@ -199,7 +201,7 @@ Command: npm run bench:scale -- --subscribers ${N} --deliver ${DELIVER} --persis
 | campaign overhead in Redis, peak while enqueuing (used_memory sampled every 100 ms) | ${results.campaignPeakBytesPerRecipient} bytes per recipient | <= 150: ${verdict(peakPerRecipient <= 150)} | |
 | campaign overhead in Redis, 1 s after enqueue / INFO used_memory_peak | ${results.campaignSettledBytesPerRecipient} / ${results.redisUsedMemoryPeakBytesPerRecipient} bytes per recipient | <= 150: ${verdict(Math.max(settledPerRecipient, redisPeakPerRecipient) <= 150)} | |
 | deliver ${fmt(accepted)} of them, ${WORKERS} workers x ${CONNECTIONS} connections, smtp-sink | ${fmt(rate)} msg/s (${deliverSeconds.toFixed(1)} s) | (record) | ${deliverLoad} |
-${perWorker.map((w) => `| worker ${w.pid} RSS start / median / max / end; warm first third -> last third | ${[w.startMB, w.medianMB, w.maxMB, w.endMB].map((x) => x.toFixed(0)).join(' / ')} MB; ${w.growthMB >= 0 ? '+' : ''}${w.growthMB.toFixed(0)} MB | flat | |`).join('\n')}
+${perWorker.map((w) => `| worker ${w.pid} RSS start / median / max / end; warm first third -> last third | ${[w.startMB, w.medianMB, w.maxMB, w.endMB].map((x) => x.toFixed(0)).join(' / ')} MB; ${Number.isNaN(w.growthMB) ? 'too short to say' : `${w.growthMB >= 0 ? '+' : ''}${w.growthMB.toFixed(0)} MB`} | flat | |`).join('\n')}
 
 Worker RSS every ~2 s (MB, one column per worker): ${rssSamples.map((s) => `${s.at.toFixed(0)}s ${s.value.map((b) => (b / 1024 / 1024).toFixed(0)).join('/')}`).join(', ')}
 After the workers stopped: ${fmt(afterStop.accepted)} accepted, ${afterStop.failed} failed; the campaign is now ${cancelled.state} (the other ${fmt(N - afterStop.accepted)} recipients were enqueued, not sent).
@@ -207,8 +209,8 @@ ${JSON.stringify(results)}`);
 } finally {
   await stopWorkers();
   probe.disconnect();
-  await app.close();
-  sink.stop();
+  await app?.close();
+  sink?.stop();
   await redisServer.stop();
   await rm(file, { force: true });
 }
