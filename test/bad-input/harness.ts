@@ -3,7 +3,6 @@
  * prefix, a Redis seeded with a little state, snapshots of every key under the prefix, and
  * one assertion for "failed with this code, said where, exited 1, printed no stack".
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { createServer } from '../../src/http/server.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { runCli as runNewsletter, type CliResult } from '../helpers/run-cli.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { dumpKeys, type KeyDump } from '../subscribers/dump-keys.ts';
@@ -27,11 +27,7 @@ import { dumpKeys, type KeyDump } from '../subscribers/dump-keys.ts';
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SECRET = 'bad-input-secret-'.padEnd(48, 'x');
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult };
 
 /**
  * A Redis prefix holding a little of everything the app writes: two subscribers on `weekly`,
@@ -90,13 +86,9 @@ function cliEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEn
   return env;
 }
 
+/** The real CLI in the environment of a bad-input case (see cliEnv). */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 20_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile('node', ['bin/newsletter.js', ...args], { cwd: root, env: cliEnv(env), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? ((error as { code?: unknown }).code as number | null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
+  return runNewsletter(args, cliEnv(env), timeoutMs);
 }
 
 /** stderr without the shared test Redis's "keeps nothing on disk" start-up warning. */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runCli } from '../helpers/run-cli.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../delivery/harness.ts';
 import { decodeHeaderWords, parseMessage } from '../delivery/parse-mime.ts';
@@ -12,16 +12,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['bin/newsletter.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { ...process.env, ...env });
 
 describe('newsletter send and campaign commands', () => {
   it('send --wait --json renders the seed post, sends to the list and prints the final counters', async () => {

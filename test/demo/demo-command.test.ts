@@ -3,7 +3,7 @@
  * stdin (as CI), only Redis. It must finish by itself, leave no worker behind, and say
  * where to look.
  */
-import { spawn } from 'node:child_process';
+import { runCli } from '../helpers/run-cli.ts';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,16 +24,9 @@ afterAll(async () => {
   await rm(outbox, { recursive: true, force: true });
 });
 
-function demo(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const { NEWSLETTER_SECRET: _s, SMTP_URL: _u, ...rest } = process.env;
-    const proc = spawn(process.execPath, ['bin/newsletter.js', 'demo', ...args], { env: { ...rest, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function demo(args: string[], env: Record<string, string>) {
+  const { NEWSLETTER_SECRET: _s, SMTP_URL: _u, ...rest } = process.env;
+  return runCli(['demo', ...args], { ...rest, CI: 'true', ...env });
 }
 
 describe('newsletter demo (the command)', () => {

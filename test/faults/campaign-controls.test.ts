@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runCli } from '../helpers/run-cli.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
 import { ACCEPTED, audit, startFaultScenario, type FaultScenario } from './fault-harness.ts';
@@ -18,16 +18,7 @@ const controls = (s: FaultScenario) => ({ campaigns: s.harness.app.campaigns, qu
 /** Each worker has at most WORKER_CONCURRENCY messages past their last check. */
 const inFlightBound = (s: FaultScenario, workers: number) => workers * Number(s.env.WORKER_CONCURRENCY);
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['bin/newsletter.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { ...process.env, ...env });
 
 describe('fault: pause, resume, cancel and resend under load', () => {
   it('paused during heavy sending, both workers replaced while paused, resumed: nothing more is sent while paused, and everyone gets it once', async () => {

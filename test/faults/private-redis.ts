@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../helpers/free-port.ts';
+import { redisAnswers } from '../helpers/redis-answers.ts';
 
 export interface PrivateRedis {
   url: string;
@@ -18,19 +19,7 @@ export interface PrivateRedis {
   close(): Promise<void>;
 }
 
-async function answers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    // While the AOF loads, Redis accepts connections but answers LOADING.
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
+const answers = (url: string) => redisAnswers(url, 500);
 
 const exited = (proc: ChildProcess) =>
   proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => proc.once('exit', () => resolve()));

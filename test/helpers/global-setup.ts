@@ -4,23 +4,12 @@
  * port for this run, and stop it afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
+import { redisAnswers } from './redis-answers.ts';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
-async function answers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
+const answers = (url: string) => redisAnswers(url);
 
 let privateRedis: ChildProcess | undefined;
 
