@@ -1,7 +1,7 @@
 /**
- * Admin API (mounted under /api), campaigns: create and send (a post under POSTS_DIR or Markdown in the body; a
- * list, a test address or a dry run), list, status, failures, pause, resume, cancel,
- * resend to the failed. Each route parses its input, calls the same operation as the CLI
+ * Admin API (mounted under /api), posts and campaigns: render a post (a post under POSTS_DIR
+ * or Markdown in the body); create and send (a list, a test address or a dry run), list,
+ * status, failures, pause, resume, cancel, resend to the failed. Each route parses its input, calls the same operation as the CLI
  * command of the same name, and answers JSON.
  */
 import type { FastifyInstance } from 'fastify';
@@ -22,27 +22,33 @@ export interface AdminCampaignRouteDeps {
 export const MARKDOWN_MAX_CHARS = 5_000_000;
 export const CREATE_BODY_LIMIT = 6 * 1024 * 1024;
 
+/** Where the post comes from: one of a path under POSTS_DIR or Markdown with its slug. */
+const sourceFields = {
+  post: z.string().min(1).max(1000).optional(),
+  markdown: z.string().min(1).max(MARKDOWN_MAX_CHARS).optional(),
+  slug: z.string().optional(),
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+};
+
+function checkSource(body: { post?: string; markdown?: string; slug?: string }, context: z.RefinementCtx): void {
+  if ((body.post === undefined) === (body.markdown === undefined)) {
+    context.addIssue({ code: 'custom', path: ['post'], message: 'give exactly one of "post" (a path under POSTS_DIR) or "markdown" (the post itself)' });
+  }
+  if (body.markdown !== undefined && body.slug === undefined) {
+    context.addIssue({ code: 'custom', path: ['slug'], message: 'Markdown in the body needs a "slug": it names the issue and the campaign (<slug>--<list>)' });
+  }
+  if (body.post !== undefined && body.slug !== undefined) {
+    context.addIssue({ code: 'custom', path: ['slug'], message: 'a post from POSTS_DIR takes its slug from its file name' });
+  }
+}
+
+const sourceOf = (body: { post?: string; markdown?: string; slug?: string }): PostSource =>
+  body.post !== undefined ? { post: body.post } : { markdown: body.markdown!, slug: body.slug! };
+
+const renderBody = z.strictObject(sourceFields).superRefine(checkSource);
 const createBody = z
-  .strictObject({
-    post: z.string().min(1).max(1000).optional(),
-    markdown: z.string().min(1).max(MARKDOWN_MAX_CHARS).optional(),
-    slug: z.string().optional(),
-    list: z.string().optional(),
-    testTo: z.string().optional(),
-    dryRun: z.boolean().optional(),
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  })
-  .superRefine((body, context) => {
-    if ((body.post === undefined) === (body.markdown === undefined)) {
-      context.addIssue({ code: 'custom', path: ['post'], message: 'give exactly one of "post" (a path under POSTS_DIR) or "markdown" (the post itself)' });
-    }
-    if (body.markdown !== undefined && body.slug === undefined) {
-      context.addIssue({ code: 'custom', path: ['slug'], message: 'Markdown in the body needs a "slug": it names the issue and the campaign (<slug>--<list>)' });
-    }
-    if (body.post !== undefined && body.slug !== undefined) {
-      context.addIssue({ code: 'custom', path: ['slug'], message: 'a post from POSTS_DIR takes its slug from its file name' });
-    }
-  });
+  .strictObject({ ...sourceFields, list: z.string().optional(), testTo: z.string().optional(), dryRun: z.boolean().optional() })
+  .superRefine(checkSource);
 
 const idParams = z.strictObject({ id: z.string().min(1).max(250) });
 const limitQuery = (fallback: number, max: number) => z.strictObject({ limit: queryInt(1, max).optional() }).transform((q) => q.limit ?? fallback);
@@ -53,12 +59,22 @@ export async function adminCampaignRoutes(app: FastifyInstance, deps: AdminCampa
   app.post('/campaigns', { bodyLimit: CREATE_BODY_LIMIT }, async (request, reply) => {
     const body = parseInput(createBody, request.body, 'body');
     const target = parseSendTarget({ list: body.list, testTo: body.testTo });
-    const source: PostSource = body.post !== undefined ? { post: body.post } : { markdown: body.markdown!, slug: body.slug! };
-    const issue = await renderFromSource(source, { postsDir: deps.postsDir, identity: ops.identity, baseUrl: body.baseUrl });
+    const issue = await renderFromSource(sourceOf(body), { postsDir: deps.postsDir, identity: ops.identity, baseUrl: body.baseUrl });
     const result = await sendIssue(ops, issue, { ...target, dryRun: body.dryRun });
     // Accepted: the workers send it from here on; the campaign's own URL shows how far they are.
     if (result.kind === 'campaign') reply.code(202).header('location', `/api/campaigns/${encodeURIComponent(result.campaign.id)}`);
     return { ok: true, ...result, warnings: issue.warnings };
+  });
+
+  // As `newsletter render`: the issue itself, nothing stored or sent.
+  app.post('/render', { bodyLimit: CREATE_BODY_LIMIT }, async (request) => {
+    const body = parseInput(renderBody, request.body, 'body');
+    const { slug, subject, preheader, html, text, warnings } = await renderFromSource(sourceOf(body), {
+      postsDir: deps.postsDir,
+      identity: ops.identity,
+      baseUrl: body.baseUrl,
+    });
+    return { ok: true, slug, subject, preheader, html, text, warnings };
   });
 
   app.get('/campaigns', async (request) => {

@@ -10,6 +10,7 @@ const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';
 const ROUTES: [string, string, { json?: unknown; body?: string; type?: string }][] = [
   ['POST', '/api/campaigns', { json: { post: SEED_POST, list: 'weekly' } }],
   ['GET', '/api/campaigns', {}],
+  ['POST', '/api/render', { json: { post: SEED_POST } }],
   ['GET', `/api/campaigns/${CAMPAIGN}`, {}],
   ['GET', `/api/campaigns/${CAMPAIGN}/failures`, {}],
   ['POST', `/api/campaigns/${CAMPAIGN}/pause`, {}],

@@ -89,6 +89,29 @@ describe('admin API: campaigns', () => {
     expect(await admin.snapshot()).toEqual(before);
   });
 
+  it('renders a post as `newsletter render` does (HTML, text, warnings) and stores nothing; a bad source is a 400 naming the field', async () => {
+    admin = await startAdminServer();
+    const before = await admin.snapshot();
+    const fromFolder = await admin.call('POST', '/api/render', { json: { post: SEED_POST } });
+    expect(fromFolder.status).toBe(200);
+    const issue = await fromFolder.json();
+    expect(issue).toMatchObject({ ok: true, slug: 'sofa-weekly-2019-11-01', subject: expect.stringContaining('SOFA Weekly'), warnings: [] });
+    expect(issue.html).toContain('<!doctype html>');
+    expect(issue.text).toContain('SOFA');
+
+    const markdown = '---\ntitle: Rendered by the API\ndate: 2024-05-01\n---\n\nSee [the site](http://insecure.example.org/).\n';
+    const fromBody = await (await admin.call('POST', '/api/render', { json: { markdown, slug: 'api-render' } })).json();
+    expect(fromBody).toMatchObject({ ok: true, slug: 'api-render', subject: 'Rendered by the API', warnings: [expect.objectContaining({ code: 'LINK_INSECURE', line: 6 })] });
+    expect(fromBody.html).toContain('Rendered by the API');
+
+    for (const json of [{}, { post: SEED_POST, markdown }, { markdown }, { post: '../newsletter.yaml' }, { post: SEED_POST, list: 'weekly' }]) {
+      const refused = await admin.call('POST', '/api/render', { json });
+      expect(refused.status, JSON.stringify(json)).toBe(400);
+      expect(await refused.json()).toMatchObject({ ok: false, code: 'INPUT_INVALID' });
+    }
+    expect(await admin.snapshot()).toEqual(before);
+  });
+
   it('sends one test message to testTo, outside any campaign', async () => {
     admin = await startAdminServer();
     const response = await admin.call('POST', '/api/campaigns', { json: { post: 'qa-weekly/index.md', testTo: 'Editor@Example.org', baseUrl: 'https://demo.example.org' } });
