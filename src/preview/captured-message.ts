@@ -5,7 +5,6 @@
  * RFC 2047 encoded words; anything else is shown as it is.
  */
 import { decodeQuotedPrintable } from '../delivery/mime-encoding.ts';
-import { decodeEncodedWords } from './sample-message.ts';
 
 export interface MessageHeader {
   name: string;
@@ -21,6 +20,17 @@ export interface CapturedMessage {
   date: string;
   text: string | undefined;
   html: string | undefined;
+}
+
+/** RFC 2047 encoded words, decoded for display (B and Q, UTF-8 as delivery writes them). */
+export function decodeEncodedWords(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
+      kind.toLowerCase() === 'b'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
+    );
 }
 
 /** Header lines up to the first empty line, unfolded. */

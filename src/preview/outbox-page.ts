@@ -5,9 +5,8 @@
  */
 import { html, type SafeHtml } from '../http/html.ts';
 import type { CapturedMessage } from './captured-message.ts';
-import { decodeEncodedWords } from './sample-message.ts';
 import type { OutboxEntry } from './outbox.ts';
-import { encodePostName, formatBytes } from './preview-shell.ts';
+import { encodePostName, formatBytes, headerRows } from './preview-shell.ts';
 
 export function outboxLink(name: string): string {
   return `/outbox/${encodePostName(name)}`;
@@ -39,10 +38,6 @@ const TABS = [
 
 export function outboxMessageBody(name: string, message: CapturedMessage & { bytes: number }): SafeHtml {
   const tablist = TABS.map(([id, label]) => html`<button type="button" role="tab" id="tab-${id}" data-tab="${id}" aria-controls="panel-${id}" aria-selected="${id === 'email'}">${label}</button>`);
-  const headers = message.headers.map(({ name: field, value }) => {
-    const decoded = decodeEncodedWords(value);
-    return html`<tr><th scope="row">${field}</th><td>${decoded}${decoded === value ? '' : html`<div class="muted">${value}</div>`}</td></tr>`;
-  });
   return html`<div class="bar"><a href="/#outbox">← Outbox</a><h1>${message.subject || '(no subject)'}</h1><span class="muted">${name}</span></div>
 <section class="card" aria-label="Envelope"><div><strong>To</strong> ${message.to}</div><div><strong>From</strong> ${message.from}</div>
 <div class="muted">${message.date} · ${formatBytes(message.bytes)}</div></section>
@@ -58,6 +53,6 @@ ${
 ${message.text === undefined ? html`<p class="card">This message has no plain-text part.</p>` : html`<pre class="source text-part" data-testid="text-part">${message.text}</pre>`}
 </section>
 <section role="tabpanel" id="panel-headers" aria-labelledby="tab-headers" hidden>
-<table class="headers" data-testid="headers">${headers}</table>
+<table class="headers" data-testid="headers">${headerRows(message.headers)}</table>
 </section>`;
 }

@@ -4,9 +4,9 @@
  */
 import { html, type SafeHtml } from '../http/html.ts';
 import type { GoodRender, RenderError, RenderOutcome } from './preview-renderer.ts';
-import { decodeEncodedWords, SAMPLE_SUBSCRIBER } from './sample-message.ts';
+import { SAMPLE_SUBSCRIBER } from './sample-message.ts';
 import { GMAIL_CLIP_BYTES } from '../render/render-issue.ts';
-import { encodePostName, formatBytes } from './preview-shell.ts';
+import { encodePostName, formatBytes, headerRows } from './preview-shell.ts';
 
 export interface PostPageInput {
   name: string;
@@ -98,13 +98,9 @@ function warnings({ issue }: GoodRender): SafeHtml {
 }
 
 function headersTable({ sample }: GoodRender): SafeHtml {
-  const rows = sample.headers.map(({ name, value }) => {
-    const decoded = decodeEncodedWords(value);
-    return html`<tr><th scope="row">${name}</th><td>${decoded}${decoded === value ? '' : html`<div class="muted">${value}</div>`}</td></tr>`;
-  });
   const clipped = sample.htmlBytes > GMAIL_CLIP_BYTES;
   return html`<p class="muted">The message as delivery builds it for a sample reader (${SAMPLE_SUBSCRIBER.email}); their links are signed with the public development secret and unsubscribe no one.</p>
-<table class="headers">${rows}</table>
+<table class="headers">${headerRows(sample.headers)}</table>
 <p class="muted">Whole message ${formatBytes(sample.messageBytes)}; HTML part <span class="${clipped ? 'bad' : ''}">${formatBytes(sample.htmlBytes)}</span>${clipped ? ' (Gmail clips HTML past 102 KB)' : ''}.
 View in browser: <a href="${sample.viewUrl}">${sample.viewUrl}</a></p>`;
 }

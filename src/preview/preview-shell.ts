@@ -1,5 +1,6 @@
-/** The document around every preview page, and how posts are named in its URLs. */
+/** The document around every preview page, how posts are named in its URLs, and the pieces its pages share. */
 import { html, type SafeHtml } from '../http/html.ts';
+import { decodeEncodedWords, type MessageHeader } from './captured-message.ts';
 
 export function previewDocument(title: string, body: SafeHtml, state: { generation: number; token: string }): string {
   return `<!doctype html>
@@ -29,3 +30,10 @@ export function formatBytes(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
 }
 
+/** A message's headers as table rows: decoded, with the encoded value beneath when it differs. */
+export function headerRows(headers: readonly MessageHeader[]): SafeHtml[] {
+  return headers.map(({ name, value }) => {
+    const decoded = decodeEncodedWords(value);
+    return html`<tr><th scope="row">${name}</th><td>${decoded}${decoded === value ? '' : html`<div class="muted">${value}</div>`}</td></tr>`;
+  });
+}

@@ -11,6 +11,7 @@ import { recipientLinks } from '../delivery/recipient-links.ts';
 import type { Issue } from '../render/issue.ts';
 import { fillPlaceholders } from '../render/placeholders.ts';
 import { DEV_SECRET } from '../subscribers/signing-secrets.ts';
+import { parseHeaderLines, type MessageHeader } from './captured-message.ts';
 
 export const SAMPLE_SUBSCRIBER = { id: 'preview-sample', email: 'reader@example.com' } as const;
 
@@ -21,7 +22,7 @@ export interface SampleMessage {
   viewUrl: string;
   unsubscribeUrl: string;
   /** The message's header block as sent (unfolded lines, encoded words left encoded). */
-  headers: { name: string; value: string }[];
+  headers: MessageHeader[];
   /** Bytes of the whole MIME message and of the HTML part before transfer encoding. */
   messageBytes: number;
   htmlBytes: number;
@@ -46,27 +47,9 @@ export function sampleMessage(issue: Issue, identity: Identity, publicUrl: strin
     text: fillPlaceholders(issue.text, values),
     viewUrl: snapshot.viewUrl,
     unsubscribeUrl: unsubscribe,
-    headers: parseHeaderBlock(raw.slice(0, raw.indexOf('\r\n\r\n'))),
+    headers: parseHeaderLines(raw.slice(0, raw.indexOf('\r\n\r\n'))),
     messageBytes: Buffer.byteLength(raw),
     htmlBytes: Buffer.byteLength(html),
     fromName: identity.fromName ?? identity.name,
   };
-}
-
-function parseHeaderBlock(block: string): { name: string; value: string }[] {
-  return block
-    .replace(/\r\n[ \t]+/g, ' ')
-    .split('\r\n')
-    .map((line) => ({ name: line.slice(0, line.indexOf(':')), value: line.slice(line.indexOf(':') + 1).trim() }));
-}
-
-/** RFC 2047 encoded words, decoded for display (B and Q, UTF-8 as delivery writes them). */
-export function decodeEncodedWords(value: string): string {
-  return value
-    .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
-      kind.toLowerCase() === 'b'
-        ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
-    );
 }

@@ -13,7 +13,8 @@ import { listPosts, postSource, resolvePost } from '../../src/preview/find-posts
 import { frameDocument } from '../../src/preview/frame-document.ts';
 import { createPreviewServer } from '../../src/preview/preview-server.ts';
 import { createPreviewTestSender, sendTestUnavailable } from '../../src/preview/preview-test-sender.ts';
-import { decodeEncodedWords, SAMPLE_SUBSCRIBER, sampleMessage } from '../../src/preview/sample-message.ts';
+import { decodeEncodedWords } from '../../src/preview/captured-message.ts';
+import { SAMPLE_SUBSCRIBER, sampleMessage } from '../../src/preview/sample-message.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
 
 const config = loadConfig({ env: { NEWSLETTER_CONFIG: 'newsletter.yaml', PUBLIC_URL: 'https://news.example' } });
