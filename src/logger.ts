@@ -68,8 +68,3 @@ export interface CreateLoggerOptions {
 export function createLogger(config: Pick<Config, 'logLevel'>, { name, stream }: CreateLoggerOptions): Logger {
   return pino({ ...LOGGER_OPTIONS, name, level: config.logLevel }, (stream as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true }));
 }
-
-/** For callers that were given no logger: writes nothing. */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
-}

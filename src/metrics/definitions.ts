@@ -104,12 +104,6 @@ export function isSumField(field: string): boolean {
   return field.endsWith('_sum');
 }
 
-/** The upper bound of the bucket a value falls in (+Inf past the last). */
-export function bucketFor(definition: HistogramDefinition, value: number): number {
-  for (const bound of definition.buckets) if (value <= bound) return bound;
-  return Number.POSITIVE_INFINITY;
-}
-
 /** One line of a family, as prom-client's registry formats it. */
 export interface ExposedValue {
   metricName?: string;
