@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import type { BatchJobData } from './campaign/campaign.ts';
 import { CampaignStore } from './campaign/campaign-store.ts';
 import { DELIVERY_EVENTS_MAX_LEN, DELIVERY_QUEUE, deliveryJobOptions, deliveryQueuePrefix } from './delivery/delivery-queue.ts';
-import { DKIM_SIGNED_HEADERS, nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
+import { nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
 import { startDeliveryWorker, type DeliveryWorkerHandle, type StartWorkerOptions } from './delivery/start-delivery-worker.ts';
 import { FleetCounters } from './metrics/fleet-counters.ts';
 import { metricsRecorder } from './metrics/metric-tally.ts';
@@ -118,7 +118,7 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
         greetingTimeout: config.smtp.timeoutMs,
         socketTimeout: config.smtp.timeoutMs,
       });
-      const opened = (pool = nodemailerTransport(transporter, { dkim: config.smtp.dkim && { ...config.smtp.dkim, headerFieldNames: DKIM_SIGNED_HEADERS } }));
+      const opened = (pool = nodemailerTransport(transporter, { dkim: config.smtp.dkim }));
       closers.push(() => opened.close());
     }
     return pool;

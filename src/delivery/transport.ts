@@ -49,7 +49,7 @@ interface SmtpPoolLike {
  * Headers the DKIM signature covers. RFC 8058 requires List-Unsubscribe and
  * List-Unsubscribe-Post to be signed; nodemailer's default list leaves the latter out.
  */
-export const DKIM_SIGNED_HEADERS =
+const DKIM_SIGNED_HEADERS =
   'From:Reply-To:Subject:Date:Message-ID:To:MIME-Version:Content-Type:List-Id:List-Unsubscribe:List-Unsubscribe-Post:X-Newsletter-Campaign';
 
 /**
@@ -89,19 +89,17 @@ function holdEnd(body: Buffer | NodeJS.ReadableStream, beforeEnd: () => Promise<
 
 export function nodemailerTransport(mail: Transporter, options: { dkim?: DKIMOptions } = {}): MessageTransport {
   const pool = (mail as unknown as { transporter: Partial<SmtpPoolLike> }).transporter;
+  if (typeof pool?.send !== 'function') throw new TypeError('nodemailerTransport needs a pooled transporter (createTransport({ pool: true, ... }))');
+  const send = pool.send.bind(pool);
   const signer = options.dkim ? new DKIM({ headerFieldNames: DKIM_SIGNED_HEADERS, ...options.dkim }) : undefined;
-  const viaPool = typeof pool?.send === 'function';
   return {
     send(envelope, raw, beforeEnd) {
       // SMTPConnection.send takes a Buffer or a stream; the DKIM signer hands back a stream.
       const signed = signer ? signer.sign(raw) : raw;
       const body = beforeEnd ? holdEnd(signed, beforeEnd) : signed;
-      if (!viaPool) {
-        return mail.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw: body as Buffer }).then((info) => String((info as { response?: string }).response ?? ''));
-      }
       const messageId = envelope.messageId ?? '';
       return new Promise((resolve, reject) => {
-        pool.send!(
+        send(
           {
             data: {},
             message: {
