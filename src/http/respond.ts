@@ -38,19 +38,24 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   SMTP_NOT_CONFIGURED: 'Not available right now',
 };
 
+/** Ours by code; fastify's own refusals (malformed body, too large, rate limit) keep their 4xx; anything else is a 500. */
+function statusFor(error: FastifyError | Error): number {
+  if (isNewsletterError(error)) return STATUS[error.code] ?? 500;
+  if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) return error.statusCode;
+  return 500;
+}
+
 export function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  let status = 500;
+  const status = statusFor(error);
   let code = 'INTERNAL';
   let title = 'Something went wrong';
   let message = 'Please try again later.';
   if (isNewsletterError(error)) {
-    status = STATUS[error.code] ?? 500;
     code = error.code;
     title = TITLES[error.code] ?? title;
     message = status < 500 || error.code === 'SMTP_NOT_CONFIGURED' ? `${error.message[0]!.toUpperCase()}${error.message.slice(1)}.` : message;
     if (code === 'UNSUBSCRIBE_TOKEN_INVALID') message += ' Nothing was changed. Use the newest link from one of our emails.';
-  } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
-    status = error.statusCode;
+  } else if (status < 500) {
     code = (error as FastifyError).code ?? 'BAD_REQUEST';
     title = status === 429 ? 'Too many requests' : 'That request could not be read';
     message = status === 429 ? 'Please wait a minute and try again.' : 'Please check the form and try again.';
@@ -68,14 +73,12 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
  * body over the limit) keep their status and become INPUT_INVALID about the body.
  */
 export function sendApiError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  let status = 500;
+  const status = statusFor(error);
   let body: Record<string, unknown> = { ok: false, code: 'INTERNAL', message: 'Something went wrong; see the server log.' };
   if (isNewsletterError(error)) {
-    status = STATUS[error.code] ?? 500;
     const { field, file, line } = error.location;
     body = { ok: false, code: error.code, message: error.message, ...(field && { field }), ...(file && { file }), ...(line && { line }) };
-  } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
-    status = error.statusCode;
+  } else if (status < 500) {
     body = { ok: false, code: 'INPUT_INVALID', message: error.message, field: 'body' };
   }
   if (status >= 500) request.log.error({ err: error }, 'admin request failed');
