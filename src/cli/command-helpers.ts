@@ -3,7 +3,7 @@ import type { App } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import type { RenderWarning } from '../render/issue.ts';
-import { parseListName, parseStatus, type SubscriberStatus } from '../subscribers/subscriber.ts';
+import { parseFilter, type SubscriberFilter } from '../operations/subscriber-operations.ts';
 
 /**
  * Builds the app for one command and always closes it, so the process can exit.
@@ -20,12 +20,13 @@ export async function withApp<T>(run: (app: App) => Promise<T>, { quiet = false 
   }
 }
 
-export function listFlag(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : parseListName(value, { field: '--list' });
+/** --list and --status, checked before connecting anywhere; errors name the flag. */
+export function filterFlags(flags: { list?: string; status?: string }): SubscriberFilter {
+  return parseFilter(flags, { list: '--list', status: '--status' });
 }
 
-export function statusFlag(value: string | undefined): SubscriberStatus | undefined {
-  return value === undefined ? undefined : parseStatus(value, { field: '--status' });
+export function listFlag(value: string | undefined): string | undefined {
+  return filterFlags({ list: value }).list;
 }
 
 export function writeLine(text: string): void {

@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { exportSubscribersCsv, selectSubscribers } from '../../operations/subscriber-operations.ts';
-import { listFlag, statusFlag, withApp } from '../command-helpers.ts';
+import { filterFlags, withApp } from '../command-helpers.ts';
 
 /** Writes with backpressure, so a million lines never pile up in memory. */
 async function write(out: Writable, text: string): Promise<void> {
@@ -18,12 +18,11 @@ export function registerSubscribersListCommands(group: Command): void {
     .option('--status <status>', 'only pending, active, unsubscribed, bounced or complained')
     .option('--json', 'print a JSON array of subscribers, with attributes and history')
     .action(async (flags: { list?: string; status?: string; json?: boolean }) => {
-      const list = listFlag(flags.list);
-      const status = statusFlag(flags.status);
+      const filter = filterFlags(flags);
       await withApp(async ({ subscribers }) => {
         let first = true;
         if (flags.json) await write(process.stdout, '[');
-        for await (const s of selectSubscribers(subscribers, { list, status })) {
+        for await (const s of selectSubscribers(subscribers, filter)) {
           if (flags.json) await write(process.stdout, `${first ? '\n' : ',\n'}${JSON.stringify(s)}`);
           else await write(process.stdout, `${s.email}\t${s.status}\t${s.lists.join(',')}\t${s.name ?? ''}\n`);
           first = false;
@@ -38,10 +37,9 @@ export function registerSubscribersListCommands(group: Command): void {
     .option('--list <list>', 'only this list')
     .option('--status <status>', 'only pending, active, unsubscribed, bounced or complained')
     .action(async (flags: { list?: string; status?: string }) => {
-      const list = listFlag(flags.list);
-      const status = statusFlag(flags.status);
+      const filter = filterFlags(flags);
       await withApp(async ({ subscribers }) => {
-        const csv = await exportSubscribersCsv(subscribers, { list, status });
+        const csv = await exportSubscribersCsv(subscribers, filter);
         csv.pipe(process.stdout);
         await finished(csv);
       }, { quiet: true });

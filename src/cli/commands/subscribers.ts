@@ -5,7 +5,7 @@ import { normalizeEmail } from '../../subscribers/email-address.ts';
 import { parseStatus } from '../../subscribers/subscriber.ts';
 import { registerSubscribersImportCommand } from './subscribers-import.ts';
 import { registerSubscribersListCommands } from './subscribers-list.ts';
-import { listFlag, statusFlag, withApp, writeLine } from '../command-helpers.ts';
+import { filterFlags, listFlag, withApp, writeLine } from '../command-helpers.ts';
 
 export function registerSubscribersCommand(program: Command): void {
   const group = program.command('subscribers').description('Add, import, list, export, count and remove subscribers');
@@ -36,9 +36,8 @@ export function registerSubscribersCommand(program: Command): void {
     .option('--list <list>', 'count one list')
     .option('--status <status>', 'count only pending, active, unsubscribed, bounced or complained')
     .action(async (flags: { list?: string; status?: string }) => {
-      const list = listFlag(flags.list);
-      const status = statusFlag(flags.status);
-      const count = await withApp(({ subscribers }) => countSubscribers(subscribers, { list, status }), { quiet: true });
+      const filter = filterFlags(flags);
+      const count = await withApp(({ subscribers }) => countSubscribers(subscribers, filter), { quiet: true });
       writeLine(String(count));
     });
 
