@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import { Parser } from 'csv-parse';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
-import { SUPPRESSED_STATUSES, isSubscriberStatus } from './subscriber.ts';
+import { SUPPRESSED_STATUSES, parseStatus } from './subscriber.ts';
 import { normalizeInput, type NormalizedInput, type SubscriberStore } from './subscriber-store.ts';
 
 export interface ImportReport {
@@ -78,10 +78,8 @@ function readRow(row: string[], columns: Columns, list: string | undefined, line
     throw new NewsletterError('INPUT_INVALID', 'is not valid UTF-8 (save the file as UTF-8)', { line });
   }
   const cell = (index: number) => (index >= 0 ? row[index]!.trim() : '');
-  const status = cell(columns.status).toLowerCase();
-  if (status && !isSubscriberStatus(status)) {
-    throw new NewsletterError('INPUT_INVALID', `status "${status.slice(0, 40)}" is not one of pending, active, unsubscribed, bounced, complained`, { line });
-  }
+  const statusCell = cell(columns.status).toLowerCase();
+  const status = statusCell ? parseStatus(statusCell, { line }) : undefined;
   const lists = cell(columns.lists).split(/[;|]/).map((l) => l.trim()).filter(Boolean);
   if (list) lists.push(list);
   const attributes: Record<string, string> = {};
@@ -95,8 +93,8 @@ function readRow(row: string[], columns: Columns, list: string | undefined, line
       name: cell(columns.name) || undefined,
       lists: lists.length ? lists : undefined,
       attributes,
-      status: status && isSubscriberStatus(status) ? status : undefined,
-      reason: status && SUPPRESSED_STATUSES.has(status as never) ? 'imported as ' + status : 'imported',
+      status,
+      reason: status && SUPPRESSED_STATUSES.has(status) ? `imported as ${status}` : 'imported',
     },
     { line },
   );

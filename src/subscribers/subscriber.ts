@@ -31,10 +31,6 @@ export interface Subscriber {
   history: StatusChange[];
 }
 
-export function isSuppressed(subscriber: Pick<Subscriber, 'status'>): boolean {
-  return SUPPRESSED_STATUSES.has(subscriber.status);
-}
-
 /** Only confirmed, unsuppressed subscribers receive campaigns. */
 export function canReceive(subscriber: Pick<Subscriber, 'status'> | undefined): boolean {
   return subscriber?.status === 'active';
@@ -46,7 +42,7 @@ export function isSubscriberStatus(value: unknown): value is SubscriberStatus {
 
 export function parseStatus(value: string, where: ErrorLocation = {}): SubscriberStatus {
   if (!isSubscriberStatus(value)) {
-    throw new NewsletterError('INPUT_INVALID', `status must be one of ${SUBSCRIBER_STATUSES.join(', ')}`, {
+    throw new NewsletterError('INPUT_INVALID', `status "${String(value).slice(0, 40)}" is not one of ${SUBSCRIBER_STATUSES.join(', ')}`, {
       field: 'status',
       ...where,
     });
