@@ -5,7 +5,7 @@
  */
 import { isSubscriberStatus, type Subscriber } from './subscriber.ts';
 
-export function serialize(subscriber: Subscriber): string {
+function serialize(subscriber: Subscriber): string {
   const { id, email, name, status, lists, attributes, createdAt, updatedAt, history } = subscriber;
   return JSON.stringify({ id, email, name, status, lists, attributes, createdAt, updatedAt, history });
 }

@@ -9,7 +9,7 @@ import { execWrites, queueWrites, withScripts, type ScriptedPipeline, type Scrip
 import { newSubscriberId } from './subscriber-id.ts';
 import { subscriberKeys, type SubscriberKeys } from './subscriber-keys.ts';
 import { parseRecord } from './subscriber-record.ts';
-import { parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
+import { canReceive, parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import {
   HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput,
 } from './subscriber-merge.ts';
@@ -105,7 +105,7 @@ export class SubscriberStore {
 
   /** Only `active` subscribers receive; checked right before each send. */
   async canReceive(id: string): Promise<boolean> {
-    return (await this.read(id))?.subscriber.status === 'active';
+    return canReceive(await this.get(id));
   }
 
   async add(input: SubscriberInput): Promise<AddResult> {
