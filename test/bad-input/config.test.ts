@@ -5,19 +5,13 @@
  * which would write if the configuration were accepted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectCliError, literal, openWorld, scratchDir, type World } from './harness.ts';
+import { expectCliError, literal, openWorld, type World } from './harness.ts';
 
 let world: World;
-let scratch: ReturnType<typeof scratchDir>;
-
 beforeAll(async () => {
   world = await openWorld('bad-config');
-  scratch = scratchDir();
 });
-afterAll(async () => {
-  scratch?.remove();
-  await world?.close();
-});
+afterAll(() => world?.close());
 
 const ADD = ['subscribers', 'add', 'new@example.com', '--list', 'weekly'];
 
@@ -97,6 +91,7 @@ describe('NEWSLETTER_SECRET missing outside dev mode: every command that signs l
   it('commands that sign nothing still work without it (adding a subscriber)', async () => {
     const result = await world.cli(['subscribers', 'add', 'no-secret-needed@example.com'], { NEWSLETTER_SECRET: undefined });
     expect(result.code, result.stderr).toBe(0);
+    expect(await world.store.getByEmail('no-secret-needed@example.com')).toMatchObject({ email: 'no-secret-needed@example.com' });
   });
 });
 
@@ -117,14 +112,14 @@ const badIdentity: { name: string; yaml: string; after: RegExp }[] = [
 
 describe('a bad newsletter.yaml: the file (and line or field), exit 1, nothing written', () => {
   it.each(badIdentity)('$name', async ({ name, yaml, after }) => {
-    const file = scratch.write(`${name.replace(/\W+/g, '-')}.yaml`, yaml);
+    const file = world.scratch.write(`${name.replace(/\W+/g, '-')}.yaml`, yaml);
     const before = await world.snapshot();
     expectCliError(await world.cli(ADD, { NEWSLETTER_CONFIG: file }), 'CONFIG_INVALID', new RegExp(`^newsletter: ${literal(file)}${after.source.slice(1)}`));
     expect(await world.snapshot()).toEqual(before);
   });
 
   it('a file that is not there', async () => {
-    const file = `${scratch.dir}/missing.yaml`;
+    const file = `${world.scratch.dir}/missing.yaml`;
     const before = await world.snapshot();
     expectCliError(await world.cli(ADD, { NEWSLETTER_CONFIG: file }), 'CONFIG_INVALID', new RegExp(`^newsletter: ${literal(file)}: cannot read the newsletter config file \\[`));
     expect(await world.snapshot()).toEqual(before);

@@ -7,19 +7,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.ts';
-import { errorLines, expectCliError, literal, openWorld, scratchDir, type World } from './harness.ts';
+import { errorLines, expectCliError, literal, openWorld, type World } from './harness.ts';
 
 let world: World;
-let scratch: ReturnType<typeof scratchDir>;
-
 beforeAll(async () => {
   world = await openWorld('bad-csv');
-  scratch = scratchDir();
 });
-afterAll(async () => {
-  scratch?.remove();
-  await world?.close();
-});
+afterAll(() => world?.close());
 
 interface Report {
   imported: number;
@@ -65,7 +59,7 @@ const refused: RefusedFile[] = [
 
 describe('a file that is not a readable subscriber list is refused whole, and nothing changes', () => {
   it.each(refused)('$name', async ({ name, content, code, after }) => {
-    const file = scratch.write(`${name.replace(/\W+/g, '-')}.csv`, content);
+    const file = world.scratch.write(`${name.replace(/\W+/g, '-')}.csv`, content);
     const before = await world.snapshot();
     expectCliError(await importFile(file), code, new RegExp(`^newsletter: ${literal(file)}${after.source.slice(1)}`));
     expect(await world.snapshot()).toEqual(before);
@@ -73,14 +67,14 @@ describe('a file that is not a readable subscriber list is refused whole, and no
 
   it('a file that does not exist, or is a folder', async () => {
     const before = await world.snapshot();
-    const missing = join(scratch.dir, 'missing.csv');
+    const missing = join(world.scratch.dir, 'missing.csv');
     expectCliError(await importFile(missing), 'IMPORT_FILE_INVALID', new RegExp(`^newsletter: ${literal(missing)}: cannot read the file`));
-    expectCliError(await importFile(scratch.dir), 'IMPORT_FILE_INVALID', new RegExp(`^newsletter: ${literal(scratch.dir)}: not a file`));
+    expectCliError(await importFile(world.scratch.dir), 'IMPORT_FILE_INVALID', new RegExp(`^newsletter: ${literal(world.scratch.dir)}: not a file`));
     expect(await world.snapshot()).toEqual(before);
   });
 
   it('a header row and no rows: nothing to do, exit 0, nothing changes', async () => {
-    const file = scratch.write('header-only.csv', 'email,name\r\n');
+    const file = world.scratch.write('header-only.csv', 'email,name\r\n');
     const before = await world.snapshot();
     const result = await importFile(file);
     expect(result.code, result.stderr).toBe(0);
@@ -121,7 +115,7 @@ async function expectOnlyGoodRowsAdded(before: Awaited<ReturnType<World['snapsho
 
 describe('bad rows are reported as file:line and skipped; the good rows go in', () => {
   it('invalid addresses', async () => {
-    const file = scratch.write(
+    const file = world.scratch.write(
       'invalid.csv',
       'email,name\ngood1@example.com,Good One\nnot-an-address,Bad\nalso@bad@example.com,Bad2\ngood2@example.com,Good Two\nnobody@localhost,Bad3\n,Empty\n',
     );
@@ -141,7 +135,7 @@ describe('bad rows are reported as file:line and skipped; the good rows go in', 
   });
 
   it('a row with too many fields, a bad status, and a quote that is never closed', async () => {
-    const file = scratch.write(
+    const file = world.scratch.write(
       'broken-rows.csv',
       'email,name,status\nrow1@example.com,One,active\nrow2@example.com,Two,active,extra\nrow3@example.com,Three,vanished\nrow4@example.com,Four,\nrow5@example.com,"Five,active\nrow6@example.com,Six,active\n',
     );
@@ -157,7 +151,7 @@ describe('bad rows are reported as file:line and skipped; the good rows go in', 
   });
 
   it('a huge field (a 5 MB name): that row is refused, its neighbours go in', async () => {
-    const file = scratch.write('huge-field.csv', `email,name\nbefore@example.com,Before\nhuge@example.com,${'huge-name-'.repeat(512 * 1024)}\nafter@example.com,After\n`);
+    const file = world.scratch.write('huge-field.csv', `email,name\nbefore@example.com,Before\nhuge@example.com,${'huge-name-'.repeat(512 * 1024)}\nafter@example.com,After\n`);
     const before = await world.snapshot();
     const result = await importFile(file);
     expect(result.code).toBe(1);
@@ -166,7 +160,7 @@ describe('bad rows are reported as file:line and skipped; the good rows go in', 
   });
 
   it('Latin-1 rows: the ones that are not valid UTF-8 are refused by line; re-saved as UTF-8 they go in', async () => {
-    const file = scratch.write('latin1.csv', Buffer.from('email,name\nplain@example.com,Plain\njose@example.com,José\n', 'latin1'));
+    const file = world.scratch.write('latin1.csv', Buffer.from('email,name\nplain@example.com,Plain\njose@example.com,José\n', 'latin1'));
     const before = await world.snapshot();
     const result = await importFile(file);
     expect(result.code).toBe(1);
@@ -177,7 +171,7 @@ describe('bad rows are reported as file:line and skipped; the good rows go in', 
 
 describe('files that are unusual but fine are read correctly', () => {
   it('mixed line endings (CRLF, LF and CR in one file): every row is its own subscriber, with its own line', async () => {
-    const file = scratch.write('mixed.csv', 'email,name\r\nm1@example.com,M1\r\nm2@example.com,M2\nm3@example.com,M3\r\nm4@example.com,M4\rbad-row,M5\nm6@example.com,"Six\nLines"\n');
+    const file = world.scratch.write('mixed.csv', 'email,name\r\nm1@example.com,M1\r\nm2@example.com,M2\nm3@example.com,M3\r\nm4@example.com,M4\rbad-row,M5\nm6@example.com,"Six\nLines"\n');
     const before = await world.snapshot();
     const result = await importFile(file);
     expect(errorLines(result)).toEqual([`${file}:6: "bad-row" is not a valid email address: it needs a name, an "@" and a domain`]);
@@ -187,14 +181,14 @@ describe('files that are unusual but fine are read correctly', () => {
   });
 
   it('UTF-16 little-endian with a byte order mark (what Excel saves as "Unicode text") is decoded', async () => {
-    const file = scratch.write('utf16le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('email,name\nzoe@example.com,Zoë Müller\n', 'utf16le')]));
+    const file = world.scratch.write('utf16le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('email,name\nzoe@example.com,Zoë Müller\n', 'utf16le')]));
     const result = await importFile(file);
     expect(result.code, result.stderr).toBe(0);
     expect((await world.store.getByEmail('zoe@example.com'))?.name).toBe('Zoë Müller');
   });
 
   it('duplicate rows (also differing in case): one subscriber, the last row wins, exit 0', async () => {
-    const file = scratch.write('duplicates.csv', 'email,name\ndup@example.com,First\nDUP@Example.com,Second\ndup@example.com,Third\n');
+    const file = world.scratch.write('duplicates.csv', 'email,name\ndup@example.com,First\nDUP@Example.com,Second\ndup@example.com,Third\n');
     const before = await world.snapshot();
     const result = await importFile(file);
     expect(result.code, result.stderr).toBe(0);

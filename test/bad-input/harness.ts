@@ -39,6 +39,8 @@ export interface World {
   redis: Redis;
   store: SubscriberStore;
   snapshot(): Promise<Record<string, KeyDump>>;
+  /** A folder for the files a case writes (posts, CSVs, newsletter.yaml); removed by close(). */
+  scratch: ScratchDir;
   /** Runs `node bin/newsletter.js ...args` against this prefix; `env` entries set to undefined are removed. */
   cli(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
   close(): Promise<void>;
@@ -59,13 +61,18 @@ export async function openWorld(label: string): Promise<World> {
     { issue: deliveryIssue, list: 'weekly', publicUrl: 'https://news.example' },
   );
   await queue.close();
+  const scratch = scratchDir();
   return {
     prefix,
     redis,
     store,
     snapshot: () => dumpKeys(redis, prefix),
+    scratch,
     cli: (args, env = {}) => runCli(args, { REDIS_PREFIX: prefix, ...env }),
-    close: cleanup,
+    async close() {
+      scratch.remove();
+      await cleanup();
+    },
   };
 }
 
@@ -110,8 +117,14 @@ export function expectCliError(result: CliResult, code: ErrorCode, line: RegExp)
   expect(result.stderr).not.toMatch(/^\s+at /m);
 }
 
-/** A scratch folder for files a case writes; removed by the returned function. */
-export function scratchDir(): { dir: string; write(name: string, content: string | Buffer): string; remove(): void } {
+export interface ScratchDir {
+  dir: string;
+  /** Writes `name` in the folder and returns its path. */
+  write(name: string, content: string | Buffer): string;
+  remove(): void;
+}
+
+function scratchDir(): ScratchDir {
   const dir = mkdtempSync(join(tmpdir(), 'nl-bad-input-'));
   return {
     dir,

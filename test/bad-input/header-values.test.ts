@@ -6,19 +6,13 @@
  * way in, from a CSV import or the subscribe form alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, expectCliError, literal, openWorld, scratchDir, startWeb, type World } from './harness.ts';
+import { errorLines, expectCliError, literal, openWorld, startWeb, type World } from './harness.ts';
 
 let world: World;
-let scratch: ReturnType<typeof scratchDir>;
-
 beforeAll(async () => {
   world = await openWorld('bad-headers');
-  scratch = scratchDir();
 });
-afterAll(async () => {
-  scratch?.remove();
-  await world?.close();
-});
+afterAll(() => world?.close());
 
 describe('a line break in a post title (the Subject header) is refused with its line', () => {
   it.each([
@@ -26,7 +20,7 @@ describe('a line break in a post title (the Subject header) is refused with its 
     ['a literal block title', '---\ntitle: |\n  Weekly\n  Bcc: everyone@example.com\ndate: 2024-01-05\n---\nBody\n', 2],
     ['a NUL escape', '---\ntitle: "Weekly\\0"\n---\nBody\n', 2],
   ])('%s', async (name, content, line) => {
-    const file = scratch.write(`${name.replace(/\W+/g, '-')}.md`, content);
+    const file = world.scratch.write(`${name.replace(/\W+/g, '-')}.md`, content);
     const before = await world.snapshot();
     const result = await world.cli(['send', file, '--list', 'weekly']);
     expectCliError(result, 'HEADER_VALUE_INVALID', new RegExp(`^newsletter: ${literal(file)}:${line}: title: the title must be one line: it becomes the Subject header \\[`));
@@ -34,8 +28,8 @@ describe('a line break in a post title (the Subject header) is refused with its 
   });
 
   it('a description with line breaks is fine: the preheader is body text, on one line', async () => {
-    const file = scratch.write('multi-line-description.md', '---\ntitle: Weekly\ndate: 2024-01-05\ndescription: |\n  First line\n  Bcc: everyone@example.com\n---\nBody\n');
-    const result = await world.cli(['render', file, '--out', `${scratch.dir}/out`, '--json']);
+    const file = world.scratch.write('multi-line-description.md', '---\ntitle: Weekly\ndate: 2024-01-05\ndescription: |\n  First line\n  Bcc: everyone@example.com\n---\nBody\n');
+    const result = await world.cli(['render', file, '--out', `${world.scratch.dir}/out`, '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ subject: 'Weekly', preheader: 'First line Bcc: everyone@example.com' });
   });
@@ -60,7 +54,7 @@ describe('a line break in newsletter.yaml name, fromName or replyTo is refused w
     const yaml = Object.entries(IDENTITY)
       .map(([key, text]) => `${key}: ${key === field ? value : JSON.stringify(text)}`)
       .join('\n');
-    const file = scratch.write(`identity-${field}.yaml`, `${yaml}\n`);
+    const file = world.scratch.write(`identity-${field}.yaml`, `${yaml}\n`);
     const before = await world.snapshot();
     const result = await world.cli(['subscribers', 'add', 'new@example.com'], { NEWSLETTER_CONFIG: file });
     expectCliError(result, 'CONFIG_INVALID', new RegExp(`^newsletter: ${literal(file)}: ${literal(message)} \\[`));
@@ -70,7 +64,7 @@ describe('a line break in newsletter.yaml name, fromName or replyTo is refused w
 
 describe("a subscriber's name never carries a line break into Redis", () => {
   it('from a CSV import: the row goes in with the break turned into a space', async () => {
-    const file = scratch.write('names.csv', 'email,name\r\ncrlf@example.com,"Evil\r\nBcc: everyone@example.com"\r\nplain@example.com,Plain\r\n');
+    const file = world.scratch.write('names.csv', 'email,name\r\ncrlf@example.com,"Evil\r\nBcc: everyone@example.com"\r\nplain@example.com,Plain\r\n');
     const result = await world.cli(['subscribers', 'import', file, '--json']);
     expect(result.code, errorLines(result).join('\n')).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ imported: 2, rejected: [] });

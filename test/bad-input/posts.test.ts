@@ -7,19 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.ts';
-import { expectCliError, literal, openWorld, scratchDir, type World } from './harness.ts';
+import { expectCliError, literal, openWorld, type World } from './harness.ts';
 
 let world: World;
-let scratch: ReturnType<typeof scratchDir>;
-
 beforeAll(async () => {
   world = await openWorld('bad-posts');
-  scratch = scratchDir();
 });
-afterAll(async () => {
-  scratch?.remove();
-  await world?.close();
-});
+afterAll(() => world?.close());
 
 const ok = '---\ntitle: Fine\ndate: 2024-01-05\n---\n';
 
@@ -113,7 +107,7 @@ const refused: RefusedPost[] = [
 
 describe('newsletter send refuses a post that cannot become an email, and creates no campaign', () => {
   it.each(refused)('$name', async ({ name, content, code, after }) => {
-    const file = scratch.write(`${name.replace(/\W+/g, '-')}.md`, typeof content === 'function' ? content() : content);
+    const file = world.scratch.write(`${name.replace(/\W+/g, '-')}.md`, typeof content === 'function' ? content() : content);
     const before = await world.snapshot();
     const result = await world.cli(['send', file, '--list', 'weekly']);
     expectCliError(result, code, new RegExp(`^newsletter: ${literal(file)}${after.source.slice(1)}`));
@@ -122,17 +116,17 @@ describe('newsletter send refuses a post that cannot become an email, and create
 
   it('a post file that does not exist, or is a folder', async () => {
     const before = await world.snapshot();
-    const missing = join(scratch.dir, 'no-such-post.md');
+    const missing = join(world.scratch.dir, 'no-such-post.md');
     expectCliError(await world.cli(['send', missing, '--list', 'weekly']), 'POST_UNREADABLE', new RegExp(`^newsletter: ${literal(missing)}: no such file`));
-    expectCliError(await world.cli(['send', scratch.dir, '--list', 'weekly']), 'POST_UNREADABLE', new RegExp(`^newsletter: ${literal(scratch.dir)}: cannot read the file`));
+    expectCliError(await world.cli(['send', world.scratch.dir, '--list', 'weekly']), 'POST_UNREADABLE', new RegExp(`^newsletter: ${literal(world.scratch.dir)}: cannot read the file`));
     expect(await world.snapshot()).toEqual(before);
   });
 });
 
 describe('unsafe HTML and links in a post are removed, kept as text, and reported with their line', () => {
   const render = async (name: string, markdown: string) => {
-    const file = scratch.write(name, ok + markdown);
-    const out = join(scratch.dir, 'out');
+    const file = world.scratch.write(name, ok + markdown);
+    const out = join(world.scratch.dir, 'out');
     const result = await world.cli(['render', file, '--out', out, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const issue = JSON.parse(result.stdout) as { warnings: { code: string; message: string; line: number }[] };
