@@ -140,6 +140,17 @@ export function encodeHeaderWords(value: string): string {
   return words.map((word) => `=?UTF-8?B?${Buffer.from(word, 'utf8').toString('base64')}?=`).join('\r\n ');
 }
 
+/** RFC 2047 encoded words decoded (B and Q, UTF-8 as encodeHeaderWords writes them): for display and for checks. */
+export function decodeHeaderWords(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
+      kind.toLowerCase() === 'b'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
+    );
+}
+
 /** A display name for From/List-Id: quoted when it has specials, encoded when it is not ASCII. */
 export function encodeDisplayName(name: string): string {
   if (NEEDS_ENCODED_WORD.test(name)) return encodeHeaderWords(name);

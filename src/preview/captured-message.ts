@@ -4,7 +4,7 @@
  * write: nested multiparts, quoted-printable, base64 and 7/8-bit parts, UTF-8 text and
  * RFC 2047 encoded words; anything else is shown as it is.
  */
-import { decodeQuotedPrintable } from '../delivery/mime-encoding.ts';
+import { decodeHeaderWords, decodeQuotedPrintable } from '../delivery/mime-encoding.ts';
 
 export interface MessageHeader {
   name: string;
@@ -22,17 +22,6 @@ export interface CapturedMessage {
   html: string | undefined;
 }
 
-/** RFC 2047 encoded words, decoded for display (B and Q, UTF-8 as delivery writes them). */
-export function decodeEncodedWords(value: string): string {
-  return value
-    .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
-      kind.toLowerCase() === 'b'
-        ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
-    );
-}
-
 /** Header lines up to the first empty line, unfolded. */
 export function parseHeaderLines(block: string): MessageHeader[] {
   return block
@@ -45,7 +34,7 @@ export function parseHeaderLines(block: string): MessageHeader[] {
 /** The first header with this name (any case), encoded words decoded; '' when absent. */
 export function headerText(headers: readonly MessageHeader[], name: string): string {
   const found = headers.find((h) => h.name.toLowerCase() === name.toLowerCase());
-  return found ? decodeEncodedWords(found.value) : '';
+  return found ? decodeHeaderWords(found.value) : '';
 }
 
 function splitHead(entity: string): { headers: MessageHeader[]; body: string } {

@@ -1,6 +1,7 @@
 /** The document around every preview page, how posts are named in its URLs, and the pieces its pages share. */
 import { html, type SafeHtml } from '../http/html.ts';
-import { decodeEncodedWords, type MessageHeader } from './captured-message.ts';
+import { decodeHeaderWords } from '../delivery/mime-encoding.ts';
+import type { MessageHeader } from './captured-message.ts';
 
 export function previewDocument(title: string, body: SafeHtml, state: { generation: number; token: string }): string {
   return `<!doctype html>
@@ -33,7 +34,7 @@ export function formatBytes(bytes: number): string {
 /** A message's headers as table rows: decoded, with the encoded value beneath when it differs. */
 export function headerRows(headers: readonly MessageHeader[]): SafeHtml[] {
   return headers.map(({ name, value }) => {
-    const decoded = decodeEncodedWords(value);
+    const decoded = decodeHeaderWords(value);
     return html`<tr><th scope="row">${name}</th><td>${decoded}${decoded === value ? '' : html`<div class="muted">${value}</div>`}</td></tr>`;
   });
 }

@@ -1,7 +1,8 @@
 import { runCli } from '../helpers/run-cli.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../delivery/harness.ts';
-import { decodeHeaderWords, parseMessage } from '../delivery/parse-mime.ts';
+import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
+import { parseMessage } from '../delivery/parse-mime.ts';
 
 const POST = 'emails/posts/sofa-weekly-2019-11-01.md';
 const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MessageBuffers, buildMessageTemplate, messageIdFor, personalise } from '../../src/delivery/message-template.ts';
 import { isNewsletterError } from '../../src/errors.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
-import { decodeHeaderWords, parseMessage } from './parse-mime.ts';
+import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
+import { parseMessage } from './parse-mime.ts';
 
 const identity = {
   name: 'SOFA Weekly',

@@ -11,12 +11,6 @@ export interface ParsedMessage {
   encodedLines: string[];
 }
 
-export function decodeHeaderWords(value: string): string {
-  return value
-    .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?UTF-8\?B\?([^?]*)\?=/gi, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
-}
-
 function parseHeaders(block: string): Map<string, string> {
   const headers = new Map<string, string>();
   for (const line of block.replace(/\r\n[ \t]/g, ' ').split('\r\n')) {

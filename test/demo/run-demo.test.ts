@@ -13,7 +13,8 @@ import { DEMO_LIST, demoSummary, runDemo, type DemoResult } from '../../src/demo
 import { isNewsletterError } from '../../src/errors.ts';
 import { parseCapturedMessage } from '../../src/preview/captured-message.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
-import { decodeHeaderWords, parseMessage } from '../delivery/parse-mime.ts';
+import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
+import { parseMessage } from '../delivery/parse-mime.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 

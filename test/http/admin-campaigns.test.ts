@@ -6,7 +6,8 @@ import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Campaign } from '../../src/campaign/campaign.ts';
-import { decodeHeaderWords, parseMessage } from '../delivery/parse-mime.ts';
+import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
+import { parseMessage } from '../delivery/parse-mime.ts';
 import { SEED_POST, startAdminServer, type AdminServer } from './admin-server.ts';
 
 const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildMessageTemplate, messageIdFor, personalise } from '../../src/delivery/message-template.ts';
 import { parseCapturedMessage, unsubscribeUrlOf } from '../../src/preview/captured-message.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
-import { decodeHeaderWords, parseMessage } from '../delivery/parse-mime.ts';
+import { parseMessage } from '../delivery/parse-mime.ts';
 
 const identity = { name: 'SOFA Weekly', fromName: 'SOFA 周报', fromAddress: 'weekly@sofastack.tech', listId: 'weekly.sofastack.tech' };
 const unsubscribeUrl = `https://news.example/unsubscribe/${'Ab1_-'.repeat(20)}.sig`;
@@ -29,7 +29,6 @@ describe('parseCapturedMessage', () => {
     const message = parseCapturedMessage(raw);
     const reference = parseMessage(raw);
     expect(message.subject).toBe(deliveryIssue.subject);
-    expect(message.subject).toBe(decodeHeaderWords(reference.headers.get('subject')!));
     expect(message.to).toBe('li.lei@example.com');
     expect(message.from).toBe('SOFA 周报 <weekly@sofastack.tech>');
     expect(message.date).toBe('Mon, 23 Nov 2026 10:00:00 +0000');

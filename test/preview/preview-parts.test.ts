@@ -13,7 +13,7 @@ import { listPosts, postSource, resolvePost } from '../../src/preview/find-posts
 import { frameDocument } from '../../src/preview/frame-document.ts';
 import { createPreviewServer } from '../../src/preview/preview-server.ts';
 import { createPreviewTestSender, sendTestUnavailable } from '../../src/preview/preview-test-sender.ts';
-import { decodeEncodedWords } from '../../src/preview/captured-message.ts';
+import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
 import { SAMPLE_SUBSCRIBER, sampleMessage } from '../../src/preview/sample-message.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
 
@@ -63,7 +63,7 @@ describe('the sample message', () => {
     }
     const header = (name: string) => sample.headers.find((h) => h.name === name)?.value;
     expect(header('To')).toBe(SAMPLE_SUBSCRIBER.email);
-    expect(decodeEncodedWords(header('Subject')!)).toBe(issue.subject);
+    expect(decodeHeaderWords(header('Subject')!)).toBe(issue.subject);
     expect(header('List-Unsubscribe')).toMatch(/^<https:\/\/news\.example\/unsubscribe\/[\w-]+\.[\w-]+>, <mailto:/);
     expect(header('List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
     expect(header('Date')).toBe('Mon, 23 Nov 2026 10:00:00 +0000');
