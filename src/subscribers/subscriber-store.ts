@@ -174,7 +174,7 @@ export class SubscriberStore {
     return batch.filter(({ input }) => failedKeys.has(emailKey(input.email)));
   }
 
-  /** Sets a status and records why; a no-op (changed: false) when it already has it. */
+  /** Sets a status and records why (setStatus(id, 'active') is the way out of suppression); a no-op (changed: false) when it already has it. */
   async setStatus(id: string, status: SubscriberStatus, reason: string): Promise<StatusResult> {
     parseStatus(status);
     return this.transition(id, status, reason, () => true);
@@ -189,18 +189,9 @@ export class SubscriberStore {
     return this.transition(id, 'bounced', reason, () => true);
   }
 
-  markComplained(id: string, reason: string): Promise<StatusResult> {
-    return this.transition(id, 'complained', reason, () => true);
-  }
-
   /** Double opt-in: only a `pending` subscriber becomes active; an old link never undoes an unsubscribe. */
   confirm(id: string, reason = 'confirmed by email link'): Promise<StatusResult> {
     return this.transition(id, 'active', reason, (from) => from === 'pending');
-  }
-
-  /** The explicit way out of suppression. */
-  reactivate(id: string, reason: string): Promise<StatusResult> {
-    return this.transition(id, 'active', reason, () => true);
   }
 
   private async transition(

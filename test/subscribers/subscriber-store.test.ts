@@ -91,7 +91,7 @@ describe('SubscriberStore', () => {
     const bounced = (await store.add({ email: 'b@example.com' })).subscriber;
     const complained = (await store.add({ email: 'c@example.com' })).subscriber;
     await store.markBounced(bounced.id, '550 5.1.1 no such user');
-    await store.markComplained(complained.id, 'feedback loop');
+    await store.setStatus(complained.id, 'complained', 'feedback loop');
     await store.addMany([
       { email: 'b@example.com', lists: ['other'], status: 'active' },
       { email: 'c@example.com', lists: ['other'], status: 'active' },
@@ -99,7 +99,7 @@ describe('SubscriberStore', () => {
     expect((await store.get(bounced.id))?.status).toBe('bounced');
     expect((await store.get(complained.id))?.status).toBe('complained');
     expect(await store.canReceive(bounced.id)).toBe(false);
-    await store.reactivate(bounced.id, 'operator checked the mailbox');
+    await store.setStatus(bounced.id, 'active', 'operator checked the mailbox');
     expect(await store.canReceive(bounced.id)).toBe(true);
   });
 
