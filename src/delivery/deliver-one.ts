@@ -81,14 +81,8 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     if (reason) return skip(reason);
   }
 
-  const links = deps.links(subscriberId);
   const messageId = messageIdFor(campaignId, subscriberId, input.template.from);
-  const raw = personalise(input.template, {
-    to: recipient.email,
-    messageId,
-    listUnsubscribe: links.listUnsubscribe,
-    unsubscribeUrl: links.unsubscribeUrl,
-  }, deps.buffers?.take());
+  const raw = personalise(input.template, { to: recipient.email, messageId, ...deps.links(subscriberId) }, deps.buffers?.take());
   await deps.rateLimiter?.acquire();
   const sent = deps.metrics?.sendStarted();
   try {

@@ -24,12 +24,10 @@ export async function sendTestMessage(
   const campaignId = `test-${input.issue.slug}`;
   const template = buildMessageTemplate({ issue: input.issue, identity: deps.identity, campaignId, date: input.now, viewUrl: input.issue.viewUrl, test: true });
   const id = input.subscriberId ?? 'test';
-  const links = recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity)(id);
   const raw = personalise(template, {
     to: input.to,
     messageId: messageIdFor(`${campaignId}-${input.now.getTime()}`, id, deps.identity.fromAddress),
-    listUnsubscribe: links.listUnsubscribe,
-    unsubscribeUrl: links.unsubscribeUrl,
+    ...recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity)(id),
   });
   return deps.transport.send({ from: template.from, to: input.to }, raw);
 }
