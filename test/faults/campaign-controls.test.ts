@@ -1,16 +1,11 @@
 import { runCli } from '../helpers/run-cli.ts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
-import { ACCEPTED, audit, startFaultScenario, type FaultScenario } from './fault-harness.ts';
+import { ACCEPTED, audit, scenarioPerTest, type FaultScenario } from './fault-harness.ts';
 import { faultClass } from './fault-smtp.ts';
 
-let scenario: FaultScenario | undefined;
-afterEach(async () => {
-  await scenario?.close();
-  scenario = undefined;
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const startScenario = scenarioPerTest();
 
 /** The same calls `newsletter campaign pause|resume|cancel` make. */
 const controls = (s: FaultScenario) => ({ campaigns: s.harness.app.campaigns, queue: s.harness.app.deliveryQueue(), now: () => new Date() });
@@ -22,7 +17,7 @@ const cli = (args: string[], env: Record<string, string>) => runCli(args, { ...p
 
 describe('fault: pause, resume, cancel and resend under load', () => {
   it('paused during heavy sending, both workers replaced while paused, resumed: nothing more is sent while paused, and everyone gets it once', async () => {
-    const s = (scenario = await startFaultScenario({ recipients: 2_000, faults: { defer: 0.05 } }));
+    const s = await startScenario({ recipients: 2_000, faults: { defer: 0.05 } });
     const workers = [await s.processes.worker(s.env), await s.processes.worker(s.env)];
     const { id } = await s.harness.send();
     await s.smtp.waitForMessages(400, 60_000);
@@ -54,7 +49,7 @@ describe('fault: pause, resume, cancel and resend under load', () => {
   });
 
   it('cancelled mid-campaign: the rest are skipped as "campaign cancelled", no new message begins, counters add up', async () => {
-    const s = (scenario = await startFaultScenario({ recipients: 2_000 }));
+    const s = await startScenario({ recipients: 2_000 });
     await s.processes.worker(s.env);
     await s.processes.worker(s.env);
     const { id } = await s.harness.send();
@@ -78,7 +73,7 @@ describe('fault: pause, resume, cancel and resend under load', () => {
   it('`newsletter campaign resend --failed` after a partly failed campaign: only the failed are sent again, once, except who unsubscribed since', async () => {
     // 5% refused for policy on their first attempt only: permanent then, fixed by the next round.
     const rejectReply = { code: 554, message: '5.7.1 Message rejected by policy' };
-    const s = (scenario = await startFaultScenario({ recipients: 1_000, faults: { reject: 0.05, rejectAttempts: 1, rejectReply, defer: 0.05 } }));
+    const s = await startScenario({ recipients: 1_000, faults: { reject: 0.05, rejectAttempts: 1, rejectReply, defer: 0.05 } });
     await s.processes.worker(s.env);
     await s.processes.worker(s.env);
     const { id } = await s.harness.send();

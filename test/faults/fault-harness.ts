@@ -4,6 +4,7 @@
  * pause, resend). audit() compares, recipient by recipient, what the SMTP server received
  * (by Message-ID) with the ledger and the counters.
  */
+import { afterEach } from 'vitest';
 import type { Campaign } from '../../src/campaign/campaign.ts';
 import { messageIdFor } from '../../src/delivery/message-template.ts';
 import { startHarness, type Harness } from '../delivery/harness.ts';
@@ -93,6 +94,16 @@ export async function startFaultScenario(options: ScenarioOptions): Promise<Faul
     await redis.close();
     throw error;
   }
+}
+
+/** The calling file's scenario starter: one scenario per test, closed after the test whatever happened. */
+export function scenarioPerTest(): (options: ScenarioOptions) => Promise<FaultScenario> {
+  let scenario: FaultScenario | undefined;
+  afterEach(async () => {
+    await scenario?.close();
+    scenario = undefined;
+  });
+  return async (options) => (scenario = await startFaultScenario(options));
 }
 
 /** What one recipient should end as: a ledger entry, and how many messages the server may have received. */

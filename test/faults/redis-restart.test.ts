@@ -1,15 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ACCEPTED, audit, startFaultScenario, type FaultScenario } from './fault-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ACCEPTED, audit, scenarioPerTest } from './fault-harness.ts';
 
-let scenario: FaultScenario | undefined;
-afterEach(async () => {
-  await scenario?.close();
-  scenario = undefined;
-});
+const startScenario = scenarioPerTest();
 
 describe('fault: Redis restarted mid-campaign', () => {
   it('redis-server killed and started again on its AOF while two workers send: the campaign completes, each recipient accepted once', async () => {
-    const s = (scenario = await startFaultScenario({ recipients: 2_000, faults: { defer: 0.05 }, env: { SEND_RATE_PER_SECOND: '250' } }));
+    const s = await startScenario({ recipients: 2_000, faults: { defer: 0.05 }, env: { SEND_RATE_PER_SECOND: '250' } });
     await s.processes.worker(s.env);
     await s.processes.worker(s.env);
     const { id } = await s.harness.send();

@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { audit, startFaultScenario, unconfirmedRecipients, type FaultScenario } from './fault-harness.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { audit, scenarioPerTest, unconfirmedRecipients } from './fault-harness.ts';
 
-let scenario: FaultScenario | undefined;
-afterEach(async () => {
-  await scenario?.close();
-  scenario = undefined;
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const startScenario = scenarioPerTest();
 
 describe('fault: worker processes killed with SIGKILL', () => {
   it('one of two workers killed every ~2 s during a 5,000-recipient campaign: nobody gets it twice; each recipient is accepted once or reported unconfirmed', async () => {
     // 200 messages a second for the fleet: the campaign lasts ~25 s, long enough for ~10 kills.
-    const s = (scenario = await startFaultScenario({ recipients: 5_000, env: { SEND_RATE_PER_SECOND: '200' } }));
+    const s = await startScenario({ recipients: 5_000, env: { SEND_RATE_PER_SECOND: '200' } });
     const workers = [await s.processes.worker(s.env), await s.processes.worker(s.env)];
     const { id } = await s.harness.send();
 

@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ACCEPTED, audit, startFaultScenario, type FaultScenario } from './fault-harness.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { ACCEPTED, audit, scenarioPerTest } from './fault-harness.ts';
 
-let scenario: FaultScenario | undefined;
-afterEach(async () => {
-  await scenario?.close();
-  scenario = undefined;
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const startScenario = scenarioPerTest();
 
 describe('fault: a worker stopped with SIGTERM while sending', () => {
   it('three SIGTERMs mid-send: each exits 0 with every message it sent recorded, and the restarted worker sends nothing twice', async () => {
     // One worker at a time, so what the server has is exactly what that worker sent.
-    const s = (scenario = await startFaultScenario({ recipients: 1_500, faults: { defer: 0.05 }, env: { SEND_RATE_PER_SECOND: '200' } }));
+    const s = await startScenario({ recipients: 1_500, faults: { defer: 0.05 }, env: { SEND_RATE_PER_SECOND: '200' } });
     const { app } = s.harness;
     let worker = await s.processes.worker(s.env);
     const { id } = await s.harness.send();

@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ACCEPTED, audit, startFaultScenario, type FaultScenario } from './fault-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ACCEPTED, audit, scenarioPerTest } from './fault-harness.ts';
 import { faultClass } from './fault-smtp.ts';
 
-let scenario: FaultScenario | undefined;
-afterEach(async () => {
-  await scenario?.close();
-  scenario = undefined;
-});
+const startScenario = scenarioPerTest();
 
 describe('fault: a misbehaving SMTP server', () => {
   it('~10% deferred, ~1% cut mid-DATA, ~1% rejected, and the server down for 20 s mid-campaign: each recipient ends as planned, once', async () => {
-    const s = (scenario = await startFaultScenario({ recipients: 2_000, faults: { defer: 0.1, drop: 0.01, reject: 0.01 } }));
+    const s = await startScenario({ recipients: 2_000, faults: { defer: 0.1, drop: 0.01, reject: 0.01 } });
     await s.processes.worker(s.env);
     await s.processes.worker(s.env);
     const { id } = await s.harness.send();

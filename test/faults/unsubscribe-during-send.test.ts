@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { recipientLinks } from '../../src/delivery/recipient-links.ts';
 import { signingSecrets } from '../../src/subscribers/signing-secrets.ts';
-import { ACCEPTED, audit, startFaultScenario, type FaultScenario } from './fault-harness.ts';
+import { ACCEPTED, audit, scenarioPerTest } from './fault-harness.ts';
 
-let scenario: FaultScenario | undefined;
-afterEach(async () => {
-  await scenario?.close();
-  scenario = undefined;
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const startScenario = scenarioPerTest();
 
 describe('fault: unsubscribes arriving during a campaign', () => {
   it('one-click unsubscribes POSTed to the web server while two workers send: nobody gets the issue after their unsubscribe was answered', async () => {
-    const s = (scenario = await startFaultScenario({ recipients: 2_000, env: { SEND_RATE_PER_SECOND: '250' } }));
+    const s = await startScenario({ recipients: 2_000, env: { SEND_RATE_PER_SECOND: '250' } });
     const server = await s.processes.server(s.env);
     await s.processes.worker(s.env);
     await s.processes.worker(s.env);
