@@ -129,7 +129,7 @@ function configError(issues: readonly ConfigIssue[], file?: string): NewsletterE
   return new NewsletterError('CONFIG_INVALID', issues.map((issue) => `${path(issue) || '(root)'}: ${issue.message}`).join('; '), { file });
 }
 
-export function loadIdentity(file: string): Identity {
+function loadIdentity(file: string): Identity {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -32,7 +32,7 @@ export function isSessionValue(token: string, value: string | undefined, now: Da
   return timingSafeEqual(Buffer.from(sessionMac(token, expires)), Buffer.from(match[2]!));
 }
 
-export function cookieValue(header: string | undefined, name: string): string | undefined {
+function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
     if (key === name) return rest.join('=');

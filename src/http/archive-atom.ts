@@ -28,7 +28,7 @@ export interface AtomFeed {
 const NOT_XML = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-export function escapeXml(value: string): string {
+function escapeXml(value: string): string {
   return value.replace(NOT_XML, '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 

@@ -26,7 +26,7 @@ export interface IssueArchiveOptions {
   now?: () => number;
 }
 
-export function isPublished(campaign: Campaign): boolean {
+function isPublished(campaign: Campaign): boolean {
   return !(campaign.state === 'cancelled' && campaign.accepted === 0);
 }
 

@@ -23,7 +23,7 @@ export interface UnsubscribeRouteDeps {
 type LinkHow = Extract<UnsubscribeHow, 'page' | 'one_click' | 'post'>;
 const REASONS: Record<LinkHow, string> = { page: 'unsubscribe page', one_click: 'one-click (RFC 8058)', post: 'unsubscribe POST' };
 
-export function staleLink(): NewsletterError {
+function staleLink(): NewsletterError {
   return new NewsletterError('UNSUBSCRIBE_TOKEN_INVALID', 'the link refers to an address that is no longer on the list');
 }
 

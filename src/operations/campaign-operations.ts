@@ -72,7 +72,7 @@ export type SendResult =
   | { kind: 'campaign'; campaign: Campaign; /** Delivery workers connected to the queue right now (0: nothing will be sent yet). */ workers: number };
 
 /** Active subscribers of a list: who a campaign would go to now. */
-export async function countRecipients(subscribers: SubscriberStore, list: string): Promise<number> {
+async function countRecipients(subscribers: SubscriberStore, list: string): Promise<number> {
   let recipients = 0;
   for await (const batch of subscribers.iterateSubscribers(list, 1000)) recipients += batch.filter(canReceive).length;
   return recipients;

@@ -25,7 +25,7 @@ function outside(root: string, path: string): boolean {
  * absolute path, a `..` segment, anything but a Markdown file name, and a symlink that
  * leads out of the folder. A missing file is POST_UNREADABLE, named as the caller wrote it.
  */
-export async function resolvePostPath(postsDir: string, post: string, field = 'post'): Promise<string> {
+async function resolvePostPath(postsDir: string, post: string, field = 'post'): Promise<string> {
   const refuse = (why: string) => new NewsletterError('INPUT_INVALID', `"${post.slice(0, 120)}" ${why}`, { field });
   if (post.includes('\u0000')) throw refuse('contains a NUL character');
   if (isAbsolute(post) || /^[A-Za-z]:|^[\\/]/.test(post)) throw refuse(`must be relative to the posts folder (POSTS_DIR), not absolute`);
