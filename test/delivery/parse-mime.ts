@@ -1,5 +1,10 @@
-/** Just enough MIME parsing for tests: headers (unfolded), and the decoded text/plain and text/html parts. */
+/**
+ * Just enough MIME parsing for tests: headers (unfolded), and the decoded text/plain and text/html parts.
+ * Stricter than the preview's reader (captured-message.ts), on purpose: CRLF only, one flat multipart,
+ * and the encoded lines as sent, so tests see the wire format delivery writes.
+ */
 import { decodeQuotedPrintable } from '../../src/delivery/mime-encoding.ts';
+import { parseHeaderLines } from '../../src/preview/captured-message.ts';
 
 export interface ParsedMessage {
   headers: Map<string, string>;
@@ -11,13 +16,9 @@ export interface ParsedMessage {
   encodedLines: string[];
 }
 
+/** Header names lower-cased, for `headers.get('subject')`. */
 function parseHeaders(block: string): Map<string, string> {
-  const headers = new Map<string, string>();
-  for (const line of block.replace(/\r\n[ \t]/g, ' ').split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return headers;
+  return new Map(parseHeaderLines(block).map(({ name, value }) => [name.toLowerCase(), value]));
 }
 
 export function parseMessage(raw: string): ParsedMessage {
