@@ -12,5 +12,4 @@ export interface RecipientDirectory {
   /** changed: false when it was bounced (or otherwise suppressed the same way) already. */
   markBounced(id: string, reason: string): Promise<{ changed: boolean }>;
   iterateListIds(list: string, batchSize?: number): AsyncIterable<string[]>;
-  countList(list?: string): Promise<number>;
 }
