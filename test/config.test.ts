@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { isNewsletterError, type NewsletterError } from '../src/errors.ts';
 
@@ -16,6 +16,17 @@ function configError(env: NodeJS.ProcessEnv, cwd = repo): NewsletterError {
     throw error;
   }
   throw new Error('expected CONFIG_INVALID');
+}
+
+const folders: string[] = [];
+afterAll(() => folders.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A folder holding only a newsletter.yaml with this content; removed after the file's tests. */
+function folderWithIdentity(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'newsletter-config-'));
+  folders.push(dir);
+  writeFileSync(join(dir, 'newsletter.yaml'), yaml);
+  return dir;
 }
 
 describe('loadConfig', () => {
@@ -47,16 +58,14 @@ describe('loadConfig', () => {
   });
 
   it('names the identity file and field that is wrong', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'newsletter-config-'));
-    writeFileSync(join(dir, 'newsletter.yaml'), 'name: X\nfromAddress: not-an-address\nsiteUrl: https://x.example\npostalAddress: Somewhere\nlistId: x.example\n');
+    const dir = folderWithIdentity('name: X\nfromAddress: not-an-address\nsiteUrl: https://x.example\npostalAddress: Somewhere\nlistId: x.example\n');
     const error = configError({}, dir);
     expect(error.location.file).toBe(join(dir, 'newsletter.yaml'));
     expect(error.location.field).toBe('fromAddress');
   });
 
   it('gives the line of malformed YAML in the identity file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'newsletter-config-'));
-    writeFileSync(join(dir, 'newsletter.yaml'), 'name: X\nfromAddress: [unclosed\n');
-    expect(configError({}, dir).location.line).toBeGreaterThanOrEqual(2);
+    const dir = folderWithIdentity('name: X\n  fromAddress: x@example.com\nsiteUrl: https://x.example\n');
+    expect(configError({}, dir).location).toMatchObject({ file: join(dir, 'newsletter.yaml'), line: 2 });
   });
 });
