@@ -13,7 +13,6 @@ import { DEMO_LIST, demoSummary, runDemo, type DemoResult } from '../../src/demo
 import { isNewsletterError } from '../../src/errors.ts';
 import { parseCapturedMessage } from '../../src/preview/captured-message.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
-import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
 import { parseMessage } from '../delivery/parse-mime.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
@@ -45,7 +44,6 @@ describe('newsletter demo', () => {
     first = await runDemo({ prefix, outboxDir: outbox, subscribers: COUNT, env, progress: false });
     const { campaign } = first;
     expect(campaign).toMatchObject({ state: 'completed', list: DEMO_LIST, total: COUNT, accepted: COUNT, failed: 0, skipped: 0, retrying: 0 });
-    expect(campaign.accepted + campaign.failed + campaign.skipped).toBe(campaign.total);
 
     const files = await emlFiles(first.runDir);
     expect(files.sort()).toEqual([...first.files].sort());
@@ -56,7 +54,6 @@ describe('newsletter demo', () => {
       const reference = parseMessage(raw);
       recipients.push(message.to);
       expect(message.subject).toBe(SUBJECT);
-      expect(decodeHeaderWords(reference.headers.get('subject')!)).toBe(SUBJECT);
       expect(reference.headers.get('list-unsubscribe')).toMatch(/^<http:\/\/localhost:3000\/unsubscribe\/[\w-]+\.[\w-]+>, <mailto:/);
       expect(reference.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
       expect(message.html).toContain('SOFAJRaft');
