@@ -7,7 +7,7 @@
  *   A 5.1.x enhanced status (bad mailbox, bad domain) is also a hard `bounce`.
  * - Authentication failures are ours, not the recipient's: `retry`, so a wrong
  *   password does not turn a whole list into permanent failures.
- * Only the BullMQ processor turns `permanent` into UnrecoverableError.
+ * deliver-one records `permanent` as failed at once; `retry` goes back to BullMQ with the batch.
  */
 
 export interface SmtpFailureLike {
@@ -28,8 +28,6 @@ export interface FailureVerdict {
   replyClass: '4xx' | '5xx' | 'none';
 }
 
-const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNECTION', 'ESOCKET', 'EDNS', 'ECONNRESET', 'EPIPE', 'ETLS', 'EAUTH', 'EPROTOCOL']);
-
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 500);
 }
@@ -43,8 +41,6 @@ export function classifyFailure(error: SmtpFailureLike): FailureVerdict {
     const enhanced = /\b5\.(\d{1,3})\.(\d{1,3})\b/.exec(error.response ?? '');
     return { outcome: 'permanent', bounce: enhanced?.[1] === '1', reply, replyClass };
   }
-  if (replyClass === '4xx') return { outcome: 'retry', bounce: false, reply, replyClass };
-  if (error.code && RETRY_CODES.has(error.code)) return { outcome: 'retry', bounce: false, reply, replyClass };
-  // No reply code and no known network error: we cannot know the recipient is at fault.
+  // A 4xx, or no reply at all (timeout, dropped connection, any other error): we cannot know the recipient is at fault.
   return { outcome: 'retry', bounce: false, reply, replyClass };
 }
