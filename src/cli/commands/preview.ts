@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
-import { portFlag } from '../command-helpers.ts';
+import { portFlag, writeLine } from '../command-helpers.ts';
 import { NewsletterError } from '../../errors.ts';
 import { postSource } from '../../preview/find-posts.ts';
 import { openInBrowser } from '../../preview/open-browser.ts';
@@ -48,8 +48,8 @@ export function registerPreviewCommand(program: Command): void {
       const address = server.server.address();
       const bound = typeof address === 'object' && address ? address.port : port;
       const url = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${bound}/`;
-      process.stdout.write(`previewing ${source.single ?? source.root} at ${url}  (Ctrl-C to stop)\n`);
-      if (unavailable) process.stdout.write(`"Send a test" is off: ${unavailable}\n`);
+      writeLine(`previewing ${source.single ?? source.root} at ${url}  (Ctrl-C to stop)`);
+      if (unavailable) writeLine(`"Send a test" is off: ${unavailable}`);
       if (flags.open) openInBrowser(url);
       const stop = () => void server.close().then(() => process.exit(0));
       process.once('SIGINT', stop);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
 import { renderPostFile } from '../../render/render-post-file.ts';
-import { printWarnings } from '../command-helpers.ts';
+import { printWarnings, writeLine } from '../command-helpers.ts';
 
 interface RenderFlags {
   out: string;
@@ -33,11 +33,10 @@ export function registerRenderCommand(program: Command): void {
       const textBytes = Buffer.byteLength(issue.text);
       if (flags.json) {
         const { slug, subject, preheader, warnings } = issue;
-        process.stdout.write(`${JSON.stringify({ slug, subject, preheader, htmlBytes, textBytes, warnings })}\n`);
-        return;
+        return writeLine(JSON.stringify({ slug, subject, preheader, htmlBytes, textBytes, warnings }));
       }
-      process.stdout.write(`${base}.html (${(htmlBytes / 1024).toFixed(1)} KB), ${base}.txt, ${base}.mjml\n`);
-      process.stdout.write(`subject: ${issue.subject}\n`);
+      writeLine(`${base}.html (${(htmlBytes / 1024).toFixed(1)} KB), ${base}.txt, ${base}.mjml`);
+      writeLine(`subject: ${issue.subject}`);
       printWarnings(file, issue.warnings);
     });
 }
