@@ -27,14 +27,18 @@ async function renderFixture(name: string, overrides: Partial<Identity> = {}, ba
   return { issue, source };
 }
 
+let qaWeekly: ReturnType<typeof renderFixture> | undefined;
+/** The post most tests below read, rendered once for all of them: MJML is the slow part. */
+const renderQaWeekly = () => (qaWeekly ??= renderFixture('qa-weekly/index.md'));
+
 describe('renderIssue on a post with everything editors paste', () => {
   it('produces a readable, safe email', async () => {
-    const { issue, source } = await renderFixture('qa-weekly/index.md');
+    const { issue, source } = await renderQaWeekly();
     expectReadableSafeEmail(issue, source);
   });
 
   it('takes the subject from the title with entities decoded, and the preheader from the description', async () => {
-    const { issue } = await renderFixture('qa-weekly/index.md');
+    const { issue } = await renderQaWeekly();
     expect(issue.slug).toBe('qa-weekly');
     expect(issue.subject).toBe('Demo Weekly | 本周精选 & 问答【3/1 - 3/7】');
     expect(issue.preheader).toBe('Demo WEEKLY | 每周精选， 筛选每周精华问答');
@@ -43,14 +47,14 @@ describe('renderIssue on a post with everything editors paste', () => {
 
   it("shows the post's own calendar date, not the UTC one", async () => {
     // 2024-03-07T01:30+08:00 is 6 March in UTC.
-    const { issue } = await renderFixture('qa-weekly/index.md');
+    const { issue } = await renderQaWeekly();
     expect(issue.date).toBe('2024-03-07');
     expect(issue.html).toContain('2024年3月7日');
     expect(issue.html).not.toContain('2024年3月6日');
   });
 
   it('puts the cover image, absolute, in the header', async () => {
-    const { issue } = await renderFixture('qa-weekly/index.md');
+    const { issue } = await renderQaWeekly();
     expect(issue.html).toMatch(/<img[^>]+src="https:\/\/demo\.example\.org\/img\/cover\.png"/);
   });
 
@@ -60,7 +64,7 @@ describe('renderIssue on a post with everything editors paste', () => {
   });
 
   it('keeps nested quotes, images in links, tables and numbered lists in both parts', async () => {
-    const { issue } = await renderFixture('qa-weekly/index.md');
+    const { issue } = await renderQaWeekly();
     expect(issue.html).toMatch(/<blockquote[^>]*>[\s\S]*<blockquote/);
     expect(issue.html).toMatch(/<a href="https:\/\/demo\.example\.org\/blog\/logo\/"[^>]*><img/);
     expect(issue.html).toContain('class="nl-table"');
@@ -72,7 +76,7 @@ describe('renderIssue on a post with everything editors paste', () => {
   });
 
   it('reports every problem an editor should fix, with its line in the post', async () => {
-    const { issue, source } = await renderFixture('qa-weekly/index.md');
+    const { issue, source } = await renderQaWeekly();
     const lines = source.split('\n');
     const byCode = (code: string) => issue.warnings.filter((w) => w.code === code);
     expect(byCode('LINK_UNFOLLOWABLE').map((w) => lines[w.line! - 1])).toEqual([
@@ -88,7 +92,7 @@ describe('renderIssue on a post with everything editors paste', () => {
   });
 
   it('leaves placeholders that delivery fills per recipient', async () => {
-    const { issue } = await renderFixture('qa-weekly/index.md');
+    const { issue } = await renderQaWeekly();
     const filled = fillPlaceholders(issue.html, {
       unsubscribeUrl: 'https://nl.example/unsubscribe/TOKEN',
       viewInBrowserUrl: 'https://nl.example/issues/qa-weekly',
