@@ -37,7 +37,7 @@ export async function cancelCampaign(deps: ControlDeps, id: string): Promise<Cam
  * Every batch of the campaign is addressable by its deterministic id: promote the ones
  * parked by a pause, retry the ones that failed outright (e.g. Redis was away).
  */
-export async function wakeBatches(deps: ControlDeps, id: string): Promise<{ promoted: number; retried: number }> {
+async function wakeBatches(deps: ControlDeps, id: string): Promise<{ promoted: number; retried: number }> {
   const campaign = await deps.campaigns.require(id);
   const jobIds: string[] = [];
   for (let i = 0; i < campaign.batches; i++) jobIds.push(batchJobId(id, 0, i));
