@@ -14,7 +14,7 @@ import {
 } from '../operations/subscriber-operations.ts';
 import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
-import { mediaType, parseInput, queryInt } from './admin-input.ts';
+import { parseInput, queryInt } from './admin-input.ts';
 
 /** A CSV sent as the body is streamed into the store, never held in memory. */
 export const IMPORT_MAX_BYTES = 1024 * 1024 * 1024;
