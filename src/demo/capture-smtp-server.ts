@@ -15,7 +15,6 @@ import { SMTPServer } from 'smtp-server';
 export interface CaptureSmtpServer {
   /** smtp://127.0.0.1:<port>, for SMTP_URL. */
   readonly url: string;
-  readonly dir: string;
   /** Paths of the files written so far, in the order the messages arrived. */
   readonly files: readonly string[];
   close(): Promise<void>;
@@ -64,7 +63,6 @@ export async function startCaptureSmtpServer({ dir, host = '127.0.0.1' }: { dir:
   const { port } = server.server.address() as AddressInfo;
   return {
     url: `smtp://${host}:${port}`,
-    dir,
     files,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

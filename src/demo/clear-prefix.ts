@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 
 /** `a:b` -> `a:b:*` with glob characters escaped, so the pattern matches this prefix only. */
-export function prefixPattern(prefix: string): string {
+function prefixPattern(prefix: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
 }
 

@@ -11,7 +11,7 @@ const LAST = ['Lee', 'Moreau', 'Novak', 'Okafor', 'Park', 'Quist', 'Rossi', 'Sat
 const CITIES = ['Hangzhou', 'Lisbon', 'Nairobi', 'Oslo', 'Lima'];
 
 /** Subscribers whose names test encodings and quoting; always part of the sample. */
-export const SPECIAL_SAMPLE_SUBSCRIBERS = [
+const SPECIAL_SAMPLE_SUBSCRIBERS = [
   { email: 'zoe.lefevre@example.org', name: 'Zoë Lefèvre', city: 'Montréal' },
   { email: 'li.lei@example.com', name: '李雷', city: '杭州' },
   { email: 'asa.oberg@example.org', name: 'Åsa Øberg, PhD', city: 'Tromsø' },

@@ -28,10 +28,6 @@ export class LiveEvents {
     this.write(`event: change\ndata: ${JSON.stringify({ generation, files })}\n\n`);
   }
 
-  get size(): number {
-    return this.clients.size;
-  }
-
   close(): void {
     clearInterval(this.keepAlive);
     for (const reply of this.clients) reply.raw.end();

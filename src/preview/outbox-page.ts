@@ -8,7 +8,7 @@ import type { CapturedMessage } from './captured-message.ts';
 import type { OutboxEntry } from './outbox.ts';
 import { encodePostName, formatBytes, headerRows } from './preview-shell.ts';
 
-export function outboxLink(name: string): string {
+function outboxLink(name: string): string {
   return `/outbox/${encodePostName(name)}`;
 }
 
