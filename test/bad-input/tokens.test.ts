@@ -93,8 +93,8 @@ describe('a bad token gets 400 UNSUBSCRIBE_TOKEN_INVALID and changes nothing', (
     const before = await world.snapshot();
     for (const [method, path] of [['GET', '/unsubscribe'], ['POST', '/unsubscribe'], ['GET', '/confirm']] as const) {
       const response = await web.request(method, `${path}/${'A'.repeat(2500)}.${'B'.repeat(2500)}`);
-      expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
-      expect(response.status, `${method} ${path}`).toBeLessThan(500);
+      // 414 comes from the router (the path parameter is over its length limit), before any route runs.
+      expect(response.status, `${method} ${path}`).toBe(414);
     }
     expect(await world.snapshot()).toEqual(before);
   });

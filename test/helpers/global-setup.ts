@@ -9,13 +9,11 @@ import { redisAnswers } from './redis-answers.ts';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
-const answers = (url: string) => redisAnswers(url);
-
 let privateRedis: ChildProcess | undefined;
 
 export async function setup(): Promise<void> {
   const url = process.env.TEST_REDIS_URL ?? DEFAULT_URL;
-  if (await answers(url)) {
+  if (await redisAnswers(url)) {
     process.env.TEST_REDIS_URL = url;
     return;
   }
@@ -29,7 +27,7 @@ export async function setup(): Promise<void> {
   const privateUrl = `redis://127.0.0.1:${port}`;
   const ready = (async () => {
     for (let i = 0; i < 50; i++) {
-      if (await answers(privateUrl)) return;
+      if (await redisAnswers(privateUrl)) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`redis-server on port ${port} did not answer`);
