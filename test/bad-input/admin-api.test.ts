@@ -119,6 +119,7 @@ describe('the admin API refuses bad input with its 4xx, code and location, and c
     const response = await admin.call('POST', '/api/subscribers', { json: { email: 'crlf@example.org', name: 'Mallory\r\nBcc: everyone@example.com' } });
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ ok: true, subscriber: { name: 'Mallory Bcc: everyone@example.com' } });
+    expect((await admin.harness.app.subscribers.getByEmail('crlf@example.org'))?.name).toBe('Mallory Bcc: everyone@example.com');
   });
 
   it('the right token still works (so the refusals above are about the input)', async () => {
