@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { clearPrefix } from '../src/demo/clear-prefix.ts';
 import { importCsv } from '../src/subscribers/import-csv.ts';
 import { SubscriberStore } from '../src/subscribers/subscriber-store.ts';
 import { usedMemory } from './probes.ts';
@@ -20,15 +21,6 @@ const rows = Number(process.argv[2] ?? 100_000);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `bench:import:${randomBytes(4).toString('hex')}`;
 const file = join(tmpdir(), `${prefix.replace(/:/g, '-')}.csv`);
-
-async function deleteKeys(redis: Redis): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 const redis = new Redis(redisUrl);
 try {
@@ -51,7 +43,7 @@ try {
   }
   console.log(`count: ${await store.countList('weekly')}; heap used: ${Math.round(process.memoryUsage().heapUsed / 1024 / 1024)} MB`);
 } finally {
-  await deleteKeys(redis);
+  await clearPrefix(redis, prefix);
   await rm(file, { force: true });
   redis.disconnect();
 }

@@ -13,6 +13,7 @@ import { createApp } from '../src/app.ts';
 import { enqueueCampaign } from '../src/campaign/enqueue-campaign.ts';
 import { planCampaign } from '../src/campaign/plan.ts';
 import { loadConfig } from '../src/config.ts';
+import { clearPrefix } from '../src/demo/clear-prefix.ts';
 import { recipientLinks } from '../src/delivery/recipient-links.ts';
 import { buildMessageTemplate, messageIdFor, personalise } from '../src/delivery/message-template.ts';
 import { renderPostFile } from '../src/render/render-post-file.ts';
@@ -142,12 +143,7 @@ send benchmark: ${N} recipients, seed issue (${results.messageBytes} bytes), Pos
 ${JSON.stringify(results)}`);
 
 // Clean up: every key of this run, the sink, the app.
-let cursor = '0';
-do {
-  const [next, keys] = await app.redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-  cursor = next;
-  if (keys.length) await app.redis.unlink(...keys);
-} while (cursor !== '0');
+await clearPrefix(app.redis, prefix);
 await app.close();
 sink.stop();
 process.exit(0);
