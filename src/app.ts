@@ -77,11 +77,15 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
   const subscribers = new SubscriberStore({ redis, prefix: config.redis.prefix });
   closers.push(() => subscribers.close());
 
+  const smtpUrl = () => {
+    if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to send email', { field: 'SMTP_URL' });
+    return config.smtp.url;
+  };
   let transport: Transporter | undefined;
   const mailer = () => {
-    if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to send email', { field: 'SMTP_URL' });
+    const url = smtpUrl();
     if (!transport) {
-      transport = createTransport(config.smtp.url);
+      transport = createTransport(url);
       closers.push(() => transport?.close());
     }
     return transport;
@@ -106,11 +110,11 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
   };
   let pool: MessageTransport | undefined;
   const smtpPool = () => {
-    if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to send email', { field: 'SMTP_URL' });
+    const url = smtpUrl();
     if (!pool) {
       // maxMessages: reconnecting every 100 messages (the default) costs throughput for nothing.
       const transporter = createTransport({
-        url: config.smtp.url,
+        url,
         pool: true,
         maxConnections: config.smtp.maxConnections,
         maxMessages: 10_000,
