@@ -3,7 +3,7 @@ import type { App } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import type { RenderWarning } from '../render/issue.ts';
-import { parseFilter, type SubscriberFilter } from '../operations/subscriber-operations.ts';
+import { parseFilter, type SubscriberFilter } from '../subscribers/subscriber.ts';
 
 /**
  * Builds the app for one command and always closes it, so the process can exit.

@@ -9,9 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
 import {
-  addSubscriber, countSubscribers, exportSubscribersCsv, findSubscriber, importSubscribersCsv, parseFilter, removeSubscriber,
+  addSubscriber, countSubscribers, exportSubscribersCsv, findSubscriber, importSubscribersCsv, removeSubscriber,
   setSubscriberStatus, subscribersPage,
 } from '../operations/subscriber-operations.ts';
+import { parseFilter } from '../subscribers/subscriber.ts';
 import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import { parseInput, queryInt } from './admin-input.ts';

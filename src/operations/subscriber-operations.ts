@@ -10,23 +10,8 @@ import { NewsletterError } from '../errors.ts';
 import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import { normalizeEmail } from '../subscribers/email-address.ts';
 import { importCsv, type ImportReport } from '../subscribers/import-csv.ts';
-import { parseListName, parseStatus, SUPPRESSED_STATUSES, type Subscriber, type SubscriberStatus } from '../subscribers/subscriber.ts';
+import { parseListName, parseStatus, SUPPRESSED_STATUSES, type Subscriber, type SubscriberFilter } from '../subscribers/subscriber.ts';
 import type { AddResult, StatusResult, SubscriberStore } from '../subscribers/subscriber-store.ts';
-
-export interface SubscriberFilter {
-  /** Every subscriber when undefined. */
-  list?: string;
-  /** Any status when undefined. */
-  status?: SubscriberStatus;
-}
-
-/** Checks a filter's names (`fields` as the user wrote them) before anything is read. */
-export function parseFilter(filter: { list?: string; status?: string }, fields = { list: 'list', status: 'status' }): SubscriberFilter {
-  return {
-    list: filter.list === undefined ? undefined : parseListName(filter.list, { field: fields.list }),
-    status: filter.status === undefined ? undefined : parseStatus(filter.status, { field: fields.status }),
-  };
-}
 
 /** An address, or a subscriber id (ids never contain "@"). */
 export async function findSubscriber(store: SubscriberStore, ref: string, field = 'email'): Promise<Subscriber> {

@@ -62,6 +62,21 @@ export function parseListName(value: string, where: ErrorLocation = {}): string 
   return value;
 }
 
+export interface SubscriberFilter {
+  /** Every subscriber when undefined. */
+  list?: string;
+  /** Any status when undefined. */
+  status?: SubscriberStatus;
+}
+
+/** Checks a filter's names (`fields` as the user wrote them: `--list` or `list`) before anything is read. */
+export function parseFilter(filter: { list?: string; status?: string }, fields = { list: 'list', status: 'status' }): SubscriberFilter {
+  return {
+    list: filter.list === undefined ? undefined : parseListName(filter.list, { field: fields.list }),
+    status: filter.status === undefined ? undefined : parseStatus(filter.status, { field: fields.status }),
+  };
+}
+
 // Control characters in a name would end up in a From/To display name or an HTML page.
 const CONTROL = /[\u0000-\u001f\u007f]+/g;
 const HAS_CONTROL = /[\u0000-\u001f\u007f]/;
