@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
 import { resendFailed } from '../../src/campaign/enqueue-campaign.ts';
@@ -10,7 +11,6 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function controls(h: Harness) {
   return { campaigns: h.app.campaigns, queue: h.app.deliveryQueue(), now: () => new Date() };

@@ -32,10 +32,12 @@ describe('the delivery ledger', () => {
     expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ retrying: 1, accepted: 0 });
     expect(await ledger.record(harness.campaignId, a, 'a', '', new Date())).toBe(true);
     expect(await ledger.record(harness.campaignId, a, 'f', '550 no', new Date())).toBe(false);
-    expect(await ledger.record(harness.campaignId, b, 's', 'subscriber bounced', new Date())).toBe(true);
+    const finished = new Date('2026-01-02T03:04:05.000Z');
+    expect(await ledger.record(harness.campaignId, b, 's', 'subscriber bounced', finished)).toBe(true);
     const campaign = await harness.app.campaigns.require(harness.campaignId);
     expect(campaign).toMatchObject({ total: 2, accepted: 1, failed: 0, skipped: 1, retrying: 0, state: 'completed' });
-    expect(campaign.finishedAt).toBeDefined();
+    // The last outcome's time is when the campaign finished.
+    expect(campaign.finishedAt).toBe(finished.toISOString());
   });
 
   it('a "sending" mark without an outcome is unconfirmed; any outcome clears it, and the sender\'s late "accepted" replaces "outcome unknown"', async () => {
