@@ -8,11 +8,11 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Identity } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
+import { POST_FILE } from '../render/parse-post.ts';
 import { renderPostFile, renderPostSource } from '../render/render-post-file.ts';
 
 export type PostSource = { post: string } | { markdown: string; slug: string };
 
-const POST_EXTENSION = /\.(md|markdown|mdown|mkd)$/i;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 function outside(root: string, path: string): boolean {
@@ -30,7 +30,7 @@ async function resolvePostPath(postsDir: string, post: string, field = 'post'): 
   if (post.includes('\u0000')) throw refuse('contains a NUL character');
   if (isAbsolute(post) || /^[A-Za-z]:|^[\\/]/.test(post)) throw refuse(`must be relative to the posts folder (POSTS_DIR), not absolute`);
   if (post.split(/[\\/]/).includes('..')) throw refuse('must not contain ".." segments: only posts inside the posts folder (POSTS_DIR) can be sent');
-  if (!POST_EXTENSION.test(post)) throw refuse('is not a Markdown file (.md)');
+  if (!POST_FILE.test(post)) throw refuse('is not a Markdown file (.md)');
   const root = resolve(postsDir);
   const path = resolve(root, post);
   if (outside(root, path)) throw refuse('is not inside the posts folder (POSTS_DIR)');

@@ -2,8 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { NewsletterError } from '../errors.ts';
-
-export const POST_FILE = /\.(md|markdown|mdown|mkd)$/i;
+import { POST_FILE } from '../render/parse-post.ts';
 
 export interface PostSource {
   /** Absolute path of the folder the preview serves; posts are named relative to it. */

@@ -18,9 +18,12 @@ interface Header {
 
 const PELICAN_LINE = /^([A-Za-z][A-Za-z0-9_ -]*):\s*(.*)$/;
 
+/** A post file's extension: the slug drops it, the preview lists such files, the admin API takes only these. */
+export const POST_FILE = /\.(md|markdown|mdown|mkd)$/i;
+
 /** The slug is the file name without extension, or the folder's name for `index.md`. */
 export function slugFromPath(file: string): string {
-  const name = basename(file).replace(/\.(md|markdown|mdown|mkd)$/i, '');
+  const name = basename(file).replace(POST_FILE, '');
   return name.toLowerCase() === 'index' ? basename(dirname(file)) : name;
 }
 
