@@ -39,7 +39,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
 };
 
 /** Ours by code; fastify's own refusals (malformed body, too large, rate limit) keep their 4xx; anything else is a 500. */
-function statusFor(error: FastifyError | Error): number {
+export function statusFor(error: FastifyError | Error): number {
   if (isNewsletterError(error)) return STATUS[error.code] ?? 500;
   if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) return error.statusCode;
   return 500;

@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Identity } from '../config.ts';
 import { isNewsletterError } from '../errors.ts';
 import { html } from '../http/html.ts';
+import { statusFor } from '../http/respond.ts';
 import type { Issue } from '../render/issue.ts';
 import { DEFAULT_EMAILS_DIR } from '../render/templates.ts';
 import { POST_FILE } from '../render/parse-post.ts';
@@ -156,9 +157,9 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
       const sent = await options.sendTest.send(outcome.issue, String(request.body?.to ?? ''));
       return { ok: true, message: `Sent to ${sent.to}. The SMTP server said: ${sent.reply}` };
     } catch (error) {
-      const message = isNewsletterError(error) ? error.toOneLine() : `The SMTP server did not take it: ${(error as Error).message}`;
-      const input = isNewsletterError(error) && ['SUBSCRIBER_EMAIL_INVALID', 'INPUT_INVALID', 'HEADER_VALUE_INVALID'].includes(error.code);
-      return reply.code(input ? 400 : 502).send({ ok: false, message });
+      if (!isNewsletterError(error)) return reply.code(502).send({ ok: false, message: `The SMTP server did not take it: ${(error as Error).message}` });
+      // The same status as the admin API's testTo for the same error.
+      return reply.code(statusFor(error)).send({ ok: false, message: error.toOneLine() });
     }
   });
 
