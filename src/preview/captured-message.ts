@@ -49,8 +49,7 @@ function decodeBody(body: string, encoding: string): string {
   return body.replace(/\r\n/g, '\n');
 }
 
-function walk(entity: string, found: { text?: string; html?: string }, depth: number): void {
-  const { headers, body } = splitHead(entity);
+function walk({ headers, body }: { headers: MessageHeader[]; body: string }, found: { text?: string; html?: string }, depth: number): void {
   const type = headerText(headers, 'content-type').toLowerCase() || 'text/plain';
   if (type.startsWith('multipart/')) {
     const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(headerText(headers, 'content-type'))?.slice(1).find(Boolean);
@@ -59,7 +58,7 @@ function walk(entity: string, found: { text?: string; html?: string }, depth: nu
     const closeAt = body.indexOf(`--${boundary}--`);
     const inner = closeAt >= 0 ? body.slice(0, closeAt) : body;
     const parts = inner.split(`--${boundary}`).slice(1);
-    for (const part of parts) walk(part.replace(/^[ \t]*\r?\n/, '').replace(/\r?\n$/, ''), found, depth + 1);
+    for (const part of parts) walk(splitHead(part.replace(/^[ \t]*\r?\n/, '').replace(/\r?\n$/, '')), found, depth + 1);
     return;
   }
   if (/^attachment/i.test(headerText(headers, 'content-disposition'))) return;
@@ -69,9 +68,10 @@ function walk(entity: string, found: { text?: string; html?: string }, depth: nu
 }
 
 export function parseCapturedMessage(raw: string): CapturedMessage {
-  const { headers } = splitHead(raw);
+  const top = splitHead(raw);
+  const { headers } = top;
   const found: { text?: string; html?: string } = {};
-  walk(raw, found, 0);
+  walk(top, found, 0);
   return {
     headers,
     subject: headerText(headers, 'subject'),
