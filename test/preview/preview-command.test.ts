@@ -1,8 +1,8 @@
 /** `newsletter preview` as a process: prints its local URL, serves the posts, stops on SIGTERM; bad input gets one line. */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = () => {
@@ -36,10 +36,8 @@ describe('newsletter preview', () => {
   });
 
   it('refuses a path that does not exist, naming it', async () => {
-    const error = await promisify(execFile)('node', ['bin/newsletter.js', 'preview', 'emails/no-such-folder'], { cwd: root, env: env() }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect((error as { code: number }).code).toBe(1);
-    expect((error as { stderr: string }).stderr.trim()).toBe('newsletter: emails/no-such-folder: no such file or folder [POST_UNREADABLE]');
+    const run = await runCli(['preview', 'emails/no-such-folder'], env());
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe('newsletter: emails/no-such-folder: no such file or folder [POST_UNREADABLE]');
   });
 });
