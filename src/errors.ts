@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   SMTP_NOT_CONFIGURED: 'SMTP_URL is not set',
   TEST_SEND_FAILED: 'the SMTP server did not accept the test message',
   ADMIN_TOKEN_INVALID: 'the admin bearer token is missing or wrong',
+  REQUEST_TOO_LARGE: 'the request body, a part of it or its URL is over the limit',
+  CONTENT_TYPE_UNSUPPORTED: 'the request body is of a type this route does not read',
+  RATE_LIMITED: 'too many requests from this address',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,6 +11,7 @@ import { requireAdminToken } from './admin-auth.ts';
 import { adminCampaignRoutes } from './admin-campaign-routes.ts';
 import { mediaType } from './admin-input.ts';
 import { CSV_TYPES, adminSubscriberRoutes } from './admin-subscriber-routes.ts';
+import { NewsletterError } from '../errors.ts';
 import { sendApiError } from './respond.ts';
 
 declare module 'fastify' {
@@ -44,7 +45,7 @@ async function requireBodyType(request: FastifyRequest): Promise<void> {
   const accepts = request.routeOptions.config.accepts ?? ['application/json'];
   const type = mediaType(request.headers['content-type']);
   if (!accepts.includes(type)) {
-    throw Object.assign(new Error(`send the body as ${accepts.join(' or ')}${type ? `, not ${type}` : ''}`), { statusCode: 415 });
+    throw new NewsletterError('CONTENT_TYPE_UNSUPPORTED', `send the body as ${accepts.join(' or ')}${type ? `, not ${type}` : ''}`, { field: 'body' });
   }
 }
 

@@ -31,7 +31,7 @@ const statusBody = z.strictObject({ status: z.string(), reason: z.string().min(1
 const uploadBody = z.strictObject({ file: z.union([z.instanceof(Buffer), z.string()]) });
 
 function tooLarge(limit: number): Error {
-  return Object.assign(new Error(`the CSV is larger than ${limit} bytes: split it`), { statusCode: 413 });
+  return new NewsletterError('REQUEST_TOO_LARGE', `the CSV is larger than ${limit} bytes: split it`, { field: 'body' });
 }
 
 /** Passes bytes through and fails the stream past `limit`. */
@@ -95,7 +95,7 @@ export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscr
       } catch (error) {
         // The import names an unreadable stream IMPORT_FILE_INVALID; a body over the limit is a 413.
         const cause = isNewsletterError(error) ? error.cause : undefined;
-        if (cause instanceof Error && (cause as { statusCode?: number }).statusCode === 413) throw cause;
+        if (isNewsletterError(cause, 'REQUEST_TOO_LARGE')) throw cause;
         throw error;
       }
     },

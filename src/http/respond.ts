@@ -24,6 +24,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   POST_TOO_LARGE: 413,
   IMPORT_FILE_INVALID: 400,
   ADMIN_TOKEN_INVALID: 401,
+  REQUEST_TOO_LARGE: 413,
+  CONTENT_TYPE_UNSUPPORTED: 415,
+  RATE_LIMITED: 429,
   SUBSCRIBER_NOT_FOUND: 404,
   CAMPAIGN_NOT_FOUND: 404,
   CAMPAIGN_STATE_INVALID: 409,
@@ -45,18 +48,30 @@ export function statusFor(error: FastifyError | Error): number {
   return 500;
 }
 
+/**
+ * The registry code for any refusal: ours as they are; fastify's own (body over the limit,
+ * a parameter over its length, unread content type, malformed body, rate limit) by status,
+ * so clients only ever see codes from src/errors.ts.
+ */
+export function codeFor(error: FastifyError | Error, status = statusFor(error)): ErrorCode | 'INTERNAL' {
+  if (isNewsletterError(error)) return error.code;
+  if (status >= 500) return 'INTERNAL';
+  if (status === 413 || status === 414) return 'REQUEST_TOO_LARGE';
+  if (status === 415) return 'CONTENT_TYPE_UNSUPPORTED';
+  if (status === 429) return 'RATE_LIMITED';
+  return 'INPUT_INVALID';
+}
+
 export function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = statusFor(error);
-  let code = 'INTERNAL';
+  const code = codeFor(error, status);
   let title = 'Something went wrong';
   let message = 'Please try again later.';
   if (isNewsletterError(error)) {
-    code = error.code;
     title = TITLES[error.code] ?? title;
     message = status < 500 || error.code === 'SMTP_NOT_CONFIGURED' ? `${error.message[0]!.toUpperCase()}${error.message.slice(1)}.` : message;
     if (code === 'UNSUBSCRIBE_TOKEN_INVALID') message += ' Nothing was changed. Use the newest link from one of our emails.';
   } else if (status < 500) {
-    code = (error as FastifyError).code ?? 'BAD_REQUEST';
     title = status === 429 ? 'Too many requests' : 'That request could not be read';
     message = status === 429 ? 'Please wait a minute and try again.' : 'Please check the form and try again.';
   }
@@ -70,7 +85,7 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
  * The admin API's error answer: always JSON, `{ok: false, code, message, field?, file?, line?}`.
  * Operators are trusted with our messages even for 5xx (e.g. a missing setting); errors that
  * are not ours stay generic. fastify's own refusals (malformed JSON, wrong content type, a
- * body over the limit) keep their status and become INPUT_INVALID about the body.
+ * body over the limit) keep their status and get their code from codeFor, about the body.
  */
 export function sendApiError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = statusFor(error);
@@ -79,7 +94,7 @@ export function sendApiError(error: FastifyError | Error, request: FastifyReques
     const { field, file, line } = error.location;
     body = { ok: false, code: error.code, message: error.message, ...(field && { field }), ...(file && { file }), ...(line && { line }) };
   } else if (status < 500) {
-    body = { ok: false, code: 'INPUT_INVALID', message: error.message, field: 'body' };
+    body = { ok: false, code: codeFor(error, status), message: error.message, field: 'body' };
   }
   if (status >= 500) request.log.error({ err: error }, 'admin request failed');
   return reply.code(status).header('cache-control', 'no-store').send(body);

@@ -95,6 +95,9 @@ describe('a bad token gets 400 UNSUBSCRIBE_TOKEN_INVALID and changes nothing', (
       const response = await web.request(method, `${path}/${'A'.repeat(2500)}.${'B'.repeat(2500)}`);
       // 414 comes from the router (the path parameter is over its length limit), before any route runs.
       expect(response.status, `${method} ${path}`).toBe(414);
+      const answer = await response.text();
+      expect(JSON.parse(answer), 'our error shape and code').toMatchObject({ ok: false, code: 'REQUEST_TOO_LARGE' });
+      expect(answer, 'the token is not echoed').not.toContain('AAAAAAAAAA');
     }
     expect(await world.snapshot()).toEqual(before);
   });

@@ -161,8 +161,8 @@ describe('admin API: bad campaign requests', () => {
     const post = (json: unknown) => ({ json });
     const cases: [string, string, Parameters<AdminServer['call']>[2], number, string, string?][] = [
       ['malformed JSON', '/api/campaigns', { body: '{"post": ', type: 'application/json' }, 400, 'INPUT_INVALID', 'body'],
-      ['wrong content type', '/api/campaigns', { body: `post=${SEED_POST}&list=weekly`, type: 'application/x-www-form-urlencoded' }, 415, 'INPUT_INVALID', 'body'],
-      ['text instead of JSON', '/api/campaigns', { body: 'hello', type: 'text/plain' }, 415, 'INPUT_INVALID', 'body'],
+      ['wrong content type', '/api/campaigns', { body: `post=${SEED_POST}&list=weekly`, type: 'application/x-www-form-urlencoded' }, 415, 'CONTENT_TYPE_UNSUPPORTED', 'body'],
+      ['text instead of JSON', '/api/campaigns', { body: 'hello', type: 'text/plain' }, 415, 'CONTENT_TYPE_UNSUPPORTED', 'body'],
       ['an unknown field', '/api/campaigns', post({ post: SEED_POST, list: 'weekly', lsit: 'x' }), 400, 'INPUT_INVALID', 'lsit'],
       ['no post and no markdown', '/api/campaigns', post({ list: 'weekly' }), 400, 'INPUT_INVALID', 'post'],
       ['both post and markdown', '/api/campaigns', post({ post: SEED_POST, markdown: '# x', slug: 'x', list: 'weekly' }), 400, 'INPUT_INVALID', 'post'],
@@ -180,7 +180,7 @@ describe('admin API: bad campaign requests', () => {
       ['an invalid testTo', '/api/campaigns', post({ post: SEED_POST, testTo: 'not-an-address' }), 400, 'SUBSCRIBER_EMAIL_INVALID', 'testTo'],
       ['dryRun that is not a boolean', '/api/campaigns', post({ post: SEED_POST, list: 'weekly', dryRun: 'yes' }), 400, 'INPUT_INVALID', 'dryRun'],
       ['a baseUrl that is not http(s)', '/api/campaigns', post({ post: SEED_POST, list: 'weekly', baseUrl: 'javascript:alert(1)' }), 400, 'INPUT_INVALID', 'baseUrl'],
-      ['Markdown over 5 MB', '/api/campaigns', post({ markdown: `---\ntitle: Big\n---\n${'x'.repeat(7 * 1024 * 1024)}`, slug: 'big', list: 'weekly' }), 413, 'INPUT_INVALID', 'body'],
+      ['Markdown over 5 MB', '/api/campaigns', post({ markdown: `---\ntitle: Big\n---\n${'x'.repeat(7 * 1024 * 1024)}`, slug: 'big', list: 'weekly' }), 413, 'REQUEST_TOO_LARGE', 'body'],
       ['resend without failed: true', `/api/campaigns/${CAMPAIGN}/resend`, post({}), 400, 'INPUT_INVALID', 'failed'],
       ['a body on pause', `/api/campaigns/${CAMPAIGN}/pause`, post({ now: true }), 400, 'INPUT_INVALID', 'now'],
       ['an unknown query parameter', '/api/campaigns?limti=3', {}, 400, 'INPUT_INVALID', 'limti'],

@@ -109,7 +109,7 @@ describe('admin API: bad subscriber requests', () => {
     const before = await admin.snapshot();
     const declared = await admin.call('POST', '/api/subscribers/import', { body: big, type: 'text/csv' });
     expect(declared.status).toBe(413);
-    expect(await declared.json()).toMatchObject({ ok: false, code: 'INPUT_INVALID', field: 'body', message: expect.stringMatching(/larger than 1000 bytes/) });
+    expect(await declared.json()).toMatchObject({ ok: false, code: 'REQUEST_TOO_LARGE', field: 'body', message: expect.stringMatching(/larger than 1000 bytes/) });
     expect(await admin.snapshot()).toEqual(before);
 
     // Chunked: no length is declared, so the limit is found while reading.
@@ -126,7 +126,7 @@ describe('admin API: bad subscriber requests', () => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
-    expect(await streamed.json()).toMatchObject({ ok: false, code: 'INPUT_INVALID', field: 'body' });
+    expect(await streamed.json()).toMatchObject({ ok: false, code: 'REQUEST_TOO_LARGE', field: 'body' });
     // Within the limit it imports.
     const small = await admin.call('POST', '/api/subscribers/import', { body: `email,name\n${rows(0, 3)}`, type: 'text/csv' });
     expect(await small.json()).toMatchObject({ ok: true, imported: 3 });
@@ -139,11 +139,11 @@ describe('admin API: bad subscriber requests', () => {
     type Case = [string, string, string, Parameters<AdminServer['call']>[2], number, string, string?];
     const cases: Case[] = [
       ['malformed JSON', 'POST', '/api/subscribers', { body: '{"email":', type: 'application/json' }, 400, 'INPUT_INVALID', 'body'],
-      ['a form instead of JSON', 'POST', '/api/subscribers', { body: 'email=a%40example.org', type: 'application/x-www-form-urlencoded' }, 415, 'INPUT_INVALID', 'body'],
+      ['a form instead of JSON', 'POST', '/api/subscribers', { body: 'email=a%40example.org', type: 'application/x-www-form-urlencoded' }, 415, 'CONTENT_TYPE_UNSUPPORTED', 'body'],
       ['an unknown field', 'POST', '/api/subscribers', { json: { email: 'new@example.org', status: 'active' } }, 400, 'INPUT_INVALID', 'status'],
       ['an invalid email', 'POST', '/api/subscribers', { json: { email: 'not-an-address' } }, 400, 'SUBSCRIBER_EMAIL_INVALID', 'email'],
       ['a list name with a space', 'POST', '/api/subscribers', { json: { email: 'new@example.org', list: 'two words' } }, 400, 'INPUT_INVALID', 'list'],
-      ['a body over 16 KB', 'POST', '/api/subscribers', { json: { email: 'new@example.org', name: 'x'.repeat(20_000) } }, 413, 'INPUT_INVALID', 'body'],
+      ['a body over 16 KB', 'POST', '/api/subscribers', { json: { email: 'new@example.org', name: 'x'.repeat(20_000) } }, 413, 'REQUEST_TOO_LARGE', 'body'],
       ['an unknown status', 'PATCH', '/api/subscribers/kept@example.org', { json: { status: 'vanished' } }, 400, 'INPUT_INVALID', 'status'],
       ['a status change for no one', 'PATCH', '/api/subscribers/nobody@example.org', { json: { status: 'active' } }, 404, 'SUBSCRIBER_NOT_FOUND', 'email'],
       ['removing no one', 'DELETE', '/api/subscribers/nobody@example.org', {}, 404, 'SUBSCRIBER_NOT_FOUND', 'email'],
@@ -153,7 +153,7 @@ describe('admin API: bad subscriber requests', () => {
       ['a CSV without an email column', 'POST', '/api/subscribers/import', { body: 'mail,name\na@example.org,A\n', type: 'text/csv' }, 400, 'IMPORT_FILE_INVALID'],
       ['an empty CSV', 'POST', '/api/subscribers/import', { body: '', type: 'text/csv' }, 400, 'IMPORT_FILE_INVALID'],
       ['an import without a body', 'POST', '/api/subscribers/import', {}, 400, 'INPUT_INVALID', 'body'],
-      ['JSON sent to import', 'POST', '/api/subscribers/import', { json: { csv: 'email\na@example.org' } }, 415, 'INPUT_INVALID', 'body'],
+      ['JSON sent to import', 'POST', '/api/subscribers/import', { json: { csv: 'email\na@example.org' } }, 415, 'CONTENT_TYPE_UNSUPPORTED', 'body'],
       ['an import into a bad list name', 'POST', '/api/subscribers/import?list=a%20b', { body: 'email\na@example.org\n', type: 'text/csv' }, 400, 'INPUT_INVALID', 'list'],
       ['an unknown admin route', 'GET', '/api/subscriberz', {}, 404, 'INPUT_INVALID', 'path'],
     ];
