@@ -4,11 +4,9 @@
  * share the work through Redis. SIGTERM/SIGINT: stop taking jobs, finish the messages in
  * flight, close SMTP, then Redis, exit 0.
  */
-import { createApp } from '../src/app.ts';
 import { formatError } from '../src/cli/run-action.ts';
 import { loadConfig } from '../src/config.ts';
 import { parseConcurrency, runWorkerUntilSignal } from '../src/delivery/run-worker.ts';
-import { createLogger } from '../src/logger.ts';
 
 const at = process.argv.indexOf('--concurrency');
 const concurrency = parseConcurrency(at > 0 ? process.argv[at + 1] : undefined);
@@ -18,10 +16,7 @@ if (Number.isNaN(concurrency)) {
 }
 
 try {
-  const config = loadConfig();
-  const log = createLogger(config, { name: 'delivery-worker' });
-  const app = await createApp(config, { warn: (message) => log.warn(message) });
-  await runWorkerUntilSignal(app, { concurrency, log });
+  await runWorkerUntilSignal(loadConfig(), { concurrency });
   process.exit(0);
 } catch (error) {
   process.stderr.write(`delivery-worker: ${formatError(error)}\n`);

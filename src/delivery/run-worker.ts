@@ -1,19 +1,24 @@
 /**
  * A delivery worker that runs until SIGTERM or SIGINT, then shuts down in order: stop
  * taking jobs, finish the messages in flight, flush its metrics, close SMTP, then Redis.
- * Used by `newsletter worker` and by workers/delivery-worker.ts.
+ * The one body of `newsletter worker` and workers/delivery-worker.ts.
  */
-import type { App } from '../app.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { createApp, type App } from '../app.ts';
+import type { Config } from '../config.ts';
+import { NewsletterError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { signingSecrets } from '../subscribers/signing-secrets.ts';
 
-export interface RunWorkerOptions {
-  concurrency?: number;
-  /** Default: JSON lines on stderr at LOG_LEVEL. */
-  log?: Logger;
-}
-
-/** Resolves once the worker has stopped and the app is closed. */
-export async function runWorkerUntilSignal(app: App, { concurrency, log = createLogger(app.config, { name: 'delivery-worker' }) }: RunWorkerOptions = {}): Promise<void> {
+/**
+ * Refuses a worker that could not deliver before connecting anywhere (no SMTP_URL; no secret
+ * to sign every message's unsubscribe link), then runs it. Resolves once the worker has
+ * stopped and the app is closed.
+ */
+export async function runWorkerUntilSignal(config: Config, { concurrency }: { concurrency?: number } = {}): Promise<void> {
+  if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to deliver', { field: 'SMTP_URL' });
+  signingSecrets(config);
+  const log = createLogger(config, { name: 'delivery-worker' });
+  const app = await createApp(config, { warn: (message) => log.warn(message) });
   let handle: ReturnType<App['startWorker']>;
   try {
     handle = app.startWorker({ concurrency, log });

@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { parseConcurrency, runWorkerUntilSignal } from '../../delivery/run-worker.ts';
 import { NewsletterError } from '../../errors.ts';
-import { createLogger } from '../../logger.ts';
-import { signingSecrets } from '../../subscribers/signing-secrets.ts';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -16,10 +13,6 @@ export function registerWorkerCommand(program: Command): void {
       if (Number.isNaN(concurrency)) {
         throw new NewsletterError('INPUT_INVALID', 'needs a whole number from 1 to 1000', { field: '--concurrency' });
       }
-      const config = loadConfig();
-      if (!config.smtp.url) throw new NewsletterError('SMTP_NOT_CONFIGURED', 'set SMTP_URL to deliver', { field: 'SMTP_URL' });
-      signingSecrets(config); // refuse before connecting anywhere: the worker signs every unsubscribe link
-      const log = createLogger(config, { name: 'delivery-worker' });
-      await runWorkerUntilSignal(await createApp(config, { warn: (message) => log.warn(message) }), { concurrency, log });
+      await runWorkerUntilSignal(loadConfig(), { concurrency });
     });
 }
