@@ -1,6 +1,6 @@
 /** Which files the preview shows: one post, or every post under a folder. */
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { NewsletterError } from '../errors.ts';
 import { POST_FILE } from '../render/parse-post.ts';
 
@@ -24,20 +24,20 @@ export async function postSource(path: string): Promise<PostSource> {
   return { root: dirname(absolute), single: absolute };
 }
 
-/** Post paths relative to the root, with `/` separators, sorted. Hidden folders and node_modules are skipped. */
+/** Post paths relative to the root, with `/` separators, sorted. Hidden folders and node_modules are never entered. */
 export async function listPosts(source: PostSource): Promise<string[]> {
   if (source.single) return [basename(source.single)];
-  const entries = await readdir(source.root, { recursive: true, withFileTypes: true });
   const posts: string[] = [];
-  for (const entry of entries) {
-    // A folder of posts often has a README that is not a post.
-    if (!entry.isFile() || !POST_FILE.test(entry.name) || /^readme\./i.test(entry.name)) continue;
-    // parentPath is Node 20.12+; `path` is its older, deprecated name.
-    const folder = (entry as { parentPath?: string }).parentPath ?? (entry as { path?: string }).path ?? source.root;
-    const rel = relative(source.root, join(folder, entry.name)).split(sep).join('/');
-    if (rel.split('/').some((part) => part.startsWith('.') || part === 'node_modules')) continue;
-    posts.push(rel);
-  }
+  const walk = async (folder: string): Promise<void> => {
+    for (const entry of await readdir(join(source.root, folder), { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const rel = folder ? `${folder}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(rel);
+      // A folder of posts often has a README that is not a post.
+      else if (entry.isFile() && POST_FILE.test(entry.name) && !/^readme\./i.test(entry.name)) posts.push(rel);
+    }
+  };
+  await walk('');
   return posts.sort();
 }
 

@@ -27,7 +27,7 @@ beforeAll(async () => {
     'broken.md': '---\ntitle: Broken\nauthor: "x" y\n---\nbody\n',
     'issue-7/index.md': '---\ntitle: In a folder\ndate: 2026-11-27\n---\nbody\n',
     '.drafts/hidden.md': '---\ntitle: Hidden\n---\nbody\n',
-    'node_modules/pkg/readme.md': '# not a post\n',
+    'node_modules/pkg/changelog.md': '---\ntitle: A package, not a post\n---\nbody\n',
     'notes.txt': 'not a post',
   })) {
     await mkdir(join(work, name, '..'), { recursive: true });
