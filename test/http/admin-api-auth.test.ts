@@ -1,8 +1,7 @@
 /** Every admin API route answers 401 without the right bearer token, before doing anything. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, redactUrl } from '../../src/http/server.ts';
-import { signingSecrets } from '../../src/subscribers/signing-secrets.ts';
-import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
+import { publicServerDeps, SEED_POST, startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
 
 const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';
 
@@ -70,14 +69,7 @@ describe('admin API authentication', () => {
 
   it('is not mounted at all without NEWSLETTER_ADMIN_TOKEN', async () => {
     const { app } = admin.harness;
-    const server = await createServer({
-      subscribers: app.subscribers,
-      secrets: signingSecrets(app.config),
-      publicUrl: app.config.http.publicUrl,
-      identity: app.config.identity,
-      mailer: undefined,
-      ping: () => app.redis.ping(),
-    });
+    const server = await createServer(publicServerDeps(app));
     try {
       const base = await server.listen({ port: 0, host: '127.0.0.1' });
       const response = await fetch(`${base}/api/campaigns`, { headers: { authorization: `Bearer ${TOKEN}` } });
