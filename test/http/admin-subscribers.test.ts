@@ -72,8 +72,9 @@ describe('admin API: subscribers', () => {
     const response = await admin.call('POST', '/api/subscribers/import', { body: form });
     expect(response.status).toBe(200);
     const report = await response.json();
-    expect(report.imported).toBeGreaterThan(0);
-    expect(await (await admin.call('GET', '/api/subscribers/count')).json()).toEqual({ ok: true, count: report.imported });
+    expect(report).toMatchObject({ ok: true, imported: 3, updated: 0, unchanged: 0, rejected: [] });
+    expect(await (await admin.call('GET', '/api/subscribers/count')).json()).toEqual({ ok: true, count: 3 });
+    expect(await (await admin.call('GET', '/api/subscribers/count?status=unsubscribed')).json()).toEqual({ ok: true, count: 1 });
   });
 
   it('exports CSV that imports back into an empty store unchanged', async () => {
