@@ -28,7 +28,16 @@ function option(name: string, fallback: number): number {
 const RUNS = option('runs', 200);
 const CLI_RUNS = option('cli-runs', 10);
 
-interface Row { what: string; runs: number; mean: number; p50: number; p95: number; min: number; max: number; note: string }
+interface Row {
+  what: string;
+  runs: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  min: number;
+  max: number;
+  note: string;
+}
 
 function summarise(what: string, samples: number[], note = ''): Row {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -99,11 +108,15 @@ function printTable(rows: Row[]): void {
 }
 
 // Taken before the bench adds its own load: a busy machine explains noisy figures.
-const load = loadavg().map((v) => v.toFixed(2)).join(' ');
+const load = loadavg()
+  .map((v) => v.toFixed(2))
+  .join(' ');
 const rows: Row[] = [await warmRender(SEED)];
 if (existsSync(LARGEST_CORPUS_POST)) rows.push(await warmRender(LARGEST_CORPUS_POST));
 else console.log(`(no corpus at ${LARGEST_CORPUS_POST}: skipping the large post)`);
 rows.push(await coldCliHelp(), await coldCli());
 
-console.log(`\nrender benchmark · node ${process.version} · ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}) · load average before the run ${load}\n`);
+console.log(
+  `\nrender benchmark · node ${process.version} · ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}) · load average before the run ${load}\n`,
+);
 printTable(rows);

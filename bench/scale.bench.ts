@@ -43,9 +43,10 @@ if (!Number.isInteger(N) || N < 1 || !Number.isInteger(DELIVER) || DELIVER < 1 |
   process.stderr.write('usage: npm run bench:scale -- [--subscribers N] [--deliver M] [--persistence aof|none]\n');
   process.exit(2);
 }
-const PERSISTENCE = flags.persistence === 'aof'
-  ? { args: ['--appendonly', 'yes', '--appendfsync', 'everysec'], label: 'AOF on, appendfsync everysec, no RDB snapshots' }
-  : { args: [], label: 'no persistence (no AOF, no RDB)' };
+const PERSISTENCE =
+  flags.persistence === 'aof'
+    ? { args: ['--appendonly', 'yes', '--appendfsync', 'everysec'], label: 'AOF on, appendfsync everysec, no RDB snapshots' }
+    : { args: [], label: 'no persistence (no AOF, no RDB)' };
 const WORKERS = 2;
 const CONNECTIONS = 5; // per worker, as in bench:send
 const LIST = 'scale';
@@ -99,7 +100,8 @@ try {
     },
   });
   const importSeconds = seconds(started);
-  if (report.imported !== N || report.rejected.length) throw new Error(`import: expected ${N} new rows, got ${JSON.stringify({ ...report, rejected: report.rejected.slice(0, 3) })}`);
+  if (report.imported !== N || report.rejected.length)
+    throw new Error(`import: expected ${N} new rows, got ${JSON.stringify({ ...report, rejected: report.rejected.slice(0, 3) })}`);
   const afterImport = await usedMemory(probe);
   log(`import: ${importSeconds.toFixed(1)} s`);
 
@@ -143,7 +145,7 @@ try {
   started = process.hrtime.bigint();
   let accepted = 0;
   let lastLog = 0;
-  for (let stalled = 0; accepted < DELIVER; ) {
+  for (let stalled = 0; accepted < DELIVER;) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const now = await app.campaigns.require(campaign.id);
     stalled = now.accepted === accepted ? stalled + 1 : 0;
@@ -162,7 +164,9 @@ try {
   const afterStop = await app.campaigns.require(campaign.id);
   if (!isFinished(afterStop)) await cancelCampaign(deps, campaign.id);
   const cancelled = await app.campaigns.require(campaign.id);
-  log(`delivery: ${fmt(accepted)} accepted in ${deliverSeconds.toFixed(1)} s; after the workers stopped ${fmt(afterStop.accepted)}; campaign ${cancelled.state}`);
+  log(
+    `delivery: ${fmt(accepted)} accepted in ${deliverSeconds.toFixed(1)} s; after the workers stopped ${fmt(afterStop.accepted)}; campaign ${cancelled.state}`,
+  );
 
   // The summary: copy from here.
   // Flat means no trend once warm: the median of the last third of the samples after the
@@ -186,7 +190,14 @@ try {
     delivered: accepted,
     deliverSeconds: Number(deliverSeconds.toFixed(2)),
     msgPerSecond: Math.round(rate),
-    workerRssMB: perWorker.map((w) => ({ pid: w.pid, start: Math.round(w.startMB), median: Math.round(w.medianMB), max: Math.round(w.maxMB), end: Math.round(w.endMB), growth: Math.round(w.growthMB) })),
+    workerRssMB: perWorker.map((w) => ({
+      pid: w.pid,
+      start: Math.round(w.startMB),
+      median: Math.round(w.medianMB),
+      max: Math.round(w.maxMB),
+      end: Math.round(w.endMB),
+      growth: Math.round(w.growthMB),
+    })),
   };
   console.log(`
 ## bench:scale summary
@@ -219,7 +230,12 @@ ${JSON.stringify(results)}`);
 async function stopWorkers(): Promise<void> {
   await Promise.all(
     workers.splice(0).map((w) =>
-      w.exitCode !== null || w.signalCode !== null ? undefined : new Promise((resolve) => { w.once('exit', resolve); w.kill('SIGTERM'); }),
+      w.exitCode !== null || w.signalCode !== null
+        ? undefined
+        : new Promise((resolve) => {
+            w.once('exit', resolve);
+            w.kill('SIGTERM');
+          }),
     ),
   );
 }

@@ -18,7 +18,14 @@ export async function timeNodemailerLoop(options: {
   secret: string;
   publicUrl: string;
 }): Promise<number> {
-  const transport = createTransport({ host: '127.0.0.1', port: options.port, secure: false, pool: true, maxConnections: options.connections, maxMessages: 10_000 });
+  const transport = createTransport({
+    host: '127.0.0.1',
+    port: options.port,
+    secure: false,
+    pool: true,
+    maxConnections: options.connections,
+    maxMessages: 10_000,
+  });
   const inFlight = options.connections * 2;
   const started = process.hrtime.bigint();
   let next = 0;

@@ -37,9 +37,13 @@ export async function startSmtpSink(): Promise<{ port: number; stop(): void }> {
 /** Seconds smtp-source takes to send `count` copies of `file` over `sessions` kept-open connections. */
 export function timeSmtpSource(port: number, file: string, count: number, sessions: number): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync(SOURCE, ['-d', '-s', String(sessions), '-m', String(count), '-F', file, '-f', 'weekly@sofastack.tech', '-t', 'reader@example.org', `127.0.0.1:${port}`], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    SOURCE,
+    ['-d', '-s', String(sessions), '-m', String(count), '-F', file, '-f', 'weekly@sofastack.tech', '-t', 'reader@example.org', `127.0.0.1:${port}`],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) throw new Error(`smtp-source failed: ${result.stderr}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }

@@ -85,7 +85,11 @@ await Promise.all(
 const { snapshot } = planCampaign({ issue, list: 'bench', now: new Date(), publicUrl: config.http.publicUrl });
 const template = buildMessageTemplate({ issue: snapshot, identity: config.identity, campaignId: 'bench-source', date: new Date(), viewUrl: snapshot.viewUrl });
 const links = recipientLinks(DEV_SECRET, config.http.publicUrl, config.identity)(recipients[0]!.id);
-const raw = personalise(template, { to: recipients[0]!.email, messageId: messageIdFor('bench-source', recipients[0]!.id, config.identity.fromAddress), ...links });
+const raw = personalise(template, {
+  to: recipients[0]!.email,
+  messageId: messageIdFor('bench-source', recipients[0]!.id, config.identity.fromAddress),
+  ...links,
+});
 const file = join(tmpdir(), `bench-send-${process.pid}.eml`);
 writeFileSync(file, raw.toString('utf8').replace(/\r\n/g, '\n'));
 const RUNS = 3;
@@ -110,13 +114,27 @@ for (let run = 1; run <= RUNS; run++) {
 }
 const oursSeconds = median(oursRuns);
 const sourceSeconds = median(sourceRuns);
-await Promise.all(workers.map((w) => new Promise((resolve) => { w.on('exit', resolve); w.kill('SIGTERM'); })));
+await Promise.all(
+  workers.map(
+    (w) =>
+      new Promise((resolve) => {
+        w.on('exit', resolve);
+        w.kill('SIGTERM');
+      }),
+  ),
+);
 
 // 3. The hand-written loop, same recipients, same total connections, one process.
 log('hand-written nodemailer loop ...');
-const loopSeconds = await timeNodemailerLoop({ port: sink.port, issue, identity: config.identity, recipients, connections: WORKERS * CONNECTIONS, secret: DEV_SECRET, publicUrl: config.http.publicUrl });
-
-
+const loopSeconds = await timeNodemailerLoop({
+  port: sink.port,
+  issue,
+  identity: config.identity,
+  recipients,
+  connections: WORKERS * CONNECTIONS,
+  secret: DEV_SECRET,
+  publicUrl: config.http.publicUrl,
+});
 
 const rate = (seconds: number) => N / seconds;
 const results = {

@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-const NAMES = ['Zoë Müller', '李伟', 'O\'Brien, Pat', 'José Ñúñez', 'Anna'];
+const NAMES = ['Zoë Müller', '李伟', "O'Brien, Pat", 'José Ñúñez', 'Anna'];
 
 /** Writes `rows` distinct subscribers (`reader<i>@example<i % 97>.com`) to `file`. */
 export async function writeSubscribersCsv(file: string, rows: number): Promise<void> {

@@ -9,7 +9,11 @@ import { z } from 'zod';
 import { NewsletterError } from './errors.ts';
 
 // CR or LF in a value that goes into a header would let it add headers of its own.
-const headerText = (header: string) => z.string().min(1).regex(/^[^\r\n]*$/, `one line: it goes into the ${header} header`);
+const headerText = (header: string) =>
+  z
+    .string()
+    .min(1)
+    .regex(/^[^\r\n]*$/, `one line: it goes into the ${header} header`);
 const httpUrl = () => z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
 
 const identitySchema = z.object({
@@ -21,20 +25,29 @@ const identitySchema = z.object({
   postalAddress: z.string().min(1),
   language: z.string().min(2).default('en'),
   reason: z.string().min(1).default('You receive this email because you subscribed to this newsletter.'),
-  listId: z.string().min(3).regex(/^[A-Za-z0-9.-]+$/, 'a dot-atom such as weekly.example.com'),
+  listId: z
+    .string()
+    .min(3)
+    .regex(/^[A-Za-z0-9.-]+$/, 'a dot-atom such as weekly.example.com'),
 });
 
 export type Identity = z.infer<typeof identitySchema>;
 
-const intFromEnv = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const intFromEnv = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 const envSchema = z.object({
   NEWSLETTER_CONFIG: z.string().default('newsletter.yaml'),
   POSTS_DIR: z.string().min(1).default('emails/posts'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, hostname: /^\S+$/, error: 'a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379' }).default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('newsletter'),
-  SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /^\S+$/, error: 'an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@mail.example.com:587' }).optional(),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, hostname: /^\S+$/, error: 'a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379' })
+    .default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('newsletter'),
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/, hostname: /^\S+$/, error: 'an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@mail.example.com:587' })
+    .optional(),
   SMTP_MAX_CONNECTIONS: intFromEnv(5, 1, 100),
   SMTP_TIMEOUT_MS: intFromEnv(60_000, 100, 3_600_000),
   SEND_RATE_PER_SECOND: intFromEnv(0, 0, 100_000),
@@ -52,7 +65,10 @@ const envSchema = z.object({
   PUBLIC_URL: httpUrl().default('http://localhost:3000'),
   HOST: z.string().default('127.0.0.1'),
   PORT: intFromEnv(3000, 0, 65_535),
-  TRUST_PROXY: z.string().regex(/^(|true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a hop count, or proxy addresses separated by commas').default(''),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(|true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a hop count, or proxy addresses separated by commas')
+    .default(''),
   METRICS_FLUSH_MS: intFromEnv(5_000, 100, 600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -175,9 +191,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       url: e.SMTP_URL,
       maxConnections: e.SMTP_MAX_CONNECTIONS,
       timeoutMs: e.SMTP_TIMEOUT_MS,
-      dkim: e.DKIM_DOMAIN
-        ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR!, privateKey: e.DKIM_PRIVATE_KEY!.replace(/\\n/g, '\n') }
-        : undefined,
+      dkim: e.DKIM_DOMAIN ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR!, privateKey: e.DKIM_PRIVATE_KEY!.replace(/\\n/g, '\n') } : undefined,
     },
     sending: {
       ratePerSecond: e.SEND_RATE_PER_SECOND,

@@ -43,7 +43,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the web server and workers from one image of this repo, after Redis and Mailpit are healthy', () => {
-    for (const [service, cmd] of [[web, 'server'], [worker, 'worker']] as const) {
+    for (const [service, cmd] of [
+      [web, 'server'],
+      [worker, 'worker'],
+    ] as const) {
       expect(service.build).toBe('.');
       expect(service.image).toBe(web.image);
       expect(command(service)).toBe(cmd);

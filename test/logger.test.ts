@@ -7,7 +7,16 @@ function capture(level = 'info') {
   let text = '';
   stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
   const log = createLogger({ logLevel: level }, { name: 'test', stream });
-  return { log, lines: () => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>), text: () => text };
+  return {
+    log,
+    lines: () =>
+      text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    text: () => text,
+  };
 }
 
 describe('maskEmail', () => {
@@ -19,7 +28,9 @@ describe('maskEmail', () => {
 
   it('masks every address in a text: SMTP replies, angle brackets, quotes, URLs with credentials', () => {
     expect(maskEmailsIn('550 5.1.1 <ann.lee@example.org>: Recipient address rejected')).toBe('550 5.1.1 <a***@example.org>: Recipient address rejected');
-    expect(maskEmailsIn('"o\'brien@example.com" is not a subscriber; nor is ZED@Example.COM.')).toBe('"o***@example.com" is not a subscriber; nor is Z***@Example.COM.');
+    expect(maskEmailsIn('"o\'brien@example.com" is not a subscriber; nor is ZED@Example.COM.')).toBe(
+      '"o***@example.com" is not a subscriber; nor is Z***@Example.COM.',
+    );
     expect(maskEmailsIn('smtp://user:hunter2secret@smtp.example.com:587')).toBe('smtp://user:h***@smtp.example.com:587');
     expect(maskEmailsIn('no address here')).toBe('no address here');
   });
@@ -30,7 +41,9 @@ describe('createLogger', () => {
     const { log, lines } = capture();
     log.child({ campaignId: 'c1', jobId: '7' }).info({ accepted: 3 }, 'batch finished');
     log.debug('not at info');
-    expect(lines()).toEqual([expect.objectContaining({ level: 30, name: 'test', campaignId: 'c1', jobId: '7', accepted: 3, msg: 'batch finished', time: expect.any(String) })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({ level: 30, name: 'test', campaignId: 'c1', jobId: '7', accepted: 3, msg: 'batch finished', time: expect.any(String) }),
+    ]);
   });
 
   it('masks addresses in messages, string fields and errors', () => {
@@ -46,7 +59,10 @@ describe('createLogger', () => {
   it('censors fields that carry credentials', () => {
     const { log, text } = capture();
     const secret = 'a-very-secret-value-'.padEnd(40, 'x');
-    log.info({ secret, token: secret, password: secret, smtp: { password: secret }, req: { headers: { authorization: `Bearer ${secret}` } }, adminToken: secret }, 'x');
+    log.info(
+      { secret, token: secret, password: secret, smtp: { password: secret }, req: { headers: { authorization: `Bearer ${secret}` } }, adminToken: secret },
+      'x',
+    );
     expect(text()).not.toContain(secret);
     expect(text()).toContain('[redacted]');
   });

@@ -42,7 +42,9 @@ export async function enqueueCampaign(deps: EnqueueDeps, input: EnqueueInput): P
   // Pages come in a stable order, so the first `batches` batches are the ones already enqueued.
   let index = 0;
   for await (const page of deps.directory.iterateListIds(input.list, BATCH_SIZE * PAGE_BATCHES)) {
-    const batches = chunk(page).map((ids, i) => ({ ids, index: index + i })).filter((b) => b.index >= current.batches);
+    const batches = chunk(page)
+      .map((ids, i) => ({ ids, index: index + i }))
+      .filter((b) => b.index >= current.batches);
     index += Math.ceil(page.length / BATCH_SIZE);
     await addBatchJobs(deps, current.id, 0, batches);
   }
@@ -51,10 +53,22 @@ export async function enqueueCampaign(deps: EnqueueDeps, input: EnqueueInput): P
 }
 
 /** Adds consecutive batch jobs in one round trip (ids are deterministic, so adding one twice is a no-op), then counts them once. */
-async function addBatchJobs(deps: Pick<EnqueueDeps, 'queue' | 'campaigns'>, campaignId: string, round: number, batches: { ids: string[]; index: number }[]): Promise<void> {
+async function addBatchJobs(
+  deps: Pick<EnqueueDeps, 'queue' | 'campaigns'>,
+  campaignId: string,
+  round: number,
+  batches: { ids: string[]; index: number }[],
+): Promise<void> {
   if (batches.length === 0) return;
-  await deps.queue.addBulk(batches.map(({ ids, index }) => ({ name: 'batch', data: { c: campaignId, ids }, opts: { jobId: batchJobId(campaignId, round, index) } })));
-  await deps.campaigns.addBatches(campaignId, round, batches[0]!.index, batches.map((b) => b.ids.length));
+  await deps.queue.addBulk(
+    batches.map(({ ids, index }) => ({ name: 'batch', data: { c: campaignId, ids }, opts: { jobId: batchJobId(campaignId, round, index) } })),
+  );
+  await deps.campaigns.addBatches(
+    campaignId,
+    round,
+    batches[0]!.index,
+    batches.map((b) => b.ids.length),
+  );
 }
 
 export interface ResendResult {
@@ -92,7 +106,12 @@ export async function resendFailed(
   for (const ids of batches) reset += await deps.campaigns.resetFailed(campaignId, ids);
   await deps.campaigns.transition(campaignId, ['completed'], 'running', deps.now());
   for (let i = 0; i < batches.length; i += PAGE_BATCHES) {
-    await addBatchJobs(deps, campaignId, round, batches.slice(i, i + PAGE_BATCHES).map((ids, j) => ({ ids, index: i + j })));
+    await addBatchJobs(
+      deps,
+      campaignId,
+      round,
+      batches.slice(i, i + PAGE_BATCHES).map((ids, j) => ({ ids, index: i + j })),
+    );
   }
   return { round, recipients: reset, unknownLeftOut };
 }

@@ -16,7 +16,10 @@ const ID_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * enqueueing or refuses, it never sends the issue a second time.
  */
 export function campaignIdFor(slug: string, list: string): string {
-  for (const [field, value] of [['slug', slug], ['list', list]] as const) {
+  for (const [field, value] of [
+    ['slug', slug],
+    ['list', list],
+  ] as const) {
     if (!ID_PART.test(value) || value.length > 100) {
       throw new NewsletterError('INPUT_INVALID', `${field} "${value.slice(0, 80)}" must be letters, digits, ".", "_" or "-"`, { field });
     }

@@ -81,7 +81,15 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
           }
           // The slot passes on once the server has answered: the next message's check then
           // shares a round trip with this one's ledger write.
-          const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, recipient: recipients.get(subscriberId), lastAttempt, onReply: release, log });
+          const result = await deliverOne(deliverDeps, {
+            campaignId,
+            template,
+            subscriberId,
+            recipient: recipients.get(subscriberId),
+            lastAttempt,
+            onReply: release,
+            log,
+          });
           if (result === 'paused') paused = true;
           summary[result]++;
         }),

@@ -11,13 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Identity } from '../config.ts';
 import type { Issue } from '../render/issue.ts';
 import { PLACEHOLDERS } from '../render/placeholders.ts';
-import {
-  assertHeaderValue,
-  encodeDisplayName,
-  encodeHeaderWords,
-  encodeQuotedPrintableSegments,
-  encodeQuotedPrintableValue,
-} from './mime-encoding.ts';
+import { assertHeaderValue, encodeDisplayName, encodeHeaderWords, encodeQuotedPrintableSegments, encodeQuotedPrintableValue } from './mime-encoding.ts';
 
 const HEADER_HOLES = {
   to: '__NL_HDR_TO__',
@@ -99,8 +93,7 @@ export function buildMessageTemplate(input: MessageTemplateInput): MessageTempla
   const withView = (body: string) => body.split(PLACEHOLDERS.viewInBrowserUrl).join(input.viewUrl);
   const text = encodeQuotedPrintableSegments(withView(issue.text), [PLACEHOLDERS.unsubscribeUrl]);
   const html = encodeQuotedPrintableSegments(withView(issue.html), [PLACEHOLDERS.unsubscribeUrl]);
-  const partHeader = (type: string) =>
-    `--${boundary}\r\nContent-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`;
+  const partHeader = (type: string) => `--${boundary}\r\nContent-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`;
 
   const pieces: string[] = [];
   const holes: Hole[] = [];

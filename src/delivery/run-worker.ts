@@ -43,10 +43,7 @@ export async function runWorkerUntilSignal(config: Config, { concurrency }: { co
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
-    handle.worker.waitUntilReady().then(
-      () => log.info({ concurrency: concurrency ?? app.config.sending.concurrency }, 'worker ready'),
-      reject,
-    );
+    handle.worker.waitUntilReady().then(() => log.info({ concurrency: concurrency ?? app.config.sending.concurrency }, 'worker ready'), reject);
   });
 }
 

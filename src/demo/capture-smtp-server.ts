@@ -22,7 +22,13 @@ export interface CaptureSmtpServer {
 
 /** `Ann.Lee+x@example.org` -> `ann.lee-x-example.org`: letters, digits, dot, dash only. */
 export function safeFilePart(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 60) || 'message';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9.]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .slice(0, 60) || 'message'
+  );
 }
 
 export async function startCaptureSmtpServer({ dir, host = '127.0.0.1' }: { dir: string; host?: string }): Promise<CaptureSmtpServer> {

@@ -60,7 +60,11 @@ function demoEnv(env: NodeJS.ProcessEnv, prefix: string): NodeJS.ProcessEnv {
 /** outbox/demo-20240501-101112, or -2, -3… when a run in the same second made it already. */
 async function makeRunDir(outboxDir: string, now: Date): Promise<string> {
   await mkdir(outboxDir, { recursive: true });
-  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-');
   for (let n = 1; ; n++) {
     const dir = join(outboxDir, `demo-${stamp}${n > 1 ? `-${n}` : ''}`);
     try {
@@ -75,7 +79,9 @@ async function makeRunDir(outboxDir: string, now: Date): Promise<string> {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const { prefix = DEMO_PREFIX, outboxDir = OUTBOX_DIR, subscribers = 100, workers = 2, post = DEMO_POST, env = process.env, say = () => {} } = options;
   if (!/demo/i.test(prefix)) {
-    throw new NewsletterError('INPUT_INVALID', `the demo deletes every key under its prefix, so the prefix must contain "demo" (got "${prefix}")`, { field: '--prefix' });
+    throw new NewsletterError('INPUT_INVALID', `the demo deletes every key under its prefix, so the prefix must contain "demo" (got "${prefix}")`, {
+      field: '--prefix',
+    });
   }
   const started = Date.now();
   const sharedEnv = demoEnv(env, prefix);
@@ -83,7 +89,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   // Quiet: the demo's data is disposable, so Redis's durability warnings are not for it (an evicting Redis is still refused).
   const app = await createApp(config, { warn: () => {} }).catch((error: unknown) => {
     if (isNewsletterError(error) && error.location.field === 'REDIS_URL') {
-      throw new NewsletterError('CONFIG_INVALID', `the demo needs Redis: ${error.message}; start redis-server, or set REDIS_URL`, { field: 'REDIS_URL', cause: error });
+      throw new NewsletterError('CONFIG_INVALID', `the demo needs Redis: ${error.message}; start redis-server, or set REDIS_URL`, {
+        field: 'REDIS_URL',
+        cause: error,
+      });
     }
     throw error;
   });

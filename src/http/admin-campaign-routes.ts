@@ -7,7 +7,15 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
-  campaignFailures, campaignStatus, cancel, listCampaigns, parseSendTarget, pause, resendToFailed, resume, sendIssue,
+  campaignFailures,
+  campaignStatus,
+  cancel,
+  listCampaigns,
+  parseSendTarget,
+  pause,
+  resendToFailed,
+  resume,
+  sendIssue,
   type CampaignDeps,
 } from '../operations/campaign-operations.ts';
 import { renderFromSource, type PostSource } from '../operations/post-source.ts';
@@ -94,7 +102,11 @@ export async function adminCampaignRoutes(app: FastifyInstance, deps: AdminCampa
     return { ok: true, ...(await campaignFailures(ops, id, limit)) };
   });
 
-  for (const [action, run] of [['pause', pause], ['resume', resume], ['cancel', cancel]] as const) {
+  for (const [action, run] of [
+    ['pause', pause],
+    ['resume', resume],
+    ['cancel', cancel],
+  ] as const) {
     app.post(`/campaigns/:id/${action}`, async (request) => {
       const { id } = parseInput(idParams, request.params, 'path');
       parseInput(noBody, request.body, 'body');

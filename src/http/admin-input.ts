@@ -29,11 +29,7 @@ export const noBody = z.strictObject({}).optional();
 
 /** Query numbers arrive as text. */
 export const queryInt = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** A content-type header's media type, lower-cased, without parameters. */
 export function mediaType(header: string | undefined): string {

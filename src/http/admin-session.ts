@@ -44,12 +44,12 @@ function loginPage(message?: string) {
   return page(
     'Newsletter admin',
     html`${message ? html`<p role="alert">${message}</p>` : ''}
-<form method="post" action="${LOGIN_PATH}">
-<label for="token">Admin token (NEWSLETTER_ADMIN_TOKEN)</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required>
-<button type="submit">Open the queue dashboard</button>
-</form>
-<p class="muted">Signs this browser in for 12 hours with a cookie that holds no token. Scripts use <code>Authorization: Bearer</code> instead.</p>`,
+      <form method="post" action="${LOGIN_PATH}">
+        <label for="token">Admin token (NEWSLETTER_ADMIN_TOKEN)</label>
+        <input id="token" name="token" type="password" autocomplete="current-password" required />
+        <button type="submit">Open the queue dashboard</button>
+      </form>
+      <p class="muted">Signs this browser in for 12 hours with a cookie that holds no token. Scripts use <code>Authorization: Bearer</code> instead.</p>`,
   );
 }
 
@@ -83,10 +83,18 @@ export async function adminSessionRoutes(app: FastifyInstance, deps: { token: st
     if (!isAdminToken(deps.token, presented)) {
       return reply.code(401).type('text/html; charset=utf-8').send(loginPage('That is not the admin token.'));
     }
-    return reply.code(303).header('set-cookie', cookie(request, createSessionValue(deps.token, now()), SESSION_SECONDS)).header('location', deps.landing).send();
+    return reply
+      .code(303)
+      .header('set-cookie', cookie(request, createSessionValue(deps.token, now()), SESSION_SECONDS))
+      .header('location', deps.landing)
+      .send();
   });
 
   app.post('/admin/logout', async (request, reply) =>
-    reply.code(303).header('set-cookie', cookie(request, '', 0)).header('location', LOGIN_PATH).send(),
+    reply
+      .code(303)
+      .header('set-cookie', cookie(request, '', 0))
+      .header('location', LOGIN_PATH)
+      .send(),
   );
 }

@@ -9,8 +9,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
 import {
-  addSubscriber, countSubscribers, exportSubscribersCsv, findSubscriber, importSubscribersCsv, removeSubscriber,
-  setSubscriberStatus, subscribersPage,
+  addSubscriber,
+  countSubscribers,
+  exportSubscribersCsv,
+  findSubscriber,
+  importSubscribersCsv,
+  removeSubscriber,
+  setSubscriberStatus,
+  subscribersPage,
 } from '../operations/subscriber-operations.ts';
 import { parseFilter } from '../subscribers/subscriber.ts';
 import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
@@ -45,7 +51,10 @@ function byteLimit(limit: number): Transform {
   });
 }
 
-export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscribers: SubscriberStore; metrics?: UnsubscribeMetrics; importMaxBytes?: number }): Promise<void> {
+export async function adminSubscriberRoutes(
+  app: FastifyInstance,
+  deps: { subscribers: SubscriberStore; metrics?: UnsubscribeMetrics; importMaxBytes?: number },
+): Promise<void> {
   const store = deps.subscribers;
   const maxBytes = deps.importMaxBytes ?? IMPORT_MAX_BYTES;
 
@@ -88,7 +97,9 @@ export async function adminSubscriberRoutes(app: FastifyInstance, deps: { subscr
         input = request.body.pipe(byteLimit(maxBytes));
         request.body.on('error', (error) => input.destroy(error));
       } else {
-        throw new NewsletterError('INPUT_INVALID', 'send the CSV as the body (Content-Type: text/csv) or as a multipart upload in the field "file"', { field: 'body' });
+        throw new NewsletterError('INPUT_INVALID', 'send the CSV as the body (Content-Type: text/csv) or as a multipart upload in the field "file"', {
+          field: 'body',
+        });
       }
       try {
         return { ok: true, ...(await importSubscribersCsv(store, input, { file: 'upload.csv', list })) };

@@ -68,7 +68,14 @@ export class IssueArchive {
       if (!isPublished(campaign)) continue;
       const seen = bySlug.get(campaign.slug);
       if (seen) seen.firstSentAt = campaign.createdAt;
-      else bySlug.set(campaign.slug, { slug: campaign.slug, subject: campaign.subject, campaignId: campaign.id, firstSentAt: campaign.createdAt, lastSentAt: campaign.createdAt });
+      else
+        bySlug.set(campaign.slug, {
+          slug: campaign.slug,
+          subject: campaign.subject,
+          campaignId: campaign.id,
+          firstSentAt: campaign.createdAt,
+          lastSentAt: campaign.createdAt,
+        });
     }
     return [...bySlug.values()].sort((a, b) => b.firstSentAt.localeCompare(a.firstSentAt) || a.slug.localeCompare(b.slug));
   }

@@ -22,7 +22,8 @@ export interface ArchiveRouteDeps {
 }
 
 // The email's own inline styles and remote images; still no script, no form, no framing.
-const ISSUE_CSP = "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline' https:; font-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const ISSUE_CSP =
+  "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline' https:; font-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const CACHE = 'public, max-age=300';
 
 const day = (iso: string) => iso.slice(0, 10);
@@ -38,14 +39,18 @@ export async function archiveRoutes(app: FastifyInstance, deps: ArchiveRouteDeps
 
   app.get('/issues', publicPage(), async (_request, reply) => {
     const issues = await archive.list();
-    const items = issues.map(
-      (i) => html`<li><a href="${issueUrl(publicUrl, i.slug)}">${i.subject}</a> <span class="muted">${day(i.firstSentAt)}</span></li>`,
-    );
+    const items = issues.map((i) => html`<li><a href="${issueUrl(publicUrl, i.slug)}">${i.subject}</a> <span class="muted">${day(i.firstSentAt)}</span></li>`);
     reply.type('text/html; charset=utf-8');
     return page(
       `${newsletterName}: past issues`,
-      html`${issues.length ? html`<ul>${items}</ul>` : html`<p>No issue has been sent yet.</p>`}
-<p class="muted"><a href="${publicUrl}/feed.xml">Atom feed</a></p>`,
+      html`${
+          issues.length
+            ? html`<ul>
+                ${items}
+              </ul>`
+            : html`<p>No issue has been sent yet.</p>`
+        }
+        <p class="muted"><a href="${publicUrl}/feed.xml">Atom feed</a></p>`,
       language,
     );
   });
@@ -88,7 +93,10 @@ export async function archiveRoutes(app: FastifyInstance, deps: ArchiveRouteDeps
     return page(
       `Unsubscribe from ${newsletterName}`,
       html`<p>This is the public copy of an issue, so its link cannot know who you are.</p>
-<p>To stop receiving ${newsletterName}, open the issue in your own mailbox and use the <strong>unsubscribe</strong> link at its foot, or your mail app’s own unsubscribe button. It takes effect at once.</p>`,
+        <p>
+          To stop receiving ${newsletterName}, open the issue in your own mailbox and use the <strong>unsubscribe</strong> link at its foot, or your mail app’s
+          own unsubscribe button. It takes effect at once.
+        </p>`,
       language,
     );
   });

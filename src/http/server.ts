@@ -52,10 +52,12 @@ export interface ServerDeps {
 
 /** Tokens are credentials: keep them out of every log line. */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/\/(unsubscribe|confirm)\/[^/?#]*/g, '/$1/[redacted]')
-    // Addresses are personal data: /api/subscribers/<email> is logged without it.
-    .replace(/(\/api\/subscribers\/)[^/?#]*(@|%40)[^/?#]*/gi, '$1[redacted]');
+  return (
+    url
+      .replace(/\/(unsubscribe|confirm)\/[^/?#]*/g, '/$1/[redacted]')
+      // Addresses are personal data: /api/subscribers/<email> is logged without it.
+      .replace(/(\/api\/subscribers\/)[^/?#]*(@|%40)[^/?#]*/gi, '$1[redacted]')
+  );
 }
 
 function trustHops(hops: number) {
@@ -74,7 +76,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger?.child(
       {},
-      { serializers: { req: (request: { method: string; url: string; ip?: string }) => ({ method: request.method, url: redactUrl(request.url), ip: request.ip }) } },
+      {
+        serializers: {
+          req: (request: { method: string; url: string; ip?: string }) => ({ method: request.method, url: redactUrl(request.url), ip: request.ip }),
+        },
+      },
     ) as FastifyBaseLogger | undefined,
     bodyLimit: 16 * 1024,
     // A hop count means: trust that many proxies in front (fastify's types take it as a function).

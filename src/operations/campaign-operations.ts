@@ -96,12 +96,18 @@ export async function sendTest(
   const { snapshot } = planCampaign({ issue, list: 'test', now, publicUrl: deps.publicUrl });
   const subscriber = await deps.subscribers.getByEmail(address);
   try {
-    const reply = await sendTestMessage({ transport, identity: deps.identity, secrets, publicUrl: deps.publicUrl }, { issue: snapshot, to: address, subscriberId: subscriber?.id, now });
+    const reply = await sendTestMessage(
+      { transport, identity: deps.identity, secrets, publicUrl: deps.publicUrl },
+      { issue: snapshot, to: address, subscriberId: subscriber?.id, now },
+    );
     return { to: address, reply };
   } catch (cause) {
     if (isNewsletterError(cause)) throw cause;
     const reply = (cause as { response?: string; message?: string }).response ?? (cause as Error).message;
-    throw new NewsletterError('TEST_SEND_FAILED', `the SMTP server did not accept the test message: ${String(reply).replace(/\s+/g, ' ').slice(0, 300)}`, { field, cause });
+    throw new NewsletterError('TEST_SEND_FAILED', `the SMTP server did not accept the test message: ${String(reply).replace(/\s+/g, ' ').slice(0, 300)}`, {
+      field,
+      cause,
+    });
   }
 }
 
@@ -117,7 +123,10 @@ export async function sendIssue(deps: CampaignDeps, issue: Issue, request: SendT
   }
   if (testTo) return { kind: 'test', ...(await sendTest(deps, issue, testTo)) };
   const queue = deps.queue();
-  const campaign = await enqueueCampaign({ campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now }, { issue, list: list!, publicUrl: deps.publicUrl });
+  const campaign = await enqueueCampaign(
+    { campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now },
+    { issue, list: list!, publicUrl: deps.publicUrl },
+  );
   return { kind: 'campaign', campaign, workers: await queue.getWorkersCount() };
 }
 
@@ -138,7 +147,11 @@ export interface FailureRow {
 }
 
 /** The failed deliveries with the address and the server's reply: at most `limit` (0 for all), and how many there are. */
-export async function campaignFailures(deps: Pick<CampaignDeps, 'campaigns' | 'subscribers'>, id: string, limit = 0): Promise<{ failures: FailureRow[]; total: number }> {
+export async function campaignFailures(
+  deps: Pick<CampaignDeps, 'campaigns' | 'subscribers'>,
+  id: string,
+  limit = 0,
+): Promise<{ failures: FailureRow[]; total: number }> {
   await deps.campaigns.require(id);
   const failures = await deps.campaigns.allFailures(id);
   const shown = limit > 0 ? failures.slice(0, limit) : failures;

@@ -34,7 +34,13 @@ export function addSubscriber(store: SubscriberStore, input: { email: string; na
 
 /** By hand, recorded in the history with the reason; `changed: false` when it already had it. */
 /** A change to unsubscribed, bounced or complained counts as an `admin` unsubscribe in metrics. */
-export async function setSubscriberStatus(store: SubscriberStore, ref: string, status: string, reason: string, metrics?: UnsubscribeMetrics): Promise<StatusResult> {
+export async function setSubscriberStatus(
+  store: SubscriberStore,
+  ref: string,
+  status: string,
+  reason: string,
+  metrics?: UnsubscribeMetrics,
+): Promise<StatusResult> {
   const parsed = parseStatus(status);
   const subscriber = await findSubscriber(store, ref);
   const result = await store.setStatus(subscriber.id, parsed, reason);
@@ -68,7 +74,10 @@ export async function* selectSubscribers(store: SubscriberStore, { list, status 
  * the following page, or null at the end. With a status filter a page may hold fewer than
  * `limit`: the page is cut from the list first, then filtered.
  */
-export async function subscribersPage(store: SubscriberStore, filter: SubscriberFilter & { after?: number; limit?: number }): Promise<{ subscribers: Subscriber[]; next: number | null }> {
+export async function subscribersPage(
+  store: SubscriberStore,
+  filter: SubscriberFilter & { after?: number; limit?: number },
+): Promise<{ subscribers: Subscriber[]; next: number | null }> {
   const page = await store.listPage(filter.list, filter.after ?? 0, filter.limit ?? 100);
   const subscribers = (await store.getMany(page.ids)).filter((s) => !filter.status || s.status === filter.status);
   return { subscribers, next: page.next ?? null };
@@ -82,7 +91,12 @@ export async function exportSubscribersCsv(store: SubscriberStore, filter: Subsc
   const attributes = await store.attributeNames();
   const columns = ['email', 'name', 'status', 'lists', 'created_at', 'updated_at', ...attributes];
   const row = (s: Subscriber) => [
-    s.email, s.name ?? '', s.status, s.lists.join(';'), s.createdAt, s.updatedAt,
+    s.email,
+    s.name ?? '',
+    s.status,
+    s.lists.join(';'),
+    s.createdAt,
+    s.updatedAt,
     ...attributes.map((name) => s.attributes[name] ?? ''),
   ];
   async function* rows() {

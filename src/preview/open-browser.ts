@@ -2,8 +2,7 @@
 import { spawn } from 'node:child_process';
 
 export function openInBrowser(url: string, platform: NodeJS.Platform = process.platform): void {
-  const [command, args] =
-    platform === 'darwin' ? ['open', [url]] : platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+  const [command, args] = platform === 'darwin' ? ['open', [url]] : platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
   try {
     const child = spawn(command, args as string[], { stdio: 'ignore', detached: true });
     child.on('error', () => process.stderr.write(`could not open a browser; open ${url} yourself\n`));

@@ -99,9 +99,18 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
 
   const state = () => ({ generation: renderer.generation, token });
   const sendPage = (reply: FastifyReply, title: string, body: ReturnType<typeof html>, code = 200) =>
-    reply.code(code).type('text/html; charset=utf-8').send(previewDocument(title, body, state()));
+    reply
+      .code(code)
+      .type('text/html; charset=utf-8')
+      .send(previewDocument(title, body, state()));
   const notFound = (reply: FastifyReply, name: string) =>
-    sendPage(reply, 'No such post', html`<div class="bar"><a href="/">← All posts</a></div><p class="card">There is no post named <code>${name}</code> here.</p>`, 404);
+    sendPage(
+      reply,
+      'No such post',
+      html`<div class="bar"><a href="/">← All posts</a></div>
+        <p class="card">There is no post named <code>${name}</code> here.</p>`,
+      404,
+    );
 
   app.get('/_preview/preview.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(PREVIEW_CSS));
   app.get('/_preview/preview.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(PREVIEW_JS));
@@ -118,7 +127,14 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
   app.get<{ Params: { '*': string } }>('/outbox/*', async (request, reply) => {
     const name = request.params['*'];
     const message = options.outboxDir === undefined ? undefined : await readOutboxMessage(options.outboxDir, name);
-    if (!message) return sendPage(reply, 'No such message', html`<div class="bar"><a href="/#outbox">← Outbox</a></div><p class="card">There is no captured message <code>${name}</code>.</p>`, 404);
+    if (!message)
+      return sendPage(
+        reply,
+        'No such message',
+        html`<div class="bar"><a href="/#outbox">← Outbox</a></div>
+          <p class="card">There is no captured message <code>${name}</code>.</p>`,
+        404,
+      );
     return sendPage(reply, message.subject || name, outboxMessageBody(name, message));
   });
 
@@ -132,7 +148,12 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
     const name = request.params['*'];
     const file = await resolvePost(options.source, name);
     if (!file) return notFound(reply, name);
-    const input = { name, outcome: await renderer.render(file), generation: renderer.generation, sendUnavailable: options.sendTest ? undefined : options.sendUnavailable ?? 'Sending tests is not set up.' };
+    const input = {
+      name,
+      outcome: await renderer.render(file),
+      generation: renderer.generation,
+      sendUnavailable: options.sendTest ? undefined : (options.sendUnavailable ?? 'Sending tests is not set up.'),
+    };
     return sendPage(reply, postTitle(input), postBody(input));
   });
 

@@ -21,8 +21,7 @@ const image: FormatCallback = (elem, _walk, builder) => {
   builder.addInline(`[${alt || 'image'}]${shown}`, { noWordTransform: true });
 };
 
-const sameTarget = (text: string, href: string) =>
-  text.replace(/\/+$/, '') === href.replace(/^mailto:/, '').replace(/\/+$/, '');
+const sameTarget = (text: string, href: string) => text.replace(/\/+$/, '') === href.replace(/^mailto:/, '').replace(/\/+$/, '');
 
 /** `text <url>`, or just the text when it already is the URL (give or take a trailing slash). */
 const anchor: FormatCallback = (elem, walk, builder) => {
@@ -60,5 +59,7 @@ const convertWrapped = compile(options(78));
 const convertUnwrapped = compile(options(false));
 
 export function htmlToText(html: string, { wrap }: { wrap: boolean }): string {
-  return (wrap ? convertWrapped : convertUnwrapped)(html).replace(/\n{3,}/g, '\n\n').trim();
+  return (wrap ? convertWrapped : convertUnwrapped)(html)
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }

@@ -40,7 +40,6 @@ const marked = new Marked({
   },
 });
 
-
 /** `<attach>`, `<T>` and `<SOFA:RPCLab/>` are words, not HTML: show them as written. */
 function escapeUnknownTags(html: string): string {
   return html.replace(/<(\/?)([A-Za-z][\w:.-]*)([^<>]*)>/g, (whole, _slash: string, name: string) =>
@@ -118,7 +117,11 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
             link.href = verdict.url;
             if (verdict.insecure) warn('LINK_INSECURE', `link uses http, not https: ${verdict.url}`, at);
           } else {
-            warn('LINK_UNFOLLOWABLE', `link "${link.text}" -> "${link.href}": ${verdict.kind === 'unfollowable' ? verdict.reason : 'not a link'}; shown as text`, at);
+            warn(
+              'LINK_UNFOLLOWABLE',
+              `link "${link.text}" -> "${link.href}": ${verdict.kind === 'unfollowable' ? verdict.reason : 'not a link'}; shown as text`,
+              at,
+            );
             // Keep what the link says (it may hold an image or emphasis), drop the dead target.
             Object.assign(link, { type: 'text', tokens: link.tokens });
           }
@@ -148,9 +151,7 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
             warn('HTML_REMOVED', 'unsafe HTML (script, iframe, style, form or event handler) removed', unsafeLine);
           }
           // URLs first: the indexes it reports must be those of the text as written.
-          html.text = escapeUnknownTags(
-            rewriteHtmlUrls(html.text, options.baseUrl, (code, message, index) => warn(code, message, lineAt(index))),
-          );
+          html.text = escapeUnknownTags(rewriteHtmlUrls(html.text, options.baseUrl, (code, message, index) => warn(code, message, lineAt(index))));
           break;
         }
       }
@@ -170,17 +171,20 @@ function rewriteHtmlUrls(html: string, baseUrl: string, warnAt: WarnAt): string 
     const warn = (code: RenderWarning['code'], message: string) => warnAt(code, message, index);
     const isImage = name.toLowerCase() === 'img';
     if (isImage && !/\balt\s*=\s*("[^"]+"|'[^']+')/i.test(attributes)) warn('IMAGE_ALT_MISSING', 'image without alt text');
-    const rewritten = attributes.replace(/\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi, (_m, attr: string, dq?: string, sq?: string, bare?: string) => {
-      const value = dq ?? sq ?? bare ?? '';
-      const verdict = resolveUrl(value, baseUrl, { allowData: isImage });
-      if (verdict.kind === 'unfollowable') {
-        warn('LINK_UNFOLLOWABLE', `${isImage ? 'image' : 'link'} "${value.slice(0, 80)}": ${verdict.reason}`);
-        return '';
-      }
-      if (verdict.kind === 'data') warn('IMAGE_DATA_URI', 'data: image: Gmail and Outlook do not show it');
-      else if (verdict.insecure) warn(isImage ? 'IMAGE_INSECURE' : 'LINK_INSECURE', `${isImage ? 'image' : 'link'} uses http, not https: ${verdict.url}`);
-      return `${attr}="${escapeHtml(verdict.url)}"`;
-    });
+    const rewritten = attributes.replace(
+      /\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi,
+      (_m, attr: string, dq?: string, sq?: string, bare?: string) => {
+        const value = dq ?? sq ?? bare ?? '';
+        const verdict = resolveUrl(value, baseUrl, { allowData: isImage });
+        if (verdict.kind === 'unfollowable') {
+          warn('LINK_UNFOLLOWABLE', `${isImage ? 'image' : 'link'} "${value.slice(0, 80)}": ${verdict.reason}`);
+          return '';
+        }
+        if (verdict.kind === 'data') warn('IMAGE_DATA_URI', 'data: image: Gmail and Outlook do not show it');
+        else if (verdict.insecure) warn(isImage ? 'IMAGE_INSECURE' : 'LINK_INSECURE', `${isImage ? 'image' : 'link'} uses http, not https: ${verdict.url}`);
+        return `${attr}="${escapeHtml(verdict.url)}"`;
+      },
+    );
     return `<${name}${rewritten}>`;
   });
 }

@@ -131,7 +131,11 @@ function assertPostText(source: string, file: string): void {
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > MAX_POST_BYTES) {
     const size = (bytes / MAX_POST_BYTES).toFixed(1);
-    throw new NewsletterError('POST_TOO_LARGE', `the post is ${size} MB; a post may be at most 1 MB (Gmail clips an email over 102 KB, hiding its unsubscribe link)`, { file });
+    throw new NewsletterError(
+      'POST_TOO_LARGE',
+      `the post is ${size} MB; a post may be at most 1 MB (Gmail clips an email over 102 KB, hiding its unsubscribe link)`,
+      { file },
+    );
   }
   if (source.includes('\0')) {
     throw new NewsletterError('POST_UNREADABLE', 'not a text file (it contains NUL bytes): a post is Markdown saved as UTF-8', { file });

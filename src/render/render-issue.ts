@@ -31,7 +31,12 @@ const plain = (text: string) => decodeHTML(text).replace(/\s+/g, ' ').trim();
 
 function truncate(text: string, length: number): string {
   const chars = [...text];
-  return chars.length <= length ? text : `${chars.slice(0, length - 1).join('').trimEnd()}…`;
+  return chars.length <= length
+    ? text
+    : `${chars
+        .slice(0, length - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 /** A broken layout or partial is the operator's to fix: say which folder, not Mustache's internals. */
@@ -94,9 +99,7 @@ export async function renderIssue(post: Post, { identity, templates, baseUrl }: 
   };
 
   // Mustache's own escaping also encodes `/` and `=`, which would mangle URLs in attributes.
-  const mjml = fillTemplate(templates, 'layouts/issue.mjml', () =>
-    Mustache.render(templates.mjml, view, templates.partials, { escape: escapeHtml }),
-  );
+  const mjml = fillTemplate(templates, 'layouts/issue.mjml', () => Mustache.render(templates.mjml, view, templates.partials, { escape: escapeHtml }));
   let result: Awaited<ReturnType<typeof mjml2html>>;
   try {
     result = await mjml2html(mjml, { validationLevel: 'soft', keepComments: false });
@@ -118,8 +121,6 @@ export async function renderIssue(post: Post, { identity, templates, baseUrl }: 
     });
   }
   const text =
-    fillTemplate(templates, 'layouts/issue.txt', () =>
-      Mustache.render(templates.text, view, {}, { escape: (value: string) => value }),
-    ).trim() + '\n';
+    fillTemplate(templates, 'layouts/issue.txt', () => Mustache.render(templates.text, view, {}, { escape: (value: string) => value })).trim() + '\n';
   return { slug: post.slug, subject, preheader, date: post.meta.date, mjml, html: result.html, text, warnings };
 }

@@ -3,10 +3,7 @@
  * or refused because a mail client cannot follow it. Pure.
  */
 
-export type UrlVerdict =
-  | { kind: 'ok'; url: string; insecure: boolean }
-  | { kind: 'data'; url: string }
-  | { kind: 'unfollowable'; reason: string };
+export type UrlVerdict = { kind: 'ok'; url: string; insecure: boolean } | { kind: 'data'; url: string } | { kind: 'unfollowable'; reason: string };
 
 const FOLLOWABLE_SCHEMES = new Set(['http:', 'https:', 'mailto:', 'tel:']);
 

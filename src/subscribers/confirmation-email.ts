@@ -14,7 +14,6 @@ export interface ConfirmationMessage {
   headers: Record<string, string>;
 }
 
-
 export function confirmationEmail(opts: {
   identity: Pick<Identity, 'name' | 'fromName' | 'fromAddress' | 'replyTo' | 'siteUrl'>;
   email: string;

@@ -80,7 +80,10 @@ function readRow(row: string[], columns: Columns, list: string | undefined, line
   const cell = (index: number) => (index >= 0 ? row[index]!.trim() : '');
   const statusCell = cell(columns.status).toLowerCase();
   const status = statusCell ? parseStatus(statusCell, { line }) : undefined;
-  const lists = cell(columns.lists).split(/[;|]/).map((l) => l.trim()).filter(Boolean);
+  const lists = cell(columns.lists)
+    .split(/[;|]/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (list) lists.push(list);
   const attributes: Record<string, string> = {};
   for (const { index, name } of columns.attributes) {
@@ -139,7 +142,12 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
     // Every line ending, not just the first one seen: files pasted together from Windows and
     // Unix tools mix them, and auto-detection would glue the other kind's lines into one record.
     new RowParser({
-      bom: true, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true,
+      bom: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
     }),
   );
   input.on('error', (cause) => parser.destroy(new NewsletterError('IMPORT_FILE_INVALID', 'cannot read the file', { file, cause })));

@@ -4,8 +4,14 @@
 import type { ErrorLocation } from '../errors.ts';
 import { normalizeEmail } from './email-address.ts';
 import {
-  DEFAULT_LIST, SUPPRESSED_STATUSES, cleanAttributes, cleanName, parseListName, parseStatus,
-  type Subscriber, type SubscriberStatus,
+  DEFAULT_LIST,
+  SUPPRESSED_STATUSES,
+  cleanAttributes,
+  cleanName,
+  parseListName,
+  parseStatus,
+  type Subscriber,
+  type SubscriberStatus,
 } from './subscriber.ts';
 
 export const HISTORY_LIMIT = 50;
@@ -64,11 +70,7 @@ export function mergeSubscriber(current: Subscriber, input: SubscriberInput, at:
   const name = input.name ?? current.name;
   const lists = [...new Set([...current.lists, ...(input.lists ?? [])])];
   const attributes = { ...current.attributes, ...input.attributes };
-  const same =
-    !suppress &&
-    name === current.name &&
-    lists.length === current.lists.length &&
-    JSON.stringify(attributes) === JSON.stringify(current.attributes);
+  const same = !suppress && name === current.name && lists.length === current.lists.length && JSON.stringify(attributes) === JSON.stringify(current.attributes);
   if (same) return current;
   const next: Subscriber = { ...current, lists, attributes, updatedAt: at };
   if (name) next.name = name;

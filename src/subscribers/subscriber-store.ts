@@ -10,9 +10,7 @@ import { newSubscriberId } from './subscriber-id.ts';
 import { subscriberKeys, type SubscriberKeys } from './subscriber-keys.ts';
 import { parseRecord } from './subscriber-record.ts';
 import { canReceive, parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
-import {
-  HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput,
-} from './subscriber-merge.ts';
+import { HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput } from './subscriber-merge.ts';
 
 export { normalizeInput, type NormalizedInput, type SubscriberInput };
 
@@ -136,11 +134,7 @@ export class SubscriberStore {
   }
 
   /** One attempt: read (unless told not to), merge, compare-and-set; returns the rows to try again. */
-  private async tryAddMany(
-    batch: { input: NormalizedInput; index: number }[],
-    results: AddResult[],
-    read = true,
-  ): Promise<typeof batch> {
+  private async tryAddMany(batch: { input: NormalizedInput; index: number }[], results: AddResult[], read = true): Promise<typeof batch> {
     const keys = [...new Set(batch.map(({ input }) => emailKey(input.email)))];
     // Without reading, nothing is awaited before the write is queued on the connection: a
     // createFirst write is on its way before addNormalized returns (see AddOptions).
@@ -194,12 +188,7 @@ export class SubscriberStore {
     return this.transition(id, 'active', reason, (from) => from === 'pending');
   }
 
-  private async transition(
-    id: string,
-    status: SubscriberStatus,
-    reason: string,
-    allowedFrom: (from: SubscriberStatus) => boolean,
-  ): Promise<StatusResult> {
+  private async transition(id: string, status: SubscriberStatus, reason: string, allowedFrom: (from: SubscriberStatus) => boolean): Promise<StatusResult> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const stored = await this.read(id);
       if (!stored) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `no subscriber with id ${id}`);

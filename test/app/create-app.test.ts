@@ -7,8 +7,7 @@ import { startOwnRedis } from '../subscribers/redis-server.ts';
 import { TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 
 const cwd = fileURLToPath(new URL('../..', import.meta.url));
-const configFor = (redisUrl: string) =>
-  loadConfig({ env: { REDIS_URL: redisUrl, REDIS_PREFIX: uniquePrefix('app').replace(/[^A-Za-z0-9:_-]/g, '') }, cwd });
+const configFor = (redisUrl: string) => loadConfig({ env: { REDIS_URL: redisUrl, REDIS_PREFIX: uniquePrefix('app').replace(/[^A-Za-z0-9:_-]/g, '') }, cwd });
 
 let evicting: { url: string; stop: () => Promise<void> };
 beforeAll(async () => {

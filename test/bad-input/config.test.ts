@@ -23,20 +23,36 @@ interface BadSetting {
 }
 
 const badEnv: BadSetting[] = [
-  { name: 'REDIS_URL that is not a redis:// URL', env: { REDIS_URL: 'http://127.0.0.1:6379' }, line: /^newsletter: REDIS_URL: a redis:\/\/ or rediss:\/\/ URL with a host, e\.g\. redis:\/\/127\.0\.0\.1:6379 \[/ },
+  {
+    name: 'REDIS_URL that is not a redis:// URL',
+    env: { REDIS_URL: 'http://127.0.0.1:6379' },
+    line: /^newsletter: REDIS_URL: a redis:\/\/ or rediss:\/\/ URL with a host, e\.g\. redis:\/\/127\.0\.0\.1:6379 \[/,
+  },
   { name: 'REDIS_URL without a host', env: { REDIS_URL: 'redis://' }, line: /^newsletter: REDIS_URL: a redis:\/\/ or rediss:\/\/ URL with a host/ },
   {
     name: 'REDIS_URL where nothing answers (the password stays out of the message)',
     env: { REDIS_URL: 'redis://:hunter2-password@127.0.0.1:1' },
     line: /^newsletter: REDIS_URL: cannot connect to Redis at redis:\/\/\*\*\*@127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1 \[/,
   },
-  { name: 'SMTP_URL that is not an smtp:// URL', env: { SMTP_URL: 'ftp://mail.example.com' }, line: /^newsletter: SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL with a host, e\.g\. smtp:\/\/user:pass@mail\.example\.com:587 \[/ },
+  {
+    name: 'SMTP_URL that is not an smtp:// URL',
+    env: { SMTP_URL: 'ftp://mail.example.com' },
+    line: /^newsletter: SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL with a host, e\.g\. smtp:\/\/user:pass@mail\.example\.com:587 \[/,
+  },
   { name: 'SMTP_URL without a host', env: { SMTP_URL: 'smtp://' }, line: /^newsletter: SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL with a host/ },
-  { name: 'SMTP_URL with a port that is not a number (the password stays out)', env: { SMTP_URL: 'smtp://user:s3cret-pass@mail.example.com:submission' }, line: /^newsletter: SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL with a host/ },
+  {
+    name: 'SMTP_URL with a port that is not a number (the password stays out)',
+    env: { SMTP_URL: 'smtp://user:s3cret-pass@mail.example.com:submission' },
+    line: /^newsletter: SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL with a host/,
+  },
   { name: 'PUBLIC_URL that is not a URL', env: { PUBLIC_URL: 'news.example.com' }, line: /^newsletter: PUBLIC_URL: an http:\/\/ or https:\/\/ URL \[/ },
   { name: 'PUBLIC_URL with another scheme', env: { PUBLIC_URL: 'ftp://news.example.com' }, line: /^newsletter: PUBLIC_URL: an http:\/\/ or https:\/\/ URL \[/ },
   { name: 'NEWSLETTER_SECRET too short', env: { NEWSLETTER_SECRET: 'short' }, line: /^newsletter: NEWSLETTER_SECRET: at least 32 characters \[/ },
-  { name: 'DKIM half configured', env: { DKIM_DOMAIN: 'example.com' }, line: /^newsletter: DKIM_PRIVATE_KEY: DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together \[/ },
+  {
+    name: 'DKIM half configured',
+    env: { DKIM_DOMAIN: 'example.com' },
+    line: /^newsletter: DKIM_PRIVATE_KEY: DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together \[/,
+  },
   {
     name: 'several bad settings at once: one message names every one',
     env: { REDIS_URL: 'nope', SMTP_URL: 'nope', PUBLIC_URL: 'nope', SEND_ATTEMPTS: '0', NEWSLETTER_DEV_MODE: 'maybe', DKIM_SELECTOR: 'sel' },
@@ -95,14 +111,19 @@ describe('NEWSLETTER_SECRET missing outside dev mode: every command that signs l
   });
 });
 
-const IDENTITY = 'name: Bad Input Weekly\nfromAddress: weekly@example.com\nsiteUrl: https://example.com\npostalAddress: 1 Main St\nlistId: weekly.example.com\n';
+const IDENTITY =
+  'name: Bad Input Weekly\nfromAddress: weekly@example.com\nsiteUrl: https://example.com\npostalAddress: 1 Main St\nlistId: weekly.example.com\n';
 
 const badIdentity: { name: string; yaml: string; after: RegExp }[] = [
   { name: 'broken YAML', yaml: 'name: Weekly\nfromAddress: [weekly@example.com\nsiteUrl: https://example.com\n', after: /^:\d: not valid YAML: / },
   { name: 'a list, not a map', yaml: '- name: Weekly\n- fromAddress: weekly@example.com\n', after: /^: Invalid input: expected object, received array \[/ },
   { name: 'an empty file', yaml: '', after: /^: the file is empty: it needs name, fromAddress, siteUrl, postalAddress and listId \[/ },
   { name: 'an invalid fromAddress', yaml: IDENTITY.replace('weekly@example.com', 'weekly-at-example.com'), after: /^: fromAddress: Invalid email address \[/ },
-  { name: 'a siteUrl that is not http(s)', yaml: IDENTITY.replace('https://example.com', 'javascript:alert(1)'), after: /^: siteUrl: an http:\/\/ or https:\/\/ URL \[/ },
+  {
+    name: 'a siteUrl that is not http(s)',
+    yaml: IDENTITY.replace('https://example.com', 'javascript:alert(1)'),
+    after: /^: siteUrl: an http:\/\/ or https:\/\/ URL \[/,
+  },
   {
     name: 'several required fields missing: every one named',
     yaml: 'name: Weekly\n',
@@ -121,7 +142,11 @@ describe('a bad newsletter.yaml: the file (and line or field), exit 1, nothing w
   it('a file that is not there', async () => {
     const file = `${world.scratch.dir}/missing.yaml`;
     const before = await world.snapshot();
-    expectCliError(await world.cli(ADD, { NEWSLETTER_CONFIG: file }), 'CONFIG_INVALID', new RegExp(`^newsletter: ${literal(file)}: cannot read the newsletter config file \\[`));
+    expectCliError(
+      await world.cli(ADD, { NEWSLETTER_CONFIG: file }),
+      'CONFIG_INVALID',
+      new RegExp(`^newsletter: ${literal(file)}: cannot read the newsletter config file \\[`),
+    );
     expect(await world.snapshot()).toEqual(before);
   });
 });

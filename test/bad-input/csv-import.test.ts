@@ -34,8 +34,18 @@ interface RefusedFile {
 
 const refused: RefusedFile[] = [
   { name: 'no email column', content: 'mail,name\na@example.com,A\n', code: 'IMPORT_FILE_INVALID', after: /^:1: the header row has no "email" column/ },
-  { name: 'a header naming email twice', content: 'email,name,EMAIL\na@example.com,A,b@example.com\n', code: 'IMPORT_FILE_INVALID', after: /^:1: the header row names "email" twice/ },
-  { name: 'a header column without a name', content: 'email,,name\na@example.com,x,A\n', code: 'IMPORT_FILE_INVALID', after: /^:1: column 2 of the header row has no name/ },
+  {
+    name: 'a header naming email twice',
+    content: 'email,name,EMAIL\na@example.com,A,b@example.com\n',
+    code: 'IMPORT_FILE_INVALID',
+    after: /^:1: the header row names "email" twice/,
+  },
+  {
+    name: 'a header column without a name',
+    content: 'email,,name\na@example.com,x,A\n',
+    code: 'IMPORT_FILE_INVALID',
+    after: /^:1: column 2 of the header row has no name/,
+  },
   { name: 'an empty file', content: '', code: 'IMPORT_FILE_INVALID', after: /^: the file is empty: it needs a header row with an "email" column/ },
   {
     name: 'UTF-16 big-endian with a byte order mark',
@@ -108,7 +118,11 @@ async function expectOnlyGoodRowsAdded(before: Awaited<ReturnType<World['snapsho
   const added = records(after);
   for (const email of records(before).keys()) added.delete(email);
   expect([...added.keys()].sort()).toEqual([...good].sort());
-  expect(Object.keys(after).filter((key) => !(key in before)).sort()).toEqual([...added.values()].sort());
+  expect(
+    Object.keys(after)
+      .filter((key) => !(key in before))
+      .sort(),
+  ).toEqual([...added.values()].sort());
   const everything = JSON.stringify(after);
   for (const text of bad) expect(everything, text).not.toContain(text);
 }
@@ -151,7 +165,10 @@ describe('bad rows are reported as file:line and skipped; the good rows go in', 
   });
 
   it('a huge field (a 5 MB name): that row is refused, its neighbours go in', async () => {
-    const file = world.scratch.write('huge-field.csv', `email,name\nbefore@example.com,Before\nhuge@example.com,${'huge-name-'.repeat(512 * 1024)}\nafter@example.com,After\n`);
+    const file = world.scratch.write(
+      'huge-field.csv',
+      `email,name\nbefore@example.com,Before\nhuge@example.com,${'huge-name-'.repeat(512 * 1024)}\nafter@example.com,After\n`,
+    );
     const before = await world.snapshot();
     const result = await importFile(file);
     expect(result.code).toBe(1);
@@ -171,7 +188,10 @@ describe('bad rows are reported as file:line and skipped; the good rows go in', 
 
 describe('files that are unusual but fine are read correctly', () => {
   it('mixed line endings (CRLF, LF and CR in one file): every row is its own subscriber, with its own line', async () => {
-    const file = world.scratch.write('mixed.csv', 'email,name\r\nm1@example.com,M1\r\nm2@example.com,M2\nm3@example.com,M3\r\nm4@example.com,M4\rbad-row,M5\nm6@example.com,"Six\nLines"\n');
+    const file = world.scratch.write(
+      'mixed.csv',
+      'email,name\r\nm1@example.com,M1\r\nm2@example.com,M2\nm3@example.com,M3\r\nm4@example.com,M4\rbad-row,M5\nm6@example.com,"Six\nLines"\n',
+    );
     const before = await world.snapshot();
     const result = await importFile(file);
     expect(errorLines(result)).toEqual([`${file}:6: "bad-row" is not a valid email address: it needs a name, an "@" and a domain`]);
@@ -181,7 +201,10 @@ describe('files that are unusual but fine are read correctly', () => {
   });
 
   it('UTF-16 little-endian with a byte order mark (what Excel saves as "Unicode text") is decoded', async () => {
-    const file = world.scratch.write('utf16le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('email,name\nzoe@example.com,Zoë Müller\n', 'utf16le')]));
+    const file = world.scratch.write(
+      'utf16le.csv',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('email,name\nzoe@example.com,Zoë Müller\n', 'utf16le')]),
+    );
     const result = await importFile(file);
     expect(result.code, result.stderr).toBe(0);
     expect((await world.store.getByEmail('zoe@example.com'))?.name).toBe('Zoë Müller');

@@ -172,7 +172,11 @@ export async function startWeb(world: World): Promise<Web> {
     base,
     smtp,
     request: (method, path, { body, type, headers = {} } = {}) =>
-      fetch(`${base}${path}`, { method, body: Buffer.isBuffer(body) ? new Uint8Array(body) : body, headers: { accept: 'application/json', ...(type ? { 'content-type': type } : {}), ...headers } }),
+      fetch(`${base}${path}`, {
+        method,
+        body: Buffer.isBuffer(body) ? new Uint8Array(body) : body,
+        headers: { accept: 'application/json', ...(type ? { 'content-type': type } : {}), ...headers },
+      }),
     async close() {
       await server.close();
       mailer.close();

@@ -23,12 +23,19 @@ describe('a line break in a post title (the Subject header) is refused with its 
     const file = world.scratch.write(`${name.replace(/\W+/g, '-')}.md`, content);
     const before = await world.snapshot();
     const result = await world.cli(['send', file, '--list', 'weekly']);
-    expectCliError(result, 'HEADER_VALUE_INVALID', new RegExp(`^newsletter: ${literal(file)}:${line}: title: the title must be one line: it becomes the Subject header \\[`));
+    expectCliError(
+      result,
+      'HEADER_VALUE_INVALID',
+      new RegExp(`^newsletter: ${literal(file)}:${line}: title: the title must be one line: it becomes the Subject header \\[`),
+    );
     expect(await world.snapshot()).toEqual(before);
   });
 
   it('a description with line breaks is fine: the preheader is body text, on one line', async () => {
-    const file = world.scratch.write('multi-line-description.md', '---\ntitle: Weekly\ndate: 2024-01-05\ndescription: |\n  First line\n  Bcc: everyone@example.com\n---\nBody\n');
+    const file = world.scratch.write(
+      'multi-line-description.md',
+      '---\ntitle: Weekly\ndate: 2024-01-05\ndescription: |\n  First line\n  Bcc: everyone@example.com\n---\nBody\n',
+    );
     const result = await world.cli(['render', file, '--out', `${world.scratch.dir}/out`, '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ subject: 'Weekly', preheader: 'First line Bcc: everyone@example.com' });

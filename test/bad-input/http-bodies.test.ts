@@ -25,8 +25,9 @@ const JSON_TYPE = 'application/json';
 function multipart(parts: { name: string; value: string; filename?: string }[]): { body: string; type: string } {
   const boundary = '----bad-input-boundary';
   const body = parts
-    .map(({ name, value, filename }) =>
-      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"\r\nContent-Type: application/octet-stream` : ''}\r\n\r\n${value}\r\n`,
+    .map(
+      ({ name, value, filename }) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"\r\nContent-Type: application/octet-stream` : ''}\r\n\r\n${value}\r\n`,
     )
     .join('');
   return { body: `${body}--${boundary}--\r\n`, type: `multipart/form-data; boundary=${boundary}` };
@@ -45,21 +46,81 @@ const bigEmail = `${'a'.repeat(20 * 1024)}@example.com`;
 const subscribeCases: BadBody[] = [
   { name: 'an oversized form (20 KB)', body: `email=${bigEmail}`, type: FORM, status: 413, code: 'REQUEST_TOO_LARGE' },
   { name: 'an oversized JSON body (20 KB)', body: JSON.stringify({ email: bigEmail }), type: JSON_TYPE, status: 413, code: 'REQUEST_TOO_LARGE' },
-  { name: 'a content type the route does not read (text/plain)', body: 'email=new@example.com', type: 'text/plain', status: 415, code: 'CONTENT_TYPE_UNSUPPORTED' },
-  { name: 'a content type the route does not read (application/xml)', body: '<email>new@example.com</email>', type: 'application/xml', status: 415, code: 'CONTENT_TYPE_UNSUPPORTED' },
+  {
+    name: 'a content type the route does not read (text/plain)',
+    body: 'email=new@example.com',
+    type: 'text/plain',
+    status: 415,
+    code: 'CONTENT_TYPE_UNSUPPORTED',
+  },
+  {
+    name: 'a content type the route does not read (application/xml)',
+    body: '<email>new@example.com</email>',
+    type: 'application/xml',
+    status: 415,
+    code: 'CONTENT_TYPE_UNSUPPORTED',
+  },
   { name: 'no content type at all', body: Buffer.from('email=new@example.com'), status: 415, code: 'CONTENT_TYPE_UNSUPPORTED' },
   { name: 'malformed JSON', body: '{"email": "new@example.com",', type: JSON_TYPE, status: 400, code: 'INPUT_INVALID' },
   { name: 'JSON with a trailing comma and a comment', body: '{"email": "new@example.com", /* hi */ }', type: JSON_TYPE, status: 400, code: 'INPUT_INVALID' },
-  { name: 'JSON that is an array', body: '["new@example.com"]', type: JSON_TYPE, status: 400, code: 'SUBSCRIBER_EMAIL_INVALID', message: /is not a valid email address: empty/ },
+  {
+    name: 'JSON that is an array',
+    body: '["new@example.com"]',
+    type: JSON_TYPE,
+    status: 400,
+    code: 'SUBSCRIBER_EMAIL_INVALID',
+    message: /is not a valid email address: empty/,
+  },
   { name: 'JSON null', body: 'null', type: JSON_TYPE, status: 400, code: 'SUBSCRIBER_EMAIL_INVALID' },
-  { name: 'JSON with the email as a list', body: JSON.stringify({ email: ['new@example.com'] }), type: JSON_TYPE, status: 400, code: 'INPUT_INVALID', message: /^Email must be text\.$/ },
-  { name: 'JSON with the name as an object', body: JSON.stringify({ email: 'new@example.com', name: { first: 'N' } }), type: JSON_TYPE, status: 400, code: 'INPUT_INVALID', message: /^Name must be text\.$/ },
+  {
+    name: 'JSON with the email as a list',
+    body: JSON.stringify({ email: ['new@example.com'] }),
+    type: JSON_TYPE,
+    status: 400,
+    code: 'INPUT_INVALID',
+    message: /^Email must be text\.$/,
+  },
+  {
+    name: 'JSON with the name as an object',
+    body: JSON.stringify({ email: 'new@example.com', name: { first: 'N' } }),
+    type: JSON_TYPE,
+    status: 400,
+    code: 'INPUT_INVALID',
+    message: /^Name must be text\.$/,
+  },
   { name: 'JSON with a __proto__ key', body: '{"__proto__": {"email": "new@example.com"}}', type: JSON_TYPE, status: 400, code: 'INPUT_INVALID' },
   { name: 'a form without an email', body: 'name=Nobody', type: FORM, status: 400, code: 'SUBSCRIBER_EMAIL_INVALID', message: /empty/ },
-  { name: 'a form with an invalid email', body: 'email=new%40', type: FORM, status: 400, code: 'SUBSCRIBER_EMAIL_INVALID', message: /^"new@" is not a valid email address/ },
-  { name: 'a form naming a list that does not exist', body: 'email=new@example.com&list=invented', type: FORM, status: 400, code: 'INPUT_INVALID', message: /^There is no list called "invented"\.$/ },
-  { name: 'a multipart form carrying a file', ...multipart([{ name: 'email', value: 'new@example.com' }, { name: 'cv', value: 'x'.repeat(100), filename: 'cv.exe' }]), status: 413, code: 'REQUEST_TOO_LARGE' },
-  { name: 'a multipart form with too many fields', ...multipart(Array.from({ length: 12 }, (_, i) => ({ name: `f${i}`, value: 'x' }))), status: 413, code: 'REQUEST_TOO_LARGE' },
+  {
+    name: 'a form with an invalid email',
+    body: 'email=new%40',
+    type: FORM,
+    status: 400,
+    code: 'SUBSCRIBER_EMAIL_INVALID',
+    message: /^"new@" is not a valid email address/,
+  },
+  {
+    name: 'a form naming a list that does not exist',
+    body: 'email=new@example.com&list=invented',
+    type: FORM,
+    status: 400,
+    code: 'INPUT_INVALID',
+    message: /^There is no list called "invented"\.$/,
+  },
+  {
+    name: 'a multipart form carrying a file',
+    ...multipart([
+      { name: 'email', value: 'new@example.com' },
+      { name: 'cv', value: 'x'.repeat(100), filename: 'cv.exe' },
+    ]),
+    status: 413,
+    code: 'REQUEST_TOO_LARGE',
+  },
+  {
+    name: 'a multipart form with too many fields',
+    ...multipart(Array.from({ length: 12 }, (_, i) => ({ name: `f${i}`, value: 'x' }))),
+    status: 413,
+    code: 'REQUEST_TOO_LARGE',
+  },
 ];
 
 describe('POST /subscribe refuses a bad body with a 4xx and its code, sends nothing and changes nothing', () => {
@@ -79,7 +140,10 @@ describe('POST /unsubscribe/:token and bodies', () => {
   it('an oversized body (20 KB) is refused with 413 before anything happens', async () => {
     const ann = (await world.store.getByEmail('ann@example.com'))!;
     const before = await world.snapshot();
-    const response = await web.request('POST', `/unsubscribe/${createToken(SECRET, ann.id, 'unsubscribe')}`, { body: `List-Unsubscribe=One-Click&pad=${'x'.repeat(20 * 1024)}`, type: FORM });
+    const response = await web.request('POST', `/unsubscribe/${createToken(SECRET, ann.id, 'unsubscribe')}`, {
+      body: `List-Unsubscribe=One-Click&pad=${'x'.repeat(20 * 1024)}`,
+      type: FORM,
+    });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ ok: false, code: 'REQUEST_TOO_LARGE' });
     expect(await world.snapshot()).toEqual(before);

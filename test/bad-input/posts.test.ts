@@ -81,7 +81,7 @@ const refused: RefusedPost[] = [
   },
   {
     name: 'a post that is not UTF-8 (Latin-1)',
-    content: Buffer.from('---\ntitle: Café\ndate: 2024-01-05\n---\nL\'été est là.\n', 'latin1'),
+    content: Buffer.from("---\ntitle: Café\ndate: 2024-01-05\n---\nL'été est là.\n", 'latin1'),
     code: 'POST_UNREADABLE',
     after: /^:2: not valid UTF-8: save the post as UTF-8/,
   },
@@ -118,7 +118,11 @@ describe('newsletter send refuses a post that cannot become an email, and create
     const before = await world.snapshot();
     const missing = join(world.scratch.dir, 'no-such-post.md');
     expectCliError(await world.cli(['send', missing, '--list', 'weekly']), 'POST_UNREADABLE', new RegExp(`^newsletter: ${literal(missing)}: no such file`));
-    expectCliError(await world.cli(['send', world.scratch.dir, '--list', 'weekly']), 'POST_UNREADABLE', new RegExp(`^newsletter: ${literal(world.scratch.dir)}: cannot read the file`));
+    expectCliError(
+      await world.cli(['send', world.scratch.dir, '--list', 'weekly']),
+      'POST_UNREADABLE',
+      new RegExp(`^newsletter: ${literal(world.scratch.dir)}: cannot read the file`),
+    );
     expect(await world.snapshot()).toEqual(before);
   });
 });

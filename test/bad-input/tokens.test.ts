@@ -46,18 +46,57 @@ const STALE = /^The link refers to an address that is no longer on the list\. No
 const ALL = ['GET /unsubscribe', 'POST /unsubscribe', 'GET /confirm'] as BadToken['routes'];
 
 const cases: BadToken[] = [
-  { name: 'forged: a real id with a made-up signature', token: () => `${idPart(token(ids.active, 'unsubscribe'))}.${randomBytes(32).toString('base64url')}`, routes: ALL, message: INVALID },
-  { name: 'forged: signed with a secret the server never had', token: () => token(ids.active, 'unsubscribe', 'some-other-secret-'.padEnd(48, 'y')), routes: ALL, message: INVALID },
+  {
+    name: 'forged: a real id with a made-up signature',
+    token: () => `${idPart(token(ids.active, 'unsubscribe'))}.${randomBytes(32).toString('base64url')}`,
+    routes: ALL,
+    message: INVALID,
+  },
+  {
+    name: 'forged: signed with a secret the server never had',
+    token: () => token(ids.active, 'unsubscribe', 'some-other-secret-'.padEnd(48, 'y')),
+    routes: ALL,
+    message: INVALID,
+  },
   { name: 'truncated: the last characters cut off', token: () => token(ids.active, 'unsubscribe').slice(0, -5), routes: ALL, message: INVALID },
   { name: 'truncated: only the id, no signature', token: () => idPart(token(ids.active, 'unsubscribe')), routes: ALL, message: INVALID },
   { name: 'padded: "=" appended to a valid token', token: () => `${token(ids.active, 'unsubscribe')}=`, routes: ['POST /unsubscribe'], message: INVALID },
-  { name: 'altered: one character of the signature changed', token: () => { const t = token(ids.active, 'unsubscribe'); const mac = macPart(t); return `${idPart(t)}.${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`; }, routes: ['POST /unsubscribe'], message: INVALID },
-  { name: "another subscriber's: Bob's id with Ann's signature", token: () => `${idPart(token(ids.other, 'unsubscribe'))}.${macPart(token(ids.active, 'unsubscribe'))}`, routes: ALL, message: INVALID },
-  { name: 'wrong purpose: a confirmation token used to unsubscribe', token: () => token(ids.active, 'confirm'), routes: ['GET /unsubscribe', 'POST /unsubscribe'], message: INVALID },
+  {
+    name: 'altered: one character of the signature changed',
+    token: () => {
+      const t = token(ids.active, 'unsubscribe');
+      const mac = macPart(t);
+      return `${idPart(t)}.${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`;
+    },
+    routes: ['POST /unsubscribe'],
+    message: INVALID,
+  },
+  {
+    name: "another subscriber's: Bob's id with Ann's signature",
+    token: () => `${idPart(token(ids.other, 'unsubscribe'))}.${macPart(token(ids.active, 'unsubscribe'))}`,
+    routes: ALL,
+    message: INVALID,
+  },
+  {
+    name: 'wrong purpose: a confirmation token used to unsubscribe',
+    token: () => token(ids.active, 'confirm'),
+    routes: ['GET /unsubscribe', 'POST /unsubscribe'],
+    message: INVALID,
+  },
   { name: 'wrong purpose: an unsubscribe token used to confirm', token: () => token(ids.pending, 'unsubscribe'), routes: ['GET /confirm'], message: INVALID },
-  { name: 'stale: the subscriber was removed', token: () => token(ids.removed, 'unsubscribe'), routes: ['GET /unsubscribe', 'POST /unsubscribe'], message: STALE },
+  {
+    name: 'stale: the subscriber was removed',
+    token: () => token(ids.removed, 'unsubscribe'),
+    routes: ['GET /unsubscribe', 'POST /unsubscribe'],
+    message: STALE,
+  },
   { name: 'stale: a confirmation link for a removed subscriber', token: () => token(ids.removed, 'confirm'), routes: ['GET /confirm'], message: STALE },
-  { name: 'stale: an old confirmation link after the subscriber unsubscribed', token: () => token(ids.unsubscribed, 'confirm'), routes: ['GET /confirm'], message: /^This confirmation link is no longer valid\. Nothing was changed\./ },
+  {
+    name: 'stale: an old confirmation link after the subscriber unsubscribed',
+    token: () => token(ids.unsubscribed, 'confirm'),
+    routes: ['GET /confirm'],
+    message: /^This confirmation link is no longer valid\. Nothing was changed\./,
+  },
   { name: 'garbage: three dots', token: () => 'a.b.c', routes: ALL, message: INVALID },
   { name: 'garbage: not base64url', token: () => encodeURIComponent('ab$%.cd!*'), routes: ALL, message: INVALID },
 ];
@@ -67,7 +106,11 @@ describe('a bad token gets 400 UNSUBSCRIBE_TOKEN_INVALID and changes nothing', (
     it.each(routes)(`${name} (%s)`, async (route) => {
       const [method, path] = route.split(' ') as [string, string];
       const before = await world.snapshot();
-      const response = await web.request(method, `${path}/${make()}`, method === 'POST' ? { body: 'List-Unsubscribe=One-Click', type: 'application/x-www-form-urlencoded' } : {});
+      const response = await web.request(
+        method,
+        `${path}/${make()}`,
+        method === 'POST' ? { body: 'List-Unsubscribe=One-Click', type: 'application/x-www-form-urlencoded' } : {},
+      );
       expect(response.status).toBe(400);
       const body = (await response.json()) as { ok: boolean; code: string; message: string };
       expect(body).toMatchObject({ ok: false, code: 'UNSUBSCRIBE_TOKEN_INVALID' });
@@ -79,7 +122,11 @@ describe('a bad token gets 400 UNSUBSCRIBE_TOKEN_INVALID and changes nothing', (
   it('a browser gets the same refusal as a readable page, with nothing of the token echoed', async () => {
     const forged = `${idPart(token(ids.active, 'unsubscribe'))}.${randomBytes(32).toString('base64url')}`;
     const before = await world.snapshot();
-    const response = await fetch(`${web.base}/unsubscribe/${forged}`, { method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const response = await fetch(`${web.base}/unsubscribe/${forged}`, {
+      method: 'POST',
+      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     const page = await response.text();
@@ -91,7 +138,11 @@ describe('a bad token gets 400 UNSUBSCRIBE_TOKEN_INVALID and changes nothing', (
 
   it('a token longer than any real one (5,000 characters) is refused without reaching a route', async () => {
     const before = await world.snapshot();
-    for (const [method, path] of [['GET', '/unsubscribe'], ['POST', '/unsubscribe'], ['GET', '/confirm']] as const) {
+    for (const [method, path] of [
+      ['GET', '/unsubscribe'],
+      ['POST', '/unsubscribe'],
+      ['GET', '/confirm'],
+    ] as const) {
       const response = await web.request(method, `${path}/${'A'.repeat(2500)}.${'B'.repeat(2500)}`);
       // 414 comes from the router (the path parameter is over its length limit), before any route runs.
       expect(response.status, `${method} ${path}`).toBe(414);

@@ -11,7 +11,6 @@ afterEach(async () => {
   harness = undefined;
 });
 
-
 function controls(h: Harness) {
   return { campaigns: h.app.campaigns, queue: h.app.deliveryQueue(), now: () => new Date() };
 }
@@ -42,7 +41,10 @@ describe('campaign controls', () => {
     await resumeCampaign(controls(harness), harness.campaignId);
     const done = await harness.waitFor((c) => c.state === 'completed', 10_000);
     expect(done).toMatchObject({ total: 40, accepted: 40, failed: 0, skipped: 0 });
-    expectEachOnce(harness, subscribers.map((s) => s.email));
+    expectEachOnce(
+      harness,
+      subscribers.map((s) => s.email),
+    );
   });
 
   it('cancel stops for good: the rest are skipped with the reason and counters add up', async () => {
@@ -80,7 +82,10 @@ describe('campaign controls', () => {
     expect(resent).toEqual({ round: 1, recipients: 2, unknownLeftOut: 0 });
     const done = await harness.waitFor((c) => c.state === 'completed' && c.failed === 0);
     expect(done).toMatchObject({ total: 6, accepted: 6, failed: 0, skipped: 0 });
-    expectEachOnce(harness, subscribers.map((s) => s.email));
+    expectEachOnce(
+      harness,
+      subscribers.map((s) => s.email),
+    );
   });
 
   it('resend --failed leaves out failures whose outcome is unknown unless asked to include them', async () => {
@@ -142,7 +147,10 @@ describe('re-running an interrupted send', () => {
     harness.app.startWorker();
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(done).toMatchObject({ total: 350, accepted: 350 });
-    expectEachOnce(harness, subscribers.map((s) => s.email));
+    expectEachOnce(
+      harness,
+      subscribers.map((s) => s.email),
+    );
     expect(harness.smtp.messages).toHaveLength(350);
   });
 });

@@ -21,7 +21,15 @@ afterAll(async () => {
 describe('newsletter server with an admin token', () => {
   it('answers the admin API and the queue dashboard with the token, 401 without, and stops cleanly', async () => {
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, NEWSLETTER_CONFIG: 'newsletter.yaml', NEWSLETTER_DEV_MODE: '1', NEWSLETTER_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      NEWSLETTER_CONFIG: 'newsletter.yaml',
+      NEWSLETTER_DEV_MODE: '1',
+      NEWSLETTER_ADMIN_TOKEN: TOKEN,
+      LOG_LEVEL: 'info',
+    };
     delete env.SMTP_URL;
     const child = spawn('node', ['bin/newsletter.js', 'server', '--port', String(port)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
@@ -30,12 +38,25 @@ describe('newsletter server with an admin token', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
       const base = `http://127.0.0.1:${port}`;
-      await expect.poll(() => fetch(`${base}/healthz`).then((r) => r.status, () => 0), { timeout: 20_000, interval: 100 }).toBe(200);
+      await expect
+        .poll(
+          () =>
+            fetch(`${base}/healthz`).then(
+              (r) => r.status,
+              () => 0,
+            ),
+          { timeout: 20_000, interval: 100 },
+        )
+        .toBe(200);
       const auth = { authorization: `Bearer ${TOKEN}` };
 
       expect((await fetch(`${base}/api/campaigns`)).status).toBe(401);
       expect(await (await fetch(`${base}/api/campaigns`, { headers: auth })).json()).toEqual({ ok: true, campaigns: [] });
-      const added = await fetch(`${base}/api/subscribers`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ann@example.org' }) });
+      const added = await fetch(`${base}/api/subscribers`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'ann@example.org' }),
+      });
       expect(added.status).toBe(201);
       expect((await fetch(`${base}/api/subscribers/ann@example.org`, { headers: auth })).status).toBe(200);
       expect((await fetch(`${base}/api/subscribers/ann%40example.org`, { headers: auth })).status).toBe(200);

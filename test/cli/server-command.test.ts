@@ -30,7 +30,9 @@ describe('newsletter server', () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect((error as { code: number }).code).toBe(1);
-    expect((error as { stderr: string }).stderr.trim()).toMatch(/^newsletter: NEWSLETTER_SECRET: required to sign unsubscribe and confirmation links.*\[CONFIG_INVALID\]$/);
+    expect((error as { stderr: string }).stderr.trim()).toMatch(
+      /^newsletter: NEWSLETTER_SECRET: required to sign unsubscribe and confirmation links.*\[CONFIG_INVALID\]$/,
+    );
   });
 
   it('refuses a port that is not a number', async () => {

@@ -77,7 +77,10 @@ describe('newsletter subscribers', () => {
       const result = await cli(...args);
       expect(result.code, args.join(' ')).toBe(1);
       // The shared test Redis keeps nothing on disk, so a durability warning may precede the error.
-      const errors = result.stderr.trim().split('\n').filter((line) => !line.startsWith('warning: '));
+      const errors = result.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('warning: '));
       expect(errors, args.join(' ')).toHaveLength(1);
       expect(result.stderr, args.join(' ')).toMatch(message);
     }

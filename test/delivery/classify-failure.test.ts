@@ -25,7 +25,10 @@ describe('classifyFailure', () => {
   });
 
   it('retries an authentication failure: it is our configuration, not the recipient', () => {
-    expect(classifyFailure({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Authentication failed', command: 'AUTH PLAIN' })).toMatchObject({ outcome: 'retry', replyClass: '5xx' });
+    expect(classifyFailure({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Authentication failed', command: 'AUTH PLAIN' })).toMatchObject({
+      outcome: 'retry',
+      replyClass: '5xx',
+    });
   });
 
   it('reads the code from the reply text when responseCode is missing', () => {

@@ -60,8 +60,10 @@ describe('message template', () => {
   it('decodes to exactly the rendered issue, with only the placeholders filled', () => {
     const parsed = parseMessage(messageFor('reader@example.org', 'https://x.test/u/t'));
     const expected = deliveryIssue.text
-      .split('__NL_UNSUBSCRIBE_URL__').join('https://x.test/u/t')
-      .split('__NL_VIEW_URL__').join('https://www.sofastack.tech/issues/sofa-weekly-2019-11-01');
+      .split('__NL_UNSUBSCRIBE_URL__')
+      .join('https://x.test/u/t')
+      .split('__NL_VIEW_URL__')
+      .join('https://www.sofastack.tech/issues/sofa-weekly-2019-11-01');
     expect(parsed.text).toBe(expected);
   });
 
@@ -83,7 +85,9 @@ describe('message template', () => {
 
   it('marks a test send in the subject and a header', () => {
     const test = buildMessageTemplate({ issue: deliveryIssue, identity, campaignId: 'c', date: new Date(0), viewUrl: 'https://v', test: true });
-    const parsed = parseMessage(personalise(test, { to: 't@example.org', messageId: 'm@x', listUnsubscribe: '<https://u>', unsubscribeUrl: 'https://u' }).toString());
+    const parsed = parseMessage(
+      personalise(test, { to: 't@example.org', messageId: 'm@x', listUnsubscribe: '<https://u>', unsubscribeUrl: 'https://u' }).toString(),
+    );
     expect(decodeHeaderWords(parsed.headers.get('subject')!)).toBe(`[TEST] ${deliveryIssue.subject}`);
     expect(parsed.headers.get('x-newsletter-test')).toBe('yes');
   });

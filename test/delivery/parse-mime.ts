@@ -27,7 +27,10 @@ export function parseMessage(raw: string): ParsedMessage {
   const headers = parseHeaders(headerBlock);
   const boundary = /boundary="([^"]+)"/.exec(headers.get('content-type') ?? '')?.[1];
   if (!boundary) throw new Error('no multipart boundary');
-  const parts = raw.slice(split + 4).split(`--${boundary}`).slice(1, -1);
+  const parts = raw
+    .slice(split + 4)
+    .split(`--${boundary}`)
+    .slice(1, -1);
   const out: ParsedMessage = { headers, headerBlock, text: '', html: '', encodedLines: [] };
   for (const part of parts) {
     const end = part.indexOf('\r\n\r\n');

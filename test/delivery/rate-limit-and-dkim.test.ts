@@ -33,7 +33,11 @@ describe('a rate limit shared by every worker', () => {
 
 function relaxedHeader(line: string): string {
   const colon = line.indexOf(':');
-  return `${line.slice(0, colon).trim().toLowerCase()}:${line.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim()}`;
+  return `${line.slice(0, colon).trim().toLowerCase()}:${line
+    .slice(colon + 1)
+    .replace(/\r\n/g, '')
+    .replace(/[ \t]+/g, ' ')
+    .trim()}`;
 }
 
 function relaxedBody(body: string): string {
@@ -58,16 +62,29 @@ describe('DKIM', () => {
       const signatureLine = headerLines.find((l) => /^dkim-signature:/i.test(l))!;
       expect(signatureLine).toBeDefined();
       const tags = Object.fromEntries(
-        signatureLine.slice(signatureLine.indexOf(':') + 1).replace(/\s+/g, '').split(';').filter(Boolean).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
+        signatureLine
+          .slice(signatureLine.indexOf(':') + 1)
+          .replace(/\s+/g, '')
+          .split(';')
+          .filter(Boolean)
+          .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
       );
       expect(tags.d).toBe('sofastack.tech');
       expect(tags.s).toBe('nl2026');
       const signed = tags.h!.toLowerCase().split(':');
       for (const name of ['from', 'to', 'subject', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id']) expect(signed).toContain(name);
       expect(tags.c).toBe('relaxed/relaxed');
-      expect(createHash('sha256').update(relaxedBody(raw.slice(split + 4))).digest('base64')).toBe(tags.bh);
+      expect(
+        createHash('sha256')
+          .update(relaxedBody(raw.slice(split + 4)))
+          .digest('base64'),
+      ).toBe(tags.bh);
       const available = headerLines.filter((l) => l !== signatureLine);
-      const canonical = signed.map((name) => available.findLast((l) => l.toLowerCase().startsWith(`${name}:`))).filter((l): l is string => !!l).map((l) => `${relaxedHeader(l)}\r\n`).join('');
+      const canonical = signed
+        .map((name) => available.findLast((l) => l.toLowerCase().startsWith(`${name}:`)))
+        .filter((l): l is string => !!l)
+        .map((l) => `${relaxedHeader(l)}\r\n`)
+        .join('');
       const unsigned = relaxedHeader(signatureLine.replace(/b=[^;]*$/, 'b='));
       expect(verify('sha256', Buffer.from(canonical + unsigned), publicKey, Buffer.from(tags.b!, 'base64'))).toBe(true);
     }

@@ -59,7 +59,11 @@ describe('newsletter demo', () => {
       expect(message.html).toContain('SOFAJRaft');
     }
     // Exactly one message per sample subscriber: none missing, none twice.
-    expect(recipients.sort()).toEqual(sampleSubscribers(COUNT).map((s) => s.email).sort());
+    expect(recipients.sort()).toEqual(
+      sampleSubscribers(COUNT)
+        .map((s) => s.email)
+        .sort(),
+    );
     expect(first.unsubscribeUrl).toMatch(/^http:\/\/localhost:3000\/unsubscribe\//);
 
     const summary = demoSummary(first, '/').join('\n');
@@ -95,7 +99,8 @@ describe('newsletter demo', () => {
     );
     const down = `redis://127.0.0.1:${await freePort()}`;
     await expect(runDemo({ prefix, outboxDir: outbox, env: { ...env, REDIS_URL: down } })).rejects.toSatisfy(
-      (error) => isNewsletterError(error, 'CONFIG_INVALID') && error.location.field === 'REDIS_URL' && /start redis-server, or set REDIS_URL/.test(error.message),
+      (error) =>
+        isNewsletterError(error, 'CONFIG_INVALID') && error.location.field === 'REDIS_URL' && /start redis-server, or set REDIS_URL/.test(error.message),
     );
     expect(await readdir(outbox)).toEqual(before);
   });

@@ -128,7 +128,11 @@ export interface Audit {
 }
 
 /** Reads the ledger and the server's records after the campaign ended; every list in the result is empty when all is well. */
-export async function audit(s: FaultScenario, campaignId: string, expect: (subscriber: { id: string; email: string }) => Expectation = () => ACCEPTED): Promise<Audit> {
+export async function audit(
+  s: FaultScenario,
+  campaignId: string,
+  expect: (subscriber: { id: string; email: string }) => Expectation = () => ACCEPTED,
+): Promise<Audit> {
   const { app } = s.harness;
   const campaign = await app.campaigns.require(campaignId);
   const ledger = await app.redis.hgetall(app.campaigns.keys(campaignId).ledger);

@@ -32,8 +32,24 @@ export async function startPrivateRedis({ appendfsync = 'always' }: { appendfsyn
   let proc: ChildProcess | undefined;
 
   const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes',
-      '--appendfsync', appendfsync, '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log')];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      appendfsync,
+      '--maxmemory-policy',
+      'noeviction',
+      '--logfile',
+      join(dir, 'redis.log'),
+    ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     proc = child;
     const failed = new Promise<never>((_, reject) => child.once('error', () => reject(new Error('redis-server could not be started: install Redis 7'))));

@@ -32,7 +32,9 @@ describe('fault: worker processes killed with SIGKILL', () => {
     // and the server may or may not have it. Everyone else is accepted and received exactly once.
     const result = await audit(s, id, () => ({ ledger: /^(a|f:outcome unknown: .*)$/, received: [0, 1] }));
     const unconfirmed = await unconfirmedRecipients(s, id);
-    console.log(`sigkill: ${kills} kills, ledger ${JSON.stringify(result.ledgerCounts)}, ${unconfirmed.length} unconfirmed (${unconfirmed.filter((u) => u.received).length} of them had arrived)`);
+    console.log(
+      `sigkill: ${kills} kills, ledger ${JSON.stringify(result.ledgerCounts)}, ${unconfirmed.length} unconfirmed (${unconfirmed.filter((u) => u.received).length} of them had arrived)`,
+    );
     expect(kills).toBeGreaterThanOrEqual(5);
     expect(result.duplicates).toEqual([]);
     expect(result.foreign).toEqual([]);

@@ -61,13 +61,19 @@ describe('admin API: campaigns', () => {
 
   it('lists failed deliveries with the address and reply, and resends only to them', async () => {
     let reject = true;
-    admin = await startAdminServer({ onRcpt: (address) => (reject && address === 'r1@example.org' ? { code: 550, message: '5.2.1 Mailbox disabled' } : undefined) });
+    admin = await startAdminServer({
+      onRcpt: (address) => (reject && address === 'r1@example.org' ? { code: 550, message: '5.2.1 Mailbox disabled' } : undefined),
+    });
     await admin.harness.addSubscribers(3);
     admin.harness.app.startWorker();
     await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, list: 'weekly' } });
     expect(await waitForState(admin, CAMPAIGN, 'completed')).toMatchObject({ accepted: 2, failed: 1 });
     const failures = await (await admin.call('GET', `/api/campaigns/${CAMPAIGN}/failures`)).json();
-    expect(failures).toEqual({ ok: true, total: 1, failures: [{ subscriberId: expect.any(String), email: 'r1@example.org', reply: expect.stringMatching(/^550 5\.2\.1/) }] });
+    expect(failures).toEqual({
+      ok: true,
+      total: 1,
+      failures: [{ subscriberId: expect.any(String), email: 'r1@example.org', reply: expect.stringMatching(/^550 5\.2\.1/) }],
+    });
 
     reject = false;
     const resend = await admin.call('POST', `/api/campaigns/${CAMPAIGN}/resend`, { json: { failed: true } });
@@ -102,7 +108,12 @@ describe('admin API: campaigns', () => {
 
     const markdown = '---\ntitle: Rendered by the API\ndate: 2024-05-01\n---\n\nSee [the site](http://insecure.example.org/).\n';
     const fromBody = await (await admin.call('POST', '/api/render', { json: { markdown, slug: 'api-render' } })).json();
-    expect(fromBody).toMatchObject({ ok: true, slug: 'api-render', subject: 'Rendered by the API', warnings: [expect.objectContaining({ code: 'LINK_INSECURE', line: 6 })] });
+    expect(fromBody).toMatchObject({
+      ok: true,
+      slug: 'api-render',
+      subject: 'Rendered by the API',
+      warnings: [expect.objectContaining({ code: 'LINK_INSECURE', line: 6 })],
+    });
     expect(fromBody.html).toContain('Rendered by the API');
 
     for (const json of [{}, { post: SEED_POST, markdown }, { markdown }, { post: '../newsletter.yaml' }, { post: SEED_POST, list: 'weekly' }]) {
@@ -115,7 +126,9 @@ describe('admin API: campaigns', () => {
 
   it('sends one test message to testTo, outside any campaign', async () => {
     admin = await startAdminServer();
-    const response = await admin.call('POST', '/api/campaigns', { json: { post: 'qa-weekly/index.md', testTo: 'Editor@Example.org', baseUrl: 'https://demo.example.org' } });
+    const response = await admin.call('POST', '/api/campaigns', {
+      json: { post: 'qa-weekly/index.md', testTo: 'Editor@Example.org', baseUrl: 'https://demo.example.org' },
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ ok: true, kind: 'test', to: 'Editor@example.org', reply: expect.stringMatching(/^250/) });
     expect(admin.harness.smtp.messages.map((m) => m.to)).toEqual([['Editor@example.org']]);
@@ -124,11 +137,16 @@ describe('admin API: campaigns', () => {
     expect(await (await admin.call('GET', '/api/campaigns')).json()).toEqual({ ok: true, campaigns: [] });
   });
 
-  it('answers 502 TEST_SEND_FAILED with the server\'s reply when the SMTP server refuses the test address', async () => {
+  it("answers 502 TEST_SEND_FAILED with the server's reply when the SMTP server refuses the test address", async () => {
     admin = await startAdminServer({ onRcpt: (address) => (address === 'blocked@example.org' ? { code: 550, message: '5.7.1 Relaying denied' } : undefined) });
     const response = await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, testTo: 'blocked@example.org' } });
     expect(response.status).toBe(502);
-    expect(await response.json()).toMatchObject({ ok: false, code: 'TEST_SEND_FAILED', field: 'testTo', message: expect.stringMatching(/550 5\.7\.1 Relaying denied/) });
+    expect(await response.json()).toMatchObject({
+      ok: false,
+      code: 'TEST_SEND_FAILED',
+      field: 'testTo',
+      message: expect.stringMatching(/550 5\.7\.1 Relaying denied/),
+    });
   });
 
   it('pauses, resumes and cancels a campaign, and refuses a control its state does not allow', async () => {
@@ -161,7 +179,14 @@ describe('admin API: bad campaign requests', () => {
     const post = (json: unknown) => ({ json });
     const cases: [string, string, Parameters<AdminServer['call']>[2], number, string, string?][] = [
       ['malformed JSON', '/api/campaigns', { body: '{"post": ', type: 'application/json' }, 400, 'INPUT_INVALID', 'body'],
-      ['wrong content type', '/api/campaigns', { body: `post=${SEED_POST}&list=weekly`, type: 'application/x-www-form-urlencoded' }, 415, 'CONTENT_TYPE_UNSUPPORTED', 'body'],
+      [
+        'wrong content type',
+        '/api/campaigns',
+        { body: `post=${SEED_POST}&list=weekly`, type: 'application/x-www-form-urlencoded' },
+        415,
+        'CONTENT_TYPE_UNSUPPORTED',
+        'body',
+      ],
       ['text instead of JSON', '/api/campaigns', { body: 'hello', type: 'text/plain' }, 415, 'CONTENT_TYPE_UNSUPPORTED', 'body'],
       ['an unknown field', '/api/campaigns', post({ post: SEED_POST, list: 'weekly', lsit: 'x' }), 400, 'INPUT_INVALID', 'lsit'],
       ['no post and no markdown', '/api/campaigns', post({ list: 'weekly' }), 400, 'INPUT_INVALID', 'post'],
@@ -179,8 +204,22 @@ describe('admin API: bad campaign requests', () => {
       ['a list name with a space', '/api/campaigns', post({ post: SEED_POST, list: 'two words' }), 400, 'INPUT_INVALID', 'list'],
       ['an invalid testTo', '/api/campaigns', post({ post: SEED_POST, testTo: 'not-an-address' }), 400, 'SUBSCRIBER_EMAIL_INVALID', 'testTo'],
       ['dryRun that is not a boolean', '/api/campaigns', post({ post: SEED_POST, list: 'weekly', dryRun: 'yes' }), 400, 'INPUT_INVALID', 'dryRun'],
-      ['a baseUrl that is not http(s)', '/api/campaigns', post({ post: SEED_POST, list: 'weekly', baseUrl: 'javascript:alert(1)' }), 400, 'INPUT_INVALID', 'baseUrl'],
-      ['Markdown over 5 MB', '/api/campaigns', post({ markdown: `---\ntitle: Big\n---\n${'x'.repeat(7 * 1024 * 1024)}`, slug: 'big', list: 'weekly' }), 413, 'REQUEST_TOO_LARGE', 'body'],
+      [
+        'a baseUrl that is not http(s)',
+        '/api/campaigns',
+        post({ post: SEED_POST, list: 'weekly', baseUrl: 'javascript:alert(1)' }),
+        400,
+        'INPUT_INVALID',
+        'baseUrl',
+      ],
+      [
+        'Markdown over 5 MB',
+        '/api/campaigns',
+        post({ markdown: `---\ntitle: Big\n---\n${'x'.repeat(7 * 1024 * 1024)}`, slug: 'big', list: 'weekly' }),
+        413,
+        'REQUEST_TOO_LARGE',
+        'body',
+      ],
       ['resend without failed: true', `/api/campaigns/${CAMPAIGN}/resend`, post({}), 400, 'INPUT_INVALID', 'failed'],
       ['a body on pause', `/api/campaigns/${CAMPAIGN}/pause`, post({ now: true }), 400, 'INPUT_INVALID', 'now'],
       ['an unknown query parameter', '/api/campaigns?limti=3', {}, 400, 'INPUT_INVALID', 'limti'],

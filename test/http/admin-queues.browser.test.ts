@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const SCREENSHOTS = resolve('test-output/screenshots');
 
 let browser: Browser | undefined;
@@ -40,7 +48,8 @@ describe('the queue dashboard in a browser', () => {
     const violations: string[] = [];
     const pageErrors: string[] = [];
     page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text()) && !/fonts\.googleapis/.test(message.text())) violations.push(message.text());
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text()) && !/fonts\.googleapis/.test(message.text()))
+        violations.push(message.text());
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
 
@@ -50,7 +59,16 @@ describe('the queue dashboard in a browser', () => {
     await page.getByRole('button', { name: /Open the queue dashboard/ }).click();
     await expect.poll(() => page.url()).toBe(`${admin.base}/admin/queues/`);
 
-    await expect.poll(() => page.locator('body').innerText({ timeout: 2_000 }).catch(() => ''), { timeout: 15_000 }).toContain('deliveries');
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('body')
+            .innerText({ timeout: 2_000 })
+            .catch(() => ''),
+        { timeout: 15_000 },
+      )
+      .toContain('deliveries');
     await page.screenshot({ path: join(SCREENSHOTS, 'queue-dashboard.png') });
     expect(await page.title()).toBe('Newsletter deliveries');
     expect(violations).toEqual([]);
@@ -58,7 +76,16 @@ describe('the queue dashboard in a browser', () => {
 
     // The queue's own page lists the waiting batch of the campaign.
     await page.goto(`${admin.base}/admin/queues/queue/deliveries?status=waiting`);
-    await expect.poll(() => page.locator('body').innerText({ timeout: 2_000 }).catch(() => ''), { timeout: 15_000 }).toContain('sofa-weekly-2019-11-01--weekly-b0');
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('body')
+            .innerText({ timeout: 2_000 })
+            .catch(() => ''),
+        { timeout: 15_000 },
+      )
+      .toContain('sofa-weekly-2019-11-01--weekly-b0');
     await page.screenshot({ path: join(SCREENSHOTS, 'queue-dashboard-waiting.png') });
     await context.close();
   });

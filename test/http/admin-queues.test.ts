@@ -51,7 +51,11 @@ describe('the queue dashboard', () => {
 
   it('is read-only: pausing the queue or cleaning jobs is refused and nothing changes', async () => {
     const before = await admin.snapshot();
-    for (const [method, path] of [['PUT', '/admin/queues/api/queues/deliveries/pause'], ['PUT', '/admin/queues/api/queues/deliveries/clean/waiting'], ['PUT', '/admin/queues/api/queues/deliveries/empty']]) {
+    for (const [method, path] of [
+      ['PUT', '/admin/queues/api/queues/deliveries/pause'],
+      ['PUT', '/admin/queues/api/queues/deliveries/clean/waiting'],
+      ['PUT', '/admin/queues/api/queues/deliveries/empty'],
+    ]) {
       const response = await fetch(`${admin.base}${path}`, { method, headers: bearer });
       expect(response.status, path).toBe(405);
       expect(await response.json(), path).toEqual({ error: { key: 'ERRORS.QUEUE_READ_ONLY' } });

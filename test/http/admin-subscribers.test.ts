@@ -95,7 +95,9 @@ describe('admin API: subscribers', () => {
       expect(report).toMatchObject({ imported: count, rejected: [] });
       const reexported = await (await other.call('GET', '/api/subscribers/export?list=weekly')).text();
       expect(reexported.split('\r\n')[0]).toBe(lines[0]);
-      expect(reexported.split('\r\n').map((l) => l.split(',').slice(0, 4).join(','))).toEqual(text.split('\r\n').map((l) => l.split(',').slice(0, 4).join(',')));
+      expect(reexported.split('\r\n').map((l) => l.split(',').slice(0, 4).join(','))).toEqual(
+        text.split('\r\n').map((l) => l.split(',').slice(0, 4).join(',')),
+      );
     } finally {
       await other.close();
     }
@@ -110,7 +112,12 @@ describe('admin API: bad subscriber requests', () => {
     const before = await admin.snapshot();
     const declared = await admin.call('POST', '/api/subscribers/import', { body: big, type: 'text/csv' });
     expect(declared.status).toBe(413);
-    expect(await declared.json()).toMatchObject({ ok: false, code: 'REQUEST_TOO_LARGE', field: 'body', message: expect.stringMatching(/larger than 1000 bytes/) });
+    expect(await declared.json()).toMatchObject({
+      ok: false,
+      code: 'REQUEST_TOO_LARGE',
+      field: 'body',
+      message: expect.stringMatching(/larger than 1000 bytes/),
+    });
     expect(await admin.snapshot()).toEqual(before);
 
     // Chunked: no length is declared, so the limit is found while reading.
@@ -133,14 +140,21 @@ describe('admin API: bad subscriber requests', () => {
     expect(await small.json()).toMatchObject({ ok: true, imported: 3 });
   });
 
-
   it('answer 4xx with the code and the field, and change nothing in Redis', async () => {
     admin = await startAdminServer();
     await admin.call('POST', '/api/subscribers', { json: { email: 'kept@example.org', list: 'weekly' } });
     type Case = [string, string, string, Parameters<AdminServer['call']>[2], number, string, string?];
     const cases: Case[] = [
       ['malformed JSON', 'POST', '/api/subscribers', { body: '{"email":', type: 'application/json' }, 400, 'INPUT_INVALID', 'body'],
-      ['a form instead of JSON', 'POST', '/api/subscribers', { body: 'email=a%40example.org', type: 'application/x-www-form-urlencoded' }, 415, 'CONTENT_TYPE_UNSUPPORTED', 'body'],
+      [
+        'a form instead of JSON',
+        'POST',
+        '/api/subscribers',
+        { body: 'email=a%40example.org', type: 'application/x-www-form-urlencoded' },
+        415,
+        'CONTENT_TYPE_UNSUPPORTED',
+        'body',
+      ],
       ['an unknown field', 'POST', '/api/subscribers', { json: { email: 'new@example.org', status: 'active' } }, 400, 'INPUT_INVALID', 'status'],
       ['an invalid email', 'POST', '/api/subscribers', { json: { email: 'not-an-address' } }, 400, 'SUBSCRIBER_EMAIL_INVALID', 'email'],
       ['a list name with a space', 'POST', '/api/subscribers', { json: { email: 'new@example.org', list: 'two words' } }, 400, 'INPUT_INVALID', 'list'],
@@ -151,11 +165,26 @@ describe('admin API: bad subscriber requests', () => {
       ['an unknown filter status', 'GET', '/api/subscribers?status=gone', {}, 400, 'INPUT_INVALID', 'status'],
       ['a page size over 1000', 'GET', '/api/subscribers?limit=5000', {}, 400, 'INPUT_INVALID', 'limit'],
       ['an unknown export parameter', 'GET', '/api/subscribers/export?lists=weekly', {}, 400, 'INPUT_INVALID', 'lists'],
-      ['a CSV without an email column', 'POST', '/api/subscribers/import', { body: 'mail,name\na@example.org,A\n', type: 'text/csv' }, 400, 'IMPORT_FILE_INVALID'],
+      [
+        'a CSV without an email column',
+        'POST',
+        '/api/subscribers/import',
+        { body: 'mail,name\na@example.org,A\n', type: 'text/csv' },
+        400,
+        'IMPORT_FILE_INVALID',
+      ],
       ['an empty CSV', 'POST', '/api/subscribers/import', { body: '', type: 'text/csv' }, 400, 'IMPORT_FILE_INVALID'],
       ['an import without a body', 'POST', '/api/subscribers/import', {}, 400, 'INPUT_INVALID', 'body'],
       ['JSON sent to import', 'POST', '/api/subscribers/import', { json: { csv: 'email\na@example.org' } }, 415, 'CONTENT_TYPE_UNSUPPORTED', 'body'],
-      ['an import into a bad list name', 'POST', '/api/subscribers/import?list=a%20b', { body: 'email\na@example.org\n', type: 'text/csv' }, 400, 'INPUT_INVALID', 'list'],
+      [
+        'an import into a bad list name',
+        'POST',
+        '/api/subscribers/import?list=a%20b',
+        { body: 'email\na@example.org\n', type: 'text/csv' },
+        400,
+        'INPUT_INVALID',
+        'list',
+      ],
       ['an unknown admin route', 'GET', '/api/subscriberz', {}, 404, 'INPUT_INVALID', 'path'],
     ];
     const before = await admin.snapshot();

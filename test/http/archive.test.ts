@@ -24,7 +24,15 @@ import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const SCREENSHOTS = resolve('test-output/screenshots');
 const SECRET = 'archive-test-secret-'.padEnd(48, 'x');
 const PUBLIC_URL = 'https://news.example';

@@ -108,7 +108,9 @@ describe('POST /unsubscribe/:token (RFC 8058 one-click)', () => {
     const many = await store.addMany(Array.from({ length: 80 }, (_, i) => ({ email: `bulk${i}@example.com` })));
     const statuses = await Promise.all(
       many.map(({ subscriber }) =>
-        fetch(`${base}/unsubscribe/${token(subscriber)}`, { method: 'POST', body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) }).then((r) => r.status),
+        fetch(`${base}/unsubscribe/${token(subscriber)}`, { method: 'POST', body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) }).then(
+          (r) => r.status,
+        ),
       ),
     );
     expect(new Set(statuses)).toEqual(new Set([200]));
@@ -125,7 +127,10 @@ describe('POST /unsubscribe/:token (RFC 8058 one-click)', () => {
   });
 
   it('honours links signed with the previous secret after a rotation', async () => {
-    const response = await fetch(`${base}/unsubscribe/${token(reader, OLD_SECRET)}`, { method: 'POST', body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) });
+    const response = await fetch(`${base}/unsubscribe/${token(reader, OLD_SECRET)}`, {
+      method: 'POST',
+      body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }),
+    });
     expect(response.status).toBe(200);
     expect((await store.get(reader.id))?.status).toBe('unsubscribed');
   });
@@ -151,8 +156,15 @@ describe('a forged, truncated or stale token', () => {
     const before = await dumpKeys(redis, subscriberKeys());
     for (const t of bad) {
       const onConfirm = t === confirmToken ? good : t;
-      for (const [method, path] of [['GET', `/unsubscribe/${t}`], ['POST', `/unsubscribe/${t}`], ['GET', `/confirm/${onConfirm}`]] as const) {
-        const response = await fetch(`${base}${path}`, { method, body: method === 'POST' ? new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) : undefined });
+      for (const [method, path] of [
+        ['GET', `/unsubscribe/${t}`],
+        ['POST', `/unsubscribe/${t}`],
+        ['GET', `/confirm/${onConfirm}`],
+      ] as const) {
+        const response = await fetch(`${base}${path}`, {
+          method,
+          body: method === 'POST' ? new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) : undefined,
+        });
         expect(response.status, `${method} ${path}`).toBe(400);
         const text = await response.text();
         expect(text, path).toContain('This link is not valid');

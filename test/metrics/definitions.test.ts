@@ -66,7 +66,10 @@ describe('merging processes through the hash', () => {
     const hash: Record<string, string> = {};
     let now = 0;
     const clock = () => now;
-    for (const latenciesMs of [[20, 700], [80, 4000]]) {
+    for (const latenciesMs of [
+      [20, 700],
+      [80, 4000],
+    ]) {
       const tally = new MetricTally();
       const metrics = metricsRecorder(tally, clock);
       for (const ms of latenciesMs) {
@@ -130,7 +133,10 @@ describe('merging processes through the hash', () => {
   });
 
   it('ignores fields it does not know and values that are not numbers', () => {
-    const families = exposeFleet({ 'newsletter_messages_total{outcome="bogus",reply_class="2xx"}': '7', 'newsletter_messages_total{outcome="accepted",reply_class="2xx"}': 'x' });
+    const families = exposeFleet({
+      'newsletter_messages_total{outcome="bogus",reply_class="2xx"}': '7',
+      'newsletter_messages_total{outcome="accepted",reply_class="2xx"}': 'x',
+    });
     const total = families.flatMap((f) => f.values).reduce((sum, v) => sum + v.value, 0);
     expect(total).toBe(0);
   });

@@ -64,12 +64,14 @@ async function scrapeUntil(base: string, done: (m: Map<string, number>) => boole
   for (;;) {
     const metrics = await scrape(base);
     if (done(metrics)) return metrics;
-    if (Date.now() > deadline) throw new Error(`metrics never reached the expected figures:\n${[...metrics].filter(([k]) => k.startsWith('newsletter_')).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`metrics never reached the expected figures:\n${[...metrics].filter(([k]) => k.startsWith('newsletter_')).join('\n')}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-const messages = (m: Map<string, number>, outcome: string, replyClass: string) => m.get(`newsletter_messages_total{outcome="${outcome}",reply_class="${replyClass}"}`);
+const messages = (m: Map<string, number>, outcome: string, replyClass: string) =>
+  m.get(`newsletter_messages_total{outcome="${outcome}",reply_class="${replyClass}"}`);
 const queued = (m: Map<string, number>) => [...m].filter(([k]) => k.startsWith('newsletter_queue_batches{')).reduce((sum, [, v]) => sum + v, 0);
 
 function jsonLines(output: string): Record<string, unknown>[] {
@@ -81,7 +83,10 @@ function jsonLines(output: string): Record<string, unknown>[] {
 
 describe('metrics and logs while a campaign runs', () => {
   it('/metrics (token only) counts what the SMTP server did, and the logs name ids, never addresses or secrets', async () => {
-    const smtp = await startTestSmtpServer({ script: { deferFirst: ['r1@example.org'], reject: ['r2@example.org'] }, auth: { user: 'newsletter', pass: SMTP_PASSWORD } });
+    const smtp = await startTestSmtpServer({
+      script: { deferFirst: ['r1@example.org'], reject: ['r2@example.org'] },
+      auth: { user: 'newsletter', pass: SMTP_PASSWORD },
+    });
     const h = (harness = await startHarness({ smtp }));
     const env = {
       ...h.env,

@@ -9,7 +9,11 @@ describe('the /metrics registry', () => {
     const registry = createScrapeRegistry({
       readFleet: async () => {
         reads++;
-        return { [counterField(MESSAGES, { outcome: 'failed', reply_class: '5xx' })]: '3', 'newsletter_send_duration_seconds{le="0.05"}': '2', newsletter_send_duration_seconds_sum: '0.06' };
+        return {
+          [counterField(MESSAGES, { outcome: 'failed', reply_class: '5xx' })]: '3',
+          'newsletter_send_duration_seconds{le="0.05"}': '2',
+          newsletter_send_duration_seconds_sum: '0.06',
+        };
       },
       queueCounts: async () => ({ waiting: 4, delayed: 1 }),
       workerCount: async () => 2,

@@ -14,7 +14,13 @@ const identity = { name: 'SOFA Weekly', fromName: 'SOFA 周报', fromAddress: 'w
 const unsubscribeUrl = `https://news.example/unsubscribe/${'Ab1_-'.repeat(20)}.sig`;
 
 function deliveredMessage(): string {
-  const template = buildMessageTemplate({ issue: deliveryIssue, identity, campaignId: 'c1', date: new Date('2026-11-23T10:00:00Z'), viewUrl: 'https://news.example/issues/x' });
+  const template = buildMessageTemplate({
+    issue: deliveryIssue,
+    identity,
+    campaignId: 'c1',
+    date: new Date('2026-11-23T10:00:00Z'),
+    viewUrl: 'https://news.example/issues/x',
+  });
   return personalise(template, {
     to: 'li.lei@example.com',
     messageId: messageIdFor('c1', 's1', identity.fromAddress),

@@ -28,7 +28,13 @@ describe('the capture SMTP server', () => {
     const capture = await startCaptureSmtpServer({ dir: join(work, 'outbox', 'run-1') });
     const transport = createTransport(capture.url);
     try {
-      await transport.sendMail({ from: 'a@example.org', to: 'Ann.Lee+News@Example.org', subject: 'Première <b>', text: 'hello', html: '<p>hello <script>x()</script></p>' });
+      await transport.sendMail({
+        from: 'a@example.org',
+        to: 'Ann.Lee+News@Example.org',
+        subject: 'Première <b>',
+        text: 'hello',
+        html: '<p>hello <script>x()</script></p>',
+      });
       await transport.sendMail({ from: 'a@example.org', to: 'ops/team=1@example.com', subject: 'second', text: 'two' });
     } finally {
       transport.close();
@@ -43,7 +49,13 @@ describe('the capture SMTP server', () => {
   it('is listed and shown by the preview, and nothing outside the outbox is reachable', async () => {
     await writeFile(join(work, 'outbox', 'notes.txt'), 'not a message');
     const source = await postSource('emails/posts');
-    const server = await createPreviewServer({ source, identity: config.identity, publicUrl: 'https://news.example', watch: false, outboxDir: join(work, 'outbox') });
+    const server = await createPreviewServer({
+      source,
+      identity: config.identity,
+      publicUrl: 'https://news.example',
+      watch: false,
+      outboxDir: join(work, 'outbox'),
+    });
     try {
       const index = await server.inject({ url: '/', headers: { host: 'localhost' } });
       expect(index.statusCode).toBe(200);
@@ -67,7 +79,13 @@ describe('the capture SMTP server', () => {
 
       const noHtml = await server.inject({ url: '/outbox-frame/run-1/0002-ops-team-1-example.com.eml', headers: { host: 'localhost' } });
       expect(noHtml.statusCode).toBe(404);
-      for (const url of ['/outbox/..%2F..%2Fpackage.json', '/outbox/run-1/../../x.eml', '/outbox/notes.txt', '/outbox/run-1/missing.eml', '/outbox-frame/..%2Fx.eml']) {
+      for (const url of [
+        '/outbox/..%2F..%2Fpackage.json',
+        '/outbox/run-1/../../x.eml',
+        '/outbox/notes.txt',
+        '/outbox/run-1/missing.eml',
+        '/outbox-frame/..%2Fx.eml',
+      ]) {
         const response = await server.inject({ url, headers: { host: 'localhost' } });
         expect(response.statusCode, url).toBe(404);
       }

@@ -146,10 +146,21 @@ describe('the preview pages (no browser)', () => {
 
   it('answers a bad address from "Send a test" with 400 and the reason, as the admin API does', async () => {
     const ready = loadConfig({ env: { NEWSLETTER_CONFIG: 'newsletter.yaml', SMTP_URL: 'smtp://127.0.0.1:2525', NEWSLETTER_DEV_MODE: '1' } });
-    const server = await createPreviewServer({ source: await postSource(work), identity: config.identity, publicUrl: config.http.publicUrl, sendTest: createPreviewTestSender(ready), watch: false });
+    const server = await createPreviewServer({
+      source: await postSource(work),
+      identity: config.identity,
+      publicUrl: config.http.publicUrl,
+      sendTest: createPreviewTestSender(ready),
+      watch: false,
+    });
     try {
       const token = /data-token="([0-9a-f]+)"/.exec((await server.inject('/post/good.md')).body)![1]!;
-      const send = await server.inject({ method: 'POST', url: '/send-test', headers: { 'x-preview-token': token }, payload: { post: 'good.md', to: 'not an address' } });
+      const send = await server.inject({
+        method: 'POST',
+        url: '/send-test',
+        headers: { 'x-preview-token': token },
+        payload: { post: 'good.md', to: 'not an address' },
+      });
       expect(send.statusCode).toBe(400);
       expect(send.json()).toMatchObject({ ok: false, message: expect.stringContaining('[SUBSCRIBER_EMAIL_INVALID]') });
     } finally {
@@ -174,7 +185,12 @@ describe('the preview pages (no browser)', () => {
       expect(page.body).toContain('data-testid="send-unavailable"');
       expect(page.body).toContain('Set SMTP_URL');
       const token = /data-token="([0-9a-f]+)"/.exec(page.body)![1]!;
-      const send = await server.inject({ method: 'POST', url: '/send-test', headers: { 'x-preview-token': token }, payload: { post: 'good.md', to: 'me@example.com' } });
+      const send = await server.inject({
+        method: 'POST',
+        url: '/send-test',
+        headers: { 'x-preview-token': token },
+        payload: { post: 'good.md', to: 'me@example.com' },
+      });
       expect(send.statusCode).toBe(503);
       expect(send.json()).toMatchObject({ ok: false });
       expect((await server.inject('/post/..%2Fsecret.md')).statusCode).toBe(404);

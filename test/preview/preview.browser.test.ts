@@ -22,7 +22,15 @@ import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const SCREENSHOTS = resolve('test-output/screenshots');
 const SEED = resolve('emails/posts/sofa-weekly-2019-11-01.md');
 const POST_NAME = 'sofa-weekly-2019-11-01.md';
@@ -56,7 +64,14 @@ beforeAll(async () => {
   const prefix = uniquePrefix('preview');
   ({ cleanup: cleanupRedis } = await connectTestRedis(prefix));
   config = loadConfig({
-    env: { ...process.env, SMTP_URL: smtp.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, NEWSLETTER_SECRET: 'preview-test-secret-'.padEnd(48, 'x'), PUBLIC_URL: 'https://news.example' },
+    env: {
+      ...process.env,
+      SMTP_URL: smtp.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      NEWSLETTER_SECRET: 'preview-test-secret-'.padEnd(48, 'x'),
+      PUBLIC_URL: 'https://news.example',
+    },
   });
   server = await createPreviewServer({
     source: await postSource(join(work, 'posts')),
@@ -91,7 +106,17 @@ const frame = (name: 'phone' | 'desktop' | 'dark'): FrameLocator => page.frameLo
 
 /** Waits until the phone frame's headline reads `text` (the page refreshes by itself). */
 async function headlineBecomes(text: string): Promise<void> {
-  await expect.poll(() => frame('phone').locator('h1').first().textContent({ timeout: 2_000 }).catch(() => ''), { timeout: 10_000 }).toBe(text);
+  await expect
+    .poll(
+      () =>
+        frame('phone')
+          .locator('h1')
+          .first()
+          .textContent({ timeout: 2_000 })
+          .catch(() => ''),
+      { timeout: 10_000 },
+    )
+    .toBe(text);
 }
 
 describe('the preview of the seed post', () => {
@@ -110,7 +135,9 @@ describe('the preview of the seed post', () => {
   it('has no horizontal overflow in the 375 px frame, and the desktop frame is 600 px wide', async () => {
     requireBrowser();
     const measure = (name: 'phone' | 'desktop') =>
-      frame(name).locator('html').evaluate((root) => ({ client: root.clientWidth, scroll: root.scrollWidth }));
+      frame(name)
+        .locator('html')
+        .evaluate((root) => ({ client: root.clientWidth, scroll: root.scrollWidth }));
     const phone = await measure('phone');
     expect(phone.client).toBe(375);
     expect(phone.scroll).toBeLessThanOrEqual(phone.client);
@@ -119,7 +146,10 @@ describe('the preview of the seed post', () => {
 
   it('shows the dark frame dark and the light frames light, whatever the system prefers', async () => {
     requireBrowser();
-    const background = (name: 'phone' | 'dark') => frame(name).locator('body').evaluate((body) => getComputedStyle(body).backgroundColor);
+    const background = (name: 'phone' | 'dark') =>
+      frame(name)
+        .locator('body')
+        .evaluate((body) => getComputedStyle(body).backgroundColor);
     expect(await background('dark')).toBe('rgb(13, 17, 23)');
     expect(await background('phone')).toBe('rgb(243, 244, 246)');
   });
@@ -183,7 +213,10 @@ describe('live reload', () => {
     const broken = original.replace(/^author: (.*)$/m, 'author: $1 and more');
     // The page must show what the renderer reports, location included.
     await writeFile(postFile, broken);
-    const failure = await renderPostFile(postFile, { identity: config.identity }).then(() => undefined, (e: unknown) => e as NewsletterError);
+    const failure = await renderPostFile(postFile, { identity: config.identity }).then(
+      () => undefined,
+      (e: unknown) => e as NewsletterError,
+    );
     expect(isNewsletterError(failure, 'POST_FRONT_MATTER_INVALID')).toBe(true);
     const line = failure!.location.line!;
     const error = page.getByTestId('render-error');

@@ -21,7 +21,10 @@ function proseOf(html: string): string {
 }
 
 function markdownImagesOutsideCode(markdown: string): number {
-  const withoutCode = markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '').replace(/<!--[\s\S]*?-->/g, '');
+  const withoutCode = markdown
+    .replace(/```[\s\S]*?```/g, '')
+    .replace(/`[^`\n]*`/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '');
   return withoutCode.match(/!\[[^\]]*\]\((?!\s*\))/g)?.length ?? 0;
 }
 

@@ -16,8 +16,13 @@ import { renderPostFile } from '../../src/render/render-post-file.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
 ];
 const SCREENSHOTS = resolve('test-output/screenshots');
 
@@ -26,7 +31,10 @@ const POSTS = [
   { name: 'wide content', file: resolve('test/fixtures/posts/wide-content.md') },
 ];
 
-interface View { width: number; dark: boolean }
+interface View {
+  width: number;
+  dark: boolean;
+}
 const VIEWS: View[] = [
   { width: 320, dark: false },
   { width: 375, dark: false },
@@ -34,8 +42,18 @@ const VIEWS: View[] = [
   { width: 375, dark: true },
 ];
 
-interface Overflow { element: string; left: number; right: number; text: string }
-interface LayoutReport { scrollWidth: number; clientWidth: number; overflowing: Overflow[]; scrollBoxes: number }
+interface Overflow {
+  element: string;
+  left: number;
+  right: number;
+  text: string;
+}
+interface LayoutReport {
+  scrollWidth: number;
+  clientWidth: number;
+  overflowing: Overflow[];
+  scrollBoxes: number;
+}
 
 /**
  * Runs in the page. An element may extend past the viewport only inside a box the
@@ -129,8 +147,7 @@ describe.each(POSTS)('the $name post in Chromium', (post) => {
       expect(meta).toMatch(/\blight\b/);
       expect(meta).toMatch(/\bdark\b/);
       const textColour = () => page.evaluate(() => getComputedStyle(document.querySelector('.nl-body p')!).color);
-      const background = () =>
-        page.evaluate(() => getComputedStyle(document.querySelector('.nl-card td, .nl-card')!).backgroundColor);
+      const background = () => page.evaluate(() => getComputedStyle(document.querySelector('.nl-card td, .nl-card')!).backgroundColor);
       const dark = { text: await textColour(), background: await background() };
       await page.emulateMedia({ colorScheme: 'light' });
       const light = { text: await textColour(), background: await background() };

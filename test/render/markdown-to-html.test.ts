@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { markdownToHtml } from '../../src/render/markdown-to-html.ts';
 
-const render = (markdown: string, lineBreaks = true) =>
-  markdownToHtml(markdown, { baseUrl: 'https://site.example', firstLine: 10, lineBreaks });
+const render = (markdown: string, lineBreaks = true) => markdownToHtml(markdown, { baseUrl: 'https://site.example', firstLine: 10, lineBreaks });
 
 describe('markdownToHtml', () => {
   it('closes ** that CommonMark leaves open next to CJK punctuation or a trailing space', () => {

@@ -150,6 +150,8 @@ describe('loadTemplates', () => {
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'newsletter-emails-'));
     mkdirSync(join(dir, 'partials'));
-    expect(() => loadTemplates(dir)).toThrow(expect.objectContaining({ code: 'RENDER_FAILED', location: expect.objectContaining({ file: join(dir, 'layouts', 'issue.mjml') }) }));
+    expect(() => loadTemplates(dir)).toThrow(
+      expect.objectContaining({ code: 'RENDER_FAILED', location: expect.objectContaining({ file: join(dir, 'layouts', 'issue.mjml') }) }),
+    );
   });
 });

@@ -38,7 +38,7 @@ describe('importCsv', () => {
       status: 'active',
       attributes: { City: 'Köln', Plan: 'pro' },
     });
-    expect((await store.getByEmail('li.wei@example.cn'))).toMatchObject({ name: '李伟', attributes: { City: '杭州' } });
+    expect(await store.getByEmail('li.wei@example.cn')).toMatchObject({ name: '李伟', attributes: { City: '杭州' } });
     expect((await store.getByEmail('quoted@example.com'))?.name).toBe('Smith, "Jo"');
     // A line break in a name would end up in a To: header or a page; it becomes a space.
     expect((await store.getByEmail('multi@example.com'))?.name).toBe('Two Lines');
@@ -116,7 +116,7 @@ describe('importCsv', () => {
     const report = await importFile('with-status.csv', 'other');
     expect(report).toMatchObject({ imported: 1, updated: 2, rejected: [] });
     expect((await store.get(subscriber.id))?.status).toBe('bounced');
-    expect((await store.get(old.id))).toMatchObject({ status: 'unsubscribed', history: [{}, { status: 'unsubscribed', reason: 'imported as unsubscribed' }] });
+    expect(await store.get(old.id)).toMatchObject({ status: 'unsubscribed', history: [{}, { status: 'unsubscribed', reason: 'imported as unsubscribed' }] });
     expect((await store.getByEmail('new@example.com'))?.status).toBe('active');
   });
 });

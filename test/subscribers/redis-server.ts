@@ -10,9 +10,13 @@ export async function startOwnRedis(args: string[]): Promise<{ url: string; stop
   const port = await freePort();
   // Its own directory, so an AOF or RDB file never lands in the work tree.
   const dir = mkdtempSync(join(tmpdir(), 'newsletter-redis-'));
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args],
+    {
+      stdio: 'ignore',
+    },
+  );
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
   probe.on('error', () => {});

@@ -137,7 +137,11 @@ describe('SubscriberStore', () => {
       { email: 'D@example.com', name: 'D' },
       { email: 'd@example.com', attributes: { x: '1' } },
     ]);
-    expect(results.map((r) => [r.created, r.updated])).toEqual([[true, false], [false, false], [false, true]]);
+    expect(results.map((r) => [r.created, r.updated])).toEqual([
+      [true, false],
+      [false, false],
+      [false, true],
+    ]);
     expect((await store.getByEmail('d@example.com'))?.attributes).toEqual({ x: '1' });
   });
 
@@ -159,7 +163,13 @@ describe('SubscriberStore', () => {
     const read = await reading.addNormalized(batch);
     const outcome = (results: AddResult[]) => results.map((r) => [r.created, r.updated, r.subscriber.email]);
     expect(outcome(written)).toEqual(outcome(read));
-    expect(outcome(written).map(([created, updated]) => [created, updated])).toEqual([[true, false], [false, true], [false, true], [false, true], [false, false]]);
+    expect(outcome(written).map(([created, updated]) => [created, updated])).toEqual([
+      [true, false],
+      [false, true],
+      [false, true],
+      [false, true],
+      [false, false],
+    ]);
     const withoutId = (s: Subscriber | undefined) => s && { ...s, id: undefined };
     for (const email of ['new@example.com', 'old@example.com', 'gone@example.com']) {
       expect(withoutId(await store.getByEmail(email))).toEqual(withoutId(await reading.getByEmail(email)));

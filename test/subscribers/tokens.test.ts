@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isNewsletterError } from '../../src/errors.ts';
-import {
-  createToken, listUnsubscribeHeaders, unsubscribeUrl, verifyToken,
-} from '../../src/subscribers/tokens.ts';
+import { createToken, listUnsubscribeHeaders, unsubscribeUrl, verifyToken } from '../../src/subscribers/tokens.ts';
 import { DEV_SECRET, signingSecrets } from '../../src/subscribers/signing-secrets.ts';
 
 const SECRET = 'a'.repeat(40);
@@ -56,7 +54,10 @@ describe('tokens', () => {
       createToken(OLD, 'id1', 'unsubscribe'),
     ];
     for (const candidate of bad) {
-      expect(codeOf(() => verifyToken({ current: SECRET }, candidate, 'unsubscribe')), candidate).toBe('UNSUBSCRIBE_TOKEN_INVALID');
+      expect(
+        codeOf(() => verifyToken({ current: SECRET }, candidate, 'unsubscribe')),
+        candidate,
+      ).toBe('UNSUBSCRIBE_TOKEN_INVALID');
     }
   });
 
@@ -71,9 +72,7 @@ describe('List-Unsubscribe headers', () => {
   it('builds both URIs on one line and the RFC 8058 one-click header', () => {
     const token = createToken(SECRET, 'id1', 'unsubscribe');
     const headers = listUnsubscribeHeaders({ publicUrl: 'https://news.example.com/', mailto: 'leave@example.com', token });
-    expect(headers['List-Unsubscribe']).toBe(
-      `<https://news.example.com/unsubscribe/${token}>, <mailto:leave@example.com?subject=unsubscribe-${token}>`,
-    );
+    expect(headers['List-Unsubscribe']).toBe(`<https://news.example.com/unsubscribe/${token}>, <mailto:leave@example.com?subject=unsubscribe-${token}>`);
     expect(headers['List-Unsubscribe']).not.toMatch(/[\r\n]/);
     expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     expect(unsubscribeUrl('https://n.example', token)).toBe(`https://n.example/unsubscribe/${token}`);
@@ -90,16 +89,17 @@ describe('List-Unsubscribe headers', () => {
       { publicUrl: 'javascript:alert(1)' },
       { token: '' },
     ]) {
-      expect(codeOf(() => listUnsubscribeHeaders({ ...base, ...patch })), JSON.stringify(patch)).toBe('HEADER_VALUE_INVALID');
+      expect(
+        codeOf(() => listUnsubscribeHeaders({ ...base, ...patch })),
+        JSON.stringify(patch),
+      ).toBe('HEADER_VALUE_INVALID');
     }
   });
 });
 
 describe('signingSecrets', () => {
   it('refuses to run without a secret outside dev mode', () => {
-    expect(codeOf(() => signingSecrets({ secrets: { current: undefined, previous: undefined }, devMode: false }))).toBe(
-      'CONFIG_INVALID',
-    );
+    expect(codeOf(() => signingSecrets({ secrets: { current: undefined, previous: undefined }, devMode: false }))).toBe('CONFIG_INVALID');
   });
 
   it('uses the public dev secret only in dev mode, and the real one when set', () => {

@@ -54,10 +54,12 @@ describe('worker processes', () => {
     // The messages the server took in full but never answered (one per pooled connection) are
     // unconfirmed: the worker died after their last byte, so they may have arrived. At most once
     // wins: they are recorded as failed with that reason, not sent again.
-    const unconfirmed = new Set((await h.app.campaigns.allFailures(h.campaignId)).map((f) => {
-      expect(f.reply).toMatch(/^outcome unknown: /);
-      return f.subscriberId;
-    }));
+    const unconfirmed = new Set(
+      (await h.app.campaigns.allFailures(h.campaignId)).map((f) => {
+        expect(f.reply).toMatch(/^outcome unknown: /);
+        return f.subscriberId;
+      }),
+    );
     expect(unconfirmed.size).toBe(done.failed);
     expect(done.failed).toBeLessThanOrEqual(Number(h.env.SMTP_MAX_CONNECTIONS));
     expect(done).toMatchObject({ total: 300, accepted: 300 - done.failed, skipped: 0 });

@@ -9,7 +9,8 @@ import type { CampaignStore } from '../../campaign/campaign-store.ts';
 
 export async function waitWithProgress(campaigns: CampaignStore, id: string, { intervalMs = 250, show = true } = {}): Promise<Campaign> {
   const bar = new SingleBar({
-    format: ' {bar} {percentage}% | {value}/{total} | accepted {accepted} failed {failed} skipped {skipped} retrying {retrying} | {rate} msg/s | ETA {eta_formatted}',
+    format:
+      ' {bar} {percentage}% | {value}/{total} | accepted {accepted} failed {failed} skipped {skipped} retrying {retrying} | {rate} msg/s | ETA {eta_formatted}',
     hideCursor: true,
     noTTYOutput: true,
     notTTYSchedule: 2_000,

@@ -2,9 +2,7 @@ import type { Command } from 'commander';
 import type { App } from '../../app.ts';
 import type { Campaign } from '../../campaign/campaign.ts';
 import { NewsletterError } from '../../errors.ts';
-import {
-  campaignDeps, campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume,
-} from '../../operations/campaign-operations.ts';
+import { campaignDeps, campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume } from '../../operations/campaign-operations.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import { withApp, writeLine } from '../command-helpers.ts';
 
@@ -85,9 +83,15 @@ export function registerCampaignCommand(program: Command): void {
       if (!flags.failed) throw new NewsletterError('INPUT_INVALID', 'only `resend --failed` exists: say --failed', { field: '--failed' });
       const result = await withApp((app) => resendToFailed(campaignDeps(app), id, { includeUnknown: flags.includeUnknown }));
       if (flags.json) return writeLine(JSON.stringify(result));
-      writeLine(result.recipients === 0 ? `campaign ${id} has no failed recipients to send to` : `campaign ${id}: ${result.recipients} failed recipient(s) queued again (round ${result.round})`);
+      writeLine(
+        result.recipients === 0
+          ? `campaign ${id} has no failed recipients to send to`
+          : `campaign ${id}: ${result.recipients} failed recipient(s) queued again (round ${result.round})`,
+      );
       if (result.unknownLeftOut > 0) {
-        writeLine(`${result.unknownLeftOut} failed with an unknown outcome (may have been delivered) and were left out; add --include-unknown to send to them too`);
+        writeLine(
+          `${result.unknownLeftOut} failed with an unknown outcome (may have been delivered) and were left out; add --include-unknown to send to them too`,
+        );
       }
     });
 }

@@ -24,11 +24,7 @@ export function registerRenderCommand(program: Command): void {
       const issue = await renderPostFile(file, { identity: config.identity, baseUrl: flags.baseUrl });
       await mkdir(flags.out, { recursive: true });
       const base = join(flags.out, issue.slug);
-      await Promise.all([
-        writeFile(`${base}.html`, issue.html),
-        writeFile(`${base}.txt`, issue.text),
-        writeFile(`${base}.mjml`, issue.mjml),
-      ]);
+      await Promise.all([writeFile(`${base}.html`, issue.html), writeFile(`${base}.txt`, issue.text), writeFile(`${base}.mjml`, issue.mjml)]);
       const htmlBytes = Buffer.byteLength(issue.html);
       const textBytes = Buffer.byteLength(issue.text);
       if (flags.json) {

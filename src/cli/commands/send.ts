@@ -37,7 +37,9 @@ export function registerSendCommand(program: Command): void {
           const { slug, subject, recipients } = result;
           const summary = { dryRun: true, slug, subject, list: result.list, recipients, warnings: issue.warnings.length };
           if (flags.json) return writeLine(JSON.stringify(summary));
-          return writeLine(`dry run: "${subject}" would go to ${recipients} active subscriber(s) of ${result.list ?? '(no list)'}; ${issue.warnings.length} warning(s); nothing sent`);
+          return writeLine(
+            `dry run: "${subject}" would go to ${recipients} active subscriber(s) of ${result.list ?? '(no list)'}; ${issue.warnings.length} warning(s); nothing sent`,
+          );
         }
         if (result.kind === 'test') {
           if (flags.json) return writeLine(JSON.stringify({ test: true, to: result.to, reply: result.reply }));

@@ -13,7 +13,9 @@ import { signingSecrets } from '../../subscribers/signing-secrets.ts';
 export function registerServerCommand(program: Command): void {
   program
     .command('server')
-    .description('Run the web server: one-click unsubscribe, subscribe with double opt-in, /healthz; with NEWSLETTER_ADMIN_TOKEN also the admin API (/api) and the queue dashboard (/admin/queues)')
+    .description(
+      'Run the web server: one-click unsubscribe, subscribe with double opt-in, /healthz; with NEWSLETTER_ADMIN_TOKEN also the admin API (/api) and the queue dashboard (/admin/queues)',
+    )
     .option('--port <port>', 'port to listen on (default: PORT, 3000)')
     .option('--host <host>', 'address to listen on (default: HOST, 127.0.0.1)')
     .action(async (flags: { port?: string; host?: string }) => {

@@ -19,16 +19,19 @@ export function registerSubscribersListCommands(group: Command): void {
     .option('--json', 'print a JSON array of subscribers, with attributes and history')
     .action(async (flags: { list?: string; status?: string; json?: boolean }) => {
       const filter = filterFlags(flags);
-      await withApp(async ({ subscribers }) => {
-        let first = true;
-        if (flags.json) await write(process.stdout, '[');
-        for await (const s of selectSubscribers(subscribers, filter)) {
-          if (flags.json) await write(process.stdout, `${first ? '\n' : ',\n'}${JSON.stringify(s)}`);
-          else await write(process.stdout, `${s.email}\t${s.status}\t${s.lists.join(',')}\t${s.name ?? ''}\n`);
-          first = false;
-        }
-        if (flags.json) await write(process.stdout, first ? ']\n' : '\n]\n');
-      }, { quiet: true });
+      await withApp(
+        async ({ subscribers }) => {
+          let first = true;
+          if (flags.json) await write(process.stdout, '[');
+          for await (const s of selectSubscribers(subscribers, filter)) {
+            if (flags.json) await write(process.stdout, `${first ? '\n' : ',\n'}${JSON.stringify(s)}`);
+            else await write(process.stdout, `${s.email}\t${s.status}\t${s.lists.join(',')}\t${s.name ?? ''}\n`);
+            first = false;
+          }
+          if (flags.json) await write(process.stdout, first ? ']\n' : '\n]\n');
+        },
+        { quiet: true },
+      );
     });
 
   group
@@ -38,10 +41,13 @@ export function registerSubscribersListCommands(group: Command): void {
     .option('--status <status>', 'only pending, active, unsubscribed, bounced or complained')
     .action(async (flags: { list?: string; status?: string }) => {
       const filter = filterFlags(flags);
-      await withApp(async ({ subscribers }) => {
-        const csv = await exportSubscribersCsv(subscribers, filter);
-        csv.pipe(process.stdout);
-        await finished(csv);
-      }, { quiet: true });
+      await withApp(
+        async ({ subscribers }) => {
+          const csv = await exportSubscribersCsv(subscribers, filter);
+          csv.pipe(process.stdout);
+          await finished(csv);
+        },
+        { quiet: true },
+      );
     });
 }
