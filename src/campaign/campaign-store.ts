@@ -4,7 +4,7 @@
  * Keys (one hash tag per campaign, so its scripts run on Redis Cluster):
  *   P:c:{c:<id>}:meta     hash    the Campaign fields and counters
  *   P:c:{c:<id>}:issue    string  the rendered issue snapshot (JSON), stored once
- *   P:c:{c:<id>}:ledger   hash    subscriber id -> a | f:<reply> | s:<reason> | r
+ *   P:c:{c:<id>}:ledger   hash    subscriber id -> its LedgerEntry, encoded (delivery-outcome.ts)
  *   P:c:{c:<id>}:sending  hash    subscriber id -> ms time: the end of the message is going out, no reply recorded yet
  *   P:campaigns           zset    campaign ids by creation time
  */
@@ -12,13 +12,14 @@ import type { Redis } from 'ioredis';
 import { NewsletterError } from '../errors.ts';
 import { CAMPAIGN_STATES, type Campaign, type CampaignState, type IssueSnapshot } from './campaign.ts';
 import { withCampaignScripts, type CampaignRedis } from './campaign-scripts.ts';
+import { decodeLedgerEntry, type LedgerEntry } from './delivery-outcome.ts';
 
 export function campaignKeys(prefix: string, id: string) {
   const base = `${prefix}:c:{c:${id}}`;
   return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger`, sending: `${base}:sending` };
 }
 
-const NUMBERS = ['total', 'accepted', 'failed', 'skipped', 'retrying', 'batches', 'resendRounds'] as const;
+const NUMBERS = ['total', 'accepted', 'failed', 'skipped', 'deferred', 'batches', 'resendRounds'] as const;
 
 function fromHash(hash: Record<string, string>): Campaign | undefined {
   if (!hash.id || !(CAMPAIGN_STATES as readonly string[]).includes(hash.state ?? '')) return undefined;
@@ -127,8 +128,8 @@ export class CampaignStore {
     const [next, flat] = await this.redis.hscan(this.keys(id).ledger, cursor, 'COUNT', count);
     const failures: FailedDelivery[] = [];
     for (let i = 0; i < flat.length; i += 2) {
-      const value = flat[i + 1]!;
-      if (value.startsWith('f')) failures.push({ subscriberId: flat[i]!, reply: value.slice(2) });
+      const entry = decodeLedgerEntry(flat[i + 1]!);
+      if (entry?.outcome === 'failed') failures.push({ subscriberId: flat[i]!, reply: entry.detail });
     }
     return { failures, cursor: next };
   }
@@ -152,8 +153,9 @@ export class CampaignStore {
     return this.redis.campaignResetFailed(meta, ledger, ...subscriberIds);
   }
 
-  /** The ledger entry of one recipient: `a`, `f:<reply>`, `s:<reason>`, `r` or undefined. */
-  async ledgerEntry(id: string, subscriberId: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys(id).ledger, subscriberId)) ?? undefined;
+  /** The ledger entry of one recipient; undefined before any outcome. */
+  async ledgerEntry(id: string, subscriberId: string): Promise<LedgerEntry | undefined> {
+    const value = await this.redis.hget(this.keys(id).ledger, subscriberId);
+    return value === null ? undefined : decodeLedgerEntry(value);
   }
 }

@@ -8,7 +8,7 @@ import { NewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
 import type { RecipientDirectory } from '../delivery/recipient-directory.ts';
 import type { BatchJobData, Campaign } from './campaign.ts';
-import { OUTCOME_UNKNOWN } from './campaign-scripts.ts';
+import { isOutcomeUnknown } from './delivery-outcome.ts';
 import type { CampaignStore } from './campaign-store.ts';
 import { BATCH_SIZE, batchJobId, chunk, planCampaign } from './plan.ts';
 
@@ -61,7 +61,7 @@ async function addBatchJobs(
 ): Promise<void> {
   if (batches.length === 0) return;
   await deps.queue.addBulk(
-    batches.map(({ ids, index }) => ({ name: 'batch', data: { c: campaignId, ids }, opts: { jobId: batchJobId(campaignId, round, index) } })),
+    batches.map(({ ids, index }) => ({ name: 'batch', data: { campaignId, ids }, opts: { jobId: batchJobId(campaignId, round, index) } })),
   );
   await deps.campaigns.addBatches(
     campaignId,
@@ -96,7 +96,7 @@ export async function resendFailed(
     });
   }
   const failures = await deps.campaigns.allFailures(campaignId);
-  const failed = failures.filter((f) => includeUnknown || !f.reply.startsWith(OUTCOME_UNKNOWN)).map((f) => f.subscriberId);
+  const failed = failures.filter((f) => includeUnknown || !isOutcomeUnknown({ outcome: 'failed', detail: f.reply })).map((f) => f.subscriberId);
   const unknownLeftOut = failures.length - failed.length;
   if (failed.length === 0) return { round: campaign.resendRounds, recipients: 0, unknownLeftOut };
   const round = await deps.campaigns.startResendRound(campaignId);

@@ -54,7 +54,7 @@ export function planCampaign({ issue, list, now, publicUrl }: PlanInput): { camp
     accepted: 0,
     failed: 0,
     skipped: 0,
-    retrying: 0,
+    deferred: 0,
     batches: 0,
     resendRounds: 0,
   };

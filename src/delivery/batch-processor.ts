@@ -61,14 +61,14 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
   }
 
   return async function processBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
-    const { c: campaignId, ids } = job.data;
+    const { campaignId, ids } = job.data;
     const started = deps.now().getTime();
     const log = deps.log?.child({ campaignId, jobId: job.id, attempt: job.attemptsMade + 1 });
     log?.debug({ recipients: ids.length }, 'batch started');
     const template = await templateFor(campaignId);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const recipients = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s]));
-    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, retry: 0, paused: 0, 'settled-before': 0 };
+    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, paused: 0, 'settled-before': 0 };
     let paused = false;
     let handedBack = 0;
     await Promise.all(
@@ -102,9 +102,9 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       await job.moveToDelayed(Date.now() + (paused ? deps.pausePollMs : 0), token);
       throw new DelayedError(paused ? `campaign ${campaignId} is paused` : 'worker stopping');
     }
-    if (summary.retry > 0) {
-      log?.warn(outcome, 'batch has deferred deliveries: retried with backoff');
-      throw new NewsletterError('SMTP_DEFERRED', `${summary.retry} of ${ids.length} deliveries deferred; the batch will be retried`);
+    if (summary.deferred > 0) {
+      log?.warn(outcome, 'batch has deferred deliveries: tried again with backoff');
+      throw new NewsletterError('SMTP_DEFERRED', `${summary.deferred} of ${ids.length} deliveries deferred; the batch will be tried again`);
     }
     log?.info(outcome, 'batch finished');
     return summary;

@@ -8,14 +8,16 @@ import { canReceive, type Subscriber } from '../subscribers/subscriber.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
-import { UNCONFIRMED_REPLY, type DeliveryLedger } from './ledger.ts';
+import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../campaign/delivery-outcome.ts';
+import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RecipientLinks } from './recipient-links.ts';
 import type { RecipientDirectory } from './recipient-directory.ts';
 import type { MessageTransport } from './transport.ts';
 
-export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'retry' | 'paused' | 'settled-before';
+/** What one deliverOne call did: settled the recipient, deferred them, found them settled before, or stopped for a pause. */
+export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'deferred' | 'paused' | 'settled-before';
 
 export interface DeliverOneDeps {
   ledger: DeliveryLedger;
@@ -58,13 +60,13 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   // An earlier attempt sent the message's end and died before recording the reply (SIGKILL
   // between the server's 250 and the ledger write): it may have been delivered. At most once
   // wins: record it as failed with that explanation instead of sending it again.
-  if (check.unconfirmed) {
-    if (await ledger.record(campaignId, subscriberId, 'f', UNCONFIRMED_REPLY, deps.now())) deps.metrics?.settledUnsent('failed');
+  if (check.outcomeUnknown) {
+    if (await ledger.record(campaignId, subscriberId, 'failed', OUTCOME_UNKNOWN_AFTER_CRASH, deps.now())) deps.metrics?.settledUnsent('failed');
     return 'failed';
   }
   if (check.state === 'paused') return 'paused';
   const skip = async (reason: string) => {
-    if (await ledger.record(campaignId, subscriberId, 's', reason, deps.now())) deps.metrics?.settledUnsent('skipped');
+    if (await ledger.record(campaignId, subscriberId, 'skipped', reason, deps.now())) deps.metrics?.settledUnsent('skipped');
     return 'skipped' as const;
   };
   if (check.state === 'cancelled') return skip('campaign cancelled');
@@ -101,16 +103,16 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     const verdict = classifyFailure(error as SmtpFailureLike);
     // The reply often names the recipient; the logger masks addresses in every string field.
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
-    if (verdict.outcome === 'retry' && !input.lastAttempt) {
+    if (verdict.outcome === 'deferred' && !input.lastAttempt) {
       sent?.('deferred', verdict.replyClass);
       input.log?.debug(classified, 'delivery deferred, will be retried');
-      await ledger.recordReply(campaignId, subscriberId, 'r', verdict.reply, deps.now());
-      return 'retry';
+      await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
+      return 'deferred';
     }
     sent?.('failed', verdict.replyClass);
-    input.log?.info({ ...classified, permanent: verdict.outcome === 'permanent', bounce: verdict.bounce }, 'delivery failed');
-    await ledger.recordReply(campaignId, subscriberId, 'f', verdict.reply, deps.now());
-    if (verdict.bounce) {
+    input.log?.info({ ...classified, outcome: verdict.outcome, hardBounce: verdict.hardBounce }, 'delivery failed');
+    await ledger.recordReply(campaignId, subscriberId, 'failed', verdict.reply, deps.now());
+    if (verdict.hardBounce) {
       const bounced = await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`).catch((error: unknown) => {
         // Removed meanwhile: nothing left to suppress.
         if (!isNewsletterError(error, 'SUBSCRIBER_NOT_FOUND')) throw error;
@@ -122,6 +124,6 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   sent?.('accepted', '2xx');
   input.onReply?.();
   deps.buffers?.give(raw);
-  await ledger.recordReply(campaignId, subscriberId, 'a', '', deps.now());
+  await ledger.recordReply(campaignId, subscriberId, 'accepted', '', deps.now());
   return 'accepted';
 }

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
 import { resendFailed } from '../../src/campaign/enqueue-campaign.ts';
-import { DeliveryLedger, UNCONFIRMED_REPLY } from '../../src/delivery/ledger.ts';
+import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../src/campaign/delivery-outcome.ts';
+import { DeliveryLedger } from '../../src/delivery/ledger.ts';
 import { countByRecipient, startHarness, type Harness } from '../delivery/harness.ts';
 
 let harness: Harness | undefined;
@@ -24,7 +25,7 @@ describe('campaign controls', () => {
   it('pause stops sending before the next message; resume continues from the ledger without doubles', async () => {
     harness = await startHarness({ env: { SEND_RATE_PER_SECOND: '50' } });
     const subscribers = await harness.addSubscribers(40);
-    harness.app.startWorker({ pausePollMs: 60_000 });
+    harness.startWorker({ pausePollMs: 60_000 });
     await harness.send();
     await harness.smtp.waitForMessages(5);
     const paused = await pauseCampaign(controls(harness), harness.campaignId);
@@ -50,7 +51,7 @@ describe('campaign controls', () => {
   it('cancel stops for good: the rest are skipped with the reason and counters add up', async () => {
     harness = await startHarness({ env: { SEND_RATE_PER_SECOND: '50' } });
     const subscribers = await harness.addSubscribers(40);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     await harness.smtp.waitForMessages(5);
     await cancelCampaign(controls(harness), harness.campaignId);
@@ -61,7 +62,7 @@ describe('campaign controls', () => {
     expect(done.accepted).toBe(harness.smtp.messages.length);
     expect(done.accepted + done.skipped).toBe(40);
     const last = subscribers[39]!;
-    expect(await harness.app.campaigns.ledgerEntry(done.id, last.id)).toBe('s:campaign cancelled');
+    expect(await harness.app.campaigns.ledgerEntry(done.id, last.id)).toEqual({ outcome: 'skipped', detail: 'campaign cancelled' });
     await expect(resumeCampaign(controls(harness), done.id)).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_INVALID' });
   });
 
@@ -71,7 +72,7 @@ describe('campaign controls', () => {
       onRcpt: (address) => (refuse && /^r[24]@/.test(address) ? { code: 554, message: '5.7.1 Rejected by policy' } : undefined),
     });
     const subscribers = await harness.addSubscribers(6);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     const first = await harness.waitFor((c) => c.state === 'completed');
     expect(first).toMatchObject({ accepted: 4, failed: 2 });
@@ -94,8 +95,8 @@ describe('campaign controls', () => {
     const campaign = await harness.send();
     // As a worker killed after the final dot leaves it: recorded failed, outcome unknown, before anyone else sends.
     const ledger = new DeliveryLedger({ redis: harness.app.redis, prefix: harness.prefix });
-    expect(await ledger.record(campaign.id, subscribers[3]!.id, 'f', UNCONFIRMED_REPLY, new Date())).toBe(true);
-    harness.app.startWorker();
+    expect(await ledger.record(campaign.id, subscribers[3]!.id, 'failed', OUTCOME_UNKNOWN_AFTER_CRASH, new Date())).toBe(true);
+    harness.startWorker();
     expect(await harness.waitFor((c) => c.state === 'completed')).toMatchObject({ accepted: 2, failed: 2 });
 
     expect(await resendFailed(controls(harness), campaign.id)).toEqual({ round: 1, recipients: 1, unknownLeftOut: 1 });
@@ -112,7 +113,7 @@ describe('campaign controls', () => {
     harness = await startHarness();
     await expect(pauseCampaign(controls(harness), 'nope')).rejects.toMatchObject({ code: 'CAMPAIGN_NOT_FOUND' });
     await harness.addSubscribers(2);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     await harness.waitFor((c) => c.state === 'completed');
     await expect(pauseCampaign(controls(harness), harness.campaignId)).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_INVALID' });
@@ -144,7 +145,7 @@ describe('re-running an interrupted send', () => {
 
     const resumed = await enqueueCampaign({ ...deps, directory: store }, input);
     expect(resumed).toMatchObject({ state: 'running', total: 350, batches: 4 });
-    harness.app.startWorker();
+    harness.startWorker();
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(done).toMatchObject({ total: 350, accepted: 350 });
     expectEachOnce(

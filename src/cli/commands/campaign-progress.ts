@@ -1,5 +1,5 @@
 /**
- * `--wait`: a live progress bar (accepted / failed / skipped / retrying, rate, ETA) on
+ * `--wait`: a live progress bar (accepted / failed / skipped / deferred, rate, ETA) on
  * stderr until the campaign is completed or cancelled. Plain lines when not a terminal.
  */
 import { SingleBar } from 'cli-progress';
@@ -10,7 +10,7 @@ import type { CampaignStore } from '../../campaign/campaign-store.ts';
 export async function waitWithProgress(campaigns: CampaignStore, id: string, { intervalMs = 250, show = true } = {}): Promise<Campaign> {
   const bar = new SingleBar({
     format:
-      ' {bar} {percentage}% | {value}/{total} | accepted {accepted} failed {failed} skipped {skipped} retrying {retrying} | {rate} msg/s | ETA {eta_formatted}',
+      ' {bar} {percentage}% | {value}/{total} | accepted {accepted} failed {failed} skipped {skipped} deferred {deferred} | {rate} msg/s | ETA {eta_formatted}',
     hideCursor: true,
     noTTYOutput: true,
     notTTYSchedule: 2_000,
@@ -23,7 +23,7 @@ export async function waitWithProgress(campaigns: CampaignStore, id: string, { i
     const seconds = (Date.now() - started) / 1000;
     // Early figures swing wildly; once finished, even a short campaign gets its real rate.
     const rate = seconds > 0.5 || (isFinished(c) && seconds > 0) ? Math.round((settledCount(c) - startCount) / seconds) : 0;
-    return { accepted: c.accepted, failed: c.failed, skipped: c.skipped, retrying: c.retrying, rate };
+    return { accepted: c.accepted, failed: c.failed, skipped: c.skipped, deferred: c.deferred, rate };
   };
   if (show) bar.start(campaign.total, settledCount(campaign), payload(campaign));
   try {
