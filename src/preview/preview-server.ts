@@ -107,8 +107,7 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
     sendPage(
       reply,
       'No such post',
-      html`<div class="bar"><a href="/">← All posts</a></div>
-        <p class="card">There is no post named <code>${name}</code> here.</p>`,
+      html`<div class="bar"><a href="/">← All posts</a></div><p class="card">There is no post named <code>${name}</code> here.</p>`,
       404,
     );
 
@@ -131,8 +130,7 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
       return sendPage(
         reply,
         'No such message',
-        html`<div class="bar"><a href="/#outbox">← Outbox</a></div>
-          <p class="card">There is no captured message <code>${name}</code>.</p>`,
+        html`<div class="bar"><a href="/#outbox">← Outbox</a></div><p class="card">There is no captured message <code>${name}</code>.</p>`,
         404,
       );
     return sendPage(reply, message.subject || name, outboxMessageBody(name, message));
