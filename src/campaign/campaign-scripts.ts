@@ -122,7 +122,23 @@ const PRECHECK = `
 return { redis.call('HGET', KEYS[2], ARGV[1]), redis.call('HGET', KEYS[1], 'state'), redis.call('HGET', KEYS[3], ARGV[1]) }
 `;
 
+/**
+ * KEYS: 1 ledger, 2 sending. ARGV: 1 subscriber id, 2 now (ms). Right before the end of a
+ * message: marks the recipient "sending" only when nobody settled them and nobody else's
+ * mark is there, in one step, so two workers holding the same batch (one stalled past its
+ * lock, the other given the batch since) never both send the end. Returns 'ok', 'settled'
+ * or 'marked'.
+ */
+const MARK_SENDING = `
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if entry and string.sub(entry, 1, 1) ~= '${DEFERRED}' then return 'settled' end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'marked' end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 'ok'
+`;
+
 interface CampaignScriptCommands {
+  campaignMarkSending(ledger: string, sending: string, id: string, now: number): Promise<'ok' | 'settled' | 'marked'>;
   campaignPrecheck(meta: string, ledger: string, sending: string, id: string): Promise<[string | null, string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
   campaignRecord(meta: string, ledger: string, sending: string, id: string, entry: string, outcome: LedgerOutcome, now: string): Promise<number>;
@@ -139,6 +155,7 @@ export function withCampaignScripts(redis: Redis): CampaignRedis {
   if (!defined.has(redis)) {
     redis.defineCommand('campaignCreate', { lua: CREATE, numberOfKeys: 2 });
     redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 3 });
+    redis.defineCommand('campaignMarkSending', { lua: MARK_SENDING, numberOfKeys: 2 });
     redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 3 });
     redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 1 });
     redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });

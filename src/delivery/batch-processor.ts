@@ -26,6 +26,11 @@ export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
   pausePollMs: number;
   /** True once the worker is shutting down: start no new message, hand the rest back. */
   stopping?: () => boolean;
+  /**
+   * True once this worker failed to renew the batch's lock (it stalled: a GC pause, a frozen
+   * VM, SIGSTOP), so the batch may be another worker's now: start no new message for it.
+   */
+  lockLost?: (jobId: string) => boolean;
   /** Batch start and end, deferrals and failures, each line with campaignId and jobId. */
   log?: Logger;
 }
@@ -71,11 +76,12 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, paused: 0, 'settled-before': 0 };
     let paused = false;
     let handedBack = 0;
+    const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
     await Promise.all(
       ids.map((subscriberId) =>
         deps.inFlight.run(async (release) => {
           // Pause takes effect before the next message: nothing new starts once it is seen.
-          if (paused || deps.stopping?.()) {
+          if (paused || deps.stopping?.() || lockLost()) {
             handedBack++;
             return;
           }
@@ -96,6 +102,11 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       ),
     );
     const outcome = { ...summary, handedBack, ms: deps.now().getTime() - started };
+    if (lockLost()) {
+      // Not ours to move any more: whoever holds the lock now finishes the batch from the ledger.
+      log?.warn(outcome, 'batch lock lost: this worker stalled, and another has the batch now');
+      throw new Error(`batch ${job.id} lock lost; another worker finishes it`);
+    }
     if (paused || handedBack > 0) {
       log?.info(outcome, paused ? 'batch paused with the campaign' : 'batch handed back: the worker is stopping');
       // The ledger makes the re-run skip everyone already settled.

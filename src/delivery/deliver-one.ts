@@ -8,7 +8,7 @@ import { canReceive, type Subscriber } from '../subscribers/subscriber.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
-import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../campaign/delivery-outcome.ts';
+import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_CONCURRENT } from '../campaign/delivery-outcome.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -52,6 +52,13 @@ export interface DeliverOneInput {
 /** The subscriber left (unsubscribed, bounced, removed) while their message was on its way. */
 class SuppressedMeanwhile extends Error {}
 
+/** Another attempt settled or is sending this recipient since the precheck (two workers held the batch). */
+class TakenMeanwhile extends Error {
+  constructor(readonly by: 'settled' | 'marked') {
+    super(`another attempt ${by === 'settled' ? 'settled' : 'is sending to'} this recipient`);
+  }
+}
+
 export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
   const { ledger } = deps;
   const { campaignId, subscriberId } = input;
@@ -90,16 +97,26 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   try {
     // Right before the end of the message, after which the server may accept it: the
     // "sending" mark goes to Redis, so whoever finds it without an outcome knows the message
-    // may have arrived (see above); and the subscriber is read once more, so an unsubscribe
-    // answered before this message's DATA began (the wait for a rate limit or a connection
-    // can be long) stops it before its end.
+    // may have arrived (see above). Setting it checks, in the same step, that no other attempt
+    // settled or marked the recipient since the precheck (a worker that stalled past its lock
+    // while the batch went to another). And the subscriber is read once more, so an
+    // unsubscribe answered before this message's DATA began (the wait for a rate limit or a
+    // connection can be long) stops it before its end.
     await deps.transport.send({ from: input.template.from, to: recipient.email, messageId }, raw, async () => {
-      const [, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]);
+      const [mark, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]);
+      if (mark !== 'ok') throw new TakenMeanwhile(mark);
       if (!stillActive) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
     });
   } catch (error) {
     input.onReply?.();
     if (error instanceof SuppressedMeanwhile) return skip((await suppressed()) ?? 'subscriber left while the message was on its way');
+    if (error instanceof TakenMeanwhile) {
+      if (error.by === 'settled') return 'settled-before';
+      // The other attempt's reply replaces this when it records one; if it never does, the
+      // recipient is settled all the same and the campaign can complete.
+      if (await ledger.record(campaignId, subscriberId, 'failed', OUTCOME_UNKNOWN_CONCURRENT, deps.now())) deps.metrics?.settledUnsent('failed');
+      return 'failed';
+    }
     const verdict = classifyFailure(error as SmtpFailureLike);
     // The reply often names the recipient; the logger masks addresses in every string field.
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
