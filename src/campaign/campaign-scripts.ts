@@ -55,15 +55,17 @@ return 1
 `;
 
 /**
- * KEYS: 1 meta. ARGV: 1 field holding the next batch index, 2 first index, 3 add to total (1/0),
- * 4.. recipients in each batch. Counts batches first..first+n-1 exactly once: returns how many were new.
+ * KEYS: 1 meta, 2 pending page. ARGV: 1 field holding the next batch index, 2 first index,
+ * 3 add to total (1/0), 4 the list position the batches reach ('' for none), 5.. recipients
+ * in each batch. Counts batches first..first+n-1 exactly once, moves the enqueue position
+ * with them, and forgets the pending page they came from: returns how many were new.
  */
 const ADD_BATCHES = `
 local next = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 local first = tonumber(ARGV[2])
 local added = 0
-for i = 4, #ARGV do
-  local index = first + i - 4
+for i = 5, #ARGV do
+  local index = first + i - 5
   if index == next then
     next = next + 1
     added = added + 1
@@ -71,6 +73,8 @@ for i = 4, #ARGV do
   end
 end
 redis.call('HSET', KEYS[1], ARGV[1], next)
+if added > 0 and ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'enqueuedUpTo', ARGV[4]) end
+redis.call('DEL', KEYS[2])
 return added
 `;
 
@@ -142,7 +146,7 @@ interface CampaignScriptCommands {
   campaignPrecheck(meta: string, ledger: string, sending: string, id: string): Promise<[string | null, string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
   campaignRecord(meta: string, ledger: string, sending: string, id: string, entry: string, outcome: LedgerOutcome, now: string): Promise<number>;
-  campaignAddBatches(meta: string, field: string, first: number, addToTotal: 0 | 1, ...counts: number[]): Promise<number>;
+  campaignAddBatches(meta: string, pending: string, field: string, first: number, addToTotal: 0 | 1, position: string, ...counts: number[]): Promise<number>;
   campaignTransition(meta: string, to: string, now: string, timeField: string, ...from: string[]): Promise<string>;
   campaignResetFailed(meta: string, ledger: string, ...ids: string[]): Promise<number>;
 }
@@ -157,7 +161,7 @@ export function withCampaignScripts(redis: Redis): CampaignRedis {
     redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 3 });
     redis.defineCommand('campaignMarkSending', { lua: MARK_SENDING, numberOfKeys: 2 });
     redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 3 });
-    redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 1 });
+    redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 2 });
     redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });
     redis.defineCommand('campaignResetFailed', { lua: RESET_FAILED, numberOfKeys: 2 });
     defined.add(redis);
