@@ -58,9 +58,9 @@ export function tableRows(text: string): TableRow[] {
   return rows;
 }
 
-/** The code spans in a piece of Markdown, in order. */
+/** The code spans outside fenced code blocks, in order (a span never crosses a line here). */
 export function codeSpans(text: string): string[] {
-  return [...text.matchAll(/`([^`]+)`/g)].map((match) => match[1]!);
+  return proseLines(text).flatMap(({ text: line }) => [...line.matchAll(/`([^`]+)`/g)].map((match) => match[1]!));
 }
 
 /** GitHub's anchor for a heading: lower-cased, punctuation dropped, spaces to hyphens; repeats get -1, -2. */
