@@ -7,12 +7,9 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApiDeps } from '../../src/http/admin-api.ts';
-import { createServer } from '../../src/http/server.ts';
-import { metricsRecorder } from '../../src/metrics/metric-tally.ts';
-import { appScrapeSources } from '../../src/metrics/scrape-registry.ts';
+import { buildWebServer } from '../../src/processes/web-server.ts';
 import { startHarness, type Harness } from '../delivery/harness.ts';
-import { publicServerDeps, TOKEN } from '../http/admin-server.ts';
+import { TOKEN } from '../http/admin-server.ts';
 import { codeSpans } from './markdown.ts';
 
 const PAGE = 'docs/http-api.md';
@@ -56,15 +53,7 @@ describe('docs/http-api.md', () => {
 
   beforeAll(async () => {
     harness = await startHarness({ env: { NEWSLETTER_ADMIN_TOKEN: TOKEN } });
-    const { app } = harness;
-    server = await createServer({
-      ...publicServerDeps(app),
-      rateLimitStore: { redis: app.redis, prefix: harness.prefix },
-      unsubscribeMetrics: metricsRecorder(app.fleetMetrics().tally),
-      metrics: { adminToken: TOKEN, sources: appScrapeSources(app) },
-      archive: { campaigns: app.campaigns, language: app.config.identity.language },
-      admin: adminApiDeps(app),
-    });
+    server = await buildWebServer(harness.app);
     await server.ready();
     registered = parseRouteTree(server.printRoutes());
   });
