@@ -9,6 +9,7 @@ import type { Identity } from '../config.ts';
 import type { BatchJobData } from '../campaign/campaign.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { NewsletterError } from '../errors.ts';
+import { isRedisError } from '../redis/redis-errors.ts';
 import type { Logger } from '../logger.ts';
 import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { deliverOne, type DeliverOneDeps, type DeliveryResult } from './deliver-one.ts';
@@ -24,6 +25,8 @@ export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
   inFlight: Semaphore;
   /** How long a paused batch waits before it looks again (resume also wakes it). */
   pausePollMs: number;
+  /** How long a batch waits when Redis failed (default 5 s); the wait spends none of its attempts. */
+  storeRetryMs?: number;
   /** True once the worker is shutting down: start no new message, hand the rest back. */
   stopping?: () => boolean;
   /**
@@ -65,7 +68,26 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     return template;
   }
 
+  /**
+   * Redis failing (restarting, out of memory, failing over) is not the batch's fault: it goes
+   * back to the queue for a while without spending one of its attempts, and no delivery is
+   * counted as deferred. If Redis cannot take even that, the batch's lock runs out and it comes
+   * back as stalled.
+   */
   return async function processBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
+    try {
+      return await deliverBatch(job, token);
+    } catch (error) {
+      if (!isRedisError(error)) throw error;
+      deps.log?.warn({ campaignId: job.data.campaignId, jobId: job.id, err: error }, 'Redis failed: batch handed back to try again, no delivery attempt spent');
+      await job.moveToDelayed(Date.now() + (deps.storeRetryMs ?? 5_000), token).catch(() => {
+        throw error;
+      });
+      throw new DelayedError('Redis failed');
+    }
+  };
+
+  async function deliverBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
     const { campaignId, ids } = job.data;
     const started = deps.now().getTime();
     const log = deps.log?.child({ campaignId, jobId: job.id, attempt: job.attemptsMade + 1 });
@@ -76,28 +98,36 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, paused: 0, 'settled-before': 0 };
     let paused = false;
     let handedBack = 0;
+    /** The first Redis error: no new message starts, and the batch goes back to wait for Redis. */
+    let storeFailure: unknown;
     const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
     await Promise.all(
       ids.map((subscriberId) =>
         deps.inFlight.run(async (release) => {
           // Pause takes effect before the next message: nothing new starts once it is seen.
-          if (paused || deps.stopping?.() || lockLost()) {
+          if (paused || deps.stopping?.() || lockLost() || storeFailure !== undefined) {
             handedBack++;
             return;
           }
-          // The slot passes on once the server has answered: the next message's check then
-          // shares a round trip with this one's ledger write.
-          const result = await deliverOne(deliverDeps, {
-            campaignId,
-            template,
-            subscriberId,
-            recipient: recipients.get(subscriberId),
-            lastAttempt,
-            onReply: release,
-            log,
-          });
-          if (result === 'paused') paused = true;
-          summary[result]++;
+          try {
+            // The slot passes on once the server has answered: the next message's check then
+            // shares a round trip with this one's ledger write.
+            const result = await deliverOne(deliverDeps, {
+              campaignId,
+              template,
+              subscriberId,
+              recipient: recipients.get(subscriberId),
+              lastAttempt,
+              onReply: release,
+              log,
+            });
+            if (result === 'paused') paused = true;
+            summary[result]++;
+          } catch (error) {
+            if (!isRedisError(error)) throw error;
+            storeFailure ??= error;
+            handedBack++;
+          }
         }),
       ),
     );
@@ -107,6 +137,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       log?.warn(outcome, 'batch lock lost: this worker stalled, and another has the batch now');
       throw new Error(`batch ${job.id} lock lost; another worker finishes it`);
     }
+    if (storeFailure !== undefined) throw storeFailure;
     if (paused || handedBack > 0) {
       log?.info(outcome, paused ? 'batch paused with the campaign' : 'batch handed back: the worker is stopping');
       // The ledger makes the re-run skip everyone already settled.
@@ -119,5 +150,5 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     }
     log?.info(outcome, 'batch finished');
     return summary;
-  };
+  }
 }

@@ -52,6 +52,9 @@ export interface DeliverOneInput {
 /** The subscriber left (unsubscribed, bounced, removed) while their message was on its way. */
 class SuppressedMeanwhile extends Error {}
 
+/** Redis failed right before the end of the message: the end is not sent, and it is Redis's failure, not the SMTP server's. */
+class StoreFailed extends Error {}
+
 /** Another attempt settled or is sending this recipient since the precheck (two workers held the batch). */
 class TakenMeanwhile extends Error {
   constructor(readonly by: 'settled' | 'marked') {
@@ -103,12 +106,18 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     // unsubscribe answered before this message's DATA began (the wait for a rate limit or a
     // connection can be long) stops it before its end.
     await deps.transport.send({ from: input.template.from, to: recipient.email, messageId }, raw, async () => {
-      const [mark, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]);
+      const [mark, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]).catch(
+        (error: unknown) => {
+          throw new StoreFailed('Redis failed right before the end of the message', { cause: error });
+        },
+      );
       if (mark !== 'ok') throw new TakenMeanwhile(mark);
       if (!stillActive) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
     });
   } catch (error) {
     input.onReply?.();
+    // Not a deferral: the batch goes back to the queue without spending an attempt (batch-processor.ts).
+    if (error instanceof StoreFailed) throw error.cause;
     if (error instanceof SuppressedMeanwhile) return skip((await suppressed()) ?? 'subscriber left while the message was on its way');
     if (error instanceof TakenMeanwhile) {
       if (error.by === 'settled') return 'settled-before';
@@ -122,7 +131,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
     if (verdict.outcome === 'deferred' && !input.lastAttempt) {
       sent?.('deferred', verdict.replyClass);
-      input.log?.debug(classified, 'delivery deferred, will be retried');
+      input.log?.info(classified, 'delivery deferred: tried again later');
       await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
       return 'deferred';
     }
