@@ -1,6 +1,6 @@
 /**
- * The web server: unsubscribe (GET page, POST one-click), subscribe with double opt-in,
- * health. createServer returns the fastify instance, unstarted, so tests listen on port 0.
+ * The web server: unsubscribe (GET page, POST one-click), subscribe with double opt-in
+ * (GET page, POST confirms), the archive, health. createServer returns the fastify instance, unstarted, so tests listen on port 0.
  */
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
@@ -16,6 +16,7 @@ import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { archiveRoutes } from './archive-routes.ts';
 import { IssueArchive } from './archive-reader.ts';
 import { adminApi, type AdminApiDeps } from './admin-api.ts';
+import { confirmRoutes } from './confirm-routes.ts';
 import { html, page } from './html.ts';
 import { queueDashboard } from './queue-dashboard.ts';
 import { metricsRoute, type MetricsRouteDeps } from './metrics-route.ts';
@@ -131,10 +132,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     identity: deps.identity,
     mailer: deps.mailer,
     rateLimit: subscribe,
-    linkRateLimit: links,
     confirmationWindowSeconds: deps.confirmationWindowSeconds ?? 600,
     inFlight,
   });
+  await app.register(confirmRoutes, { subscribers: deps.subscribers, secrets: deps.secrets, newsletterName: deps.identity.name, rateLimit: links });
 
   if (deps.archive) {
     await app.register(archiveRoutes, {

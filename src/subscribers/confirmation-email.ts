@@ -26,7 +26,7 @@ export function confirmationEmail(opts: {
     `Hello${name ? ` ${name}` : ''},`,
     '',
     `Someone (hopefully you) asked to subscribe ${email} to ${identity.name}.`,
-    'To confirm, open this link:',
+    'To confirm, open this link and press the button on the page:',
     '',
     confirmUrl,
     '',
