@@ -79,7 +79,7 @@ export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRoute
   const send = async (subscriber: Subscriber, request: FastifyRequest) => {
     if (!(await subscribers.claimConfirmationEmail(subscriber.id, deps.confirmationWindowSeconds))) return;
     const url = confirmUrl(deps.publicUrl, createToken(secrets.current, subscriber.id, 'confirm'));
-    await deps.mailer!.sendMail(confirmationEmail({ identity, email: subscriber.email, name: subscriber.name, confirmUrl: url }));
+    await deps.mailer!.sendMail(confirmationEmail({ identity, email: subscriber.email, confirmUrl: url }));
     request.log.info({ subscriberId: subscriber.id }, 'confirmation email sent');
   };
 
