@@ -39,7 +39,12 @@ export function readAnyBody(app: FastifyInstance): void {
       if (size >= ANY_BODY_BYTES) answer();
     });
     payload.on('end', answer);
-    // A client that went away mid-body still asked with a valid token: the request goes on.
-    payload.on('error', answer);
+    // A request cut off before its first bytes were in (the client went away, or took longer
+    // than the body timeout) is not a request: nothing is done.
+    payload.on('error', (error: Error) => {
+      if (answered) return;
+      answered = true;
+      done(error, undefined);
+    });
   });
 }
