@@ -6,7 +6,6 @@
 import type { Queue } from 'bullmq';
 import { NewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
-import type { RecipientDirectory } from '../delivery/recipient-directory.ts';
 import type { BatchJobData, Campaign } from './campaign.ts';
 import { OUTCOME_UNKNOWN } from './campaign-scripts.ts';
 import type { CampaignStore } from './campaign-store.ts';
@@ -18,7 +17,8 @@ const PAGE_BATCHES = 10;
 export interface EnqueueDeps {
   campaigns: CampaignStore;
   queue: Queue<BatchJobData>;
-  directory: Pick<RecipientDirectory, 'iterateListIds'>;
+  /** The list's subscriber ids, a page at a time (SubscriberStore); declared here, since delivery imports campaign. */
+  directory: { iterateListIds(list: string, batchSize?: number): AsyncIterable<string[]> };
   now: () => Date;
 }
 
