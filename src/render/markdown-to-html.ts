@@ -99,7 +99,8 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
   let line = options.firstLine;
   for (const block of tokens) {
     const locate = new LineLocator(block.raw, line);
-    marked.walkTokens([block], (token) => {
+    // Synchronous walkers only (the instance is not `async`): the array it returns holds no promise.
+    void marked.walkTokens([block], (token) => {
       switch (token.type) {
         case 'text':
           rescueStrong(token as Tokens.Text, marked);
