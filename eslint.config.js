@@ -43,6 +43,8 @@ export default defineConfig(
       '@typescript-eslint/require-await': 'off',
       // An assertion that changes nothing (`child.stdout!` where stdio is 'pipe') is tidiness, not a bug.
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      // Promise.all([done ? undefined : stopped(w), ...]) waits only for what is still running.
+      '@typescript-eslint/await-thenable': ['error', { allowMixedPromiseArrays: true }],
       // `const { SECRET: _s, ...rest } = env` leaves a key out on purpose.
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
       '@typescript-eslint/restrict-template-expressions': [
