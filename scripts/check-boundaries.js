@@ -2,35 +2,45 @@
 // .dependency-cruiser.js (layers, what src/render may reach, module cycles), then a check the
 // cruiser has no rule for that takes exceptions: no cycle between folders of src/ (src/delivery ->
 // src/campaign -> src/delivery), where each file at the top of src/ counts as a folder of its own.
-import { cruise, format } from 'dependency-cruiser';
+import { cruise } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
-import { TEMPORARY_PROCESS_REFACTOR } from '../.dependency-cruiser.js';
+import config, { TEMPORARY_PROCESS_REFACTOR } from '../.dependency-cruiser.js';
 
 const ROOTS = ['src', 'workers', 'bench', 'test', 'bin', 'scripts'];
+const FOLDER_CYCLE_COMMENT =
+  'Folders of src/ import each other one way only. Usually the hop with the fewest imports is the one to cut: ' +
+  'move what it needs to the folder it imports from, or take it as a parameter.';
 
 const options = await extractDepcruiseOptions('./.dependency-cruiser.js');
 const { output: result } = await cruise(ROOTS, options, undefined, { tsConfig: extractTSConfig('tsconfig.json') });
 if (typeof result === 'string') throw new TypeError('dependency-cruiser returned a report instead of a cruise result');
 
-const { output: report, exitCode } = await format(result, { outputType: 'err' });
-process.stdout.write(String(report));
+// One report for both checks, each problem as the whole path that breaks the rule (dependency-cruiser's
+// own reporters name only the first module of a "reaches" violation).
+const comments = new Map(config.forbidden.map((rule) => [rule.name, rule.comment]));
+const problems = result.summary.violations.map((violation) => ({
+  rule: violation.rule.name,
+  path: [violation.from, ...(violation.cycle ?? violation.via ?? [{ name: violation.to }]).map((step) => step.name)],
+  details: [],
+  comment: comments.get(violation.rule.name),
+}));
+for (const cycle of folderCycles(result.modules)) {
+  const details = cycle.hops.flatMap((hop) => [
+    `${hop.from} → ${hop.to}, ${hop.imports.length} import(s):`,
+    ...hop.imports.map(([from, to]) => `  ${from} → ${to}`),
+  ]);
+  problems.push({ rule: 'no-folder-cycle', path: cycle.path, details, comment: FOLDER_CYCLE_COMMENT });
+}
 
-const cycles = folderCycles(result.modules);
-for (const cycle of cycles) {
-  process.stdout.write(`\n  error no-folder-cycle: ${cycle.path.join(' → ')}\n`);
-  for (const hop of cycle.hops) {
-    process.stdout.write(`    ${hop.from} → ${hop.to}, ${hop.imports.length} import(s):\n`);
-    for (const [from, to] of hop.imports) process.stdout.write(`      ${from} → ${to}\n`);
-  }
+for (const problem of problems) {
+  process.stdout.write(`\n  error ${problem.rule}: ${problem.path.join(' → ')}\n`);
+  for (const line of problem.details) process.stdout.write(`      ${line}\n`);
+  process.stdout.write(`    ${problem.comment}\n`);
 }
-if (cycles.length > 0) {
-  process.stdout.write(
-    `\nx ${cycles.length} cycle(s) between folders of src/. Folders import each other one way only: usually the hop with ` +
-      `the fewest imports is the one to cut (move what it needs into the folder it is imported from, or take it as a parameter).\n`,
-  );
-}
-process.exitCode = exitCode > 0 || cycles.length > 0 ? 1 : 0;
+const cruised = `${result.summary.totalCruised} modules, ${result.summary.totalDependenciesCruised} dependencies cruised`;
+process.stdout.write(problems.length > 0 ? `\n✖ ${problems.length} boundary problem(s) (${cruised})\n` : `✔ import boundaries hold (${cruised})\n`);
+process.exitCode = problems.length > 0 ? 1 : 0;
 
 /**
  * @param {import('dependency-cruiser').IModule[]} modules
