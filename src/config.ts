@@ -73,6 +73,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/**
+ * Every setting's name, and the environment's defaults (unset ones are undefined), so the
+ * reference (docs/configuration.md) and .env.example are checked against the schemas by a test.
+ */
+export const SETTINGS = {
+  env: Object.keys(envSchema.shape) as readonly (keyof typeof envSchema.shape)[],
+  identity: Object.keys(identitySchema.shape) as readonly (keyof Identity)[],
+  envDefaults: envSchema.parse({}) as Readonly<Record<string, unknown>>,
+} as const;
+
 /** Checked beside the schema, not in a refinement: zod skips refinements once a field has the wrong type. */
 function dkimIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
   const parts = [env.DKIM_DOMAIN, env.DKIM_SELECTOR, env.DKIM_PRIVATE_KEY];

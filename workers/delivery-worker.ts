@@ -6,17 +6,11 @@
  */
 import { formatError } from '../src/cli/run-action.ts';
 import { loadConfig } from '../src/config.ts';
-import { parseConcurrency, runWorkerUntilSignal } from '../src/delivery/run-worker.ts';
-
-const at = process.argv.indexOf('--concurrency');
-const concurrency = parseConcurrency(at > 0 ? process.argv[at + 1] : undefined);
-if (Number.isNaN(concurrency)) {
-  process.stderr.write('delivery-worker: --concurrency needs a whole number from 1 to 1000\n');
-  process.exit(1);
-}
+import { parseConcurrency, runDeliveryWorker } from '../src/processes/delivery-worker.ts';
 
 try {
-  await runWorkerUntilSignal(loadConfig(), { concurrency });
+  const at = process.argv.indexOf('--concurrency');
+  await runDeliveryWorker(loadConfig(), { concurrency: parseConcurrency(at > 0 ? process.argv[at + 1] : undefined) });
   process.exit(0);
 } catch (error) {
   process.stderr.write(`delivery-worker: ${formatError(error)}\n`);

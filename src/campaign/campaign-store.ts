@@ -4,21 +4,23 @@
  * Keys (one hash tag per campaign, so its scripts run on Redis Cluster):
  *   P:c:{c:<id>}:meta     hash    the Campaign fields and counters
  *   P:c:{c:<id>}:issue    string  the rendered issue snapshot (JSON), stored once
- *   P:c:{c:<id>}:ledger   hash    subscriber id -> a | f:<reply> | s:<reason> | r
+ *   P:c:{c:<id>}:ledger   hash    subscriber id -> its LedgerEntry, encoded (delivery-outcome.ts)
  *   P:c:{c:<id>}:sending  hash    subscriber id -> ms time: the end of the message is going out, no reply recorded yet
+ *   P:c:{c:<id>}:pending  string  the page of batches being enqueued (JSON), until they are counted
  *   P:campaigns           zset    campaign ids by creation time
  */
 import type { Redis } from 'ioredis';
 import { NewsletterError } from '../errors.ts';
 import { CAMPAIGN_STATES, type Campaign, type CampaignState, type IssueSnapshot } from './campaign.ts';
 import { withCampaignScripts, type CampaignRedis } from './campaign-scripts.ts';
+import { decodeLedgerEntry, type LedgerEntry } from './delivery-outcome.ts';
 
 export function campaignKeys(prefix: string, id: string) {
   const base = `${prefix}:c:{c:${id}}`;
-  return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger`, sending: `${base}:sending` };
+  return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger`, sending: `${base}:sending`, pending: `${base}:pending` };
 }
 
-const NUMBERS = ['total', 'accepted', 'failed', 'skipped', 'retrying', 'batches', 'resendRounds'] as const;
+const NUMBERS = ['total', 'accepted', 'failed', 'skipped', 'deferred', 'batches', 'resendRounds'] as const;
 
 function fromHash(hash: Record<string, string>): Campaign | undefined {
   if (!hash.id || !(CAMPAIGN_STATES as readonly string[]).includes(hash.state ?? '')) return undefined;
@@ -34,6 +36,13 @@ function fromHash(hash: Record<string, string>): Campaign | undefined {
   } as Campaign;
   for (const field of NUMBERS) campaign[field] = Number(hash[field] ?? 0);
   return campaign;
+}
+
+/** Batches of the first round being enqueued: their index, members, and the list position they reach. */
+export interface PendingPage {
+  first: number;
+  batches: string[][];
+  upTo: number;
 }
 
 export interface FailedDelivery {
@@ -92,11 +101,34 @@ export class CampaignStore {
     return all.filter((c): c is Campaign => c !== undefined);
   }
 
-  /** Counts batches first.. of a round exactly once (re-running an interrupted enqueue is safe); `counts` are their sizes. */
-  async addBatches(id: string, round: number, first: number, counts: readonly number[]): Promise<number> {
+  /**
+   * Counts batches first.. of a round exactly once (re-running an interrupted enqueue is safe);
+   * `counts` are their sizes, `upTo` the list position (score) their last member has. Forgets
+   * the pending page.
+   */
+  async addBatches(id: string, round: number, first: number, counts: readonly number[], upTo?: number): Promise<number> {
     if (counts.length === 0) return 0;
     const field = round === 0 ? 'batches' : `resendBatches:${round}`;
-    return this.redis.campaignAddBatches(this.keys(id).meta, field, first, round === 0 ? 1 : 0, ...counts);
+    const { meta, pending } = this.keys(id);
+    return this.redis.campaignAddBatches(meta, pending, field, first, round === 0 ? 1 : 0, upTo === undefined ? '' : String(upTo), ...counts);
+  }
+
+  /** Where enqueueing the first round stopped: the list position (score) of the last member enqueued; 0 before any. */
+  async enqueuedUpTo(id: string): Promise<number> {
+    return Number((await this.redis.hget(this.keys(id).meta, 'enqueuedUpTo')) ?? 0);
+  }
+
+  /**
+   * The page of batches about to be added to the queue, kept until addBatches counts them, so
+   * an enqueue interrupted between the two adds exactly those batches again.
+   */
+  async setPendingPage(id: string, page: PendingPage): Promise<void> {
+    await this.redis.set(this.keys(id).pending, JSON.stringify(page));
+  }
+
+  async pendingPage(id: string): Promise<PendingPage | undefined> {
+    const text = await this.redis.get(this.keys(id).pending);
+    return text ? (JSON.parse(text) as PendingPage) : undefined;
   }
 
   async resendBatches(id: string, round: number): Promise<number> {
@@ -127,8 +159,8 @@ export class CampaignStore {
     const [next, flat] = await this.redis.hscan(this.keys(id).ledger, cursor, 'COUNT', count);
     const failures: FailedDelivery[] = [];
     for (let i = 0; i < flat.length; i += 2) {
-      const value = flat[i + 1]!;
-      if (value.startsWith('f')) failures.push({ subscriberId: flat[i]!, reply: value.slice(2) });
+      const entry = decodeLedgerEntry(flat[i + 1]!);
+      if (entry?.outcome === 'failed') failures.push({ subscriberId: flat[i]!, reply: entry.detail });
     }
     return { failures, cursor: next };
   }
@@ -152,8 +184,9 @@ export class CampaignStore {
     return this.redis.campaignResetFailed(meta, ledger, ...subscriberIds);
   }
 
-  /** The ledger entry of one recipient: `a`, `f:<reply>`, `s:<reason>`, `r` or undefined. */
-  async ledgerEntry(id: string, subscriberId: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys(id).ledger, subscriberId)) ?? undefined;
+  /** The ledger entry of one recipient; undefined before any outcome. */
+  async ledgerEntry(id: string, subscriberId: string): Promise<LedgerEntry | undefined> {
+    const value = await this.redis.hget(this.keys(id).ledger, subscriberId);
+    return value === null ? undefined : decodeLedgerEntry(value);
   }
 }

@@ -19,8 +19,8 @@ export interface Campaign {
   accepted: number;
   failed: number;
   skipped: number;
-  /** Deferred at least once and waiting for another attempt (not final, not in the sum). */
-  retrying: number;
+  /** Deferred and waiting for another attempt (not settled, not in the sum). */
+  deferred: number;
   /** Batch jobs of the first send, and of each `resend --failed` round. */
   batches: number;
   resendRounds: number;
@@ -49,8 +49,7 @@ export function isFinished(c: Pick<Campaign, 'state'>): boolean {
 
 /** BullMQ job data: ids only, never the message. */
 export interface BatchJobData {
-  /** Campaign id. */
-  c: string;
+  campaignId: string;
   /** Subscriber ids. */
   ids: string[];
 }

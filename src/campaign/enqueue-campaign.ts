@@ -1,14 +1,17 @@
 /**
  * Issue + list -> a campaign in Redis and its batch jobs in the queue. Safe to run again
- * after a crash: the campaign is created once, batches already counted are skipped, and
- * job ids are deterministic.
+ * after a crash, also when the list changed meanwhile: the campaign is created once, the
+ * list is read on from the position (join order) of the last member enqueued, a page of
+ * batches is kept until it is counted (so a page added but not counted is added again,
+ * exactly), and job ids are deterministic.
  */
 import type { Queue } from 'bullmq';
 import { NewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
+import type { ListPage } from '../subscribers/subscriber-store.ts';
 import type { BatchJobData, Campaign } from './campaign.ts';
-import { OUTCOME_UNKNOWN } from './campaign-scripts.ts';
-import type { CampaignStore } from './campaign-store.ts';
+import { isOutcomeUnknown } from './delivery-outcome.ts';
+import type { CampaignStore, PendingPage } from './campaign-store.ts';
 import { BATCH_SIZE, batchJobId, chunk, planCampaign } from './plan.ts';
 
 /** Batches added to the queue per round trip. */
@@ -17,8 +20,8 @@ const PAGE_BATCHES = 10;
 export interface EnqueueDeps {
   campaigns: CampaignStore;
   queue: Queue<BatchJobData>;
-  /** The list's subscriber ids, a page at a time (SubscriberStore); declared here, since delivery imports campaign. */
-  directory: { iterateListIds(list: string, batchSize?: number): AsyncIterable<string[]> };
+  /** The list's members in join order, a page at a time (SubscriberStore); declared here, since delivery imports campaign. */
+  directory: { listPages(list: string, options: { after?: number; size?: number }): AsyncIterable<ListPage> };
   now: () => Date;
 }
 
@@ -39,17 +42,29 @@ export async function enqueueCampaign(deps: EnqueueDeps, input: EnqueueInput): P
       { field: 'campaign' },
     );
   }
-  // Pages come in a stable order, so the first `batches` batches are the ones already enqueued.
-  let index = 0;
-  for await (const page of deps.directory.iterateListIds(input.list, BATCH_SIZE * PAGE_BATCHES)) {
-    const batches = chunk(page)
-      .map((ids, i) => ({ ids, index: index + i }))
-      .filter((b) => b.index >= current.batches);
-    index += Math.ceil(page.length / BATCH_SIZE);
-    await addBatchJobs(deps, current.id, 0, batches);
+  const interrupted = await deps.campaigns.pendingPage(current.id);
+  if (interrupted) await addPage(deps, current.id, interrupted);
+  let next = (await deps.campaigns.require(current.id)).batches;
+  const after = await deps.campaigns.enqueuedUpTo(current.id);
+  for await (const { ids, upTo } of deps.directory.listPages(input.list, { after, size: BATCH_SIZE * PAGE_BATCHES })) {
+    const page = { first: next, batches: chunk(ids), upTo };
+    await deps.campaigns.setPendingPage(current.id, page);
+    await addPage(deps, current.id, page);
+    next += page.batches.length;
   }
   await deps.campaigns.transition(current.id, ['enqueuing'], 'running', deps.now(), 'startedAt');
   return deps.campaigns.require(current.id);
+}
+
+/** A page of first-round batches into the queue, then counted with the list position it reaches. */
+async function addPage(deps: Pick<EnqueueDeps, 'queue' | 'campaigns'>, campaignId: string, page: PendingPage): Promise<void> {
+  await addBatchJobs(
+    deps,
+    campaignId,
+    0,
+    page.batches.map((ids, i) => ({ ids, index: page.first + i })),
+    page.upTo,
+  );
 }
 
 /** Adds consecutive batch jobs in one round trip (ids are deterministic, so adding one twice is a no-op), then counts them once. */
@@ -58,16 +73,18 @@ async function addBatchJobs(
   campaignId: string,
   round: number,
   batches: { ids: string[]; index: number }[],
+  upTo?: number,
 ): Promise<void> {
   if (batches.length === 0) return;
   await deps.queue.addBulk(
-    batches.map(({ ids, index }) => ({ name: 'batch', data: { c: campaignId, ids }, opts: { jobId: batchJobId(campaignId, round, index) } })),
+    batches.map(({ ids, index }) => ({ name: 'batch', data: { campaignId, ids }, opts: { jobId: batchJobId(campaignId, round, index) } })),
   );
   await deps.campaigns.addBatches(
     campaignId,
     round,
     batches[0]!.index,
     batches.map((b) => b.ids.length),
+    upTo,
   );
 }
 
@@ -96,7 +113,7 @@ export async function resendFailed(
     });
   }
   const failures = await deps.campaigns.allFailures(campaignId);
-  const failed = failures.filter((f) => includeUnknown || !f.reply.startsWith(OUTCOME_UNKNOWN)).map((f) => f.subscriberId);
+  const failed = failures.filter((f) => includeUnknown || !isOutcomeUnknown({ outcome: 'failed', detail: f.reply })).map((f) => f.subscriberId);
   const unknownLeftOut = failures.length - failed.length;
   if (failed.length === 0) return { round: campaign.resendRounds, recipients: 0, unknownLeftOut };
   const round = await deps.campaigns.startResendRound(campaignId);

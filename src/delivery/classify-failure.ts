@@ -1,14 +1,15 @@
 /**
  * What a failed send means for that recipient, decided in one place. PURE.
  *
- * - 4xx replies, timeouts, dropped connections, anything without a reply: `retry`
+ * - 4xx replies, timeouts, dropped connections, anything without a reply: `deferred`
  *   (the server or the network may be fine in a minute).
- * - 5xx replies to the recipient or the message: `permanent`, kept with the reply.
- *   A 5.1.x enhanced status (bad mailbox, bad domain) is also a hard `bounce`.
- * - Authentication failures are ours, not the recipient's: `retry`, so a wrong
- *   password does not turn a whole list into permanent failures.
- * deliver-one records `permanent` as failed at once; `retry` goes back to BullMQ with the batch.
+ * - 5xx replies to the recipient or the message: `rejected`, kept with the reply.
+ *   A 5.1.x enhanced status (bad mailbox, bad domain) is also a hard bounce.
+ * - Authentication failures are ours, not the recipient's: `deferred`, so a wrong
+ *   password does not turn a whole list into failures.
+ * deliver-one records a rejection as failed at once; a deferral goes back to BullMQ with the batch.
  */
+import type { SmtpOutcome } from '../campaign/delivery-outcome.ts';
 
 export interface SmtpFailureLike {
   code?: string;
@@ -19,9 +20,9 @@ export interface SmtpFailureLike {
 }
 
 export interface FailureVerdict {
-  outcome: 'retry' | 'permanent';
-  /** A hard bounce: the address does not exist; suppress it for future campaigns. */
-  bounce: boolean;
+  outcome: Exclude<SmtpOutcome, 'accepted'>;
+  /** The address does not exist: suppress it for future campaigns. */
+  hardBounce: boolean;
   /** What to record and show: the server's reply, or the error when there was none. */
   reply: string;
   /** The reply code's class, for metrics; `none` when no server reply came (timeout, dropped connection). */
@@ -36,11 +37,11 @@ export function classifyFailure(error: SmtpFailureLike): FailureVerdict {
   const reply = oneLine(error.response || error.message || String(error.code ?? 'unknown error'));
   const code = typeof error.responseCode === 'number' ? error.responseCode : Number(/^([2-5]\d\d)\b/.exec(error.response ?? '')?.[1]);
   const replyClass = code >= 500 && code < 600 ? '5xx' : code >= 400 && code < 500 ? '4xx' : 'none';
-  if (error.code === 'EAUTH' || error.command?.startsWith('AUTH')) return { outcome: 'retry', bounce: false, reply, replyClass };
+  if (error.code === 'EAUTH' || error.command?.startsWith('AUTH')) return { outcome: 'deferred', hardBounce: false, reply, replyClass };
   if (replyClass === '5xx') {
     const enhanced = /\b5\.(\d{1,3})\.(\d{1,3})\b/.exec(error.response ?? '');
-    return { outcome: 'permanent', bounce: enhanced?.[1] === '1', reply, replyClass };
+    return { outcome: 'rejected', hardBounce: enhanced?.[1] === '1', reply, replyClass };
   }
   // A 4xx, or no reply at all (timeout, dropped connection, any other error): we cannot know the recipient is at fault.
-  return { outcome: 'retry', bounce: false, reply, replyClass };
+  return { outcome: 'deferred', hardBounce: false, reply, replyClass };
 }

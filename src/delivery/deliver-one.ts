@@ -8,14 +8,16 @@ import { canReceive, type Subscriber } from '../subscribers/subscriber.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
-import { UNCONFIRMED_REPLY, type DeliveryLedger } from './ledger.ts';
+import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_CONCURRENT } from '../campaign/delivery-outcome.ts';
+import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RecipientLinks } from './recipient-links.ts';
 import type { RecipientDirectory } from './recipient-directory.ts';
 import type { MessageTransport } from './transport.ts';
 
-export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'retry' | 'paused' | 'settled-before';
+/** What one deliverOne call did: settled the recipient, deferred them, found them settled before, or stopped for a pause. */
+export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'deferred' | 'paused' | 'settled-before';
 
 export interface DeliverOneDeps {
   ledger: DeliveryLedger;
@@ -50,6 +52,16 @@ export interface DeliverOneInput {
 /** The subscriber left (unsubscribed, bounced, removed) while their message was on its way. */
 class SuppressedMeanwhile extends Error {}
 
+/** Redis failed right before the end of the message: the end is not sent, and it is Redis's failure, not the SMTP server's. */
+class StoreFailed extends Error {}
+
+/** Another attempt settled or is sending this recipient since the precheck (two workers held the batch). */
+class TakenMeanwhile extends Error {
+  constructor(readonly by: 'settled' | 'marked') {
+    super(`another attempt ${by === 'settled' ? 'settled' : 'is sending to'} this recipient`);
+  }
+}
+
 export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
   const { ledger } = deps;
   const { campaignId, subscriberId } = input;
@@ -58,13 +70,13 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   // An earlier attempt sent the message's end and died before recording the reply (SIGKILL
   // between the server's 250 and the ledger write): it may have been delivered. At most once
   // wins: record it as failed with that explanation instead of sending it again.
-  if (check.unconfirmed) {
-    if (await ledger.record(campaignId, subscriberId, 'f', UNCONFIRMED_REPLY, deps.now())) deps.metrics?.settledUnsent('failed');
+  if (check.outcomeUnknown) {
+    if (await ledger.record(campaignId, subscriberId, 'failed', OUTCOME_UNKNOWN_AFTER_CRASH, deps.now())) deps.metrics?.settledUnsent('failed');
     return 'failed';
   }
   if (check.state === 'paused') return 'paused';
   const skip = async (reason: string) => {
-    if (await ledger.record(campaignId, subscriberId, 's', reason, deps.now())) deps.metrics?.settledUnsent('skipped');
+    if (await ledger.record(campaignId, subscriberId, 'skipped', reason, deps.now())) deps.metrics?.settledUnsent('skipped');
     return 'skipped' as const;
   };
   if (check.state === 'cancelled') return skip('campaign cancelled');
@@ -88,29 +100,45 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   try {
     // Right before the end of the message, after which the server may accept it: the
     // "sending" mark goes to Redis, so whoever finds it without an outcome knows the message
-    // may have arrived (see above); and the subscriber is read once more, so an unsubscribe
-    // answered before this message's DATA began (the wait for a rate limit or a connection
-    // can be long) stops it before its end.
+    // may have arrived (see above). Setting it checks, in the same step, that no other attempt
+    // settled or marked the recipient since the precheck (a worker that stalled past its lock
+    // while the batch went to another). And the subscriber is read once more, so an
+    // unsubscribe answered before this message's DATA began (the wait for a rate limit or a
+    // connection can be long) stops it before its end.
     await deps.transport.send({ from: input.template.from, to: recipient.email, messageId }, raw, async () => {
-      const [, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]);
+      const [mark, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]).catch(
+        (error: unknown) => {
+          throw new StoreFailed('Redis failed right before the end of the message', { cause: error });
+        },
+      );
+      if (mark !== 'ok') throw new TakenMeanwhile(mark);
       if (!stillActive) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
     });
   } catch (error) {
     input.onReply?.();
+    // Not a deferral: the batch goes back to the queue without spending an attempt (batch-processor.ts).
+    if (error instanceof StoreFailed) throw error.cause;
     if (error instanceof SuppressedMeanwhile) return skip((await suppressed()) ?? 'subscriber left while the message was on its way');
+    if (error instanceof TakenMeanwhile) {
+      if (error.by === 'settled') return 'settled-before';
+      // The other attempt's reply replaces this when it records one; if it never does, the
+      // recipient is settled all the same and the campaign can complete.
+      if (await ledger.record(campaignId, subscriberId, 'failed', OUTCOME_UNKNOWN_CONCURRENT, deps.now())) deps.metrics?.settledUnsent('failed');
+      return 'failed';
+    }
     const verdict = classifyFailure(error as SmtpFailureLike);
     // The reply often names the recipient; the logger masks addresses in every string field.
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
-    if (verdict.outcome === 'retry' && !input.lastAttempt) {
+    if (verdict.outcome === 'deferred' && !input.lastAttempt) {
       sent?.('deferred', verdict.replyClass);
-      input.log?.debug(classified, 'delivery deferred, will be retried');
-      await ledger.recordReply(campaignId, subscriberId, 'r', verdict.reply, deps.now());
-      return 'retry';
+      input.log?.info(classified, 'delivery deferred: tried again later');
+      await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
+      return 'deferred';
     }
     sent?.('failed', verdict.replyClass);
-    input.log?.info({ ...classified, permanent: verdict.outcome === 'permanent', bounce: verdict.bounce }, 'delivery failed');
-    await ledger.recordReply(campaignId, subscriberId, 'f', verdict.reply, deps.now());
-    if (verdict.bounce) {
+    input.log?.info({ ...classified, outcome: verdict.outcome, hardBounce: verdict.hardBounce }, 'delivery failed');
+    await ledger.recordReply(campaignId, subscriberId, 'failed', verdict.reply, deps.now());
+    if (verdict.hardBounce) {
       const bounced = await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`).catch((error: unknown) => {
         // Removed meanwhile: nothing left to suppress.
         if (!isNewsletterError(error, 'SUBSCRIBER_NOT_FOUND')) throw error;
@@ -122,6 +150,6 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   sent?.('accepted', '2xx');
   input.onReply?.();
   deps.buffers?.give(raw);
-  await ledger.recordReply(campaignId, subscriberId, 'a', '', deps.now());
+  await ledger.recordReply(campaignId, subscriberId, 'accepted', '', deps.now());
   return 'accepted';
 }

@@ -4,11 +4,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { CampaignState } from '../campaign/campaign.ts';
-import { OUTCOME_UNKNOWN, withCampaignScripts, type CampaignRedis } from '../campaign/campaign-scripts.ts';
+import { withCampaignScripts, type CampaignRedis } from '../campaign/campaign-scripts.ts';
 import { campaignKeys } from '../campaign/campaign-store.ts';
-
-/** a accepted, f failed (detail: reply), s skipped (detail: reason), r deferred and will be retried. */
-export type LedgerOutcome = 'a' | 'f' | 's' | 'r';
+import { decodeLedgerEntry, encodeLedgerEntry, type LedgerOutcome } from '../campaign/delivery-outcome.ts';
 
 export interface Precheck {
   /** Accepted, failed or skipped already: never touch it again. */
@@ -18,11 +16,8 @@ export interface Precheck {
    * An earlier attempt sent the end of the message and no reply was recorded: the worker
    * died (or is still waiting). The server may have accepted it, so it must not be sent again.
    */
-  unconfirmed: boolean;
+  outcomeUnknown: boolean;
 }
-
-/** The failure recorded for an unconfirmed delivery (its reply starts with OUTCOME_UNKNOWN). */
-export const UNCONFIRMED_REPLY = `${OUTCOME_UNKNOWN}: the message was sent, but the worker stopped before it recorded the server's reply; it may have been delivered, so it was not sent again`;
 
 export interface LedgerOptions {
   redis: Redis;
@@ -47,28 +42,32 @@ export class DeliveryLedger {
   async precheck(campaignId: string, subscriberId: string): Promise<Precheck> {
     const { ledger, meta, sending } = campaignKeys(this.prefix, campaignId);
     const [entry, state, mark] = await this.redis.campaignPrecheck(meta, ledger, sending, subscriberId);
-    const settled = entry !== null && entry !== 'r';
-    return { settled, state: (state as CampaignState | null) ?? undefined, unconfirmed: !settled && mark !== null };
+    const settled = entry !== null && decodeLedgerEntry(entry)?.outcome !== 'deferred';
+    return { settled, state: (state as CampaignState | null) ?? undefined, outcomeUnknown: !settled && mark !== null };
   }
 
   /**
    * Marks the recipient "sending": called right before the end of the message goes to the
-   * server, which can accept it from then on. Cleared by any record().
+   * server, which can accept it from then on. Cleared by any record(). Refused ('settled',
+   * 'marked') when the recipient was settled or marked by another attempt since the precheck:
+   * then this attempt must not send the end.
    */
-  async markSending(campaignId: string, subscriberId: string, now: Date): Promise<void> {
-    await this.redis.hset(campaignKeys(this.prefix, campaignId).sending, subscriberId, now.getTime());
+  async markSending(campaignId: string, subscriberId: string, now: Date): Promise<'ok' | 'settled' | 'marked'> {
+    const { ledger, sending } = campaignKeys(this.prefix, campaignId);
+    return this.redis.campaignMarkSending(ledger, sending, subscriberId, now.getTime());
   }
 
   /** Writes the outcome unless the recipient is settled already; true when written. Keeps the counters and completion in step. */
   async record(campaignId: string, subscriberId: string, outcome: LedgerOutcome, detail: string, now: Date): Promise<boolean> {
     const { ledger, meta, sending } = campaignKeys(this.prefix, campaignId);
-    const clean = detail.replace(/[\r\n]+/g, ' ').slice(0, 500);
-    return (await this.redis.campaignRecord(meta, ledger, sending, subscriberId, outcome, clean, now.toISOString())) === 1;
+    // A deferral's reply is only logged: a deferred entry is waiting, and a million of them must stay small.
+    const entry = encodeLedgerEntry({ outcome, detail: outcome === 'deferred' ? '' : detail });
+    return (await this.redis.campaignRecord(meta, ledger, sending, subscriberId, entry, outcome, now.toISOString())) === 1;
   }
 
   /**
    * record() for a reply the SMTP server gave: only this process knows it, so while Redis is
-   * away (restarting) keep trying rather than leave the recipient "sending" (unconfirmed).
+   * away (restarting) keep trying rather than leave the recipient "sending" (outcome unknown).
    */
   async recordReply(campaignId: string, subscriberId: string, outcome: LedgerOutcome, detail: string, now: Date): Promise<boolean> {
     const deadline = Date.now() + this.replyRetryMs;

@@ -4,9 +4,8 @@
  * `{ok: false, code, message, field?}`. Mounted only when NEWSLETTER_ADMIN_TOKEN is set.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { App } from '../app.ts';
-import { metricsRecorder, type UnsubscribeMetrics } from '../metrics/metric-tally.ts';
-import { campaignDeps, type CampaignDeps } from '../operations/campaign-operations.ts';
+import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
+import type { CampaignDeps } from '../operations/campaign-operations.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { adminCampaignRoutes } from './admin-campaign-routes.ts';
 import { mediaType } from './admin-input.ts';
@@ -30,12 +29,6 @@ export interface AdminApiDeps {
   importMaxBytes?: number;
   /** Counts status changes to unsubscribed, bounced or complained (how="admin"). */
   metrics?: UnsubscribeMetrics;
-}
-
-/** The admin API's wiring from the app, or undefined (no admin API) when NEWSLETTER_ADMIN_TOKEN is unset. */
-export function adminApiDeps(app: App): AdminApiDeps | undefined {
-  const token = app.config.admin.token;
-  return token ? { token, operations: campaignDeps(app), postsDir: app.config.postsDir, metrics: metricsRecorder(app.fleetMetrics().tally) } : undefined;
 }
 
 /** A body of another type is refused before it is read (415), whatever parsers the server has. */

@@ -44,12 +44,12 @@ function loginPage(message?: string) {
   return page(
     'Newsletter admin',
     html`${message ? html`<p role="alert">${message}</p>` : ''}
-      <form method="post" action="${LOGIN_PATH}">
-        <label for="token">Admin token (NEWSLETTER_ADMIN_TOKEN)</label>
-        <input id="token" name="token" type="password" autocomplete="current-password" required />
-        <button type="submit">Open the queue dashboard</button>
-      </form>
-      <p class="muted">Signs this browser in for 12 hours with a cookie that holds no token. Scripts use <code>Authorization: Bearer</code> instead.</p>`,
+<form method="post" action="${LOGIN_PATH}">
+<label for="token">Admin token (NEWSLETTER_ADMIN_TOKEN)</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required>
+<button type="submit">Open the queue dashboard</button>
+</form>
+<p class="muted">Signs this browser in for 12 hours with a cookie that holds no token. Scripts use <code>Authorization: Bearer</code> instead.</p>`,
   );
 }
 

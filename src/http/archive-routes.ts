@@ -43,14 +43,8 @@ export async function archiveRoutes(app: FastifyInstance, deps: ArchiveRouteDeps
     reply.type('text/html; charset=utf-8');
     return page(
       `${newsletterName}: past issues`,
-      html`${
-          issues.length
-            ? html`<ul>
-                ${items}
-              </ul>`
-            : html`<p>No issue has been sent yet.</p>`
-        }
-        <p class="muted"><a href="${publicUrl}/feed.xml">Atom feed</a></p>`,
+      html`${issues.length ? html`<ul>${items}</ul>` : html`<p>No issue has been sent yet.</p>`}
+<p class="muted"><a href="${publicUrl}/feed.xml">Atom feed</a></p>`,
       language,
     );
   });
@@ -93,10 +87,7 @@ export async function archiveRoutes(app: FastifyInstance, deps: ArchiveRouteDeps
     return page(
       `Unsubscribe from ${newsletterName}`,
       html`<p>This is the public copy of an issue, so its link cannot know who you are.</p>
-        <p>
-          To stop receiving ${newsletterName}, open the issue in your own mailbox and use the <strong>unsubscribe</strong> link at its foot, or your mail app’s
-          own unsubscribe button. It takes effect at once.
-        </p>`,
+<p>To stop receiving ${newsletterName}, open the issue in your own mailbox and use the <strong>unsubscribe</strong> link at its foot, or your mail app’s own unsubscribe button. It takes effect at once.</p>`,
       language,
     );
   });

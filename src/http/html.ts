@@ -42,22 +42,19 @@ a{color:#1f5fbf}
 export function page(title: string, body: SafeHtml, lang = 'en'): string {
   return `<!doctype html>
 ${html`<html lang="${lang}">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <meta name="robots" content="noindex" />
-    <title>${title}</title>
-    <style>
-      ${new SafeHtml(STYLE)}
-    </style>
-  </head>
-  <body>
-    <main>
-      <div class="card">
-        <h1>${title}</h1>
-        ${body}
-      </div>
-    </main>
-  </body>
-</html> `}`;
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${title}</title>
+<style>${new SafeHtml(STYLE)}</style>
+</head>
+<body>
+<main><div class="card">
+<h1>${title}</h1>
+${body}
+</div></main>
+</body>
+</html>
+`}`;
 }

@@ -52,13 +52,13 @@ export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRoute
     return page(
       `Subscribe to ${identity.name}`,
       html`<form method="post" action="/subscribe">
-          <label for="email">Email address</label>
-          <input id="email" name="email" type="email" autocomplete="email" required />
-          <label for="name">Name <span class="muted">(optional)</span></label>
-          <input id="name" name="name" type="text" autocomplete="name" maxlength="200" />
-          <button type="submit">Subscribe</button>
-        </form>
-        <p class="muted">We will send you a link to confirm.</p>`,
+<label for="email">Email address</label>
+<input id="email" name="email" type="email" autocomplete="email" required>
+<label for="name">Name <span class="muted">(optional)</span></label>
+<input id="name" name="name" type="text" autocomplete="name" maxlength="200">
+<button type="submit">Subscribe</button>
+</form>
+<p class="muted">We will send you a link to confirm.</p>`,
     );
   });
 
@@ -109,11 +109,7 @@ export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRoute
     reply.code(202);
     if (wantsJson(request)) return { ok: true, message };
     reply.type('text/html; charset=utf-8');
-    return page(
-      'Check your inbox',
-      html`<p>${message}</p>
-        <p class="muted">Nothing arrived? Look in the spam folder.</p>`,
-    );
+    return page('Check your inbox', html`<p>${message}</p><p class="muted">Nothing arrived? Look in the spam folder.</p>`);
   });
 
   app.get<{ Params: { token: string } }>('/confirm/:token', { config: { rateLimit: deps.linkRateLimit } }, async (request, reply) => {

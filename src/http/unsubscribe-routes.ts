@@ -56,12 +56,12 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeR
     return page(
       `Unsubscribe from ${newsletterName}?`,
       html`<p>Stop sending ${newsletterName} to <strong>${subscriber.email}</strong>?</p>
-        <p class="muted">Lists: ${lists || 'none'}</p>
-        <form method="post" action="/unsubscribe/${request.params.token}">
-          <input type="hidden" name="List-Unsubscribe" value="One-Click" />
-          <input type="hidden" name="source" value="page" />
-          <button type="submit">Unsubscribe</button>
-        </form>`,
+<p class="muted">Lists: ${lists || 'none'}</p>
+<form method="post" action="/unsubscribe/${request.params.token}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<input type="hidden" name="source" value="page">
+<button type="submit">Unsubscribe</button>
+</form>`,
     );
   });
 
@@ -81,7 +81,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeR
     return page(
       'You are unsubscribed',
       html`<p><strong>${subscriber.email}</strong> will not receive ${newsletterName} any more.</p>
-        <p class="muted">This takes effect at once. If this was a mistake, subscribe again on the website.</p>`,
+<p class="muted">This takes effect at once. If this was a mistake, subscribe again on the website.</p>`,
     );
   });
 }

@@ -9,7 +9,8 @@ import type { BatchJobData, Campaign } from '../campaign/campaign.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign, type ControlDeps } from '../campaign/campaign-controls.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { enqueueCampaign, resendFailed, type ResendResult } from '../campaign/enqueue-campaign.ts';
-import { planCampaign } from '../campaign/plan.ts';
+import { campaignIdFor, planCampaign } from '../campaign/plan.ts';
+import { isRedisError } from '../redis/redis-errors.ts';
 import type { Identity } from '../config.ts';
 import { sendTestMessage } from '../delivery/send-test-message.ts';
 import type { MessageTransport } from '../delivery/transport.ts';
@@ -123,11 +124,22 @@ export async function sendIssue(deps: CampaignDeps, issue: Issue, request: SendT
   }
   if (testTo) return { kind: 'test', ...(await sendTest(deps, issue, testTo)) };
   const queue = deps.queue();
-  const campaign = await enqueueCampaign(
-    { campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now },
-    { issue, list: list!, publicUrl: deps.publicUrl },
-  );
-  return { kind: 'campaign', campaign, workers: await queue.getWorkersCount() };
+  try {
+    const campaign = await enqueueCampaign(
+      { campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now },
+      { issue, list: list!, publicUrl: deps.publicUrl },
+    );
+    return { kind: 'campaign', campaign, workers: await queue.getWorkersCount() };
+  } catch (error) {
+    if (!isRedisError(error)) throw error;
+    // The campaign id is the same on the next run, which continues where this one stopped.
+    const id = campaignIdFor(issue.slug, list!);
+    throw new NewsletterError(
+      'REDIS_UNAVAILABLE',
+      `Redis did not take campaign ${id} (${(error as Error).message.split('\n')[0]}); nothing is lost: once Redis answers, run the same send again and it continues where it stopped`,
+      { field: 'REDIS_URL', cause: error },
+    );
+  }
 }
 
 /** Newest first. */

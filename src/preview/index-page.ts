@@ -16,48 +16,26 @@ export function indexBody(rows: IndexRow[], root: string, outbox?: SafeHtml) {
     const link = `/post/${encodePostName(name)}`;
     if (!outcome.ok) {
       const { line, reason } = outcome.error;
-      return html`<tr>
-        <td>
-          <a href="${link}">${outcome.lastGood?.issue.subject ?? name}</a>
-          <div class="muted">${name}</div>
-        </td>
-        <td colspan="3" class="bad">does not render: ${line ? `line ${line}: ` : ''}${reason}</td>
-      </tr>`;
+      return html`<tr><td><a href="${link}">${outcome.lastGood?.issue.subject ?? name}</a><div class="muted">${name}</div></td>
+<td colspan="3" class="bad">does not render: ${line ? `line ${line}: ` : ''}${reason}</td></tr>`;
     }
     const { issue, sample } = outcome;
     const big = sample.htmlBytes > GMAIL_CLIP_BYTES;
-    return html`<tr>
-      <td>
-        <a href="${link}">${issue.subject}</a>
-        <div class="muted">${name}</div>
-      </td>
-      <td>${issue.date ?? 'no date'}</td>
-      <td class="num${issue.warnings.length ? ' bad' : ''}">${issue.warnings.length}</td>
-      <td class="num${big ? ' bad' : ''}">${formatBytes(sample.htmlBytes)}</td>
-    </tr>`;
+    return html`<tr><td><a href="${link}">${issue.subject}</a><div class="muted">${name}</div></td>
+<td>${issue.date ?? 'no date'}</td>
+<td class="num${issue.warnings.length ? ' bad' : ''}">${issue.warnings.length}</td>
+<td class="num${big ? ' bad' : ''}">${formatBytes(sample.htmlBytes)}</td></tr>`;
   });
-  return html`<div class="bar">
-      <h1>Preview</h1>
-      <span class="muted">${root}</span><span class="live">live</span>
-    </div>
-    ${
-      rows.length === 0
-        ? html`<p class="card">No posts here yet: add a Markdown file with front matter and it appears at once.</p>`
-        : html`<table class="posts">
-            <thead>
-              <tr>
-                <th scope="col">Post</th>
-                <th scope="col">Date</th>
-                <th scope="col">Warnings</th>
-                <th scope="col">HTML size</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${body}
-            </tbody>
-          </table>`
-    }
-    ${outbox ?? ''}`;
+  return html`<div class="bar"><h1>Preview</h1><span class="muted">${root}</span><span class="live">live</span></div>
+${
+  rows.length === 0
+    ? html`<p class="card">No posts here yet: add a Markdown file with front matter and it appears at once.</p>`
+    : html`<table class="posts">
+<thead><tr><th scope="col">Post</th><th scope="col">Date</th><th scope="col">Warnings</th><th scope="col">HTML size</th></tr></thead>
+<tbody>${body}</tbody>
+</table>`
+}
+${outbox ?? ''}`;
 }
 
 function dateOf(row: IndexRow): string | undefined {

@@ -6,17 +6,20 @@ import type { MessageHeader } from './captured-message.ts';
 export function previewDocument(title: string, body: SafeHtml, state: { generation: number; token: string }): string {
   return `<!doctype html>
 ${html`<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>${title}</title>
-    <link rel="stylesheet" href="/_preview/preview.css" />
-    <script src="/_preview/preview.js" defer></script>
-  </head>
-  <body data-generation="${state.generation}" data-token="${state.token}">
-    <main id="app">${body}</main>
-  </body>
-</html> `}`;
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<link rel="stylesheet" href="/_preview/preview.css">
+<script src="/_preview/preview.js" defer></script>
+</head>
+<body data-generation="${state.generation}" data-token="${state.token}">
+<main id="app">
+${body}
+</main>
+</body>
+</html>
+`}`;
 }
 
 /** `posts/2019/a b.md` -> `posts/2019/a%20b.md`: each segment encoded, slashes kept. */
@@ -32,9 +35,6 @@ export function formatBytes(bytes: number): string {
 export function headerRows(headers: readonly MessageHeader[]): SafeHtml[] {
   return headers.map(({ name, value }) => {
     const decoded = decodeHeaderWords(value);
-    return html`<tr>
-      <th scope="row">${name}</th>
-      <td>${decoded}${decoded === value ? '' : html`<div class="muted">${value}</div>`}</td>
-    </tr>`;
+    return html`<tr><th scope="row">${name}</th><td>${decoded}${decoded === value ? '' : html`<div class="muted">${value}</div>`}</td></tr>`;
   });
 }

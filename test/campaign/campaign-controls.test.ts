@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
-import { resendFailed } from '../../src/campaign/enqueue-campaign.ts';
-import { DeliveryLedger, UNCONFIRMED_REPLY } from '../../src/delivery/ledger.ts';
+import { enqueueCampaign as enqueue, resendFailed } from '../../src/campaign/enqueue-campaign.ts';
+import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../src/campaign/delivery-outcome.ts';
+import { DeliveryLedger } from '../../src/delivery/ledger.ts';
+import type { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { countByRecipient, startHarness, type Harness } from '../delivery/harness.ts';
+import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -24,7 +27,7 @@ describe('campaign controls', () => {
   it('pause stops sending before the next message; resume continues from the ledger without doubles', async () => {
     harness = await startHarness({ env: { SEND_RATE_PER_SECOND: '50' } });
     const subscribers = await harness.addSubscribers(40);
-    harness.app.startWorker({ pausePollMs: 60_000 });
+    harness.startWorker({ pausePollMs: 60_000 });
     await harness.send();
     await harness.smtp.waitForMessages(5);
     const paused = await pauseCampaign(controls(harness), harness.campaignId);
@@ -50,7 +53,7 @@ describe('campaign controls', () => {
   it('cancel stops for good: the rest are skipped with the reason and counters add up', async () => {
     harness = await startHarness({ env: { SEND_RATE_PER_SECOND: '50' } });
     const subscribers = await harness.addSubscribers(40);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     await harness.smtp.waitForMessages(5);
     await cancelCampaign(controls(harness), harness.campaignId);
@@ -61,7 +64,7 @@ describe('campaign controls', () => {
     expect(done.accepted).toBe(harness.smtp.messages.length);
     expect(done.accepted + done.skipped).toBe(40);
     const last = subscribers[39]!;
-    expect(await harness.app.campaigns.ledgerEntry(done.id, last.id)).toBe('s:campaign cancelled');
+    expect(await harness.app.campaigns.ledgerEntry(done.id, last.id)).toEqual({ outcome: 'skipped', detail: 'campaign cancelled' });
     await expect(resumeCampaign(controls(harness), done.id)).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_INVALID' });
   });
 
@@ -71,7 +74,7 @@ describe('campaign controls', () => {
       onRcpt: (address) => (refuse && /^r[24]@/.test(address) ? { code: 554, message: '5.7.1 Rejected by policy' } : undefined),
     });
     const subscribers = await harness.addSubscribers(6);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     const first = await harness.waitFor((c) => c.state === 'completed');
     expect(first).toMatchObject({ accepted: 4, failed: 2 });
@@ -94,8 +97,8 @@ describe('campaign controls', () => {
     const campaign = await harness.send();
     // As a worker killed after the final dot leaves it: recorded failed, outcome unknown, before anyone else sends.
     const ledger = new DeliveryLedger({ redis: harness.app.redis, prefix: harness.prefix });
-    expect(await ledger.record(campaign.id, subscribers[3]!.id, 'f', UNCONFIRMED_REPLY, new Date())).toBe(true);
-    harness.app.startWorker();
+    expect(await ledger.record(campaign.id, subscribers[3]!.id, 'failed', OUTCOME_UNKNOWN_AFTER_CRASH, new Date())).toBe(true);
+    harness.startWorker();
     expect(await harness.waitFor((c) => c.state === 'completed')).toMatchObject({ accepted: 2, failed: 2 });
 
     expect(await resendFailed(controls(harness), campaign.id)).toEqual({ round: 1, recipients: 1, unknownLeftOut: 1 });
@@ -112,7 +115,7 @@ describe('campaign controls', () => {
     harness = await startHarness();
     await expect(pauseCampaign(controls(harness), 'nope')).rejects.toMatchObject({ code: 'CAMPAIGN_NOT_FOUND' });
     await harness.addSubscribers(2);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     await harness.waitFor((c) => c.state === 'completed');
     await expect(pauseCampaign(controls(harness), harness.campaignId)).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_INVALID' });
@@ -121,30 +124,29 @@ describe('campaign controls', () => {
 });
 
 describe('re-running an interrupted send', () => {
+  const input = () => ({ issue: deliveryIssue, list: 'weekly', publicUrl: 'https://news.example.org' });
+  /** The store's pages of 100, dying after `pages` of them, like a crash in the middle of `send`. */
+  const crashingAfter = (store: SubscriberStore, pages: number) => ({
+    async *listPages(list: string, options: { after?: number }) {
+      let seen = 0;
+      for await (const page of store.listPages(list, { ...options, size: 100 })) {
+        if (seen++ === pages) throw new Error('crash');
+        yield page;
+      }
+    },
+  });
+  const depsOf = (h: Harness) => ({ campaigns: h.app.campaigns, queue: h.app.deliveryQueue(), now: () => new Date() });
+
   it('continues enqueueing where it stopped: total counted once, nobody twice', async () => {
-    const { enqueueCampaign } = await import('../../src/campaign/enqueue-campaign.ts');
-    const { deliveryIssue } = await import('../fixtures/delivery-issue.ts');
     harness = await startHarness();
     const subscribers = await harness.addSubscribers(350);
     const store = harness.app.subscribers;
-    // A directory that dies after two pages of 100, like a crash in the middle of `send`.
-    const crashing = {
-      async *iterateListIds(list: string) {
-        let pages = 0;
-        for await (const page of store.iterateListIds(list, 100)) {
-          if (pages++ === 2) throw new Error('crash');
-          yield page;
-        }
-      },
-    };
-    const deps = { campaigns: harness.app.campaigns, queue: harness.app.deliveryQueue(), now: () => new Date() };
-    const input = { issue: deliveryIssue, list: 'weekly', publicUrl: 'https://news.example.org' };
-    await expect(enqueueCampaign({ ...deps, directory: crashing }, input)).rejects.toThrow('crash');
+    await expect(enqueue({ ...depsOf(harness), directory: crashingAfter(store, 2) }, input())).rejects.toThrow('crash');
     expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ state: 'enqueuing', total: 200, batches: 2 });
 
-    const resumed = await enqueueCampaign({ ...deps, directory: store }, input);
+    const resumed = await enqueue({ ...depsOf(harness), directory: store }, input());
     expect(resumed).toMatchObject({ state: 'running', total: 350, batches: 4 });
-    harness.app.startWorker();
+    harness.startWorker();
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(done).toMatchObject({ total: 350, accepted: 350 });
     expectEachOnce(
@@ -152,5 +154,54 @@ describe('re-running an interrupted send', () => {
       subscribers.map((s) => s.email),
     );
     expect(harness.smtp.messages).toHaveLength(350);
+  });
+
+  it('continues from the last member enqueued when members were removed in between: nobody is left out', async () => {
+    harness = await startHarness();
+    const subscribers = await harness.addSubscribers(350);
+    const store = harness.app.subscribers;
+    await expect(enqueue({ ...depsOf(harness), directory: crashingAfter(store, 2) }, input())).rejects.toThrow('crash');
+    // One member already enqueued leaves before `send` runs again: the list shifts by one.
+    const [gone] = subscribers.splice(10, 1);
+    await store.remove(gone!.id);
+    const resumed = await enqueue({ ...depsOf(harness), directory: store }, input());
+    expect(resumed).toMatchObject({ state: 'running', total: 350 });
+    harness.startWorker();
+    const done = await harness.waitFor((c) => c.state === 'completed');
+    expect(done).toMatchObject({ total: 350, accepted: 349, skipped: 1 });
+    expectEachOnce(
+      harness,
+      subscribers.map((s) => s.email),
+    );
+    expect(harness.smtp.messages).toHaveLength(349);
+  });
+
+  it('adds exactly the page it was adding when it stopped between queueing the batches and counting them', async () => {
+    harness = await startHarness();
+    const subscribers = await harness.addSubscribers(250);
+    const store = harness.app.subscribers;
+    const campaigns = harness.app.campaigns;
+    let counted = 0;
+    // Dies after the first page's jobs are in the queue, before they are counted.
+    const dying = Object.create(campaigns, {
+      addBatches: {
+        value: async (...args: Parameters<typeof campaigns.addBatches>) =>
+          counted++ === 0 ? Promise.reject(new Error('crash')) : campaigns.addBatches(...args),
+      },
+    }) as typeof campaigns;
+    const small = { listPages: (list: string, options: { after?: number }) => store.listPages(list, { ...options, size: 100 }) };
+    await expect(enqueue({ ...depsOf(harness), campaigns: dying, directory: small }, input())).rejects.toThrow('crash');
+    expect(await campaigns.require(harness.campaignId)).toMatchObject({ state: 'enqueuing', total: 0, batches: 0 });
+    // The list changes before the re-run; the page already in the queue is counted as it was.
+    await store.remove(subscribers[0]!.id);
+    const resumed = await enqueue({ ...depsOf(harness), directory: small }, input());
+    expect(resumed).toMatchObject({ state: 'running', total: 250, batches: 3 });
+    harness.startWorker();
+    const done = await harness.waitFor((c) => c.state === 'completed');
+    expect(done).toMatchObject({ total: 250, accepted: 249, skipped: 1 });
+    expectEachOnce(
+      harness,
+      subscribers.slice(1).map((s) => s.email),
+    );
   });
 });

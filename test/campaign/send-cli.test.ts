@@ -20,7 +20,7 @@ describe('newsletter send and campaign commands', () => {
     harness = await startHarness({ script: { reject: ['r2@example.org'] } });
     await harness.addSubscribers(4);
     await harness.app.subscribers.add({ email: 'other@example.org', lists: ['other'] });
-    harness.app.startWorker();
+    harness.startWorker();
     const sent = await cli(['send', POST, '--list', 'weekly', '--wait', '--json'], harness.env);
     expect(sent.stderr).not.toMatch(/Error/);
     expect(sent.code).toBe(0);

@@ -1,5 +1,6 @@
 /** A real Redis prefix, a real in-process SMTP server and a real App, for delivery tests. */
 import { createApp, type App } from '../../src/app.ts';
+import { buildDeliveryWorker, type DeliveryWorker, type DeliveryWorkerOptions } from '../../src/processes/delivery-worker.ts';
 import type { Campaign } from '../../src/campaign/campaign.ts';
 import { enqueueCampaign } from '../../src/campaign/enqueue-campaign.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -15,6 +16,8 @@ export interface Harness {
   env: Record<string, string>;
   /** Another App on the same Redis and SMTP server, as a second worker process would have. */
   newApp(extraEnv?: Record<string, string>): Promise<App>;
+  /** A delivery worker in this process on the harness's App, as `newsletter worker` builds it; closed with the App. */
+  startWorker(options?: DeliveryWorkerOptions): DeliveryWorker;
   addSubscribers(count: number, list?: string): Promise<{ id: string; email: string }[]>;
   send(list?: string, issue?: Issue): Promise<Campaign>;
   waitFor(predicate: (c: Campaign) => boolean, timeoutMs?: number): Promise<Campaign>;
@@ -61,6 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     app,
     env,
     newApp,
+    startWorker: (workerOptions) => buildDeliveryWorker(app, workerOptions),
     campaignId,
     async addSubscribers(count, list = 'weekly') {
       const inputs = Array.from({ length: count }, (_, i) => ({ email: `r${i}@example.org`, lists: [list] }));

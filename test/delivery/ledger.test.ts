@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeliveryLedger, UNCONFIRMED_REPLY } from '../../src/delivery/ledger.ts';
+import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../src/campaign/delivery-outcome.ts';
+import { DeliveryLedger } from '../../src/delivery/ledger.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -14,12 +15,12 @@ describe('the delivery ledger', () => {
     const [subscriber] = await harness.addSubscribers(1);
     await harness.send();
     const ledger = new DeliveryLedger({ redis: harness.app.redis, prefix: harness.prefix });
-    expect(await ledger.precheck(harness.campaignId, subscriber!.id)).toEqual({ settled: false, state: 'running', unconfirmed: false });
-    await ledger.record(harness.campaignId, subscriber!.id, 'r', '451', new Date());
-    expect(await ledger.precheck(harness.campaignId, subscriber!.id)).toEqual({ settled: false, state: 'running', unconfirmed: false });
-    await ledger.record(harness.campaignId, subscriber!.id, 's', 'subscriber bounced', new Date());
-    expect(await ledger.precheck(harness.campaignId, subscriber!.id)).toEqual({ settled: true, state: 'completed', unconfirmed: false });
-    expect(await ledger.precheck('no-such-campaign', subscriber!.id)).toEqual({ settled: false, state: undefined, unconfirmed: false });
+    expect(await ledger.precheck(harness.campaignId, subscriber!.id)).toEqual({ settled: false, state: 'running', outcomeUnknown: false });
+    await ledger.record(harness.campaignId, subscriber!.id, 'deferred', '451', new Date());
+    expect(await ledger.precheck(harness.campaignId, subscriber!.id)).toEqual({ settled: false, state: 'running', outcomeUnknown: false });
+    await ledger.record(harness.campaignId, subscriber!.id, 'skipped', 'subscriber bounced', new Date());
+    expect(await ledger.precheck(harness.campaignId, subscriber!.id)).toEqual({ settled: true, state: 'completed', outcomeUnknown: false });
+    expect(await ledger.precheck('no-such-campaign', subscriber!.id)).toEqual({ settled: false, state: undefined, outcomeUnknown: false });
   });
 
   it('records an outcome once: a settled recipient never changes, and the counters follow', async () => {
@@ -28,38 +29,38 @@ describe('the delivery ledger', () => {
     await harness.send();
     const ledger = new DeliveryLedger({ redis: harness.app.redis, prefix: harness.prefix });
     const [a, b] = subscribers.map((s) => s.id) as [string, string];
-    expect(await ledger.record(harness.campaignId, a, 'r', '451 later', new Date())).toBe(true);
-    expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ retrying: 1, accepted: 0 });
-    expect(await ledger.record(harness.campaignId, a, 'a', '', new Date())).toBe(true);
-    expect(await ledger.record(harness.campaignId, a, 'f', '550 no', new Date())).toBe(false);
+    expect(await ledger.record(harness.campaignId, a, 'deferred', '451 later', new Date())).toBe(true);
+    expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ deferred: 1, accepted: 0 });
+    expect(await ledger.record(harness.campaignId, a, 'accepted', '', new Date())).toBe(true);
+    expect(await ledger.record(harness.campaignId, a, 'failed', '550 no', new Date())).toBe(false);
     const finished = new Date('2026-01-02T03:04:05.000Z');
-    expect(await ledger.record(harness.campaignId, b, 's', 'subscriber bounced', finished)).toBe(true);
+    expect(await ledger.record(harness.campaignId, b, 'skipped', 'subscriber bounced', finished)).toBe(true);
     const campaign = await harness.app.campaigns.require(harness.campaignId);
-    expect(campaign).toMatchObject({ total: 2, accepted: 1, failed: 0, skipped: 1, retrying: 0, state: 'completed' });
+    expect(campaign).toMatchObject({ total: 2, accepted: 1, failed: 0, skipped: 1, deferred: 0, state: 'completed' });
     // The last outcome's time is when the campaign finished.
     expect(campaign.finishedAt).toBe(finished.toISOString());
   });
 
-  it('a "sending" mark without an outcome is unconfirmed; any outcome clears it, and the sender\'s late "accepted" replaces "outcome unknown"', async () => {
+  it('a "sending" mark without an outcome is outcome unknown; any outcome clears it, and the sender\'s late "accepted" replaces "outcome unknown"', async () => {
     harness = await startHarness();
     const subscribers = await harness.addSubscribers(3);
     await harness.send();
     const ledger = new DeliveryLedger({ redis: harness.app.redis, prefix: harness.prefix });
     const [a, b, c] = subscribers.map((s) => s.id) as [string, string, string];
     await ledger.markSending(harness.campaignId, a, new Date());
-    expect(await ledger.precheck(harness.campaignId, a)).toEqual({ settled: false, state: 'running', unconfirmed: true });
+    expect(await ledger.precheck(harness.campaignId, a)).toEqual({ settled: false, state: 'running', outcomeUnknown: true });
     // A dropped connection: the sender itself records the deferral, and the mark goes.
-    await ledger.record(harness.campaignId, a, 'r', 'Connection closed', new Date());
-    expect(await ledger.precheck(harness.campaignId, a)).toEqual({ settled: false, state: 'running', unconfirmed: false });
+    await ledger.record(harness.campaignId, a, 'deferred', 'Connection closed', new Date());
+    expect(await ledger.precheck(harness.campaignId, a)).toEqual({ settled: false, state: 'running', outcomeUnknown: false });
 
     await ledger.markSending(harness.campaignId, b, new Date());
-    expect(await ledger.record(harness.campaignId, b, 'f', UNCONFIRMED_REPLY, new Date())).toBe(true);
+    expect(await ledger.record(harness.campaignId, b, 'failed', OUTCOME_UNKNOWN_AFTER_CRASH, new Date())).toBe(true);
     expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ failed: 1, accepted: 0 });
-    expect(await ledger.record(harness.campaignId, b, 'a', '', new Date())).toBe(true);
+    expect(await ledger.record(harness.campaignId, b, 'accepted', '', new Date())).toBe(true);
     expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ failed: 0, accepted: 1 });
     // Any other failure stays as it is.
-    expect(await ledger.record(harness.campaignId, c, 'f', '550 5.1.1 no such user', new Date())).toBe(true);
-    expect(await ledger.record(harness.campaignId, c, 'a', '', new Date())).toBe(false);
+    expect(await ledger.record(harness.campaignId, c, 'failed', '550 5.1.1 no such user', new Date())).toBe(true);
+    expect(await ledger.record(harness.campaignId, c, 'accepted', '', new Date())).toBe(false);
     expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ failed: 1, accepted: 1 });
   });
 });

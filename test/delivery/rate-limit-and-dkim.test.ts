@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildDeliveryWorker } from '../../src/processes/delivery-worker.ts';
 import { countByRecipient, startHarness, type Harness } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -15,8 +16,8 @@ describe('a rate limit shared by every worker', () => {
     const subscribers = await harness.addSubscribers(250);
     const second = await harness.newApp();
     const batchesBy = [0, 0];
-    harness.app.startWorker().worker.on('completed', () => batchesBy[0]!++);
-    second.startWorker().worker.on('completed', () => batchesBy[1]!++);
+    harness.startWorker().worker.on('completed', () => batchesBy[0]!++);
+    buildDeliveryWorker(second).worker.on('completed', () => batchesBy[1]!++);
     await harness.send();
     await harness.waitFor((c) => c.state === 'completed', 20_000);
     expect(batchesBy[0]).toBeGreaterThan(0);
@@ -52,7 +53,7 @@ describe('DKIM', () => {
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().replace(/\n/g, '\\n');
     harness = await startHarness({ env: { DKIM_DOMAIN: 'sofastack.tech', DKIM_SELECTOR: 'nl2026', DKIM_PRIVATE_KEY: pem } });
     await harness.addSubscribers(2);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     await harness.waitFor((c) => c.state === 'completed');
     expect(harness.smtp.messages).toHaveLength(2);

@@ -20,12 +20,12 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
       },
     });
     const subscribers = await harness.addSubscribers(30);
-    harness.app.startWorker({ pausePollMs: 100 });
+    harness.startWorker({ pausePollMs: 100 });
     const started = await harness.send();
     expect(started.total).toBe(30);
     const done = await harness.waitFor((c) => c.state === 'completed');
 
-    expect(done).toMatchObject({ total: 30, accepted: 29, failed: 1, skipped: 0, retrying: 0 });
+    expect(done).toMatchObject({ total: 30, accepted: 29, failed: 1, skipped: 0, deferred: 0 });
     expect(done.accepted + done.failed + done.skipped).toBe(done.total);
     const counts = countByRecipient(harness.smtp);
     for (const { email } of subscribers) expect(counts.get(email) ?? 0).toBe(email === 'r5@example.org' ? 0 : 1);
@@ -36,7 +36,7 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
     expect(harness.smtp.rcptAttempts.get('r10@example.org')).toBeGreaterThanOrEqual(2);
 
     const rejected = subscribers.find((s) => s.email === 'r5@example.org')!;
-    expect(await harness.app.campaigns.ledgerEntry(done.id, rejected.id)).toMatch(/^f:550 5\.1\.1 /);
+    expect(await harness.app.campaigns.ledgerEntry(done.id, rejected.id)).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^550 5\.1\.1 /) });
     expect((await harness.app.subscribers.get(rejected.id))?.status).toBe('bounced');
     const failures = await harness.app.campaigns.allFailures(done.id);
     expect(failures).toEqual([{ subscriberId: rejected.id, reply: expect.stringContaining('User unknown') }]);
@@ -50,7 +50,7 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
       script: { holdData: (to) => to.includes('r1@example.org') && held++ === 0 },
     });
     const subscribers = await harness.addSubscribers(4);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(held).toBeGreaterThanOrEqual(2);
@@ -62,7 +62,7 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
   it("puts each recipient's own verifiable unsubscribe link in the body and the List-Unsubscribe header", async () => {
     harness = await startHarness();
     const subscribers = await harness.addSubscribers(5);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     await harness.waitFor((c) => c.state === 'completed');
     expect(harness.smtp.messages).toHaveLength(5);
@@ -82,7 +82,7 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
   it('keeps using the pooled connection after a permanent rejection', async () => {
     harness = await startHarness({ script: { reject: ['r1@example.org'] }, env: { SMTP_MAX_CONNECTIONS: '1', WORKER_CONCURRENCY: '1' } });
     await harness.addSubscribers(3);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(done).toMatchObject({ accepted: 2, failed: 1 });
@@ -92,7 +92,7 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
   it('refuses to send the same post to the same list twice', async () => {
     harness = await startHarness();
     await harness.addSubscribers(3);
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     await harness.waitFor((c) => c.state === 'completed');
     await expect(harness.send()).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_INVALID' });
@@ -104,13 +104,13 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
     harness = await startHarness({ env: { SEND_RATE_PER_SECOND: '40' } });
     const subscribers = await harness.addSubscribers(20);
     const last = subscribers[19]!;
-    harness.app.startWorker();
+    harness.startWorker();
     await harness.send();
     await harness.smtp.waitForMessages(3);
     await harness.app.subscribers.unsubscribe(last.id, 'one-click');
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(done).toMatchObject({ total: 20, accepted: 19, skipped: 1, failed: 0 });
     expect(countByRecipient(harness.smtp).get(last.email)).toBeUndefined();
-    expect(await harness.app.campaigns.ledgerEntry(done.id, last.id)).toBe('s:subscriber unsubscribed');
+    expect(await harness.app.campaigns.ledgerEntry(done.id, last.id)).toEqual({ outcome: 'skipped', detail: 'subscriber unsubscribed' });
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CampaignStore } from '../../src/campaign/campaign-store.ts';
 import { sampleSubscribers } from '../../src/demo/sample-subscribers.ts';
-import { DEMO_LIST, demoSummary, runDemo, type DemoResult } from '../../src/demo/run-demo.ts';
+import { DEMO_LIST, demoSummary, runDemo, type DemoResult } from '../../src/processes/demo.ts';
 import { isNewsletterError } from '../../src/errors.ts';
 import { parseCapturedMessage } from '../../src/preview/captured-message.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
@@ -43,7 +43,7 @@ describe('newsletter demo', () => {
   it('sends the example issue to every sample subscriber through real workers, one .eml each', async () => {
     first = await runDemo({ prefix, outboxDir: outbox, subscribers: COUNT, env, progress: false });
     const { campaign } = first;
-    expect(campaign).toMatchObject({ state: 'completed', list: DEMO_LIST, total: COUNT, accepted: COUNT, failed: 0, skipped: 0, retrying: 0 });
+    expect(campaign).toMatchObject({ state: 'completed', list: DEMO_LIST, total: COUNT, accepted: COUNT, failed: 0, skipped: 0, deferred: 0 });
 
     const files = await emlFiles(first.runDir);
     expect(files.sort()).toEqual([...first.files].sort());

@@ -6,6 +6,7 @@
  */
 import { afterEach } from 'vitest';
 import type { Campaign } from '../../src/campaign/campaign.ts';
+import { decodeLedgerEntry } from '../../src/campaign/delivery-outcome.ts';
 import { messageIdFor } from '../../src/delivery/message-template.ts';
 import { startHarness, type Harness } from '../delivery/harness.ts';
 import { startFaultSmtpServer, type FaultRates, type FaultSmtpServer } from './fault-smtp.ts';
@@ -106,17 +107,20 @@ export function scenarioPerTest(): (options: ScenarioOptions) => Promise<FaultSc
   return async (options) => (scenario = await startFaultScenario(options));
 }
 
-/** What one recipient should end as: a ledger entry, and how many messages the server may have received. */
+/**
+ * What one recipient should end as: its ledger entry, written `outcome` or `outcome: detail`
+ * (`accepted`, `failed: 550 5.1.1 ...`), and how many messages the server may have received.
+ */
 export interface Expectation {
   ledger: RegExp;
   received: readonly number[];
 }
 
-export const ACCEPTED: Expectation = { ledger: /^a$/, received: [1] };
+export const ACCEPTED: Expectation = { ledger: /^accepted$/, received: [1] };
 
 export interface Audit {
   campaign: Campaign;
-  /** Ledger entries by their first letter (a, f, s, r) and missing ones ('none'). */
+  /** Ledger entries by outcome (accepted, failed, skipped, deferred) and missing ones ('none'). */
   ledgerCounts: Record<string, number>;
   /** Addresses that received the campaign more than once: the same Message-ID accepted twice. */
   duplicates: { email: string; messageIds: string[] }[];
@@ -148,8 +152,9 @@ export async function audit(
   const ledgerCounts: Record<string, number> = {};
   const unexpected: Audit['unexpected'] = [];
   for (const sub of s.subscribers) {
-    const entry = ledger[sub.id] ?? null;
-    const kind = entry === null ? 'none' : entry[0]!;
+    const decoded = ledger[sub.id] === undefined ? undefined : decodeLedgerEntry(ledger[sub.id]!);
+    const entry = decoded ? `${decoded.outcome}${decoded.detail ? `: ${decoded.detail}` : ''}` : (ledger[sub.id] ?? null);
+    const kind = decoded?.outcome ?? (entry === null ? 'none' : 'unreadable');
     ledgerCounts[kind] = (ledgerCounts[kind] ?? 0) + 1;
     const received = byAddress.get(sub.email)?.length ?? 0;
     const want = expect(sub);

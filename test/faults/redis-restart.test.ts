@@ -21,7 +21,7 @@ describe('fault: Redis restarted mid-campaign', () => {
     expect(result.duplicates).toEqual([]);
     expect(result.foreign).toEqual([]);
     expect(result.unexpected).toEqual([]);
-    expect(done).toMatchObject({ total: 2_000, accepted: 2_000, failed: 0, skipped: 0, retrying: 0 });
+    expect(done).toMatchObject({ total: 2_000, accepted: 2_000, failed: 0, skipped: 0, deferred: 0 });
     // The workers survived the outage (they reconnected rather than exited).
     expect(s.processes.running()).toBe(2);
   });

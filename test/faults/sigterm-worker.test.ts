@@ -35,6 +35,6 @@ describe('fault: a worker stopped with SIGTERM while sending', () => {
     const result = await audit(s, id, () => ACCEPTED);
     expect(result.duplicates).toEqual([]);
     expect(result.unexpected).toEqual([]);
-    expect(done).toMatchObject({ total: 1_500, accepted: 1_500, failed: 0, skipped: 0, retrying: 0 });
+    expect(done).toMatchObject({ total: 1_500, accepted: 1_500, failed: 0, skipped: 0, deferred: 0 });
   });
 });

@@ -18,7 +18,7 @@ describe('fault: a misbehaving SMTP server', () => {
 
     const classes = new Map(s.subscribers.map((sub) => [sub.email, faultClass(s.smtp.rates, sub.email)]));
     const rejected = s.subscribers.filter((sub) => classes.get(sub.email) === 'reject');
-    const result = await audit(s, id, (sub) => (classes.get(sub.email) === 'reject' ? { ledger: /^f:550 5\.1\.1 /, received: [0] } : ACCEPTED));
+    const result = await audit(s, id, (sub) => (classes.get(sub.email) === 'reject' ? { ledger: /^failed: 550 5\.1\.1 /, received: [0] } : ACCEPTED));
     const count = (fault: string) => [...classes.values()].filter((c) => c === fault).length;
     console.log(
       `smtp faults: ${count('defer')} deferred, ${count('drop')} cut mid-DATA, ${count('reject')} rejected; ledger ${JSON.stringify(result.ledgerCounts)}; outage ${s.smtp.outages.map((o) => o.to - o.from).join(', ')} ms`,
@@ -29,7 +29,7 @@ describe('fault: a misbehaving SMTP server', () => {
     expect(result.duplicates).toEqual([]);
     expect(result.foreign).toEqual([]);
     expect(result.unexpected).toEqual([]);
-    expect(done).toMatchObject({ total: 2_000, accepted: 2_000 - rejected.length, failed: rejected.length, skipped: 0, retrying: 0 });
+    expect(done).toMatchObject({ total: 2_000, accepted: 2_000 - rejected.length, failed: rejected.length, skipped: 0, deferred: 0 });
     // The faults did happen: every deferred or cut address was tried again, and hard bounces are suppressed.
     for (const sub of s.subscribers) {
       const fault = classes.get(sub.email);

@@ -1,7 +1,8 @@
 /** Every admin API route answers 401 without the right bearer token, before doing anything. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, redactUrl } from '../../src/http/server.ts';
-import { publicServerDeps, SEED_POST, startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
+import { redactUrl } from '../../src/http/server.ts';
+import { buildWebServer } from '../../src/processes/web-server.ts';
+import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
 
 const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';
 
@@ -68,8 +69,8 @@ describe('admin API authentication', () => {
   });
 
   it('is not mounted at all without NEWSLETTER_ADMIN_TOKEN', async () => {
-    const { app } = admin.harness;
-    const server = await createServer(publicServerDeps(app));
+    const app = await admin.harness.newApp({ NEWSLETTER_ADMIN_TOKEN: '' });
+    const server = await buildWebServer(app);
     try {
       const base = await server.listen({ port: 0, host: '127.0.0.1' });
       const response = await fetch(`${base}/api/campaigns`, { headers: { authorization: `Bearer ${TOKEN}` } });

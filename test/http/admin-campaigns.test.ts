@@ -32,7 +32,7 @@ describe('admin API: campaigns', () => {
   it('creates a campaign from a post under POSTS_DIR that the worker delivers, then reports it, its failures and a resend', async () => {
     admin = await startAdminServer();
     await admin.harness.addSubscribers(3);
-    admin.harness.app.startWorker();
+    admin.harness.startWorker();
 
     const created = await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, list: 'weekly' } });
     expect(created.status).toBe(202);
@@ -65,7 +65,7 @@ describe('admin API: campaigns', () => {
       onRcpt: (address) => (reject && address === 'r1@example.org' ? { code: 550, message: '5.2.1 Mailbox disabled' } : undefined),
     });
     await admin.harness.addSubscribers(3);
-    admin.harness.app.startWorker();
+    admin.harness.startWorker();
     await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, list: 'weekly' } });
     expect(await waitForState(admin, CAMPAIGN, 'completed')).toMatchObject({ accepted: 2, failed: 1 });
     const failures = await (await admin.call('GET', `/api/campaigns/${CAMPAIGN}/failures`)).json();

@@ -46,7 +46,7 @@ describe('the queue dashboard', () => {
     const queue = body.queues.find((q: { name: string }) => q.name === 'deliveries');
     expect(queue).toMatchObject({ readOnlyMode: true });
     expect(queue.counts.waiting).toBe(1);
-    expect(queue.jobs[0].data).toEqual({ c: 'sofa-weekly-2019-11-01--weekly', ids: expect.any(Array) });
+    expect(queue.jobs[0].data).toEqual({ campaignId: 'sofa-weekly-2019-11-01--weekly', ids: expect.any(Array) });
   });
 
   it('is read-only: pausing the queue or cleaning jobs is refused and nothing changes', async () => {

@@ -7,10 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { DELIVERY_QUEUE, deliveryQueuePrefix } from '../../src/delivery/delivery-queue.ts';
-import { adminApiDeps } from '../../src/http/admin-api.ts';
-import type { App } from '../../src/app.ts';
-import { createServer, type ServerDeps } from '../../src/http/server.ts';
-import { signingSecrets } from '../../src/subscribers/signing-secrets.ts';
+import { buildWebServer } from '../../src/processes/web-server.ts';
 import { startHarness, type Harness } from '../delivery/harness.ts';
 import { dumpKeys } from '../subscribers/dump-keys.ts';
 
@@ -37,25 +34,14 @@ export interface AdminServerOptions {
   importMaxBytes?: number;
 }
 
-/** What the web server needs from a test app, without the admin API (no mailer: nothing here confirms). */
-export function publicServerDeps(app: App): ServerDeps {
-  return {
-    subscribers: app.subscribers,
-    secrets: signingSecrets(app.config),
-    publicUrl: app.config.http.publicUrl,
-    identity: app.config.identity,
-    mailer: undefined,
-    ping: () => app.redis.ping(),
-  };
-}
-
 export async function startAdminServer(options: AdminServerOptions = {}): Promise<AdminServer> {
   const postsDir = await mkdtemp(join(tmpdir(), 'nl-admin-posts-'));
   await cp(resolve('emails/posts', SEED_POST), join(postsDir, SEED_POST));
   await cp(resolve('test/fixtures/posts/qa-weekly'), join(postsDir, 'qa-weekly'), { recursive: true });
   const harness = await startHarness({ env: { NEWSLETTER_ADMIN_TOKEN: TOKEN, POSTS_DIR: postsDir, ...options.env }, onRcpt: options.onRcpt });
   const { app } = harness;
-  const server = await createServer({ ...publicServerDeps(app), admin: { ...adminApiDeps(app)!, importMaxBytes: options.importMaxBytes } });
+  // The web server as `newsletter server` builds it; no mailer, since nothing here confirms.
+  const server = await buildWebServer(app, { importMaxBytes: options.importMaxBytes, overrides: { mailer: undefined } });
   const base = await server.listen({ port: 0, host: '127.0.0.1' });
   // The dashboard opened the queue, which writes its meta key a moment later: wait, so that
   // "nothing changed" snapshots compare the store and not BullMQ's start-up.

@@ -168,10 +168,20 @@ describe('metrics and logs while a campaign runs', () => {
     expect(batches.length).toBeGreaterThan(0);
     for (const line of batches) expect(line).toMatchObject({ campaignId: h.campaignId, jobId: expect.any(String), name: 'delivery-worker' });
     const failed = workerLines.find((l) => l.msg === 'delivery failed')!;
-    expect(failed).toMatchObject({ campaignId: h.campaignId, jobId: expect.any(String), subscriberId: subscribers[2]!.id, replyClass: '5xx', bounce: true });
+    expect(failed).toMatchObject({
+      campaignId: h.campaignId,
+      jobId: expect.any(String),
+      subscriberId: subscribers[2]!.id,
+      replyClass: '5xx',
+      outcome: 'rejected',
+      hardBounce: true,
+    });
     expect(failed.reply).toMatch(/^550 5\.1\.1 <r\*\*\*@example\.org>/);
-    expect(workerLines.find((l) => l.msg === 'delivery deferred, will be retried')).toMatchObject({ campaignId: h.campaignId, replyClass: '4xx' });
-    expect(workerLines.find((l) => l.msg === 'batch has deferred deliveries: retried with backoff')).toMatchObject({ campaignId: h.campaignId, retry: 1 });
+    expect(workerLines.find((l) => l.msg === 'delivery deferred: tried again later')).toMatchObject({ campaignId: h.campaignId, replyClass: '4xx' });
+    expect(workerLines.find((l) => l.msg === 'batch has deferred deliveries: tried again with backoff')).toMatchObject({
+      campaignId: h.campaignId,
+      deferred: 1,
+    });
     expect(workerLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['worker ready', 'worker stopped']));
     expect(webLines.find((l) => l.msg === 'unsubscribed')).toMatchObject({ subscriberId: reader.id, name: 'web' });
     const unsubscribeRequest = webLines.find((l) => (l.req as { method?: string } | undefined)?.method === 'POST');

@@ -48,7 +48,7 @@ describe('worker processes', () => {
     expect(atKill.state).toBe('running');
 
     released = true;
-    h.app.startWorker({ lockDurationMs: 1_000, stalledIntervalMs: 300 });
+    h.startWorker({ lockDurationMs: 1_000, stalledIntervalMs: 300 });
     const done = await h.waitFor((c) => c.state === 'completed', 20_000);
     // The messages the server took in full but never answered (one per pooled connection) are
     // unconfirmed: the worker died after their last byte, so they may have arrived. At most once
@@ -82,7 +82,7 @@ describe('worker processes', () => {
     expect(afterStop.accepted).toBe(h.smtp.messages.length);
     expect(afterStop.accepted).toBeLessThan(150);
 
-    h.app.startWorker();
+    h.startWorker();
     const done = await h.waitFor((c) => c.state === 'completed', 20_000);
     expect(done).toMatchObject({ total: 150, accepted: 150 });
     const counts = countByRecipient(h.smtp);

@@ -11,7 +11,7 @@ function describe(c: Campaign): string {
   return [
     `${c.id}  ${c.state}`,
     `  "${c.subject}" to list ${c.list}`,
-    `  total ${c.total}: accepted ${c.accepted}, failed ${c.failed}, skipped ${c.skipped}${c.retrying ? `, retrying ${c.retrying}` : ''}`,
+    `  total ${c.total}: accepted ${c.accepted}, failed ${c.failed}, skipped ${c.skipped}${c.deferred ? `, deferred ${c.deferred}` : ''}`,
     `  ${times}`,
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { NewsletterError } from '../../errors.ts';
-import { DEMO_PREFIX, demoSummary, runDemo } from '../../demo/run-demo.ts';
+import { DEMO_PREFIX, demoSummary, runDemo } from '../../processes/demo.ts';
 import { OUTBOX_DIR } from '../../preview/outbox.ts';
 import { writeLine } from '../command-helpers.ts';
 
