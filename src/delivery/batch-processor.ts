@@ -15,9 +15,12 @@ import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { deliverOne, type DeliverOneDeps, type DeliveryResult } from './deliver-one.ts';
 import { buildMessageTemplate, MessageBuffers, type MessageTemplate } from './message-template.ts';
 import { recipientLinks } from './recipient-links.ts';
+import type { RelayBreaker } from './relay-breaker.ts';
 import type { Semaphore } from './semaphore.ts';
 
-export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
+export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'relay'> {
+  /** The fleet's relay breaker: while it pauses, no message starts and batches wait without spending attempts. */
+  relay?: Pick<RelayBreaker, 'failure' | 'success' | 'pausedForMs'>;
   campaigns: CampaignStore;
   identity: Identity;
   secrets: SigningSecrets;
@@ -95,17 +98,18 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     const template = await templateFor(campaignId);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const recipients = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s]));
-    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, paused: 0, 'settled-before': 0 };
+    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, 'relay-failed': 0, paused: 0, 'settled-before': 0 };
     let paused = false;
     let handedBack = 0;
     /** The first Redis error: no new message starts, and the batch goes back to wait for Redis. */
     let storeFailure: Error | undefined;
     const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
+    const relayPaused = () => (deps.relay?.pausedForMs() ?? 0) > 0;
     await Promise.all(
       ids.map((subscriberId) =>
         deps.inFlight.run(async (release) => {
           // Pause takes effect before the next message: nothing new starts once it is seen.
-          if (paused || deps.stopping?.() || lockLost() || storeFailure !== undefined) {
+          if (paused || deps.stopping?.() || lockLost() || storeFailure !== undefined || relayPaused()) {
             handedBack++;
             return;
           }
@@ -138,6 +142,14 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       throw new Error(`batch ${job.id} lock lost; another worker finishes it`);
     }
     if (storeFailure !== undefined) throw storeFailure;
+    if (summary['relay-failed'] > 0 || relayPaused()) {
+      // The relay's failure is nobody's attempt: wait out the fleet's pause (or a short while
+      // before the breaker has decided) and come back with the attempts untouched.
+      const waitMs = Math.max(deps.relay?.pausedForMs() ?? 0, deps.storeRetryMs ?? 5_000);
+      log?.info({ ...outcome, waitMs }, 'batch waits for the relay');
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError('the relay is failing');
+    }
     if (paused || handedBack > 0) {
       log?.info(outcome, paused ? 'batch paused with the campaign' : 'batch handed back: the worker is stopping');
       // The ledger makes the re-run skip everyone already settled.

@@ -12,12 +12,17 @@ import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_CONCURRENT } from '../camp
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import type { RelayBreaker } from './relay-breaker.ts';
 import type { RecipientLinks } from './recipient-links.ts';
 import type { RecipientDirectory } from './recipient-directory.ts';
 import type { MessageTransport } from './transport.ts';
 
-/** What one deliverOne call did: settled the recipient, deferred them, found them settled before, or stopped for a pause. */
-export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'deferred' | 'paused' | 'settled-before';
+/**
+ * What one deliverOne call did: settled the recipient, deferred them (`relay-failed`: deferred
+ * because the relay failed, which spends no attempt), found them settled before, or stopped
+ * for a pause.
+ */
+export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'deferred' | 'relay-failed' | 'paused' | 'settled-before';
 
 export interface DeliverOneDeps {
   ledger: DeliveryLedger;
@@ -30,6 +35,8 @@ export interface DeliverOneDeps {
   buffers?: MessageBuffers;
   /** Counts outcomes, SMTP time and bounces (in memory; flushed to Redis elsewhere). */
   metrics?: DeliveryMetrics;
+  /** Told of every relay failure and of successes, for the whole fleet; none in tests that don't need it. */
+  relay?: Pick<RelayBreaker, 'failure' | 'success'>;
 }
 
 export interface DeliverOneInput {
@@ -46,7 +53,7 @@ export interface DeliverOneInput {
   /** Called as soon as the SMTP server has answered, before the outcome is recorded. */
   onReply?: () => void;
   /** The batch's logger (campaignId, jobId bound): failures are logged here, masked. */
-  log?: Pick<Logger, 'info' | 'debug'>;
+  log?: Pick<Logger, 'info' | 'debug' | 'warn'>;
 }
 
 /** The subscriber left (unsubscribed, bounced, removed) while their message was on its way. */
@@ -129,6 +136,16 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     const verdict = classifyFailure(error as SmtpFailureLike);
     // The reply often names the recipient; the logger masks addresses in every string field.
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
+    if (verdict.relayFailure && deps.relay) {
+      // Not this recipient's doing: deferred without spending an attempt, and counted for the fleet's breaker.
+      sent?.('deferred', verdict.replyClass);
+      const { opened, state } = await deps.relay.failure(verdict.reply);
+      if (opened)
+        input.log?.warn({ reason: verdict.reply, failures: state.failures, pauseMs: state.pausedForMs }, 'relay failing: sending paused for the whole fleet');
+      else input.log?.info(classified, 'delivery deferred: the relay failed');
+      await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
+      return 'relay-failed';
+    }
     if (verdict.outcome === 'deferred' && !input.lastAttempt) {
       sent?.('deferred', verdict.replyClass);
       input.log?.info(classified, 'delivery deferred: tried again later');
@@ -150,6 +167,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   sent?.('accepted', '2xx');
   input.onReply?.();
   deps.buffers?.give(raw);
+  if (await deps.relay?.success()) input.log?.info('relay answers again: sending resumed');
   await ledger.recordReply(campaignId, subscriberId, 'accepted', '', deps.now());
   return 'accepted';
 }

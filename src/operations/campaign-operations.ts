@@ -13,6 +13,7 @@ import { campaignIdFor, planCampaign } from '../campaign/plan.ts';
 import { isRedisError } from '../redis/redis-errors.ts';
 import type { Identity } from '../config.ts';
 import { sendTestMessage } from '../delivery/send-test-message.ts';
+import type { RelayState } from '../delivery/relay-breaker.ts';
 import type { MessageTransport } from '../delivery/transport.ts';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
@@ -34,6 +35,8 @@ export interface CampaignDeps {
   identity: Identity;
   publicUrl: string;
   now: () => Date;
+  /** The fleet's relay breaker as it is now. */
+  relay: () => Promise<RelayState>;
 }
 
 export function campaignDeps(app: App): CampaignDeps {
@@ -46,6 +49,7 @@ export function campaignDeps(app: App): CampaignDeps {
     identity: app.config.identity,
     publicUrl: app.config.http.publicUrl,
     now: () => new Date(),
+    relay: () => app.relay.read(),
   };
 }
 
@@ -147,8 +151,10 @@ export function listCampaigns(deps: Pick<CampaignDeps, 'campaigns'>, limit = 100
   return deps.campaigns.list(limit);
 }
 
-export function campaignStatus(deps: Pick<CampaignDeps, 'campaigns'>, id: string): Promise<Campaign> {
-  return deps.campaigns.require(id);
+/** A campaign and, since every campaign waits for it, whether the relay breaker pauses sending. */
+export async function campaignStatus(deps: Pick<CampaignDeps, 'campaigns' | 'relay'>, id: string): Promise<Campaign & { relay: RelayState }> {
+  const [campaign, relay] = await Promise.all([deps.campaigns.require(id), deps.relay()]);
+  return { ...campaign, relay };
 }
 
 export interface FailureRow {

@@ -68,6 +68,7 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     lockLost: (jobId) => lostLocks.has(jobId),
     now: () => new Date(),
     metrics: metricsRecorder(app.fleetMetrics().tally),
+    relay: app.relay,
     log: options.log,
   });
   const lockDuration = options.lockDurationMs ?? config.sending.lockMs;
@@ -105,7 +106,12 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     stopped ??= worker.close();
     return stopped;
   };
-  app.onClose(stop);
+  // Another worker's pause is seen within a second; a failed first read is retried by the next.
+  app.relay.watch().catch(() => {});
+  app.onClose(async () => {
+    await stop();
+    app.relay.close();
+  });
   return { worker, stop };
 }
 
