@@ -69,7 +69,7 @@ export async function startFaultScenario(options: ScenarioOptions): Promise<Faul
       env: h.env,
       async waitFor(id, predicate, timeoutMs) {
         const deadline = Date.now() + timeoutMs;
-        let last: Campaign | string = 'never read';
+        let last: Campaign | string;
         for (;;) {
           try {
             last = await h.app.campaigns.require(id);

@@ -32,10 +32,9 @@ const exited = (proc: ChildProcess) =>
 describe('worker processes', () => {
   it('a worker killed with SIGKILL mid-send leaves nothing lost and nothing doubled', async () => {
     let released = false;
-    let h: Harness;
     // After 100 messages the server stops answering DATA: the worker is killed with messages
     // in flight that the server never accepted, and every accepted one had time to be recorded.
-    h = harness = await startHarness({ script: { holdData: () => !released && h.smtp.messages.length >= 100 } });
+    const h: Harness = (harness = await startHarness({ script: { holdData: () => !released && h.smtp.messages.length >= 100 } }));
     const subscribers = await h.addSubscribers(300);
     const proc = await spawnWorker('test/workers/child-worker.ts', h.env);
     await h.send();
