@@ -2,11 +2,11 @@
 // pipeline"). dependency-cruiser sees what ESLint cannot from one file at a time: where an import
 // resolves to, what a module reaches through others, and cycles through several files. Rules on
 // what code *does* (process.env, `new Redis(`) are in eslint.config.js; cycles between folders of
-// src/ in scripts/check-boundaries.js, which runs this config (`npm run lint`).
+// src/ in bin/check-boundaries.js, which runs this config (`npm run lint`).
 
 // TEMPORARY (issue 11 process refactor): remove when src/processes/ exists.
 // src/processes/ exists now; what is left is the demo, which still breaks two rules. Every boundary
-// rule (here, in scripts/check-boundaries.js and in eslint.config.js) skips the files listed.
+// rule (here, in bin/check-boundaries.js and in eslint.config.js) skips the files listed.
 //   src/processes/demo.ts  reads process.env (for the worker processes it starts); imports
 //                          src/cli/commands/campaign-progress.ts (cycle src/cli <-> src/processes)
 export const TEMPORARY_PROCESS_REFACTOR = ['src/processes/demo.ts'];

@@ -1,4 +1,4 @@
-// `npm run lint` (with scripts/check-boundaries.js and prettier --check). typescript-eslint's
+// `npm run lint` (with bin/check-boundaries.js and prettier --check). typescript-eslint's
 // type-checked rules find the bugs this codebase can have (a promise nobody awaits, an async
 // callback where a sync one is expected, a method passed without its object); the house rules
 // after them hold the shape one file can show (who reads process.env, who creates clients, what
