@@ -7,7 +7,7 @@ import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcr
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 import config, { TEMPORARY_PROCESS_REFACTOR } from '../.dependency-cruiser.js';
 
-const ROOTS = ['src', 'workers', 'bench', 'test', 'bin', 'scripts'];
+const ROOTS = ['src', 'workers', 'bench', 'test', 'bin'];
 const FOLDER_CYCLE_COMMENT =
   'Folders of src/ import each other one way only. Usually the hop with the fewest imports is the one to cut: ' +
   'move what it needs to the folder it imports from, or take it as a parameter.';
