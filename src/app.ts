@@ -85,18 +85,23 @@ function smtpUrlOf(config: Config): string {
   return config.smtp.url;
 }
 
-/** The delivery pool. maxMessages: reconnecting every 100 messages (nodemailer's default) costs throughput for nothing. */
+/**
+ * The delivery pool. maxMessages: reconnecting every 100 messages (nodemailer's default) costs
+ * throughput for nothing. The transport times each step of a send itself (the reply to the end
+ * of the message gets longer); the socket timeout only has to outlast them.
+ */
 function createSmtpPool(config: Config): MessageTransport {
+  const { timeoutMs, dataTimeoutMs } = config.smtp;
   const transporter = createTransport({
     url: smtpUrlOf(config),
     pool: true,
     maxConnections: config.smtp.maxConnections,
     maxMessages: 10_000,
-    connectionTimeout: config.smtp.timeoutMs,
-    greetingTimeout: config.smtp.timeoutMs,
-    socketTimeout: config.smtp.timeoutMs,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: Math.max(timeoutMs, dataTimeoutMs),
   });
-  return nodemailerTransport(transporter, { dkim: config.smtp.dkim });
+  return nodemailerTransport(transporter, { dkim: config.smtp.dkim, timeouts: { commandMs: timeoutMs, endMs: dataTimeoutMs } });
 }
 
 export async function createApp(config: Config, { warn = (m) => process.stderr.write(`warning: ${m}\n`) }: CreateAppOptions = {}): Promise<App> {

@@ -50,6 +50,7 @@ const envSchema = z.object({
     .optional(),
   SMTP_MAX_CONNECTIONS: intFromEnv(5, 1, 100),
   SMTP_TIMEOUT_MS: intFromEnv(60_000, 100, 3_600_000),
+  SMTP_DATA_TIMEOUT_MS: intFromEnv(600_000, 1_000, 3_600_000),
   SEND_RATE_PER_SECOND: intFromEnv(0, 0, 100_000),
   SEND_ATTEMPTS: intFromEnv(10, 1, 50),
   SEND_BACKOFF_MS: intFromEnv(30_000, 1, 3_600_000),
@@ -99,8 +100,10 @@ export interface Config {
   readonly smtp: {
     readonly url: string | undefined;
     readonly maxConnections: number;
-    /** Connect, greeting and idle-socket timeout; a timed-out delivery is retried. */
+    /** Connect, greeting and each reply up to the end of the message; a timed-out delivery is retried. */
     readonly timeoutMs: number;
+    /** The reply to the end of the message; a timed-out delivery is failed, outcome unknown, never retried. */
+    readonly dataTimeoutMs: number;
     readonly dkim: { readonly domainName: string; readonly keySelector: string; readonly privateKey: string } | undefined;
   };
   readonly sending: {
@@ -206,6 +209,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       url: e.SMTP_URL,
       maxConnections: e.SMTP_MAX_CONNECTIONS,
       timeoutMs: e.SMTP_TIMEOUT_MS,
+      dataTimeoutMs: e.SMTP_DATA_TIMEOUT_MS,
       dkim: e.DKIM_DOMAIN ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR!, privateKey: e.DKIM_PRIVATE_KEY!.replace(/\\n/g, '\n') } : undefined,
     },
     sending: {

@@ -4,13 +4,14 @@
  * names; the README's glossary (docs/architecture.md) explains them.
  *
  * One SMTP attempt is accepted (2xx), deferred (4xx, or no reply before the end of the
- * message: tried again later) or rejected (5xx). A recipient of a campaign ends settled:
- * accepted, failed (rejected, deferred on the last attempt, or outcome unknown) or skipped
- * (settled without sending). While deferred, the recipient is not settled.
+ * message: tried again later), rejected (5xx), or unknown (no reply after the end of the
+ * message: it may have arrived, so it is never tried again). A recipient of a campaign ends
+ * settled: accepted, failed (rejected, deferred on the last attempt, or outcome unknown) or
+ * skipped (settled without sending). While deferred, the recipient is not settled.
  */
 
 /** What the SMTP server made of one attempt. */
-export type SmtpOutcome = 'accepted' | 'deferred' | 'rejected';
+export type SmtpOutcome = 'accepted' | 'deferred' | 'rejected' | 'unknown';
 
 export const SETTLED_OUTCOMES = ['accepted', 'failed', 'skipped'] as const;
 /** Where a recipient ends in a campaign; never changes once written. */
@@ -71,3 +72,9 @@ export const OUTCOME_UNKNOWN_CONCURRENT = `${OUTCOME_UNKNOWN}: another attempt w
 
 /** The failure recorded when an earlier attempt's end was sent and its reply never recorded. */
 export const OUTCOME_UNKNOWN_AFTER_CRASH = `${OUTCOME_UNKNOWN}: the message was sent, but the worker stopped before it recorded the server's reply; it may have been delivered, so it was not sent again`;
+
+/**
+ * The failure recorded when the end of the message was sent and its reply never came (it timed
+ * out after SMTP_DATA_TIMEOUT_MS, or the connection dropped), followed by the error in brackets.
+ */
+export const OUTCOME_UNKNOWN_AFTER_END = `${OUTCOME_UNKNOWN}: the message was sent, but the server's reply to its end never came; it may have been delivered, so it was not sent again`;

@@ -1,13 +1,16 @@
 /**
  * What a failed send means for that recipient, decided in one place. PURE.
  *
- * - 4xx replies, timeouts, dropped connections, anything without a reply: `deferred`
- *   (the server or the network may be fine in a minute).
+ * - 4xx replies, and timeouts, dropped connections, anything without a reply before the end
+ *   of the message was sent: `deferred` (the server or the network may be fine in a minute).
  * - 5xx replies to the recipient or the message: `rejected`, kept with the reply.
  *   A 5.1.x enhanced status (bad mailbox, bad domain) is also a hard bounce.
  * - Authentication failures are ours, not the recipient's: `deferred`, so a wrong
  *   password does not turn a whole list into failures.
- * deliver-one records a rejection as failed at once; a deferral goes back to BullMQ with the batch.
+ * - No reply after the end of the message was sent (a timeout, a dropped connection): `unknown`.
+ *   The server may have accepted it; sending it again could deliver it twice.
+ * deliver-one records a rejection, or an unknown outcome, as failed at once; a deferral goes back
+ * to BullMQ with the batch.
  *
  * Apart from the outcome: was it the relay that failed, not the recipient? No connection, no
  * greeting, a timeout, a dropped connection, a TLS or login failure, or 421 ("closing
@@ -22,6 +25,8 @@ export interface SmtpFailureLike {
   response?: string;
   command?: string;
   message?: string;
+  /** The end of the message had been sent when the send failed (transport.ts). */
+  endSent?: boolean;
 }
 
 export interface FailureVerdict {
@@ -52,11 +57,12 @@ export function classifyFailure(error: SmtpFailureLike): FailureVerdict {
   const code = typeof error.responseCode === 'number' ? error.responseCode : Number(/^([2-5]\d\d)\b/.exec(error.response ?? '')?.[1]);
   const replyClass = code >= 500 && code < 600 ? '5xx' : code >= 400 && code < 500 ? '4xx' : 'none';
   const relayFailure = isRelayFailure(error, code);
+  if (error.endSent && replyClass === 'none') return { outcome: 'unknown', hardBounce: false, reply, replyClass, relayFailure };
   if (error.code === 'EAUTH' || error.command?.startsWith('AUTH')) return { outcome: 'deferred', hardBounce: false, reply, replyClass, relayFailure };
   if (replyClass === '5xx') {
     const enhanced = /\b5\.(\d{1,3})\.(\d{1,3})\b/.exec(error.response ?? '');
     return { outcome: 'rejected', hardBounce: enhanced?.[1] === '1', reply, replyClass, relayFailure };
   }
-  // A 4xx, or no reply at all (timeout, dropped connection, any other error): we cannot know the recipient is at fault.
+  // A 4xx, or no reply before the end (timeout, dropped connection, any other error): we cannot know the recipient is at fault.
   return { outcome: 'deferred', hardBounce: false, reply, replyClass, relayFailure };
 }

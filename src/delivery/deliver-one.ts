@@ -8,7 +8,7 @@ import { canReceive, type Subscriber } from '../subscribers/subscriber.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
-import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_CONCURRENT } from '../campaign/delivery-outcome.ts';
+import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_AFTER_END, OUTCOME_UNKNOWN_CONCURRENT } from '../campaign/delivery-outcome.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -136,13 +136,27 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     const verdict = classifyFailure(error as SmtpFailureLike);
     // The reply often names the recipient; the logger masks addresses in every string field.
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
+    /** Counts a relay failure for the fleet's breaker; true when this one paused sending (said in the log). */
+    const relayFailed = async (relay: NonNullable<DeliverOneDeps['relay']>) => {
+      const { opened, state } = await relay.failure(verdict.reply);
+      if (opened)
+        input.log?.warn({ reason: verdict.reply, failures: state.failures, pauseMs: state.pausedForMs }, 'relay failing: sending paused for the whole fleet');
+      return opened;
+    };
+    if (verdict.outcome === 'unknown') {
+      // The end went and its reply never came: the server may have the message. At most once
+      // wins, whatever the attempt, as for a worker that died there (see above). A timeout or a
+      // dropped connection is still the relay's trouble, for the fleet's breaker.
+      sent?.('failed', verdict.replyClass);
+      input.log?.info({ ...classified, outcome: 'unknown' }, 'delivery failed: no reply to the end of the message, outcome unknown');
+      await ledger.recordReply(campaignId, subscriberId, 'failed', `${OUTCOME_UNKNOWN_AFTER_END} (${verdict.reply})`, deps.now());
+      if (verdict.relayFailure && deps.relay) await relayFailed(deps.relay);
+      return 'failed';
+    }
     if (verdict.relayFailure && deps.relay) {
       // Not this recipient's doing: deferred without spending an attempt, and counted for the fleet's breaker.
       sent?.('deferred', verdict.replyClass);
-      const { opened, state } = await deps.relay.failure(verdict.reply);
-      if (opened)
-        input.log?.warn({ reason: verdict.reply, failures: state.failures, pauseMs: state.pausedForMs }, 'relay failing: sending paused for the whole fleet');
-      else input.log?.info(classified, 'delivery deferred: the relay failed');
+      if (!(await relayFailed(deps.relay))) input.log?.info(classified, 'delivery deferred: the relay failed');
       await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
       return 'relay-failed';
     }

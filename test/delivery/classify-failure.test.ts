@@ -30,6 +30,31 @@ describe('classifyFailure', () => {
     });
   });
 
+  it('calls no reply after the end of the message outcome unknown, still the relay failing; a reply to the end is read as any other', () => {
+    expect(
+      classifyFailure({ code: 'ETIMEDOUT', message: 'Timeout: waited 600000 ms for the reply to the end of the message', command: 'CONN', endSent: true }),
+    ).toEqual({
+      outcome: 'unknown',
+      hardBounce: false,
+      reply: 'Timeout: waited 600000 ms for the reply to the end of the message',
+      replyClass: 'none',
+      relayFailure: true,
+    });
+    expect(classifyFailure({ code: 'ECONNECTION', message: 'Connection closed unexpectedly', endSent: true })).toMatchObject({
+      outcome: 'unknown',
+      relayFailure: true,
+    });
+    expect(classifyFailure({ code: 'EMESSAGE', responseCode: 451, response: '451 4.3.0 Try again later', command: 'DATA', endSent: true })).toMatchObject({
+      outcome: 'deferred',
+      replyClass: '4xx',
+    });
+    expect(
+      classifyFailure({ code: 'EMESSAGE', responseCode: 554, response: '554 5.7.1 Message rejected as spam', command: 'DATA', endSent: true }),
+    ).toMatchObject({
+      outcome: 'rejected',
+    });
+  });
+
   it('defers an authentication failure: it is our configuration, not the recipient', () => {
     expect(classifyFailure({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Authentication failed', command: 'AUTH PLAIN' })).toMatchObject({
       outcome: 'deferred',

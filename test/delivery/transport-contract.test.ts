@@ -9,24 +9,31 @@
  * server took DATA and had the whole message.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createTransport } from 'nodemailer';
 import type { DKIMOptions } from 'nodemailer/lib/dkim';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodemailerTransport, type Envelope, type MessageTransport } from '../../src/delivery/transport.ts';
+import { nodemailerTransport, type Envelope, type MessageTransport, type SendTimeouts } from '../../src/delivery/transport.ts';
 
 /**
  * Everything nodemailer 10.6.0's pool (lib/smtp-pool, lib/smtp-connection) reads from the mail
  * object transport.ts hands it: `mail.data.*` and `mail.message.*`, and the envelope
- * `getEnvelope()` returns, calls with their arguments. The pool keeps the transaction's state on
- * that envelope; what it set itself is not counted, `mailError` is read before a refused MAIL FROM sets it.
+ * `getEnvelope()` returns, and the abort signal transport.ts times each step with, calls with their
+ * arguments (a function shown as `fn`). The pool keeps the transaction's state on that envelope;
+ * what it set itself is not counted, `mailError` is read before a refused MAIL FROM sets it. Of the
+ * signal it reads `aborted` after each send, listens for 'abort' while the send lasts, and reads
+ * `reason` when it aborts.
  */
 const POOL_READS = [
   'mail.data',
   'mail.data.dsn',
   'mail.data.requireTLSExtensionEnabled',
   'mail.data.signal',
+  'mail.data.signal.addEventListener(\'abort\', fn, {"once":true})',
+  'mail.data.signal.aborted',
+  'mail.data.signal.reason',
+  "mail.data.signal.removeEventListener('abort', fn)",
   'mail.message',
   "mail.message.getHeader('message-id')",
   'mail.message.getEnvelope()',
@@ -66,7 +73,18 @@ interface Server {
 
 const REPLY = '2.0.0 Ok: queued';
 
-async function startServer(script: { reject?: string[]; dropDuringData?: string[] } = {}): Promise<Server> {
+/**
+ * What the server does, by recipient: refuse it (550), drop the connection mid-DATA, never answer
+ * its RCPT TO, or, once it has the whole message, answer after `ms`, drop the connection or never answer.
+ */
+interface Script {
+  reject?: string[];
+  dropDuringData?: string[];
+  silentRcpt?: string[];
+  atEnd?: Record<string, { answerAfterMs: number } | 'drop' | 'silent'>;
+}
+
+async function startServer(script: Script = {}): Promise<Server> {
   const connections = new Set<string>();
   const transactions: Transaction[] = [];
   const events: string[] = [];
@@ -79,6 +97,7 @@ async function startServer(script: { reject?: string[]; dropDuringData?: string[
       callback();
     },
     onRcptTo(address, _session, callback) {
+      if (script.silentRcpt?.includes(address.address)) return;
       if (!script.reject?.includes(address.address)) return callback();
       callback(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
     },
@@ -96,9 +115,7 @@ async function startServer(script: { reject?: string[]; dropDuringData?: string[
       stream.on('data', (chunk: Buffer) => {
         transaction.chunks.push(chunk);
         transaction.bytes += chunk.length;
-        if (!script.dropDuringData?.includes(to)) return;
-        const open = (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;
-        for (const connection of open) if (connection.session === session) connection._socket.destroy();
+        if (script.dropDuringData?.includes(to)) cut(session);
       });
       stream.on('error', () => {
         transaction.outcome = 'cut';
@@ -107,11 +124,19 @@ async function startServer(script: { reject?: string[]; dropDuringData?: string[
       stream.on('end', () => {
         transaction.outcome = 'received';
         events.push(`end ${to}`);
-        callback(null, `${REPLY} ${transactions.length}`);
+        const answer = () => callback(null, `${REPLY} ${transactions.length}`);
+        const atEnd = script.atEnd?.[to];
+        if (atEnd === undefined) answer();
+        else if (atEnd === 'drop') cut(session);
+        else if (atEnd !== 'silent') setTimeout(answer, atEnd.answerAfterMs);
       });
     },
   });
   server.on('error', () => {});
+  const open = () => (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;
+  const cut = (session: unknown) => {
+    for (const connection of open()) if (connection.session === session) connection._socket.destroy();
+  };
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -126,11 +151,20 @@ async function startServer(script: { reject?: string[]; dropDuringData?: string[
       expect(found, `messages received for ${to}`).toHaveLength(1);
       return Buffer.concat(found[0]!.chunks);
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A connection the script left waiting would keep close() waiting.
+        for (const connection of open()) connection._socket.destroy();
+      }),
   };
 }
 
 const isPlainObject = (value: unknown): value is object => typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+/** Objects whose reads are recorded too: plain ones, and the abort signal. */
+const isRecorded = (value: unknown): value is object => isPlainObject(value) || value instanceof AbortSignal;
+const shown = (arg: unknown) =>
+  typeof arg === 'string' ? `'${arg}'` : typeof arg === 'function' ? 'fn' : isPlainObject(arg) ? JSON.stringify(arg) : String(arg);
 
 /**
  * Records what nodemailer reads from an object we hand it: properties it did not set itself,
@@ -145,15 +179,15 @@ function recordReads<T extends object>(target: T, path: string, reads: Set<strin
       const name = `${path}.${String(key)}`;
       if (typeof value === 'function') {
         return (...args: unknown[]) => {
-          const call = `${name}(${args.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ')})`;
+          const call = `${name}(${args.map(shown).join(', ')})`;
           reads.add(call);
           const result: unknown = value.apply(object, args);
-          return isPlainObject(result) ? recordReads(result, call, reads) : result;
+          return isRecorded(result) ? recordReads(result, call, reads) : result;
         };
       }
       if (setByReader.has(key)) return value;
       reads.add(name);
-      if (!isPlainObject(value)) return value;
+      if (!isRecorded(value)) return value;
       if (!inner.has(key)) inner.set(key, recordReads(value, name, reads));
       return inner.get(key);
     },
@@ -179,8 +213,12 @@ interface Opened {
 const opened: Opened[] = [];
 const servers: Server[] = [];
 
-/** transport.ts over a real nodemailer pool, with every mail object it hands the pool recorded. */
-function openTransport(server: Server, options: { maxConnections?: number; dkim?: DKIMOptions } = {}): Opened {
+/** As app.ts sets them up, but shorter: no step of the tests that do not time out comes near them. */
+const TIMEOUTS: SendTimeouts = { commandMs: 5_000, endMs: 10_000 };
+
+/** transport.ts over a real nodemailer pool set up as app.ts does, with every mail object it hands the pool recorded. */
+function openTransport(server: { port: number }, options: { maxConnections?: number; dkim?: DKIMOptions; timeouts?: SendTimeouts } = {}): Opened {
+  const timeouts = options.timeouts ?? TIMEOUTS;
   const mailer = createTransport({
     host: '127.0.0.1',
     port: server.port,
@@ -189,12 +227,15 @@ function openTransport(server: Server, options: { maxConnections?: number; dkim?
     pool: true,
     maxConnections: options.maxConnections ?? 1,
     maxMessages: 10_000,
+    connectionTimeout: timeouts.commandMs,
+    greetingTimeout: timeouts.commandMs,
+    socketTimeout: Math.max(timeouts.commandMs, timeouts.endMs),
   });
   const reads = new Set<string>();
   const pool = (mailer as unknown as { transporter: { send(mail: object, callback: unknown): unknown } }).transporter;
   const send = pool.send.bind(pool);
   pool.send = (mail, callback) => send(recordReads(mail, 'mail', reads), callback);
-  const result = { transport: nodemailerTransport(mailer, options.dkim ? { dkim: options.dkim } : {}), reads };
+  const result = { transport: nodemailerTransport(mailer, { dkim: options.dkim, timeouts }), reads };
   opened.push(result);
   return result;
 }
@@ -367,12 +408,103 @@ describe('the nodemailer pool, as transport.ts drives it', () => {
     },
   );
 
+  it('waits for the reply to the end up to endMs, longer than any other step may take, and keeps the connection', async () => {
+    const server = await serve({ atEnd: { 'slow@example.org': { answerAfterMs: 800 } } });
+    const { transport } = openTransport(server, { timeouts: { commandMs: 300, endMs: 5_000 } });
+    const started = Date.now();
+    await expect(transport.send(envelope('slow@example.org'), message('slow@example.org'), async () => {})).resolves.toBe(`250 ${REPLY} 1`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    await expect(transport.send(envelope('next@example.org'), message('next@example.org'))).resolves.toBe(`250 ${REPLY} 2`);
+    expect(server.connections.size).toBe(1);
+  });
+
+  it.each(['without', 'with'])(
+    'a reply to the end that never comes fails the send after endMs, marked endSent (%s beforeEnd); the next message goes on a new connection',
+    async (mode) => {
+      const server = await serve({ atEnd: { 'silent@example.org': 'silent' } });
+      const { transport } = openTransport(server, { timeouts: { commandMs: 300, endMs: 1_000 } });
+      const beforeEnd = mode === 'with' ? async () => {} : undefined;
+      const started = Date.now();
+      await expect(transport.send(envelope('silent@example.org'), message('silent@example.org'), beforeEnd)).rejects.toMatchObject({
+        code: 'ETIMEDOUT',
+        message: expect.stringMatching(/waited 1000 ms for the reply to the end of the message/),
+        endSent: true,
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(server.events).toEqual(['data silent@example.org', 'end silent@example.org']);
+      await expect(transport.send(envelope('next@example.org'), message('next@example.org'), beforeEnd)).resolves.toMatch(/^250 /);
+      expect(server.connections.size).toBe(2);
+    },
+  );
+
+  it('a connection dropped after the end fails the send marked endSent; failures before the end are not marked', async () => {
+    const server = await serve({
+      atEnd: { 'dropped@example.org': 'drop' },
+      reject: ['gone@example.org'],
+      dropDuringData: ['cut@example.org'],
+      silentRcpt: ['mute@example.org'],
+    });
+    const { transport } = openTransport(server, { timeouts: { commandMs: 400, endMs: 5_000 } });
+    const failure = (to: string, beforeEnd?: () => Promise<void>) =>
+      transport.send(envelope(to), message(to), beforeEnd).then(
+        () => expect.unreachable(`${to} was accepted`),
+        (error: unknown) => error as Record<string, unknown>,
+      );
+    for (const beforeEnd of [undefined, async () => {}]) {
+      expect(await failure('dropped@example.org', beforeEnd)).toMatchObject({ code: expect.stringMatching(/^E(CONNECTION|SOCKET)$/), endSent: true });
+      const gone = await failure('gone@example.org', beforeEnd);
+      expect(gone).toMatchObject({ code: 'EENVELOPE', responseCode: 550 });
+      const mute = await failure('mute@example.org', beforeEnd);
+      expect(mute).toMatchObject({ code: 'ETIMEDOUT', message: expect.stringMatching(/waited 400 ms for the replies to the envelope/) });
+      for (const error of [gone, mute]) expect(error).not.toHaveProperty('endSent');
+    }
+    // Cut mid-DATA, and the client saw it before the end was due.
+    const cut = await failure('cut@example.org', async () => {
+      await expect.poll(() => server.transactions.at(-1)?.outcome).toBe('cut');
+    });
+    expect(cut).toMatchObject({ code: 'ECONNECTION' });
+    const left = await failure('left@example.org', async () => {
+      throw new Error('unsubscribed while the message was on its way');
+    });
+    for (const error of [cut, left]) expect(error).not.toHaveProperty('endSent');
+    expect(server.transactions.filter((t) => t.to === 'dropped@example.org').map((t) => t.outcome)).toEqual(['received', 'received']);
+  });
+
+  it('a relay that greets and then says nothing more fails the send after commandMs, not endMs', async () => {
+    const sockets = new Set<Socket>();
+    const relay = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.write('220 relay.example.org ESMTP\r\n');
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const { transport } = openTransport(relay.address() as AddressInfo, { timeouts: { commandMs: 400, endMs: 30_000 } });
+      const started = Date.now();
+      await expect(transport.send(envelope('a@example.org'), message('a@example.org'))).rejects.toMatchObject({
+        code: 'ETIMEDOUT',
+        message: expect.stringMatching(/waited 400 ms for setting the connection up/),
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
+
   it('reads exactly POOL_READS from the mail object, over every path above', async () => {
-    const server = await serve({ reject: ['gone@example.org'], dropDuringData: ['cut@example.org'] });
+    const server = await serve({
+      reject: ['gone@example.org'],
+      dropDuringData: ['cut@example.org'],
+      silentRcpt: ['mute@example.org'],
+      atEnd: { 'slow@example.org': { answerAfterMs: 800 }, 'silent@example.org': 'silent', 'dropped@example.org': 'drop' },
+    });
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const dkim = { domainName: 'sofastack.tech', keySelector: 'nl2026', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
     const reads = new Set<string>();
-    for (const { transport, reads: read } of [openTransport(server), openTransport(server, { dkim })]) {
+    const timeouts = { commandMs: 400, endMs: 1_500 };
+    for (const { transport, reads: read } of [openTransport(server, { timeouts }), openTransport(server, { dkim, timeouts })]) {
       await transport.send(envelope('a@example.org'), message('a@example.org'));
       await transport.send(envelope('b@example.org'), message('b@example.org'), async () => {});
       await transport.send(envelope('gone@example.org'), message('gone@example.org'), async () => {}).catch(() => {});
@@ -383,6 +515,9 @@ describe('the nodemailer pool, as transport.ts drives it', () => {
         .catch(() => {});
       await transport.send(envelope('c@example.org'), message('c@example.org'), async () => {});
       await transport.send(envelope('cut@example.org'), message('cut@example.org'), async () => {}).catch(() => {});
+      for (const to of ['mute@example.org', 'slow@example.org', 'silent@example.org', 'dropped@example.org']) {
+        await transport.send(envelope(to), message(to), async () => {}).catch(() => {});
+      }
       for (const r of read) reads.add(r);
     }
     expect([...reads].sort()).toEqual(POOL_READS);

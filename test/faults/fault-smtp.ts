@@ -5,9 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { startTestSmtpServer, type ReceivedMessage, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { startAfterEndProxy, type AfterEndProxy } from './after-end-proxy.ts';
 
-/** What the server does to one RCPT TO: 451 (deferred), cut the connection mid-DATA, or a 5xx rejection. */
-export type Fault = 'defer' | 'drop' | 'reject';
+/**
+ * What the server does to one RCPT TO: 451 (deferred), cut the connection mid-DATA, or a 5xx
+ * rejection; or, once it has the whole message, answer its end late (slowEnd) or drop the
+ * connection before the answer reaches the client (dropAfterEnd).
+ */
+export type Fault = 'defer' | 'drop' | 'reject' | 'slowEnd' | 'dropAfterEnd';
 
 export interface FaultRates {
   seed: string;
@@ -21,6 +26,11 @@ export interface FaultRates {
   rejectAttempts?: number;
   /** Default 550 5.1.1 (no such mailbox: a hard bounce). */
   rejectReply?: { code: number; message: string };
+  /** Share of addresses whose first message's end is answered only after `slowEndMs` (default 4 s). */
+  slowEnd?: number;
+  slowEndMs?: number;
+  /** Share of addresses whose first message the server takes whole, its connection then dropped before the answer reaches the client. */
+  dropAfterEnd?: number;
 }
 
 /** A number in [0, 1) fixed by the seed and the address. */
@@ -30,12 +40,14 @@ function draw(seed: string, address: string): number {
 
 /** The plan: one draw per address puts it in at most one fault class. */
 export function planFault(rates: FaultRates, address: string, attempt: number): Fault | undefined {
-  const { defer = 0, drop = 0, reject = 0, rejectAttempts = Infinity } = rates;
+  const { defer = 0, drop = 0, reject = 0, rejectAttempts = Infinity, slowEnd = 0, dropAfterEnd = 0 } = rates;
   const u = draw(rates.seed, address);
   if (u < reject) return attempt <= rejectAttempts ? 'reject' : undefined;
   if (attempt > 1) return undefined;
   if (u < reject + drop) return 'drop';
   if (u < reject + drop + defer) return 'defer';
+  if (u < reject + drop + defer + slowEnd) return 'slowEnd';
+  if (u < reject + drop + defer + slowEnd + dropAfterEnd) return 'dropAfterEnd';
   return undefined;
 }
 
@@ -73,13 +85,22 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
   };
   const first = await startInstance();
   const current = () => instances.at(-1)!;
+  // The end's answer is the server's, so the faults after it are a proxy's in front of it.
+  const proxy: AfterEndProxy | undefined =
+    rates.slowEnd || rates.dropAfterEnd
+      ? await startAfterEndProxy(first.port, (to) => {
+          const fault = planFault(rates, to, attempts.get(to) ?? 1);
+          return fault === 'dropAfterEnd' ? 'drop' : fault === 'slowEnd' ? { delayMs: rates.slowEndMs ?? 4_000 } : undefined;
+        })
+      : undefined;
+  const port = proxy?.port ?? first.port;
   const outages: { from: number; to: number }[] = [];
   const received = () => instances.flatMap((i) => i.messages);
 
   return {
     rates,
-    url: first.url,
-    port: first.port,
+    url: `smtp://127.0.0.1:${port}`,
+    port,
     rcptAttempts: attempts,
     outages,
     get messages(): ReceivedMessage[] {
@@ -92,8 +113,14 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
       await startInstance(first.port);
       outages.push({ from, to: Date.now() });
     },
-    close: () => current().close(),
-    crash: () => current().crash(),
+    close: async () => {
+      await proxy?.close();
+      await current().close();
+    },
+    crash: async () => {
+      await proxy?.close();
+      await current().crash();
+    },
     async waitForMessages(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -28,12 +28,26 @@ describe('fault: a misbehaving SMTP server', () => {
     expect(count('reject')).toBeGreaterThan(5);
     expect(result.duplicates).toEqual([]);
     expect(result.foreign).toEqual([]);
-    expect(result.unexpected).toEqual([]);
-    expect(done).toMatchObject({ total: 2_000, accepted: 2_000 - rejected.length, failed: rejected.length, skipped: 0, deferred: 0 });
+    // A connection cut once the end of its message was written (the outage, or a cut mid-DATA that
+    // the end overtook) leaves the client unable to tell whether the server took it: failed,
+    // outcome unknown, never sent again. At most one per pooled connection at the outage, and the cut ones.
+    const unknown = result.unexpected.filter((u) => /^failed: outcome unknown: /.test(u.ledger ?? '') && u.received <= 1);
+    expect(result.unexpected).toEqual(unknown);
+    expect(result.unexpectedCount).toBe(unknown.length);
+    expect(unknown.length).toBeLessThanOrEqual(2 * Number(s.env.SMTP_MAX_CONNECTIONS) + count('drop'));
+    expect(done).toMatchObject({
+      total: 2_000,
+      accepted: 2_000 - rejected.length - unknown.length,
+      failed: rejected.length + unknown.length,
+      skipped: 0,
+      deferred: 0,
+    });
     // The faults did happen: every deferred or cut address was tried again, and hard bounces are suppressed.
     for (const sub of s.subscribers) {
       const fault = classes.get(sub.email);
-      if (fault === 'defer' || fault === 'drop') expect(s.smtp.rcptAttempts.get(sub.email), sub.email).toBeGreaterThanOrEqual(2);
+      if ((fault === 'defer' || fault === 'drop') && !unknown.some((u) => u.email === sub.email)) {
+        expect(s.smtp.rcptAttempts.get(sub.email), sub.email).toBeGreaterThanOrEqual(2);
+      }
     }
     const statuses = await s.harness.app.subscribers.getMany(rejected.map((r) => r.id));
     expect(statuses.map((r) => r.status)).toEqual(rejected.map(() => 'bounced'));
