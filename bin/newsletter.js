@@ -16,4 +16,6 @@ Module.prototype._compile = function compile(content, filename, format) {
 };
 
 register();
-await import('../src/cli/main.ts');
+const { run } = await import('../src/cli/run.ts');
+// Commands that keep running (server, worker, preview) resolve once started; the process lives on until they stop.
+process.exitCode = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });

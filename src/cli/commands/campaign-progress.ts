@@ -6,15 +6,20 @@ import { SingleBar } from 'cli-progress';
 import type { Campaign } from '../../campaign/campaign.ts';
 import { isFinished, settledCount } from '../../campaign/campaign.ts';
 import type { CampaignStore } from '../../campaign/campaign-store.ts';
+import type { CliOutput } from '../cli-io.ts';
 
-export async function waitWithProgress(campaigns: CampaignStore, id: string, { intervalMs = 250, show = true } = {}): Promise<Campaign> {
+export async function waitWithProgress(
+  campaigns: CampaignStore,
+  id: string,
+  { intervalMs = 250, show = true, stream = process.stderr as CliOutput } = {},
+): Promise<Campaign> {
   const bar = new SingleBar({
     format:
       ' {bar} {percentage}% | {value}/{total} | accepted {accepted} failed {failed} skipped {skipped} deferred {deferred} | {rate} msg/s | ETA {eta_formatted}',
     hideCursor: true,
     noTTYOutput: true,
     notTTYSchedule: 2_000,
-    stream: process.stderr,
+    stream: stream as NodeJS.WritableStream,
   });
   let campaign = await campaigns.require(id);
   const started = Date.now();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
-import { portFlag, writeLine } from '../command-helpers.ts';
+import type { CliRun } from '../cli-io.ts';
+import { cliConfig, portFlag, writeLine } from '../command-helpers.ts';
 import { NewsletterError } from '../../errors.ts';
 import { postSource } from '../../preview/find-posts.ts';
 import { openInBrowser } from '../../preview/open-browser.ts';
@@ -15,7 +15,7 @@ interface PreviewFlags {
   open?: boolean;
 }
 
-export function registerPreviewCommand(program: Command): void {
+export function registerPreviewCommand(program: Command, { io }: CliRun): void {
   program
     .command('preview')
     .description('Preview posts in your browser as you write: 375 and 600 px, dark mode, text part, headers, warnings; reloads on save')
@@ -26,7 +26,7 @@ export function registerPreviewCommand(program: Command): void {
     .option('--open', 'open the preview in the default browser')
     .action(async (path: string, flags: PreviewFlags) => {
       const port = portFlag(flags.port);
-      const config = loadConfig();
+      const config = cliConfig(io);
       const source = await postSource(path);
       const unavailable = sendTestUnavailable(config);
       const server = await createPreviewServer({
@@ -48,8 +48,8 @@ export function registerPreviewCommand(program: Command): void {
       const address = server.server.address();
       const bound = typeof address === 'object' && address ? address.port : port;
       const url = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${bound}/`;
-      writeLine(`previewing ${source.single ?? source.root} at ${url}  (Ctrl-C to stop)`);
-      if (unavailable) writeLine(`"Send a test" is off: ${unavailable}`);
+      writeLine(io.stdout, `previewing ${source.single ?? source.root} at ${url}  (Ctrl-C to stop)`);
+      if (unavailable) writeLine(io.stdout, `"Send a test" is off: ${unavailable}`);
       if (flags.open) openInBrowser(url);
       const stop = () => void server.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
