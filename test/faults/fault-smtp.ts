@@ -4,7 +4,7 @@
  * expected outcome is known in advance. It can also crash and come back on the same port.
  */
 import { createHash } from 'node:crypto';
-import { startTestSmtpServer, type ReceivedMessage, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { MessageLog, startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 
 /** What the server does to one RCPT TO: 451 (deferred), cut the connection mid-DATA, or a 5xx rejection. */
 export type Fault = 'defer' | 'drop' | 'reject';
@@ -66,15 +66,16 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
   // One recipient per message (the delivery sends one message per subscriber).
   const dropDuringData = (to: string[]) => planFault(rates, to[0]!, attempts.get(to[0]!) ?? 1) === 'drop';
   const instances: TestSmtpServer[] = [];
+  // One log across restarts: what arrived before an outage still counts.
+  const log = new MessageLog();
   const startInstance = async (port?: number) => {
-    const instance = await startTestSmtpServer({ onRcpt, script: { dropDuringData }, port });
+    const instance = await startTestSmtpServer({ onRcpt, script: { dropDuringData }, port, log });
     instances.push(instance);
     return instance;
   };
   const first = await startInstance();
   const current = () => instances.at(-1)!;
   const outages: { from: number; to: number }[] = [];
-  const received = () => instances.flatMap((i) => i.messages);
 
   return {
     rates,
@@ -82,9 +83,7 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
     port: first.port,
     rcptAttempts: attempts,
     outages,
-    get messages(): ReceivedMessage[] {
-      return received();
-    },
+    messages: log.messages,
     async outage(downMs) {
       const from = Date.now();
       await current().crash();
@@ -94,14 +93,6 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
     },
     close: () => current().close(),
     crash: () => current().crash(),
-    async waitForMessages(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const messages = received();
-        if (messages.length >= count) return messages;
-        if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${messages.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    waitForMessages: (count, timeoutMs) => log.waitFor(count, timeoutMs),
   };
 }
