@@ -15,6 +15,7 @@ import type { BatchJobData } from './campaign/campaign.ts';
 import { CampaignStore } from './campaign/campaign-store.ts';
 import type { Config } from './config.ts';
 import { DELIVERY_EVENTS_MAX_LEN, DELIVERY_QUEUE, deliveryJobOptions, deliveryQueuePrefix } from './delivery/delivery-queue.ts';
+import { RelayBreaker } from './delivery/relay-breaker.ts';
 import { nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
 import { NewsletterError } from './errors.ts';
 import { FleetCounters } from './metrics/fleet-counters.ts';
@@ -33,6 +34,8 @@ export interface App {
   readonly redis: Redis;
   readonly subscribers: SubscriberStore;
   readonly campaigns: CampaignStore;
+  /** The fleet's relay breaker (its state in Redis); a delivery worker watches it. */
+  readonly relay: RelayBreaker;
   /** A plain nodemailer transport for one-off mail (confirmations); throws SMTP_NOT_CONFIGURED without SMTP_URL. */
   mailer(): Transporter;
   /** The delivery queue (BullMQ). */
@@ -127,6 +130,7 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
     redis,
     subscribers: new SubscriberStore({ redis, prefix }),
     campaigns: new CampaignStore({ redis, prefix }),
+    relay: new RelayBreaker({ redis, prefix, settings: config.sending.relay }),
     mailer: lazy(
       () => createTransport(smtpUrlOf(config)),
       (transport) => transport.close(),

@@ -55,6 +55,9 @@ const envSchema = z.object({
   SEND_BACKOFF_MS: intFromEnv(30_000, 1, 3_600_000),
   WORKER_CONCURRENCY: intFromEnv(10, 1, 1_000),
   WORKER_LOCK_MS: intFromEnv(30_000, 500, 600_000),
+  RELAY_FAILURES_TO_PAUSE: intFromEnv(5, 1, 10_000),
+  RELAY_PAUSE_MS: intFromEnv(30_000, 100, 3_600_000),
+  RELAY_PAUSE_MAX_MS: intFromEnv(600_000, 100, 86_400_000),
   DKIM_DOMAIN: z.string().optional(),
   DKIM_SELECTOR: z.string().optional(),
   DKIM_PRIVATE_KEY: z.string().optional(),
@@ -72,6 +75,16 @@ const envSchema = z.object({
   METRICS_FLUSH_MS: intFromEnv(5_000, 100, 600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/**
+ * Every setting's name, and the environment's defaults (unset ones are undefined), so the
+ * reference (docs/configuration.md) and .env.example are checked against the schemas by a test.
+ */
+export const SETTINGS = {
+  env: Object.keys(envSchema.shape) as readonly (keyof typeof envSchema.shape)[],
+  identity: Object.keys(identitySchema.shape) as readonly (keyof Identity)[],
+  envDefaults: envSchema.parse({}) as Readonly<Record<string, unknown>>,
+} as const;
 
 /** Checked beside the schema, not in a refinement: zod skips refinements once a field has the wrong type. */
 function dkimIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
@@ -98,6 +111,8 @@ export interface Config {
     readonly concurrency: number;
     /** How long a worker holds a batch without renewing it; a batch of a worker that died goes back to the queue after this. */
     readonly lockMs: number;
+    /** The relay breaker: failures in a row that pause the fleet's sending, and the pauses (delivery/relay-breaker.ts). */
+    readonly relay: { readonly threshold: number; readonly pauseMs: number; readonly maxPauseMs: number };
   };
   readonly secrets: {
     /** Undefined only in dev mode, where a fixed, public development secret is used. */
@@ -199,6 +214,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       backoffMs: e.SEND_BACKOFF_MS,
       concurrency: e.WORKER_CONCURRENCY,
       lockMs: e.WORKER_LOCK_MS,
+      relay: { threshold: e.RELAY_FAILURES_TO_PAUSE, pauseMs: e.RELAY_PAUSE_MS, maxPauseMs: Math.max(e.RELAY_PAUSE_MS, e.RELAY_PAUSE_MAX_MS) },
     },
     secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET },
     admin: { token: e.NEWSLETTER_ADMIN_TOKEN },

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   UNSUBSCRIBE_TOKEN_INVALID: 'the token is forged, truncated or stale',
   HEADER_VALUE_INVALID: 'a header value contains a line break',
   REDIS_UNSAFE: 'Redis is configured in a way that can lose data',
+  REDIS_UNAVAILABLE: 'Redis refused the command or could not be reached; try again once it answers',
   CAMPAIGN_NOT_FOUND: 'no such campaign',
   CAMPAIGN_STATE_INVALID: 'the campaign cannot do that in its current state',
   SMTP_DEFERRED: 'the SMTP server deferred the message',

@@ -55,15 +55,17 @@ return 1
 `;
 
 /**
- * KEYS: 1 meta. ARGV: 1 field holding the next batch index, 2 first index, 3 add to total (1/0),
- * 4.. recipients in each batch. Counts batches first..first+n-1 exactly once: returns how many were new.
+ * KEYS: 1 meta, 2 pending page. ARGV: 1 field holding the next batch index, 2 first index,
+ * 3 add to total (1/0), 4 the list position the batches reach ('' for none), 5.. recipients
+ * in each batch. Counts batches first..first+n-1 exactly once, moves the enqueue position
+ * with them, and forgets the pending page they came from: returns how many were new.
  */
 const ADD_BATCHES = `
 local next = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 local first = tonumber(ARGV[2])
 local added = 0
-for i = 4, #ARGV do
-  local index = first + i - 4
+for i = 5, #ARGV do
+  local index = first + i - 5
   if index == next then
     next = next + 1
     added = added + 1
@@ -71,6 +73,8 @@ for i = 4, #ARGV do
   end
 end
 redis.call('HSET', KEYS[1], ARGV[1], next)
+if added > 0 and ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'enqueuedUpTo', ARGV[4]) end
+redis.call('DEL', KEYS[2])
 return added
 `;
 
@@ -122,11 +126,27 @@ const PRECHECK = `
 return { redis.call('HGET', KEYS[2], ARGV[1]), redis.call('HGET', KEYS[1], 'state'), redis.call('HGET', KEYS[3], ARGV[1]) }
 `;
 
+/**
+ * KEYS: 1 ledger, 2 sending. ARGV: 1 subscriber id, 2 now (ms). Right before the end of a
+ * message: marks the recipient "sending" only when nobody settled them and nobody else's
+ * mark is there, in one step, so two workers holding the same batch (one stalled past its
+ * lock, the other given the batch since) never both send the end. Returns 'ok', 'settled'
+ * or 'marked'.
+ */
+const MARK_SENDING = `
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if entry and string.sub(entry, 1, 1) ~= '${DEFERRED}' then return 'settled' end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'marked' end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 'ok'
+`;
+
 interface CampaignScriptCommands {
+  campaignMarkSending(ledger: string, sending: string, id: string, now: number): Promise<'ok' | 'settled' | 'marked'>;
   campaignPrecheck(meta: string, ledger: string, sending: string, id: string): Promise<[string | null, string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
   campaignRecord(meta: string, ledger: string, sending: string, id: string, entry: string, outcome: LedgerOutcome, now: string): Promise<number>;
-  campaignAddBatches(meta: string, field: string, first: number, addToTotal: 0 | 1, ...counts: number[]): Promise<number>;
+  campaignAddBatches(meta: string, pending: string, field: string, first: number, addToTotal: 0 | 1, position: string, ...counts: number[]): Promise<number>;
   campaignTransition(meta: string, to: string, now: string, timeField: string, ...from: string[]): Promise<string>;
   campaignResetFailed(meta: string, ledger: string, ...ids: string[]): Promise<number>;
 }
@@ -139,8 +159,9 @@ export function withCampaignScripts(redis: Redis): CampaignRedis {
   if (!defined.has(redis)) {
     redis.defineCommand('campaignCreate', { lua: CREATE, numberOfKeys: 2 });
     redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 3 });
+    redis.defineCommand('campaignMarkSending', { lua: MARK_SENDING, numberOfKeys: 2 });
     redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 3 });
-    redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 1 });
+    redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 2 });
     redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });
     redis.defineCommand('campaignResetFailed', { lua: RESET_FAILED, numberOfKeys: 2 });
     defined.add(redis);

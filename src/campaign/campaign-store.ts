@@ -6,6 +6,7 @@
  *   P:c:{c:<id>}:issue    string  the rendered issue snapshot (JSON), stored once
  *   P:c:{c:<id>}:ledger   hash    subscriber id -> its LedgerEntry, encoded (delivery-outcome.ts)
  *   P:c:{c:<id>}:sending  hash    subscriber id -> ms time: the end of the message is going out, no reply recorded yet
+ *   P:c:{c:<id>}:pending  string  the page of batches being enqueued (JSON), until they are counted
  *   P:campaigns           zset    campaign ids by creation time
  */
 import type { Redis } from 'ioredis';
@@ -16,7 +17,7 @@ import { decodeLedgerEntry, type LedgerEntry } from './delivery-outcome.ts';
 
 export function campaignKeys(prefix: string, id: string) {
   const base = `${prefix}:c:{c:${id}}`;
-  return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger`, sending: `${base}:sending` };
+  return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger`, sending: `${base}:sending`, pending: `${base}:pending` };
 }
 
 const NUMBERS = ['total', 'accepted', 'failed', 'skipped', 'deferred', 'batches', 'resendRounds'] as const;
@@ -35,6 +36,13 @@ function fromHash(hash: Record<string, string>): Campaign | undefined {
   } as Campaign;
   for (const field of NUMBERS) campaign[field] = Number(hash[field] ?? 0);
   return campaign;
+}
+
+/** Batches of the first round being enqueued: their index, members, and the list position they reach. */
+export interface PendingPage {
+  first: number;
+  batches: string[][];
+  upTo: number;
 }
 
 export interface FailedDelivery {
@@ -93,11 +101,34 @@ export class CampaignStore {
     return all.filter((c): c is Campaign => c !== undefined);
   }
 
-  /** Counts batches first.. of a round exactly once (re-running an interrupted enqueue is safe); `counts` are their sizes. */
-  async addBatches(id: string, round: number, first: number, counts: readonly number[]): Promise<number> {
+  /**
+   * Counts batches first.. of a round exactly once (re-running an interrupted enqueue is safe);
+   * `counts` are their sizes, `upTo` the list position (score) their last member has. Forgets
+   * the pending page.
+   */
+  async addBatches(id: string, round: number, first: number, counts: readonly number[], upTo?: number): Promise<number> {
     if (counts.length === 0) return 0;
     const field = round === 0 ? 'batches' : `resendBatches:${round}`;
-    return this.redis.campaignAddBatches(this.keys(id).meta, field, first, round === 0 ? 1 : 0, ...counts);
+    const { meta, pending } = this.keys(id);
+    return this.redis.campaignAddBatches(meta, pending, field, first, round === 0 ? 1 : 0, upTo === undefined ? '' : String(upTo), ...counts);
+  }
+
+  /** Where enqueueing the first round stopped: the list position (score) of the last member enqueued; 0 before any. */
+  async enqueuedUpTo(id: string): Promise<number> {
+    return Number((await this.redis.hget(this.keys(id).meta, 'enqueuedUpTo')) ?? 0);
+  }
+
+  /**
+   * The page of batches about to be added to the queue, kept until addBatches counts them, so
+   * an enqueue interrupted between the two adds exactly those batches again.
+   */
+  async setPendingPage(id: string, page: PendingPage): Promise<void> {
+    await this.redis.set(this.keys(id).pending, JSON.stringify(page));
+  }
+
+  async pendingPage(id: string): Promise<PendingPage | undefined> {
+    const text = await this.redis.get(this.keys(id).pending);
+    return text ? (JSON.parse(text) as PendingPage) : undefined;
   }
 
   async resendBatches(id: string, round: number): Promise<number> {

@@ -62,5 +62,12 @@ export function isOutcomeUnknown(entry: Pick<LedgerEntry, 'outcome' | 'detail'>)
   return entry.outcome === 'failed' && entry.detail.startsWith(OUTCOME_UNKNOWN);
 }
 
+/**
+ * Recorded when another attempt was at the end of the same message at the same moment (a
+ * worker that stalled past its lock while the batch went to another): the other one sent
+ * it, and its reply, when it records one, replaces this.
+ */
+export const OUTCOME_UNKNOWN_CONCURRENT = `${OUTCOME_UNKNOWN}: another attempt was sending this message at the same moment (a worker that stalled past its lock); it was not sent twice`;
+
 /** The failure recorded when an earlier attempt's end was sent and its reply never recorded. */
 export const OUTCOME_UNKNOWN_AFTER_CRASH = `${OUTCOME_UNKNOWN}: the message was sent, but the worker stopped before it recorded the server's reply; it may have been delivered, so it was not sent again`;

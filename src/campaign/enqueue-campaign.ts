@@ -1,7 +1,9 @@
 /**
  * Issue + list -> a campaign in Redis and its batch jobs in the queue. Safe to run again
- * after a crash: the campaign is created once, batches already counted are skipped, and
- * job ids are deterministic.
+ * after a crash, also when the list changed meanwhile: the campaign is created once, the
+ * list is read on from the position (join order) of the last member enqueued, a page of
+ * batches is kept until it is counted (so a page added but not counted is added again,
+ * exactly), and job ids are deterministic.
  */
 import type { Queue } from 'bullmq';
 import { NewsletterError } from '../errors.ts';
@@ -9,7 +11,7 @@ import type { Issue } from '../render/issue.ts';
 import type { RecipientDirectory } from '../delivery/recipient-directory.ts';
 import type { BatchJobData, Campaign } from './campaign.ts';
 import { isOutcomeUnknown } from './delivery-outcome.ts';
-import type { CampaignStore } from './campaign-store.ts';
+import type { CampaignStore, PendingPage } from './campaign-store.ts';
 import { BATCH_SIZE, batchJobId, chunk, planCampaign } from './plan.ts';
 
 /** Batches added to the queue per round trip. */
@@ -18,7 +20,7 @@ const PAGE_BATCHES = 10;
 export interface EnqueueDeps {
   campaigns: CampaignStore;
   queue: Queue<BatchJobData>;
-  directory: Pick<RecipientDirectory, 'iterateListIds'>;
+  directory: Pick<RecipientDirectory, 'listPages'>;
   now: () => Date;
 }
 
@@ -39,17 +41,29 @@ export async function enqueueCampaign(deps: EnqueueDeps, input: EnqueueInput): P
       { field: 'campaign' },
     );
   }
-  // Pages come in a stable order, so the first `batches` batches are the ones already enqueued.
-  let index = 0;
-  for await (const page of deps.directory.iterateListIds(input.list, BATCH_SIZE * PAGE_BATCHES)) {
-    const batches = chunk(page)
-      .map((ids, i) => ({ ids, index: index + i }))
-      .filter((b) => b.index >= current.batches);
-    index += Math.ceil(page.length / BATCH_SIZE);
-    await addBatchJobs(deps, current.id, 0, batches);
+  const interrupted = await deps.campaigns.pendingPage(current.id);
+  if (interrupted) await addPage(deps, current.id, interrupted);
+  let next = (await deps.campaigns.require(current.id)).batches;
+  const after = await deps.campaigns.enqueuedUpTo(current.id);
+  for await (const { ids, upTo } of deps.directory.listPages(input.list, { after, size: BATCH_SIZE * PAGE_BATCHES })) {
+    const page = { first: next, batches: chunk(ids), upTo };
+    await deps.campaigns.setPendingPage(current.id, page);
+    await addPage(deps, current.id, page);
+    next += page.batches.length;
   }
   await deps.campaigns.transition(current.id, ['enqueuing'], 'running', deps.now(), 'startedAt');
   return deps.campaigns.require(current.id);
+}
+
+/** A page of first-round batches into the queue, then counted with the list position it reaches. */
+async function addPage(deps: Pick<EnqueueDeps, 'queue' | 'campaigns'>, campaignId: string, page: PendingPage): Promise<void> {
+  await addBatchJobs(
+    deps,
+    campaignId,
+    0,
+    page.batches.map((ids, i) => ({ ids, index: page.first + i })),
+    page.upTo,
+  );
 }
 
 /** Adds consecutive batch jobs in one round trip (ids are deterministic, so adding one twice is a no-op), then counts them once. */
@@ -58,6 +72,7 @@ async function addBatchJobs(
   campaignId: string,
   round: number,
   batches: { ids: string[]; index: number }[],
+  upTo?: number,
 ): Promise<void> {
   if (batches.length === 0) return;
   await deps.queue.addBulk(
@@ -68,6 +83,7 @@ async function addBatchJobs(
     round,
     batches[0]!.index,
     batches.map((b) => b.ids.length),
+    upTo,
   );
 }
 

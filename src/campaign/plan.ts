@@ -3,6 +3,7 @@
  */
 import { NewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
+import { LIST_NAME_SEPARATOR, parseListName } from '../subscribers/subscriber.ts';
 import type { Campaign, IssueSnapshot } from './campaign.ts';
 import { issueUrl } from './issue-url.ts';
 
@@ -13,18 +14,14 @@ const ID_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * The same post to the same list is the same campaign: running `send` again resumes
- * enqueueing or refuses, it never sends the issue a second time.
+ * enqueueing or refuses, it never sends the issue a second time. Different ones never share
+ * an id: the slug may contain "--", a list name may not, so the last "--" splits them.
  */
 export function campaignIdFor(slug: string, list: string): string {
-  for (const [field, value] of [
-    ['slug', slug],
-    ['list', list],
-  ] as const) {
-    if (!ID_PART.test(value) || value.length > 100) {
-      throw new NewsletterError('INPUT_INVALID', `${field} "${value.slice(0, 80)}" must be letters, digits, ".", "_" or "-"`, { field });
-    }
+  if (!ID_PART.test(slug) || slug.length > 100) {
+    throw new NewsletterError('INPUT_INVALID', `slug "${slug.slice(0, 80)}" must be letters, digits, ".", "_" or "-"`, { field: 'slug' });
   }
-  return `${slug}--${list}`;
+  return `${slug}${LIST_NAME_SEPARATOR}${parseListName(list)}`;
 }
 
 /** Deterministic job ids: adding the same batch twice is a no-op in BullMQ. Round 0 is the first send, n the n-th resend. */

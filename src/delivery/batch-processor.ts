@@ -9,14 +9,18 @@ import type { Identity } from '../config.ts';
 import type { BatchJobData } from '../campaign/campaign.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { NewsletterError } from '../errors.ts';
+import { isRedisError } from '../redis/redis-errors.ts';
 import type { Logger } from '../logger.ts';
 import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { deliverOne, type DeliverOneDeps, type DeliveryResult } from './deliver-one.ts';
 import { buildMessageTemplate, MessageBuffers, type MessageTemplate } from './message-template.ts';
 import { recipientLinks } from './recipient-links.ts';
+import type { RelayBreaker } from './relay-breaker.ts';
 import type { Semaphore } from './semaphore.ts';
 
-export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
+export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'relay'> {
+  /** The fleet's relay breaker: while it pauses, no message starts and batches wait without spending attempts. */
+  relay?: Pick<RelayBreaker, 'failure' | 'success' | 'pausedForMs'>;
   campaigns: CampaignStore;
   identity: Identity;
   secrets: SigningSecrets;
@@ -24,8 +28,15 @@ export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links'> {
   inFlight: Semaphore;
   /** How long a paused batch waits before it looks again (resume also wakes it). */
   pausePollMs: number;
+  /** How long a batch waits when Redis failed (default 5 s); the wait spends none of its attempts. */
+  storeRetryMs?: number;
   /** True once the worker is shutting down: start no new message, hand the rest back. */
   stopping?: () => boolean;
+  /**
+   * True once this worker failed to renew the batch's lock (it stalled: a GC pause, a frozen
+   * VM, SIGSTOP), so the batch may be another worker's now: start no new message for it.
+   */
+  lockLost?: (jobId: string) => boolean;
   /** Batch start and end, deferrals and failures, each line with campaignId and jobId. */
   log?: Logger;
 }
@@ -60,7 +71,26 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     return template;
   }
 
+  /**
+   * Redis failing (restarting, out of memory, failing over) is not the batch's fault: it goes
+   * back to the queue for a while without spending one of its attempts, and no delivery is
+   * counted as deferred. If Redis cannot take even that, the batch's lock runs out and it comes
+   * back as stalled.
+   */
   return async function processBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
+    try {
+      return await deliverBatch(job, token);
+    } catch (error) {
+      if (!isRedisError(error)) throw error;
+      deps.log?.warn({ campaignId: job.data.campaignId, jobId: job.id, err: error }, 'Redis failed: batch handed back to try again, no delivery attempt spent');
+      await job.moveToDelayed(Date.now() + (deps.storeRetryMs ?? 5_000), token).catch(() => {
+        throw error;
+      });
+      throw new DelayedError('Redis failed');
+    }
+  };
+
+  async function deliverBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
     const { campaignId, ids } = job.data;
     const started = deps.now().getTime();
     const log = deps.log?.child({ campaignId, jobId: job.id, attempt: job.attemptsMade + 1 });
@@ -68,34 +98,58 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     const template = await templateFor(campaignId);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const recipients = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s]));
-    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, paused: 0, 'settled-before': 0 };
+    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, 'relay-failed': 0, paused: 0, 'settled-before': 0 };
     let paused = false;
     let handedBack = 0;
+    /** The first Redis error: no new message starts, and the batch goes back to wait for Redis. */
+    let storeFailure: unknown;
+    const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
+    const relayPaused = () => (deps.relay?.pausedForMs() ?? 0) > 0;
     await Promise.all(
       ids.map((subscriberId) =>
         deps.inFlight.run(async (release) => {
           // Pause takes effect before the next message: nothing new starts once it is seen.
-          if (paused || deps.stopping?.()) {
+          if (paused || deps.stopping?.() || lockLost() || storeFailure !== undefined || relayPaused()) {
             handedBack++;
             return;
           }
-          // The slot passes on once the server has answered: the next message's check then
-          // shares a round trip with this one's ledger write.
-          const result = await deliverOne(deliverDeps, {
-            campaignId,
-            template,
-            subscriberId,
-            recipient: recipients.get(subscriberId),
-            lastAttempt,
-            onReply: release,
-            log,
-          });
-          if (result === 'paused') paused = true;
-          summary[result]++;
+          try {
+            // The slot passes on once the server has answered: the next message's check then
+            // shares a round trip with this one's ledger write.
+            const result = await deliverOne(deliverDeps, {
+              campaignId,
+              template,
+              subscriberId,
+              recipient: recipients.get(subscriberId),
+              lastAttempt,
+              onReply: release,
+              log,
+            });
+            if (result === 'paused') paused = true;
+            summary[result]++;
+          } catch (error) {
+            if (!isRedisError(error)) throw error;
+            storeFailure ??= error;
+            handedBack++;
+          }
         }),
       ),
     );
     const outcome = { ...summary, handedBack, ms: deps.now().getTime() - started };
+    if (lockLost()) {
+      // Not ours to move any more: whoever holds the lock now finishes the batch from the ledger.
+      log?.warn(outcome, 'batch lock lost: this worker stalled, and another has the batch now');
+      throw new Error(`batch ${job.id} lock lost; another worker finishes it`);
+    }
+    if (storeFailure !== undefined) throw storeFailure;
+    if (summary['relay-failed'] > 0 || relayPaused()) {
+      // The relay's failure is nobody's attempt: wait out the fleet's pause (or a short while
+      // before the breaker has decided) and come back with the attempts untouched.
+      const waitMs = Math.max(deps.relay?.pausedForMs() ?? 0, deps.storeRetryMs ?? 5_000);
+      log?.info({ ...outcome, waitMs }, 'batch waits for the relay');
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError('the relay is failing');
+    }
     if (paused || handedBack > 0) {
       log?.info(outcome, paused ? 'batch paused with the campaign' : 'batch handed back: the worker is stopping');
       // The ledger makes the re-run skip everyone already settled.
@@ -108,5 +162,5 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     }
     log?.info(outcome, 'batch finished');
     return summary;
-  };
+  }
 }

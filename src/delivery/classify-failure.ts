@@ -8,6 +8,11 @@
  * - Authentication failures are ours, not the recipient's: `deferred`, so a wrong
  *   password does not turn a whole list into failures.
  * deliver-one records a rejection as failed at once; a deferral goes back to BullMQ with the batch.
+ *
+ * Apart from the outcome: was it the relay that failed, not the recipient? No connection, no
+ * greeting, a timeout, a dropped connection, a TLS or login failure, or 421 ("closing
+ * channel") say nothing about the recipient and the same about every other one: the relay
+ * breaker counts them (relay-breaker.ts).
  */
 import type { SmtpOutcome } from '../campaign/delivery-outcome.ts';
 
@@ -27,6 +32,15 @@ export interface FailureVerdict {
   reply: string;
   /** The reply code's class, for metrics; `none` when no server reply came (timeout, dropped connection). */
   replyClass: '4xx' | '5xx' | 'none';
+  /** The relay failed (connection, greeting, timeout, TLS, login, 421), not this recipient. */
+  relayFailure: boolean;
+}
+
+/** nodemailer's codes for failures of the connection itself. */
+const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH']);
+
+function isRelayFailure(error: SmtpFailureLike, code: number): boolean {
+  return CONNECTION_CODES.has(error.code ?? '') || error.command === 'CONN' || error.command?.startsWith('AUTH') === true || code === 421;
 }
 
 function oneLine(text: string): string {
@@ -37,11 +51,12 @@ export function classifyFailure(error: SmtpFailureLike): FailureVerdict {
   const reply = oneLine(error.response || error.message || String(error.code ?? 'unknown error'));
   const code = typeof error.responseCode === 'number' ? error.responseCode : Number(/^([2-5]\d\d)\b/.exec(error.response ?? '')?.[1]);
   const replyClass = code >= 500 && code < 600 ? '5xx' : code >= 400 && code < 500 ? '4xx' : 'none';
-  if (error.code === 'EAUTH' || error.command?.startsWith('AUTH')) return { outcome: 'deferred', hardBounce: false, reply, replyClass };
+  const relayFailure = isRelayFailure(error, code);
+  if (error.code === 'EAUTH' || error.command?.startsWith('AUTH')) return { outcome: 'deferred', hardBounce: false, reply, replyClass, relayFailure };
   if (replyClass === '5xx') {
     const enhanced = /\b5\.(\d{1,3})\.(\d{1,3})\b/.exec(error.response ?? '');
-    return { outcome: 'rejected', hardBounce: enhanced?.[1] === '1', reply, replyClass };
+    return { outcome: 'rejected', hardBounce: enhanced?.[1] === '1', reply, replyClass, relayFailure };
   }
   // A 4xx, or no reply at all (timeout, dropped connection, any other error): we cannot know the recipient is at fault.
-  return { outcome: 'deferred', hardBounce: false, reply, replyClass };
+  return { outcome: 'deferred', hardBounce: false, reply, replyClass, relayFailure };
 }

@@ -8,16 +8,21 @@ import { canReceive, type Subscriber } from '../subscribers/subscriber.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
-import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../campaign/delivery-outcome.ts';
+import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_CONCURRENT } from '../campaign/delivery-outcome.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import type { RelayBreaker } from './relay-breaker.ts';
 import type { RecipientLinks } from './recipient-links.ts';
 import type { RecipientDirectory } from './recipient-directory.ts';
 import type { MessageTransport } from './transport.ts';
 
-/** What one deliverOne call did: settled the recipient, deferred them, found them settled before, or stopped for a pause. */
-export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'deferred' | 'paused' | 'settled-before';
+/**
+ * What one deliverOne call did: settled the recipient, deferred them (`relay-failed`: deferred
+ * because the relay failed, which spends no attempt), found them settled before, or stopped
+ * for a pause.
+ */
+export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'deferred' | 'relay-failed' | 'paused' | 'settled-before';
 
 export interface DeliverOneDeps {
   ledger: DeliveryLedger;
@@ -30,6 +35,8 @@ export interface DeliverOneDeps {
   buffers?: MessageBuffers;
   /** Counts outcomes, SMTP time and bounces (in memory; flushed to Redis elsewhere). */
   metrics?: DeliveryMetrics;
+  /** Told of every relay failure and of successes, for the whole fleet; none in tests that don't need it. */
+  relay?: Pick<RelayBreaker, 'failure' | 'success'>;
 }
 
 export interface DeliverOneInput {
@@ -46,11 +53,21 @@ export interface DeliverOneInput {
   /** Called as soon as the SMTP server has answered, before the outcome is recorded. */
   onReply?: () => void;
   /** The batch's logger (campaignId, jobId bound): failures are logged here, masked. */
-  log?: Pick<Logger, 'info' | 'debug'>;
+  log?: Pick<Logger, 'info' | 'debug' | 'warn'>;
 }
 
 /** The subscriber left (unsubscribed, bounced, removed) while their message was on its way. */
 class SuppressedMeanwhile extends Error {}
+
+/** Redis failed right before the end of the message: the end is not sent, and it is Redis's failure, not the SMTP server's. */
+class StoreFailed extends Error {}
+
+/** Another attempt settled or is sending this recipient since the precheck (two workers held the batch). */
+class TakenMeanwhile extends Error {
+  constructor(readonly by: 'settled' | 'marked') {
+    super(`another attempt ${by === 'settled' ? 'settled' : 'is sending to'} this recipient`);
+  }
+}
 
 export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
   const { ledger } = deps;
@@ -90,22 +107,48 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   try {
     // Right before the end of the message, after which the server may accept it: the
     // "sending" mark goes to Redis, so whoever finds it without an outcome knows the message
-    // may have arrived (see above); and the subscriber is read once more, so an unsubscribe
-    // answered before this message's DATA began (the wait for a rate limit or a connection
-    // can be long) stops it before its end.
+    // may have arrived (see above). Setting it checks, in the same step, that no other attempt
+    // settled or marked the recipient since the precheck (a worker that stalled past its lock
+    // while the batch went to another). And the subscriber is read once more, so an
+    // unsubscribe answered before this message's DATA began (the wait for a rate limit or a
+    // connection can be long) stops it before its end.
     await deps.transport.send({ from: input.template.from, to: recipient.email, messageId }, raw, async () => {
-      const [, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]);
+      const [mark, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]).catch(
+        (error: unknown) => {
+          throw new StoreFailed('Redis failed right before the end of the message', { cause: error });
+        },
+      );
+      if (mark !== 'ok') throw new TakenMeanwhile(mark);
       if (!stillActive) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
     });
   } catch (error) {
     input.onReply?.();
+    // Not a deferral: the batch goes back to the queue without spending an attempt (batch-processor.ts).
+    if (error instanceof StoreFailed) throw error.cause;
     if (error instanceof SuppressedMeanwhile) return skip((await suppressed()) ?? 'subscriber left while the message was on its way');
+    if (error instanceof TakenMeanwhile) {
+      if (error.by === 'settled') return 'settled-before';
+      // The other attempt's reply replaces this when it records one; if it never does, the
+      // recipient is settled all the same and the campaign can complete.
+      if (await ledger.record(campaignId, subscriberId, 'failed', OUTCOME_UNKNOWN_CONCURRENT, deps.now())) deps.metrics?.settledUnsent('failed');
+      return 'failed';
+    }
     const verdict = classifyFailure(error as SmtpFailureLike);
     // The reply often names the recipient; the logger masks addresses in every string field.
     const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
+    if (verdict.relayFailure && deps.relay) {
+      // Not this recipient's doing: deferred without spending an attempt, and counted for the fleet's breaker.
+      sent?.('deferred', verdict.replyClass);
+      const { opened, state } = await deps.relay.failure(verdict.reply);
+      if (opened)
+        input.log?.warn({ reason: verdict.reply, failures: state.failures, pauseMs: state.pausedForMs }, 'relay failing: sending paused for the whole fleet');
+      else input.log?.info(classified, 'delivery deferred: the relay failed');
+      await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
+      return 'relay-failed';
+    }
     if (verdict.outcome === 'deferred' && !input.lastAttempt) {
       sent?.('deferred', verdict.replyClass);
-      input.log?.debug(classified, 'delivery deferred, will be retried');
+      input.log?.info(classified, 'delivery deferred: tried again later');
       await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
       return 'deferred';
     }
@@ -124,6 +167,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   sent?.('accepted', '2xx');
   input.onReply?.();
   deps.buffers?.give(raw);
+  if (await deps.relay?.success()) input.log?.info('relay answers again: sending resumed');
   await ledger.recordReply(campaignId, subscriberId, 'accepted', '', deps.now());
   return 'accepted';
 }

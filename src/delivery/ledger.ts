@@ -48,10 +48,13 @@ export class DeliveryLedger {
 
   /**
    * Marks the recipient "sending": called right before the end of the message goes to the
-   * server, which can accept it from then on. Cleared by any record().
+   * server, which can accept it from then on. Cleared by any record(). Refused ('settled',
+   * 'marked') when the recipient was settled or marked by another attempt since the precheck:
+   * then this attempt must not send the end.
    */
-  async markSending(campaignId: string, subscriberId: string, now: Date): Promise<void> {
-    await this.redis.hset(campaignKeys(this.prefix, campaignId).sending, subscriberId, now.getTime());
+  async markSending(campaignId: string, subscriberId: string, now: Date): Promise<'ok' | 'settled' | 'marked'> {
+    const { ledger, sending } = campaignKeys(this.prefix, campaignId);
+    return this.redis.campaignMarkSending(ledger, sending, subscriberId, now.getTime());
   }
 
   /** Writes the outcome unless the recipient is settled already; true when written. Keeps the counters and completion in step. */

@@ -3,6 +3,7 @@
  * it uses, so tests and other stores can stand in.
  */
 import type { Subscriber } from '../subscribers/subscriber.ts';
+import type { ListPage } from '../subscribers/subscriber-store.ts';
 
 export interface RecipientDirectory {
   /** In the same order; removed ids are left out. */
@@ -11,5 +12,6 @@ export interface RecipientDirectory {
   canReceive(id: string): Promise<boolean>;
   /** changed: false when it was bounced (or otherwise suppressed the same way) already. */
   markBounced(id: string, reason: string): Promise<{ changed: boolean }>;
-  iterateListIds(list: string, batchSize?: number): AsyncIterable<string[]>;
+  /** Members in join order, after a position (exclusive). */
+  listPages(list: string, options: { after?: number; size?: number }): AsyncIterable<ListPage>;
 }

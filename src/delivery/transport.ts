@@ -4,10 +4,19 @@
  *
  * The message is already complete MIME, so it goes straight to nodemailer's SMTP pool
  * (SMTPPool.send, the transport contract) instead of through Mail.sendMail, which would
- * wrap the bytes in a MimeNode and stream them through several transforms. Measured on
- * this machine with a 45 KB message: 420 us of CPU per message through sendMail, 160 us
- * through the pool directly. Connection pooling, reconnects, RSET after a refused
- * recipient and dot-stuffing are still nodemailer's.
+ * wrap the bytes in a MimeNode and stream them through several transforms. Connection
+ * pooling, reconnects, RSET after a refused recipient and dot-stuffing are still nodemailer's.
+ *
+ * The public way, sendMail({ envelope, raw }), was measured against this (bench/transport.bench.ts:
+ * 45 KB messages to smtp-sink, CPU of the sending process, medians of two runs; BENCHMARKS.md
+ * "Transport"): with the end held for beforeEnd, 223-245 us a message here against 335-357 us
+ * through sendMail with a raw stream; as one Buffer, 212-230 us against 353-359 us. The public way
+ * costs 36-69 % more, not the ~10 % that would have made it worth it. Nor can it hold the end
+ * right: nodemailer reads a raw stream as soon as a connection takes the message, before MAIL
+ * FROM, so beforeEnd ran before the server took DATA (0 of 64; here 64 of 64). So: the pool with a
+ * hand-built mail object, at the price of relying on what the pool reads (PoolMail below).
+ * nodemailer is pinned exactly, and test/delivery/transport-contract.test.ts fails, naming the
+ * field, when a release reads anything else.
  */
 import { EventEmitter } from 'node:events';
 import type { Transporter } from 'nodemailer';
@@ -30,13 +39,21 @@ export interface MessageTransport {
   close(): Promise<void>;
 }
 
-/** What SMTPPool.send reads from the mail object it is given. */
+/**
+ * All that nodemailer 10.6.0's pool reads from the mail object it is given (lib/smtp-pool,
+ * lib/smtp-connection; the contract test lists it): `data.signal`, `data.dsn` and
+ * `data.requireTLSExtensionEnabled` (left undefined: no abort signal, no DSN, no REQUIRETLS),
+ * `message.getHeader('message-id')` and `message.messageId()` (for its logs), `message.getEnvelope()`
+ * (from, to; and use8BitMime, size, dsn, requireTLSExtensionEnabled, left undefined), and
+ * `message.createReadStream()`. The pool keeps the transaction's state on the envelope object, so
+ * each call returns a new one.
+ */
 interface PoolMail {
-  data: Record<string, never>;
+  data: { signal?: never; dsn?: never; requireTLSExtensionEnabled?: never };
   message: {
     getEnvelope(): { from: string; to: string[] };
     messageId(): string;
-    getHeader(name: string): string;
+    getHeader(name: 'message-id'): string;
     createReadStream(): NodeJS.ReadableStream | Buffer;
   };
 }
@@ -58,6 +75,10 @@ const DKIM_SIGNED_HEADERS =
  * go at once and the end waits for `beforeEnd`; if that fails, the send fails with its error
  * (the connection is closed without the dot). A Buffer is written in one go, as nodemailer
  * does with a Buffer: measured, a Readable here cost the worker ~40 us more a message.
+ * Of a stream the pool reads on/removeListener('error'), pipe and destroy, and readableDidRead
+ * after a reused connection failed: only `false` there makes it send the message again on
+ * another connection. This one has no such field: the pool never sends a message of ours a
+ * second time by itself; a failed send is the caller's to retry, through the ledger.
  */
 function holdEnd(body: Buffer | NodeJS.ReadableStream, beforeEnd: () => Promise<void>): NodeJS.ReadableStream {
   const source = new EventEmitter();

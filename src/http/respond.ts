@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isNewsletterError, type ErrorCode } from '../errors.ts';
+import { isRedisError } from '../redis/redis-errors.ts';
 import { html, page } from './html.ts';
 
 export function wantsJson(request: FastifyRequest): boolean {
@@ -32,6 +33,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CAMPAIGN_STATE_INVALID: 409,
   TEST_SEND_FAILED: 502,
   SMTP_NOT_CONFIGURED: 503,
+  REDIS_UNAVAILABLE: 503,
 };
 
 const TITLES: Partial<Record<ErrorCode, string>> = {
@@ -41,9 +43,10 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   SMTP_NOT_CONFIGURED: 'Not available right now',
 };
 
-/** Ours by code; fastify's own refusals (malformed body, too large, rate limit) keep their 4xx; anything else is a 500. */
+/** Ours by code; Redis away is a 503; fastify's own refusals (malformed body, too large, rate limit) keep their 4xx; anything else is a 500. */
 export function statusFor(error: FastifyError | Error): number {
   if (isNewsletterError(error)) return STATUS[error.code] ?? 500;
+  if (isRedisError(error)) return 503;
   if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) return error.statusCode;
   return 500;
 }
@@ -55,6 +58,7 @@ export function statusFor(error: FastifyError | Error): number {
  */
 export function codeFor(error: FastifyError | Error, status = statusFor(error)): ErrorCode | 'INTERNAL' {
   if (isNewsletterError(error)) return error.code;
+  if (isRedisError(error)) return 'REDIS_UNAVAILABLE';
   if (status >= 500) return 'INTERNAL';
   if (status === 413 || status === 414) return 'REQUEST_TOO_LARGE';
   if (status === 415) return 'CONTENT_TYPE_UNSUPPORTED';

@@ -6,6 +6,7 @@
  */
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Gauge, Registry, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { RelayState } from '../delivery/relay-breaker.ts';
 import { exposeFleet, type ExposedFamily } from './definitions.ts';
 
 /** The states a delivery batch job can be in (BullMQ 6); completed jobs are removed at once. */
@@ -19,14 +20,21 @@ export interface ScrapeSources {
   queueCounts(): Promise<Partial<Record<string, number>>>;
   /** Worker connections on the delivery queue (BullMQ's getWorkersCount). */
   workerCount(): Promise<number>;
+  /** The relay breaker's state (delivery/relay-breaker.ts). */
+  relay(): Promise<RelayState>;
 }
 
 /** What a web server scrapes: the app's metrics hash (its own counts flushed first) and delivery queue. */
-export function appScrapeSources(app: { fleetMetrics(): { read(): Promise<Record<string, string>> }; deliveryQueue(): Queue }): ScrapeSources {
+export function appScrapeSources(app: {
+  fleetMetrics(): { read(): Promise<Record<string, string>> };
+  deliveryQueue(): Queue;
+  relay: { read(): Promise<RelayState> };
+}): ScrapeSources {
   return {
     readFleet: () => app.fleetMetrics().read(),
     queueCounts: () => app.deliveryQueue().getJobCounts(...QUEUE_STATES),
     workerCount: () => app.deliveryQueue().getWorkersCount(),
+    relay: () => app.relay.read(),
   };
 }
 
@@ -68,6 +76,26 @@ export function createScrapeRegistry(sources: ScrapeSources): Registry {
       for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });
+  // One read of the breaker per scrape, shared by its four gauges.
+  let relay: Promise<RelayState> | undefined;
+  const readRelay = () => (relay ??= sources.relay().finally(() => (relay = undefined)));
+  const relayGauge = (name: string, help: string, value: (state: RelayState) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(value(await readRelay()));
+      },
+    });
+  relayGauge('newsletter_relay_paused', 'Whether the relay breaker pauses sending for the whole fleet (1) or not (0)', (s) => (s.state === 'open' ? 1 : 0));
+  relayGauge('newsletter_relay_pause_seconds', 'How much longer the current relay pause lasts', (s) => s.pausedForMs / 1000);
+  relayGauge(
+    'newsletter_relay_failures',
+    'Relay failures in a row (no connection or greeting, timeout, dropped connection, TLS, login, 421)',
+    (s) => s.failures,
+  );
+  relayGauge('newsletter_relay_pauses', 'How often the relay breaker has paused sending', (s) => s.pauses);
   new Gauge({
     name: 'newsletter_delivery_workers',
     help: 'Delivery worker processes connected to the queue, on every host',

@@ -9,9 +9,11 @@ import type { BatchJobData, Campaign } from '../campaign/campaign.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign, type ControlDeps } from '../campaign/campaign-controls.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { enqueueCampaign, resendFailed, type ResendResult } from '../campaign/enqueue-campaign.ts';
-import { planCampaign } from '../campaign/plan.ts';
+import { campaignIdFor, planCampaign } from '../campaign/plan.ts';
+import { isRedisError } from '../redis/redis-errors.ts';
 import type { Identity } from '../config.ts';
 import { sendTestMessage } from '../delivery/send-test-message.ts';
+import type { RelayState } from '../delivery/relay-breaker.ts';
 import type { MessageTransport } from '../delivery/transport.ts';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
@@ -33,6 +35,8 @@ export interface CampaignDeps {
   identity: Identity;
   publicUrl: string;
   now: () => Date;
+  /** The fleet's relay breaker as it is now. */
+  relay: () => Promise<RelayState>;
 }
 
 export function campaignDeps(app: App): CampaignDeps {
@@ -45,6 +49,7 @@ export function campaignDeps(app: App): CampaignDeps {
     identity: app.config.identity,
     publicUrl: app.config.http.publicUrl,
     now: () => new Date(),
+    relay: () => app.relay.read(),
   };
 }
 
@@ -123,11 +128,22 @@ export async function sendIssue(deps: CampaignDeps, issue: Issue, request: SendT
   }
   if (testTo) return { kind: 'test', ...(await sendTest(deps, issue, testTo)) };
   const queue = deps.queue();
-  const campaign = await enqueueCampaign(
-    { campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now },
-    { issue, list: list!, publicUrl: deps.publicUrl },
-  );
-  return { kind: 'campaign', campaign, workers: await queue.getWorkersCount() };
+  try {
+    const campaign = await enqueueCampaign(
+      { campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now },
+      { issue, list: list!, publicUrl: deps.publicUrl },
+    );
+    return { kind: 'campaign', campaign, workers: await queue.getWorkersCount() };
+  } catch (error) {
+    if (!isRedisError(error)) throw error;
+    // The campaign id is the same on the next run, which continues where this one stopped.
+    const id = campaignIdFor(issue.slug, list!);
+    throw new NewsletterError(
+      'REDIS_UNAVAILABLE',
+      `Redis did not take campaign ${id} (${(error as Error).message.split('\n')[0]}); nothing is lost: once Redis answers, run the same send again and it continues where it stopped`,
+      { field: 'REDIS_URL', cause: error },
+    );
+  }
 }
 
 /** Newest first. */
@@ -135,8 +151,10 @@ export function listCampaigns(deps: Pick<CampaignDeps, 'campaigns'>, limit = 100
   return deps.campaigns.list(limit);
 }
 
-export function campaignStatus(deps: Pick<CampaignDeps, 'campaigns'>, id: string): Promise<Campaign> {
-  return deps.campaigns.require(id);
+/** A campaign and, since every campaign waits for it, whether the relay breaker pauses sending. */
+export async function campaignStatus(deps: Pick<CampaignDeps, 'campaigns' | 'relay'>, id: string): Promise<Campaign & { relay: RelayState }> {
+  const [campaign, relay] = await Promise.all([deps.campaigns.require(id), deps.relay()]);
+  return { ...campaign, relay };
 }
 
 export interface FailureRow {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Identity } from '../config.ts';
 import { isNewsletterError } from '../errors.ts';
-import { html } from '../http/html.ts';
+import { html, type SafeHtml } from '../http/html.ts';
 import { statusFor } from '../http/respond.ts';
 import type { Issue } from '../render/issue.ts';
 import { DEFAULT_EMAILS_DIR } from '../render/templates.ts';
@@ -56,14 +56,58 @@ const PAGE_CSP =
 // The email runs no script; its images and fonts may come from anywhere, as in a mail client.
 const FRAME_CSP = "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline' https:; font-src https: data:; frame-ancestors 'self'";
 
+type SendPage = (reply: FastifyReply, title: string, body: SafeHtml, code?: number) => FastifyReply;
+
+/** What the route groups below share. */
+interface Preview {
+  options: PreviewServerOptions;
+  renderer: PreviewRenderer;
+  /** Ties "Send a test" to a page this server served (cross-site forms cannot set the header). */
+  token: string;
+  sendPage: SendPage;
+}
+
 export async function createPreviewServer(options: PreviewServerOptions): Promise<FastifyInstance> {
   const emailsDir = options.emailsDir ?? DEFAULT_EMAILS_DIR;
   const renderer = new PreviewRenderer({ identity: options.identity, publicUrl: options.publicUrl, emailsDir, baseUrl: options.baseUrl });
-  const events = new LiveEvents();
   const token = randomBytes(16).toString('hex');
-  const hosts = new Set(['localhost', '127.0.0.1', '[::1]', ...(options.allowedHosts ?? [])]);
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
+  guardRequests(app, new Set(['localhost', '127.0.0.1', '[::1]', ...(options.allowedHosts ?? [])]));
+  const events = liveReload(app, options, renderer, emailsDir);
+  app.addHook('onClose', async () => {
+    await options.sendTest?.close();
+  });
+  const sendPage: SendPage = (reply, title, body, code = 200) =>
+    reply
+      .code(code)
+      .type('text/html; charset=utf-8')
+      .send(previewDocument(title, body, { generation: renderer.generation, token }));
+  const preview: Preview = { options, renderer, token, sendPage };
 
+  app.get('/_preview/preview.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(PREVIEW_CSS));
+  app.get('/_preview/preview.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(PREVIEW_JS));
+  app.get('/events', async (_request, reply) => events.attach(reply));
+  postRoutes(app, preview);
+  outboxRoutes(app, preview);
+  sendTestRoute(app, preview);
+  return app;
+}
+
+/** Only local host names (no DNS rebinding), and the same security headers on every answer. */
+function guardRequests(app: FastifyInstance, hosts: ReadonlySet<string>): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    if (!hosts.has(host)) return reply.code(403).type('text/plain').send('The preview answers only on localhost.');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', PAGE_CSP);
+    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
+  });
+}
+
+/** Watches the posts, layouts and partials; open pages hear of each change through /events. */
+function liveReload(app: FastifyInstance, options: PreviewServerOptions, renderer: PreviewRenderer, emailsDir: string): LiveEvents {
+  const events = new LiveEvents();
   const stopWatching =
     options.watch === false
       ? () => {}
@@ -84,37 +128,11 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
     stopWatching();
     events.close();
   });
-  app.addHook('onClose', async () => {
-    await options.sendTest?.close();
-  });
+  return events;
+}
 
-  app.addHook('onRequest', async (request, reply) => {
-    const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    if (!hosts.has(host)) return reply.code(403).type('text/plain').send('The preview answers only on localhost.');
-  });
-  app.addHook('onSend', async (_request, reply) => {
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', PAGE_CSP);
-    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
-  });
-
-  const state = () => ({ generation: renderer.generation, token });
-  const sendPage = (reply: FastifyReply, title: string, body: ReturnType<typeof html>, code = 200) =>
-    reply
-      .code(code)
-      .type('text/html; charset=utf-8')
-      .send(previewDocument(title, body, state()));
-  const notFound = (reply: FastifyReply, name: string) =>
-    sendPage(
-      reply,
-      'No such post',
-      html`<div class="bar"><a href="/">← All posts</a></div><p class="card">There is no post named <code>${name}</code> here.</p>`,
-      404,
-    );
-
-  app.get('/_preview/preview.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(PREVIEW_CSS));
-  app.get('/_preview/preview.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(PREVIEW_JS));
-  app.get('/events', async (_request, reply) => events.attach(reply));
-
+/** The index of posts, one post's page, and the email itself in a frame (light or dark). */
+function postRoutes(app: FastifyInstance, { options, renderer, sendPage }: Preview): void {
   app.get('/', async (_request, reply) => {
     const rows = [];
     // One at a time: MJML is CPU-bound, and the machine is the editor's.
@@ -123,29 +141,13 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
     return sendPage(reply, 'Preview', indexBody(rows, options.source.single ?? options.source.root, outbox));
   });
 
-  app.get<{ Params: { '*': string } }>('/outbox/*', async (request, reply) => {
-    const name = request.params['*'];
-    const message = options.outboxDir === undefined ? undefined : await readOutboxMessage(options.outboxDir, name);
-    if (!message)
-      return sendPage(
-        reply,
-        'No such message',
-        html`<div class="bar"><a href="/#outbox">← Outbox</a></div><p class="card">There is no captured message <code>${name}</code>.</p>`,
-        404,
-      );
-    return sendPage(reply, message.subject || name, outboxMessageBody(name, message));
-  });
-
-  app.get<{ Params: { '*': string } }>('/outbox-frame/*', async (request, reply) => {
-    const message = options.outboxDir === undefined ? undefined : await readOutboxMessage(options.outboxDir, request.params['*']);
-    if (message?.html === undefined) return reply.code(404).type('text/plain').send('no such message');
-    return reply.header('content-security-policy', FRAME_CSP).type('text/html; charset=utf-8').send(frameDocument(message.html, 'light'));
-  });
-
   app.get<{ Params: { '*': string } }>('/post/*', async (request, reply) => {
     const name = request.params['*'];
     const file = await resolvePost(options.source, name);
-    if (!file) return notFound(reply, name);
+    if (!file) {
+      const body = html`<div class="bar"><a href="/">← All posts</a></div><p class="card">There is no post named <code>${name}</code> here.</p>`;
+      return sendPage(reply, 'No such post', body, 404);
+    }
     const input = {
       name,
       outcome: await renderer.render(file),
@@ -164,7 +166,29 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
     if (!good) return reply.code(404).type('text/plain').send('this post has not rendered yet');
     return reply.header('content-security-policy', FRAME_CSP).type('text/html; charset=utf-8').send(frameDocument(good.sample.html, scheme));
   });
+}
 
+/** The messages `newsletter demo` captured: one page each, the HTML part in a frame. */
+function outboxRoutes(app: FastifyInstance, { options, sendPage }: Preview): void {
+  app.get<{ Params: { '*': string } }>('/outbox/*', async (request, reply) => {
+    const name = request.params['*'];
+    const message = options.outboxDir === undefined ? undefined : await readOutboxMessage(options.outboxDir, name);
+    if (!message) {
+      const body = html`<div class="bar"><a href="/#outbox">← Outbox</a></div><p class="card">There is no captured message <code>${name}</code>.</p>`;
+      return sendPage(reply, 'No such message', body, 404);
+    }
+    return sendPage(reply, message.subject || name, outboxMessageBody(name, message));
+  });
+
+  app.get<{ Params: { '*': string } }>('/outbox-frame/*', async (request, reply) => {
+    const message = options.outboxDir === undefined ? undefined : await readOutboxMessage(options.outboxDir, request.params['*']);
+    if (message?.html === undefined) return reply.code(404).type('text/plain').send('no such message');
+    return reply.header('content-security-policy', FRAME_CSP).type('text/html; charset=utf-8').send(frameDocument(message.html, 'light'));
+  });
+}
+
+/** "Send a test": the page's token in a header, then the post as it renders now, to one address. */
+function sendTestRoute(app: FastifyInstance, { options, renderer, token }: Preview): void {
   app.post<{ Body: { post?: unknown; to?: unknown } }>('/send-test', async (request, reply) => {
     if (request.headers['x-preview-token'] !== token) return reply.code(403).send({ ok: false, message: 'Reload the preview page and try again.' });
     if (!options.sendTest) return reply.code(503).send({ ok: false, message: options.sendUnavailable ?? 'Sending tests is not set up.' });
@@ -181,6 +205,4 @@ export async function createPreviewServer(options: PreviewServerOptions): Promis
       return reply.code(statusFor(error)).send({ ok: false, message: error.toOneLine() });
     }
   });
-
-  return app;
 }

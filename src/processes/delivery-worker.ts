@@ -51,6 +51,8 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
   const transport = app.smtpPool();
   const redis = app.connection('pipelined');
   let stopping = false;
+  // Batches whose lock this worker failed to renew: they may be another worker's now.
+  const lostLocks = new Set<string>();
   const processor = createBatchProcessor({
     campaigns: new CampaignStore({ redis, prefix }),
     ledger: new DeliveryLedger({ redis, prefix }),
@@ -63,8 +65,10 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     inFlight: new Semaphore(concurrency),
     pausePollMs: options.pausePollMs ?? 5_000,
     stopping: () => stopping,
+    lockLost: (jobId) => lostLocks.has(jobId),
     now: () => new Date(),
     metrics: metricsRecorder(app.fleetMetrics().tally),
+    relay: app.relay,
     log: options.log,
   });
   const lockDuration = options.lockDurationMs ?? config.sending.lockMs;
@@ -89,6 +93,12 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     if (isNewsletterError(error, 'SMTP_DEFERRED')) return;
     log?.error({ campaignId: job?.data.campaignId, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'batch failed');
   });
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) lostLocks.add(id);
+    log?.warn({ jobIds }, 'could not renew batch locks (the process stalled?): no new messages for those batches');
+  });
+  worker.on('completed', (job) => lostLocks.delete(job.id ?? ''));
+  worker.on('failed', (job) => lostLocks.delete(job?.id ?? ''));
   worker.on('stalled', (jobId) => log?.warn({ jobId }, 'batch stalled: its worker stopped answering, so it runs again'));
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -96,7 +106,12 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     stopped ??= worker.close();
     return stopped;
   };
-  app.onClose(stop);
+  // Another worker's pause is seen within a second; a failed first read is retried by the next.
+  app.relay.watch().catch(() => {});
+  app.onClose(async () => {
+    await stop();
+    app.relay.close();
+  });
   return { worker, stop };
 }
 

@@ -58,6 +58,12 @@ const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
 
 type Stored = { subscriber: Subscriber; rev: string };
 
+/** Some members of a list, and the position (score) of the last of them. */
+export interface ListPage {
+  ids: string[];
+  upTo: number;
+}
+
 export class SubscriberStore {
   private readonly redis: ScriptedRedis;
   private readonly keys: SubscriberKeys;
@@ -227,24 +233,32 @@ export class SubscriberStore {
    * One page of ids in join order, after the cursor `after` (0 to start). The cursor is a
    * score, not an index, so members joining or leaving meanwhile never shift a page.
    */
-  async listPage(list: string | undefined, after: number, limit: number): Promise<{ ids: string[]; next: number | undefined }> {
+  async listPage(list: string | undefined, after: number, limit: number): Promise<{ ids: string[]; next: number | undefined; last: number | undefined }> {
     const key = list === undefined ? this.keys.all : this.keys.list(parseListName(list));
     const reply = await this.redis.zrangebyscore(key, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
     const ids: string[] = [];
     for (let i = 0; i < reply.length; i += 2) ids.push(reply[i]!);
-    const next = reply.length ? Number(reply[reply.length - 1]) : undefined;
-    return { ids, next: ids.length === limit ? next : undefined };
+    const last = reply.length ? Number(reply[reply.length - 1]) : undefined;
+    return { ids, next: ids.length === limit ? last : undefined, last };
   }
 
-  /** Batches of ids of a list in a stable order; streams, so a million members never sit in memory. */
-  async *iterateListIds(list: string | undefined, batchSize = 1000): AsyncGenerator<string[]> {
-    let after = 0;
+  /**
+   * Pages of ids of a list in join order, from after a position (exclusive), each with the
+   * position of its last member; streams, so a million members never sit in memory. A
+   * member's position never changes, so iteration can resume from one whatever changed before it.
+   */
+  async *listPages(list: string | undefined, { after = 0, size = 1000 }: { after?: number; size?: number } = {}): AsyncGenerator<ListPage> {
     for (;;) {
-      const page = await this.listPage(list, after, batchSize);
-      if (page.ids.length) yield page.ids;
+      const page = await this.listPage(list, after, size);
+      if (page.ids.length) yield { ids: page.ids, upTo: page.last! };
       if (page.next === undefined) return;
       after = page.next;
     }
+  }
+
+  /** Batches of ids of a list in a stable order. */
+  async *iterateListIds(list: string | undefined, batchSize = 1000): AsyncGenerator<string[]> {
+    for await (const page of this.listPages(list, { size: batchSize })) yield page.ids;
   }
 
   /** Batches of subscribers of a list (every subscriber when undefined). */

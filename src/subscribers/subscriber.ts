@@ -52,12 +52,20 @@ export function parseStatus(value: string, where: ErrorLocation = {}): Subscribe
 
 const LIST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/**
+ * A campaign's id is `<post slug>--<list>`, split at the last "--": a list name without "--"
+ * keeps ids apart (post promo2--vip to list all, and post promo2 to list vip--all, would both
+ * be promo2--vip--all).
+ */
+export const LIST_NAME_SEPARATOR = '--';
+
 export function parseListName(value: string, where: ErrorLocation = {}): string {
-  if (!LIST_NAME.test(value)) {
-    throw new NewsletterError('INPUT_INVALID', `list name "${value.slice(0, 80)}" must be 1-64 letters, digits, ".", "_" or "-"`, {
-      field: 'list',
-      ...where,
-    });
+  if (!LIST_NAME.test(value) || value.includes(LIST_NAME_SEPARATOR)) {
+    throw new NewsletterError(
+      'INPUT_INVALID',
+      `list name "${value.slice(0, 80)}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit, without "--"`,
+      { field: 'list', ...where },
+    );
   }
   return value;
 }

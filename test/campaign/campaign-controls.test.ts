@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
-import { resendFailed } from '../../src/campaign/enqueue-campaign.ts';
+import { enqueueCampaign as enqueue, resendFailed } from '../../src/campaign/enqueue-campaign.ts';
 import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../src/campaign/delivery-outcome.ts';
 import { DeliveryLedger } from '../../src/delivery/ledger.ts';
+import type { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { countByRecipient, IDLE, startHarness, type Harness } from '../helpers/delivery-harness.ts';
+import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -123,28 +125,27 @@ describe('campaign controls', () => {
 });
 
 describe('re-running an interrupted send', () => {
+  const input = () => ({ issue: deliveryIssue, list: 'weekly', publicUrl: 'https://news.example.org' });
+  /** The store's pages of 100, dying after `pages` of them, like a crash in the middle of `send`. */
+  const crashingAfter = (store: SubscriberStore, pages: number) => ({
+    async *listPages(list: string, options: { after?: number }) {
+      let seen = 0;
+      for await (const page of store.listPages(list, { ...options, size: 100 })) {
+        if (seen++ === pages) throw new Error('crash');
+        yield page;
+      }
+    },
+  });
+  const depsOf = (h: Harness) => ({ campaigns: h.app.campaigns, queue: h.app.deliveryQueue(), now: () => new Date() });
+
   it('continues enqueueing where it stopped: total counted once, nobody twice', async () => {
-    const { enqueueCampaign } = await import('../../src/campaign/enqueue-campaign.ts');
-    const { deliveryIssue } = await import('../fixtures/delivery-issue.ts');
     harness = await startHarness();
     const subscribers = await harness.addSubscribers(350);
     const store = harness.app.subscribers;
-    // A directory that dies after two pages of 100, like a crash in the middle of `send`.
-    const crashing = {
-      async *iterateListIds(list: string) {
-        let pages = 0;
-        for await (const page of store.iterateListIds(list, 100)) {
-          if (pages++ === 2) throw new Error('crash');
-          yield page;
-        }
-      },
-    };
-    const deps = { campaigns: harness.app.campaigns, queue: harness.app.deliveryQueue(), now: () => new Date() };
-    const input = { issue: deliveryIssue, list: 'weekly', publicUrl: 'https://news.example.org' };
-    await expect(enqueueCampaign({ ...deps, directory: crashing }, input)).rejects.toThrow('crash');
+    await expect(enqueue({ ...depsOf(harness), directory: crashingAfter(store, 2) }, input())).rejects.toThrow('crash');
     expect(await harness.app.campaigns.require(harness.campaignId)).toMatchObject({ state: 'enqueuing', total: 200, batches: 2 });
 
-    const resumed = await enqueueCampaign({ ...deps, directory: store }, input);
+    const resumed = await enqueue({ ...depsOf(harness), directory: store }, input());
     expect(resumed).toMatchObject({ state: 'running', total: 350, batches: 4 });
     harness.startWorker();
     const done = await harness.waitFor((c) => c.state === 'completed');
@@ -154,5 +155,54 @@ describe('re-running an interrupted send', () => {
       subscribers.map((s) => s.email),
     );
     expect(harness.smtp.messages).toHaveLength(350);
+  });
+
+  it('continues from the last member enqueued when members were removed in between: nobody is left out', async () => {
+    harness = await startHarness();
+    const subscribers = await harness.addSubscribers(350);
+    const store = harness.app.subscribers;
+    await expect(enqueue({ ...depsOf(harness), directory: crashingAfter(store, 2) }, input())).rejects.toThrow('crash');
+    // One member already enqueued leaves before `send` runs again: the list shifts by one.
+    const [gone] = subscribers.splice(10, 1);
+    await store.remove(gone!.id);
+    const resumed = await enqueue({ ...depsOf(harness), directory: store }, input());
+    expect(resumed).toMatchObject({ state: 'running', total: 350 });
+    harness.startWorker();
+    const done = await harness.waitFor((c) => c.state === 'completed');
+    expect(done).toMatchObject({ total: 350, accepted: 349, skipped: 1 });
+    await expectEachOnce(
+      harness,
+      subscribers.map((s) => s.email),
+    );
+    expect(harness.smtp.messages).toHaveLength(349);
+  });
+
+  it('adds exactly the page it was adding when it stopped between queueing the batches and counting them', async () => {
+    harness = await startHarness();
+    const subscribers = await harness.addSubscribers(250);
+    const store = harness.app.subscribers;
+    const campaigns = harness.app.campaigns;
+    let counted = 0;
+    // Dies after the first page's jobs are in the queue, before they are counted.
+    const dying = Object.create(campaigns, {
+      addBatches: {
+        value: async (...args: Parameters<typeof campaigns.addBatches>) =>
+          counted++ === 0 ? Promise.reject(new Error('crash')) : campaigns.addBatches(...args),
+      },
+    }) as typeof campaigns;
+    const small = { listPages: (list: string, options: { after?: number }) => store.listPages(list, { ...options, size: 100 }) };
+    await expect(enqueue({ ...depsOf(harness), campaigns: dying, directory: small }, input())).rejects.toThrow('crash');
+    expect(await campaigns.require(harness.campaignId)).toMatchObject({ state: 'enqueuing', total: 0, batches: 0 });
+    // The list changes before the re-run; the page already in the queue is counted as it was.
+    await store.remove(subscribers[0]!.id);
+    const resumed = await enqueue({ ...depsOf(harness), directory: small }, input());
+    expect(resumed).toMatchObject({ state: 'running', total: 250, batches: 3 });
+    harness.startWorker();
+    const done = await harness.waitFor((c) => c.state === 'completed');
+    expect(done).toMatchObject({ total: 250, accepted: 249, skipped: 1 });
+    await expectEachOnce(
+      harness,
+      subscribers.slice(1).map((s) => s.email),
+    );
   });
 });

@@ -31,6 +31,12 @@ describe('planCampaign', () => {
     expect(isNewsletterError(error, 'INPUT_INVALID')).toBe(true);
   });
 
+  it('gives two different campaigns two different ids, whatever "--" their post and list names hold', () => {
+    expect(campaignIdFor('promo2--vip', 'all')).toBe('promo2--vip--all');
+    expect(() => campaignIdFor('promo2', 'vip--all')).toThrow(/without "--"/);
+    expect(campaignIdFor('promo2-', 'vip-all')).toBe('promo2---vip-all');
+  });
+
   it('chunks ids into batches', () => {
     expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
   });

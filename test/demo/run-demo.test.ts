@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CampaignStore } from '../../src/campaign/campaign-store.ts';
 import { sampleSubscribers } from '../../src/demo/sample-subscribers.ts';
-import { DEMO_LIST, demoSummary, runDemo, type DemoResult } from '../../src/demo/run-demo.ts';
+import { DEMO_LIST, demoSummary, runDemo, type DemoResult } from '../../src/processes/demo.ts';
 import { isNewsletterError } from '../../src/errors.ts';
 import { parseCapturedMessage } from '../../src/preview/captured-message.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';

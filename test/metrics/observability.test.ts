@@ -147,7 +147,7 @@ describe('metrics and logs while a campaign runs', () => {
       hardBounce: true,
     });
     expect(failed.reply).toMatch(/^550 5\.1\.1 <r\*\*\*@example\.org>/);
-    expect(workerLines.find((l) => l.msg === 'delivery deferred, will be retried')).toMatchObject({ campaignId: h.campaignId, replyClass: '4xx' });
+    expect(workerLines.find((l) => l.msg === 'delivery deferred: tried again later')).toMatchObject({ campaignId: h.campaignId, replyClass: '4xx' });
     expect(workerLines.find((l) => l.msg === 'batch has deferred deliveries: tried again with backoff')).toMatchObject({
       campaignId: h.campaignId,
       deferred: 1,

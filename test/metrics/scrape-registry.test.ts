@@ -6,6 +6,7 @@ import { parsePrometheus } from './parse-prometheus.ts';
 describe('the /metrics registry', () => {
   it('formats the fleet hash, queue depth, workers and process metrics in Prometheus text, reading the hash once a scrape', async () => {
     let reads = 0;
+    let relayReads = 0;
     const registry = createScrapeRegistry({
       readFleet: async () => {
         reads++;
@@ -17,6 +18,10 @@ describe('the /metrics registry', () => {
       },
       queueCounts: async () => ({ waiting: 4, delayed: 1 }),
       workerCount: async () => 2,
+      relay: async () => {
+        relayReads++;
+        return { state: 'open', pausedForMs: 12_500, failures: 5, reason: 'Greeting never received', pauses: 3 };
+      },
     });
     const text = await registry.metrics();
     expect(reads).toBe(1);
@@ -35,13 +40,20 @@ describe('the /metrics registry', () => {
     expect(samples.get('newsletter_queue_batches{state="active"}')).toBe(0);
     expect(samples.get('newsletter_delivery_workers')).toBe(2);
     expect(samples.get('newsletter_delivery_retries_total')).toBe(0);
+    expect(samples.get('newsletter_relay_paused')).toBe(1);
+    expect(samples.get('newsletter_relay_pause_seconds')).toBe(12.5);
+    expect(samples.get('newsletter_relay_failures')).toBe(5);
+    expect(samples.get('newsletter_relay_pauses')).toBe(3);
+    expect(relayReads).toBe(1);
     expect(samples.has('process_cpu_user_seconds_total')).toBe(true);
     await registry.metrics();
     expect(reads).toBe(2);
+    expect(relayReads).toBe(2);
   });
 
   it('gives every server its own registry (two in one process do not collide)', async () => {
-    const sources = { readFleet: async () => ({}), queueCounts: async () => ({}), workerCount: async () => 0 };
+    const closed = { state: 'closed', pausedForMs: 0, failures: 0, reason: '', pauses: 0 } as const;
+    const sources = { readFleet: async () => ({}), queueCounts: async () => ({}), workerCount: async () => 0, relay: async () => closed };
     const [a, b] = [createScrapeRegistry(sources), createScrapeRegistry(sources)];
     expect(a).not.toBe(b);
     expect(parsePrometheus(await b.metrics()).get('newsletter_delivery_workers')).toBe(0);
@@ -54,6 +66,7 @@ describe('the /metrics registry', () => {
       },
       queueCounts: async () => ({}),
       workerCount: async () => 0,
+      relay: async () => ({ state: 'closed', pausedForMs: 0, failures: 0, reason: '', pauses: 0 }),
     });
     await expect(registry.metrics()).rejects.toThrow(/ECONNREFUSED/);
   });

@@ -12,7 +12,7 @@ import { isNewsletterError } from '../../src/errors.ts';
 import { listPosts, postSource, resolvePost } from '../../src/preview/find-posts.ts';
 import { frameDocument } from '../../src/preview/frame-document.ts';
 import { createPreviewServer } from '../../src/preview/preview-server.ts';
-import { createPreviewTestSender, sendTestUnavailable } from '../../src/preview/preview-test-sender.ts';
+import { buildPreview, previewTestSender, sendTestUnavailable } from '../../src/processes/preview.ts';
 import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
 import { SAMPLE_SUBSCRIBER, sampleMessage } from '../../src/preview/sample-message.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
@@ -105,7 +105,7 @@ describe('"Send a test" set-up', () => {
   it('refuses an invalid address before connecting to anything', async () => {
     const ready = loadConfig({ env: { NEWSLETTER_CONFIG: 'newsletter.yaml', SMTP_URL: 'smtp://127.0.0.1:2525', NEWSLETTER_DEV_MODE: '1' } });
     let opened = 0;
-    const sender = createPreviewTestSender(ready, async () => {
+    const sender = previewTestSender(ready, async () => {
       opened += 1;
       throw new Error('must not connect');
     });
@@ -146,13 +146,7 @@ describe('the preview pages (no browser)', () => {
 
   it('answers a bad address from "Send a test" with 400 and the reason, as the admin API does', async () => {
     const ready = loadConfig({ env: { NEWSLETTER_CONFIG: 'newsletter.yaml', SMTP_URL: 'smtp://127.0.0.1:2525', NEWSLETTER_DEV_MODE: '1' } });
-    const server = await createPreviewServer({
-      source: await postSource(work),
-      identity: config.identity,
-      publicUrl: config.http.publicUrl,
-      sendTest: createPreviewTestSender(ready),
-      watch: false,
-    });
+    const server = await buildPreview(ready, { source: await postSource(work), watch: false });
     try {
       const token = /data-token="([0-9a-f]+)"/.exec((await server.inject('/post/good.md')).body)![1]!;
       const send = await server.inject({

@@ -14,8 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { isNewsletterError, type NewsletterError } from '../../src/errors.ts';
 import { postSource } from '../../src/preview/find-posts.ts';
-import { createPreviewServer } from '../../src/preview/preview-server.ts';
-import { createPreviewTestSender } from '../../src/preview/preview-test-sender.ts';
+import { buildPreview } from '../../src/processes/preview.ts';
 import { sampleMessage } from '../../src/preview/sample-message.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
@@ -72,13 +71,7 @@ beforeAll(async () => {
       PUBLIC_URL: 'https://news.example',
     },
   });
-  server = await createPreviewServer({
-    source: await postSource(join(work, 'posts')),
-    identity: config.identity,
-    publicUrl: config.http.publicUrl,
-    emailsDir: join(work, 'emails'),
-    sendTest: createPreviewTestSender(config),
-  });
+  server = await buildPreview(config, { source: await postSource(join(work, 'posts')), emailsDir: join(work, 'emails') });
   base = await server.listen({ port: 0, host: '127.0.0.1' });
   if (browser) {
     // The editor's system is in dark mode: the light frames must stay light all the same.

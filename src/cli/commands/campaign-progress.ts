@@ -6,12 +6,29 @@ import { SingleBar } from 'cli-progress';
 import type { Campaign } from '../../campaign/campaign.ts';
 import { isFinished, settledCount } from '../../campaign/campaign.ts';
 import type { CampaignStore } from '../../campaign/campaign-store.ts';
+import { isRedisError } from '../../redis/redis-errors.ts';
 import type { CliOutput } from '../cli-io.ts';
+
+/**
+ * The campaign goes on while Redis restarts or fails over, so watching it does too: Redis's
+ * errors are waited out for `outageMs` before the watch gives up.
+ */
+async function readThroughOutage<T>(read: () => Promise<T>, outageMs: number, intervalMs: number): Promise<T> {
+  const deadline = Date.now() + outageMs;
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isRedisError(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
 
 export async function waitWithProgress(
   campaigns: CampaignStore,
   id: string,
-  { intervalMs = 250, show = true, stream = process.stderr as CliOutput } = {},
+  { intervalMs = 250, show = true, outageMs = 60_000, stream = process.stderr as CliOutput } = {},
 ): Promise<Campaign> {
   const bar = new SingleBar({
     format:
@@ -34,7 +51,7 @@ export async function waitWithProgress(
   try {
     while (!isFinished(campaign)) {
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
-      campaign = await campaigns.require(id);
+      campaign = await readThroughOutage(() => campaigns.require(id), outageMs, intervalMs);
       if (show) {
         bar.setTotal(campaign.total);
         bar.update(settledCount(campaign), payload(campaign));

@@ -1,20 +1,28 @@
 import type { Command } from 'commander';
 import type { App } from '../../app.ts';
 import type { Campaign } from '../../campaign/campaign.ts';
+import type { RelayState } from '../../delivery/relay-breaker.ts';
 import { NewsletterError } from '../../errors.ts';
 import { campaignDeps, campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume } from '../../operations/campaign-operations.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import type { CliOutput, CliRun } from '../cli-io.ts';
 import { withApp, writeLine } from '../command-helpers.ts';
 
-function describe(c: Campaign): string {
+function describe(c: Campaign & { relay?: RelayState }): string {
   const times = [`created ${c.createdAt}`, c.startedAt && `started ${c.startedAt}`, c.finishedAt && `finished ${c.finishedAt}`].filter(Boolean).join(', ');
   return [
     `${c.id}  ${c.state}`,
     `  "${c.subject}" to list ${c.list}`,
     `  total ${c.total}: accepted ${c.accepted}, failed ${c.failed}, skipped ${c.skipped}${c.deferred ? `, deferred ${c.deferred}` : ''}`,
     `  ${times}`,
+    ...(c.relay && c.relay.state !== 'closed' ? [`  ${describeRelay(c.relay)}`] : []),
   ].join('\n');
+}
+
+function describeRelay(relay: RelayState): string {
+  if (relay.state === 'open')
+    return `relay: paused for ${Math.ceil(relay.pausedForMs / 1000)} s more after ${relay.failures} failures in a row (${relay.reason})`;
+  return `relay: sending again on trial after a pause (${relay.failures} failures in a row)`;
 }
 
 /** The failed deliveries with the address and the server's reply (at most `limit`, 0 for all). */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NewsletterError } from '../../errors.ts';
-import { DEMO_PREFIX, demoSummary, runDemo } from '../../demo/run-demo.ts';
+import { DEMO_PREFIX, demoSummary, runDemo } from '../../processes/demo.ts';
 import { OUTBOX_DIR } from '../../preview/outbox.ts';
 import type { CliRun } from '../cli-io.ts';
 import { writeLine } from '../command-helpers.ts';

@@ -16,7 +16,7 @@ interface Child {
   exit: Promise<number | null>;
 }
 
-export class WorkerProcesses {
+export class DeliveryWorkerChildren {
   private readonly children: Child[];
   private stopping = false;
   /** Rejects as soon as a worker exits before stop() was asked for. */

@@ -1,27 +1,28 @@
 /**
- * `newsletter demo`: the whole path on a machine with only Redis. Clears its own key
- * prefix, captures mail in-process into outbox/<run>/ as .eml files, imports sample
- * subscribers through the CSV import, sends the example post as a campaign through real
- * worker processes with the progress bar, and stops everything it started.
+ * The demo process (`newsletter demo`): the whole path on a machine with only Redis. Clears
+ * its own key prefix, captures mail in-process into outbox/<run>/ as .eml files, imports
+ * sample subscribers through the CSV import, sends the example post as a campaign through
+ * real delivery worker processes with the progress bar, and stops everything it started.
+ * It runs to the end rather than until a signal; Ctrl-C still stops its workers.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createApp } from '../app.ts';
 import type { Campaign } from '../campaign/campaign.ts';
 import type { CliOutput } from '../cli/cli-io.ts';
 import { waitWithProgress } from '../cli/commands/campaign-progress.ts';
 import { loadConfig } from '../config.ts';
-import { isNewsletterError, NewsletterError } from '../errors.ts';
+import { NewsletterError } from '../errors.ts';
 import { campaignDeps, sendIssue } from '../operations/campaign-operations.ts';
 import { importSubscribersCsv } from '../operations/subscriber-operations.ts';
 import { parseCapturedMessage, unsubscribeUrlOf } from '../preview/captured-message.ts';
 import { OUTBOX_DIR } from '../preview/outbox.ts';
 import { renderPostFile } from '../render/render-post-file.ts';
-import { startCaptureSmtpServer, type CaptureSmtpServer } from './capture-smtp-server.ts';
-import { clearPrefix } from './clear-prefix.ts';
-import { sampleSubscribersCsv } from './sample-subscribers.ts';
-import { WorkerProcesses } from './worker-processes.ts';
+import { startCaptureSmtpServer, type CaptureSmtpServer } from '../demo/capture-smtp-server.ts';
+import { clearPrefix } from '../demo/clear-prefix.ts';
+import { DeliveryWorkerChildren } from '../demo/delivery-worker-children.ts';
+import { sampleSubscribersCsv } from '../demo/sample-subscribers.ts';
+import { openLocalApp } from './local-app.ts';
 
 export const DEMO_POST = 'emails/posts/sofa-weekly-2019-11-01.md';
 export const DEMO_PREFIX = 'newsletter-demo';
@@ -89,18 +90,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
   const sharedEnv = demoEnv(env, prefix);
   const config = loadConfig({ env: sharedEnv });
-  // Quiet: the demo's data is disposable, so Redis's durability warnings are not for it (an evicting Redis is still refused).
-  const app = await createApp(config, { warn: () => {} }).catch((error: unknown) => {
-    if (isNewsletterError(error) && error.location.field === 'REDIS_URL') {
-      throw new NewsletterError('CONFIG_INVALID', `the demo needs Redis: ${error.message}; start redis-server, or set REDIS_URL`, {
-        field: 'REDIS_URL',
-        cause: error,
-      });
-    }
-    throw error;
-  });
+  const app = await openLocalApp(config, { say });
   let capture: CaptureSmtpServer | undefined;
-  let fleet: WorkerProcesses | undefined;
+  let fleet: DeliveryWorkerChildren | undefined;
   try {
     const cleared = await clearPrefix(app.redis, prefix);
     say(`keys under "${prefix}:" in Redis${cleared ? ` (${cleared} left by the last run deleted)` : ''}`);
@@ -108,7 +100,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     capture = await startCaptureSmtpServer({ dir: runDir });
     say(`capturing mail at ${capture.url} into ${runDir}/`);
     // Workers take a second or two to load; they start while the subscribers go in.
-    fleet = new WorkerProcesses(workers, { ...sharedEnv, SMTP_URL: capture.url });
+    fleet = new DeliveryWorkerChildren(workers, { ...sharedEnv, REDIS_URL: app.config.redis.url, SMTP_URL: capture.url });
 
     const csvFile = join(runDir, 'subscribers.csv');
     await writeFile(csvFile, sampleSubscribersCsv(subscribers));
