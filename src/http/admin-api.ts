@@ -8,6 +8,7 @@ import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import type { CampaignDeps } from '../operations/campaign-operations.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { adminCampaignRoutes } from './admin-campaign-routes.ts';
+import { liftBodyDeadline } from './connection-limits.ts';
 import { mediaType } from './admin-input.ts';
 import { CSV_TYPES, adminSubscriberRoutes } from './admin-subscriber-routes.ts';
 import { NewsletterError } from '../errors.ts';
@@ -44,6 +45,8 @@ async function requireBodyType(request: FastifyRequest): Promise<void> {
 
 export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
   app.addHook('onRequest', requireAdminToken(deps.token));
+  // Only once the token is right: imports and posts may be large and an operator's link slow.
+  app.addHook('onRequest', async (request) => liftBodyDeadline(request));
   app.addHook('onRequest', requireBodyType);
   app.setErrorHandler(sendApiError);
   app.setNotFoundHandler((request, reply) =>

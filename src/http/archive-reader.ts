@@ -1,8 +1,8 @@
 /**
  * Past issues for the public archive, read from the campaigns (read-only). Several
  * campaigns can carry one issue (one per list, or a re-render): the archive shows the
- * newest campaign's snapshot, dated by the first send. A campaign cancelled before
- * anyone got it was never published, so it is not shown.
+ * newest campaign's snapshot, dated by the first send. A campaign is shown once its first
+ * message is accepted or once it completes (isPublished).
  */
 import type { Campaign, IssueSnapshot } from '../campaign/campaign.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
@@ -26,8 +26,14 @@ export interface IssueArchiveOptions {
   now?: () => number;
 }
 
+/**
+ * Public once someone has the issue in their mailbox (a message accepted), or once its
+ * campaign is completed. A campaign still enqueuing, or running, paused or cancelled before
+ * any message was accepted, has reached nobody: its "view in browser" page would be the
+ * issue published ahead of the email.
+ */
 function isPublished(campaign: Campaign): boolean {
-  return !(campaign.state === 'cancelled' && campaign.accepted === 0);
+  return campaign.accepted > 0 || campaign.state === 'completed';
 }
 
 export class IssueArchive {

@@ -1,6 +1,6 @@
 /**
- * The web server: unsubscribe (GET page, POST one-click), subscribe with double opt-in,
- * health. createServer returns the fastify instance, unstarted, so tests listen on port 0.
+ * The web server: unsubscribe (GET page, POST one-click), subscribe with double opt-in
+ * (GET page, POST confirms), the archive, health. createServer returns the fastify instance, unstarted, so tests listen on port 0.
  */
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
@@ -16,6 +16,8 @@ import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { archiveRoutes } from './archive-routes.ts';
 import { IssueArchive } from './archive-reader.ts';
 import { adminApi, type AdminApiDeps } from './admin-api.ts';
+import { confirmRoutes } from './confirm-routes.ts';
+import { applyConnectionLimits, CONNECTION_LIMITS, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 import { html, page } from './html.ts';
 import { queueDashboard } from './queue-dashboard.ts';
 import { metricsRoute, type MetricsRouteDeps } from './metrics-route.ts';
@@ -46,6 +48,8 @@ export interface ServerDeps {
   trustProxy?: boolean | number | string[];
   /** When given (NEWSLETTER_ADMIN_TOKEN is set): the admin API under /api and the queue dashboard at /admin/queues, behind that token. */
   admin?: AdminApiDeps;
+  /** Timeouts and the connection cap; each one left out is CONNECTION_LIMITS's (tests pass short ones). */
+  connectionLimits?: Partial<ConnectionLimits>;
   /** When given, past issues are public at /issues, /issues/:slug (the "view in browser" link) and /feed.xml. */
   archive?: { campaigns: Pick<CampaignStore, 'list' | 'get' | 'getSnapshot'>; language?: string };
   /** The clock the routes read (the archive's cache age, admin sessions' expiry); tests pass their own. Default: the system clock. */
@@ -76,7 +80,9 @@ const SECURITY_HEADERS = {
 
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
+  const limits = { ...CONNECTION_LIMITS, ...deps.connectionLimits };
   const app = Fastify({
+    ...serverTimeoutOptions(limits),
     loggerInstance: deps.logger?.child(
       {},
       {
@@ -93,6 +99,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
   });
   const inFlight = new Set<Promise<unknown>>();
+  applyConnectionLimits(app, limits);
 
   app.setErrorHandler((error, request, reply) => sendError(error as Error, request, reply));
   app.setNotFoundHandler((request, reply) => {
@@ -134,10 +141,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     identity: deps.identity,
     mailer: deps.mailer,
     rateLimit: subscribe,
-    linkRateLimit: links,
     confirmationWindowSeconds: deps.confirmationWindowSeconds ?? 600,
     inFlight,
   });
+  await app.register(confirmRoutes, { subscribers: deps.subscribers, secrets: deps.secrets, newsletterName: deps.identity.name, rateLimit: links });
 
   if (deps.archive) {
     await app.register(archiveRoutes, {

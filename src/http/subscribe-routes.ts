@@ -1,6 +1,6 @@
 /**
  * Double opt-in. POST /subscribe (form or JSON: email, name, list) makes a `pending`
- * subscriber and mails a confirmation link; GET /confirm/:token makes it `active`.
+ * subscriber and mails a confirmation link (its page and button: confirm-routes.ts).
  * The answer is the same whatever the address's state, and the email is sent after the
  * answer, so neither the text nor the timing tells whether an address is on the list.
  */
@@ -10,7 +10,7 @@ import { NewsletterError } from '../errors.ts';
 import { confirmationEmail } from '../subscribers/confirmation-email.ts';
 import { DEFAULT_LIST, type Subscriber } from '../subscribers/subscriber.ts';
 import { normalizeInput, type SubscriberStore } from '../subscribers/subscriber-store.ts';
-import { confirmUrl, createToken, verifyToken, type SigningSecrets } from '../subscribers/tokens.ts';
+import { confirmUrl, createToken, type SigningSecrets } from '../subscribers/tokens.ts';
 import { html, page } from './html.ts';
 import { wantsJson } from './respond.ts';
 
@@ -26,8 +26,6 @@ export interface SubscribeRouteDeps {
   /** Undefined when SMTP_URL is not set: POST /subscribe then answers 503. */
   mailer: MailSender | undefined;
   rateLimit: { max: number; timeWindow: number };
-  /** For GET /confirm. */
-  linkRateLimit: { max: number; timeWindow: number };
   /** At most one confirmation email per address in this many seconds. */
   confirmationWindowSeconds: number;
   /** Confirmation emails still being sent; the server waits for them on close. */
@@ -81,7 +79,7 @@ export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRoute
   const send = async (subscriber: Subscriber, request: FastifyRequest) => {
     if (!(await subscribers.claimConfirmationEmail(subscriber.id, deps.confirmationWindowSeconds))) return;
     const url = confirmUrl(deps.publicUrl, createToken(secrets.current, subscriber.id, 'confirm'));
-    await deps.mailer!.sendMail(confirmationEmail({ identity, email: subscriber.email, name: subscriber.name, confirmUrl: url }));
+    await deps.mailer!.sendMail(confirmationEmail({ identity, email: subscriber.email, confirmUrl: url }));
     request.log.info({ subscriberId: subscriber.id }, 'confirmation email sent');
   };
 
@@ -110,19 +108,5 @@ export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRoute
     if (wantsJson(request)) return { ok: true, message };
     reply.type('text/html; charset=utf-8');
     return page('Check your inbox', html`<p>${message}</p><p class="muted">Nothing arrived? Look in the spam folder.</p>`);
-  });
-
-  app.get<{ Params: { token: string } }>('/confirm/:token', { config: { rateLimit: deps.linkRateLimit } }, async (request, reply) => {
-    const id = verifyToken(secrets, request.params.token, 'confirm');
-    const subscriber = await subscribers.get(id);
-    if (!subscriber) throw new NewsletterError('UNSUBSCRIBE_TOKEN_INVALID', 'the link refers to an address that is no longer on the list');
-    const { subscriber: after } = await subscribers.confirm(id);
-    // Only pending becomes active: an old link never undoes a later unsubscribe or bounce.
-    if (after.status !== 'active') throw new NewsletterError('UNSUBSCRIBE_TOKEN_INVALID', 'this confirmation link is no longer valid');
-    reply.type('text/html; charset=utf-8');
-    return page(
-      `You are subscribed to ${identity.name}`,
-      html`<p><strong>${after.email}</strong> will receive ${identity.name}. Every email has an unsubscribe link at the bottom.</p>`,
-    );
   });
 }

@@ -11,6 +11,7 @@ import type { UnsubscribeHow } from '../metrics/definitions.ts';
 import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import type { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import { verifyToken, type SigningSecrets } from '../subscribers/tokens.ts';
+import { readAnyBody } from './any-body.ts';
 import { html, page } from './html.ts';
 
 export interface UnsubscribeRouteDeps {
@@ -34,10 +35,8 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeR
   // and never reaches Redis.
 
   // The body only says how the request came (one-click or our page); whatever a mailbox
-  // provider posts, even a malformed body, must not stop the unsubscribe. So here (this
-  // plugin's scope only) every body is read as plain text.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => done(null, body));
+  // provider posts, even a malformed body, must not stop the unsubscribe.
+  readAnyBody(app);
 
   const find = async (token: string) => {
     const id = verifyToken(secrets, token, 'unsubscribe');

@@ -1,5 +1,8 @@
 /**
  * The double opt-in email. PURE: gets the confirmation URL, returns a nodemailer message.
+ * It goes from the newsletter's domain to any address a visitor types, so it carries no text
+ * the visitor chose: no name (it could read "verify your account at https://…"), only the
+ * address it is sent to.
  */
 import type { Identity } from '../config.ts';
 import { escapeHtml as escape } from '../escape-html.ts';
@@ -7,7 +10,7 @@ import { escapeHtml as escape } from '../escape-html.ts';
 export interface ConfirmationMessage {
   from: { name: string; address: string };
   replyTo?: string;
-  to: { name: string; address: string };
+  to: string;
   subject: string;
   text: string;
   html: string;
@@ -17,16 +20,15 @@ export interface ConfirmationMessage {
 export function confirmationEmail(opts: {
   identity: Pick<Identity, 'name' | 'fromName' | 'fromAddress' | 'replyTo' | 'siteUrl'>;
   email: string;
-  name?: string;
   confirmUrl: string;
 }): ConfirmationMessage {
-  const { identity, email, name, confirmUrl } = opts;
+  const { identity, email, confirmUrl } = opts;
   const subject = `Confirm your subscription to ${identity.name}`;
   const text = [
-    `Hello${name ? ` ${name}` : ''},`,
+    'Hello,',
     '',
     `Someone (hopefully you) asked to subscribe ${email} to ${identity.name}.`,
-    'To confirm, open this link:',
+    'To confirm, open this link and press the button on the page:',
     '',
     confirmUrl,
     '',
@@ -36,7 +38,7 @@ export function confirmationEmail(opts: {
     '',
   ].join('\n');
   const html = `<!doctype html><html><body style="font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:16px;line-height:1.5;color:#1b1b1b">
-<p>Hello${name ? ` ${escape(name)}` : ''},</p>
+<p>Hello,</p>
 <p>Someone (hopefully you) asked to subscribe <strong>${escape(email)}</strong> to ${escape(identity.name)}.</p>
 <p><a href="${escape(confirmUrl)}" style="display:inline-block;background:#1f5fbf;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600">Confirm my subscription</a></p>
 <p style="color:#555;font-size:14px">Or copy this link into your browser: ${escape(confirmUrl)}</p>
@@ -45,7 +47,7 @@ export function confirmationEmail(opts: {
   return {
     from: { name: identity.fromName ?? identity.name, address: identity.fromAddress },
     ...(identity.replyTo ? { replyTo: identity.replyTo } : {}),
-    to: { name: name ?? '', address: email },
+    to: email,
     subject,
     text,
     html,

@@ -156,6 +156,8 @@ describe('a bad token gets 400 UNSUBSCRIBE_TOKEN_INVALID and changes nothing', (
   it('the same tokens, made right, do work (so the refusals above are about the token)', async () => {
     expect((await web.request('GET', `/unsubscribe/${token(ids.active, 'unsubscribe')}`)).status).toBe(200);
     expect((await web.request('GET', `/confirm/${token(ids.pending, 'confirm')}`)).status).toBe(200);
+    expect((await world.store.get(ids.pending))?.status, 'GET only shows the button').toBe('pending');
+    expect((await web.request('POST', `/confirm/${token(ids.pending, 'confirm')}`)).status).toBe(200);
     expect((await world.store.get(ids.pending))?.status).toBe('active');
   });
 });

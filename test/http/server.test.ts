@@ -73,7 +73,7 @@ function confirmPath(raw: string): string {
   return match[1]!;
 }
 
-describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
+describe('POST /subscribe and POST /confirm/:token (double opt-in)', () => {
   it('makes a pending subscriber, mails a link that activates it, and keeps the token out of the logs', async () => {
     const response = await fetch(`${base}/subscribe`, form({ email: 'New.Reader@Example.com', name: 'New Reader' }));
     expect(response.status).toBe(202);
@@ -85,7 +85,7 @@ describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
     expect(message!.raw).toMatch(/^Subject: Confirm your subscription to Test Weekly/m);
     const path = confirmPath(message!.raw);
 
-    const confirmed = await fetch(`${base}${path}`);
+    const confirmed = await fetch(`${base}${path}`, { method: 'POST' });
     expect(confirmed.status).toBe(200);
     expect(await confirmed.text()).toContain('You are subscribed to Test Weekly');
     const subscriber = await store.getByEmail('new.reader@example.com');
@@ -144,9 +144,10 @@ describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
   it('never lets an old confirmation link undo an unsubscribe', async () => {
     const { subscriber } = await store.add({ email: 'left@example.com', status: 'pending' });
     const path = `/confirm/${createToken(SECRET, subscriber.id, 'confirm')}`;
-    expect((await fetch(`${base}${path}`)).status).toBe(200);
+    expect((await fetch(`${base}${path}`, { method: 'POST' })).status).toBe(200);
     await store.unsubscribe(subscriber.id, 'test');
     const before = await dumpKeys(redis, subscriberKeys());
+    expect((await fetch(`${base}${path}`, { method: 'POST' })).status).toBe(400);
     expect((await fetch(`${base}${path}`)).status).toBe(400);
     expect(await dumpKeys(redis, subscriberKeys())).toEqual(before);
   });
@@ -159,7 +160,7 @@ describe('POST /subscribe and GET /confirm/:token (double opt-in)', () => {
     expect((await store.get(subscriber.id))?.status).toBe('pending');
     expect(await store.canReceive(subscriber.id)).toBe(false);
     const [message] = await smtp.waitForMessages(1);
-    expect((await fetch(`${base}${confirmPath(message!.raw)}`)).status).toBe(200);
+    expect((await fetch(`${base}${confirmPath(message!.raw)}`, { method: 'POST' })).status).toBe(200);
     const after = await store.get(subscriber.id);
     expect(after?.status).toBe('active');
     expect(after?.lists).toEqual(['default', 'weekly']);
