@@ -75,7 +75,7 @@ interface Variant {
   name: string;
   /** Whether beforeEnd is run (held end) or the message goes as one Buffer. */
   holdsEnd: boolean;
-  open(port: number, hold: Hold): { send: Send; close(): void };
+  open(port: number, hold: Hold): { send: Send; close: () => void };
 }
 
 const pooled = (port: number) =>

@@ -8,7 +8,7 @@
 import type { Queue } from 'bullmq';
 import { NewsletterError } from '../errors.ts';
 import type { Issue } from '../render/issue.ts';
-import type { RecipientDirectory } from '../delivery/recipient-directory.ts';
+import type { ListPage } from '../subscribers/subscriber-store.ts';
 import type { BatchJobData, Campaign } from './campaign.ts';
 import { isOutcomeUnknown } from './delivery-outcome.ts';
 import type { CampaignStore, PendingPage } from './campaign-store.ts';
@@ -20,7 +20,8 @@ const PAGE_BATCHES = 10;
 export interface EnqueueDeps {
   campaigns: CampaignStore;
   queue: Queue<BatchJobData>;
-  directory: Pick<RecipientDirectory, 'listPages'>;
+  /** The list's members in join order, a page at a time (SubscriberStore); declared here, since delivery imports campaign. */
+  directory: { listPages(list: string, options: { after?: number; size?: number }): AsyncIterable<ListPage> };
   now: () => Date;
 }
 

@@ -102,7 +102,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     let paused = false;
     let handedBack = 0;
     /** The first Redis error: no new message starts, and the batch goes back to wait for Redis. */
-    let storeFailure: unknown;
+    let storeFailure: Error | undefined;
     const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
     const relayPaused = () => (deps.relay?.pausedForMs() ?? 0) > 0;
     await Promise.all(
@@ -129,7 +129,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
             summary[result]++;
           } catch (error) {
             if (!isRedisError(error)) throw error;
-            storeFailure ??= error;
+            storeFailure ??= error as Error; // isRedisError holds for Error instances only
             handedBack++;
           }
         }),

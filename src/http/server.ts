@@ -95,8 +95,9 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     // A hop count means: trust that many proxies in front (fastify's types take it as a function).
     trustProxy: typeof deps.trustProxy === 'number' ? trustHops(deps.trustProxy) : (deps.trustProxy ?? false),
     // The router's own refusals (a malformed URL, a path parameter over its length such as a
-    // 5,000-character token) answer like every other error: our code, no echo of the URL.
-    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    // 5,000-character token) answer like every other error: our code, no echo of the URL. The
+    // reply is thenable, and this hook is not awaited: `void` says nothing waits for it.
+    frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
   });
   const inFlight = new Set<Promise<unknown>>();
   applyConnectionLimits(app, limits);

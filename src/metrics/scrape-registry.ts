@@ -6,12 +6,19 @@
  */
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Gauge, Registry, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { RelayState } from '../delivery/relay-breaker.ts';
 import { exposeFleet, type ExposedFamily } from './definitions.ts';
 
 /** The states a delivery batch job can be in (BullMQ 6); completed jobs are removed at once. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** What the gauges read of the relay breaker's state (delivery/relay-breaker.ts's RelayState; declared here, since delivery imports metrics). */
+interface RelayState {
+  state: 'closed' | 'open' | 'half-open';
+  pausedForMs: number;
+  failures: number;
+  pauses: number;
+}
 
 export interface ScrapeSources {
   /** The fleet metrics hash (FleetCounters.read). */

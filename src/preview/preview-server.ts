@@ -197,7 +197,7 @@ function sendTestRoute(app: FastifyInstance, { options, renderer, token }: Previ
     const outcome = await renderer.render(file);
     if (!outcome.ok) return reply.code(409).send({ ok: false, message: `The post does not render: ${outcome.error.reason}` });
     try {
-      const sent = await options.sendTest.send(outcome.issue, String(request.body?.to ?? ''));
+      const sent = await options.sendTest.send(outcome.issue, typeof request.body?.to === 'string' ? request.body.to : '');
       return { ok: true, message: `Sent to ${sent.to}. The SMTP server said: ${sent.reply}` };
     } catch (error) {
       if (!isNewsletterError(error)) return reply.code(502).send({ ok: false, message: `The SMTP server did not take it: ${(error as Error).message}` });

@@ -7,11 +7,12 @@ import type { Logger } from '../logger.ts';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
+/** start and stop are plain functions (taken off the object and called on their own), not methods. */
 export interface ProcessLifecycle {
   /** Starts serving; a failure runs `stop` and is thrown. */
-  start(): Promise<void>;
+  start: () => Promise<void>;
   /** Stops taking work, finishes what is in flight, closes every client. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
   /** Names the process in the log lines "<what> stopping" and "<what> stopped". */
   what: string;
   log?: Pick<Logger, 'info'>;

@@ -2,7 +2,10 @@
  * The plain-text part, built for reading: headings marked, quotes prefixed with `>`,
  * lists numbered, links kept as URLs, images as their alt text.
  */
-import { compile, type FormatCallback } from 'html-to-text';
+import { compile, type DomNode, type FormatCallback } from 'html-to-text';
+
+/** An attribute of a tag, '' when absent. html-to-text types `attribs` as any; the parser gives strings. */
+const attribute = (elem: DomNode, name: string): string => (elem.attribs as Partial<Record<string, string>> | undefined)?.[name] ?? '';
 
 const heading =
   (level: number): FormatCallback =>
@@ -14,8 +17,8 @@ const heading =
   };
 
 const image: FormatCallback = (elem, _walk, builder) => {
-  const alt = (elem.attribs?.alt ?? '').trim();
-  const src: string = elem.attribs?.src ?? '';
+  const alt = attribute(elem, 'alt').trim();
+  const src = attribute(elem, 'src');
   // A data: URI is kilobytes of base64, never something to read.
   const shown = /^https?:/i.test(src) ? ` <${src}>` : '';
   builder.addInline(`[${alt || 'image'}]${shown}`, { noWordTransform: true });
@@ -25,7 +28,7 @@ const sameTarget = (text: string, href: string) => text.replace(/\/+$/, '') === 
 
 /** `text <url>`, or just the text when it already is the URL (give or take a trailing slash). */
 const anchor: FormatCallback = (elem, walk, builder) => {
-  const href: string = elem.attribs?.href ?? '';
+  const href = attribute(elem, 'href');
   const children = elem.children ?? [];
   const onlyText = children.length === 1 && children[0]?.type === 'text' ? String(children[0].data).trim() : undefined;
   walk(children, builder);

@@ -28,14 +28,12 @@ const KNOWN_TAGS = new Set<string>(htmlTags);
 // javascript: URLs are reported where URLs are checked (rewriteHtmlUrls).
 const UNSAFE_HTML = /<\s*(script|iframe|style|object|embed|form|frame|frameset|link|meta|base)\b|\son[a-z]+\s*=/gi;
 
-const renderer = new Renderer();
-const baseTable = renderer.table;
 const marked = new Marked({
   gfm: true,
   renderer: {
     // Wide tables scroll inside their own block instead of widening the whole email.
     table(token: Tokens.Table) {
-      return `<div class="nl-table">${baseTable.call(this, token)}</div>\n`;
+      return `<div class="nl-table">${Renderer.prototype.table.call(this, token)}</div>\n`;
     },
   },
 });
@@ -99,7 +97,8 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
   let line = options.firstLine;
   for (const block of tokens) {
     const locate = new LineLocator(block.raw, line);
-    marked.walkTokens([block], (token) => {
+    // Synchronous walkers only (the instance is not `async`): the array it returns holds no promise.
+    void marked.walkTokens([block], (token) => {
       switch (token.type) {
         case 'text':
           rescueStrong(token as Tokens.Text, marked);

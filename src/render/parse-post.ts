@@ -107,7 +107,8 @@ function optionalString(fields: Record<string, unknown>, ...keys: string[]): str
 function calendarDate(fields: Record<string, unknown>, file: string, line: number | undefined): string | undefined {
   const value = fields.date;
   if (value === undefined || value === null || value === '') return undefined;
-  const text = value instanceof Date ? value.toISOString() : String(value);
+  // A list or a mapping is quoted as written (JSON), not as "[object Object]".
+  const text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : JSON.stringify(value);
   const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T\s])/.exec(text.trim());
   if (match) {
     const [, y, m, d] = match.map(Number) as [number, number, number, number];

@@ -20,7 +20,7 @@ function read<T>(path: string, readIt: (path: string) => T): T {
   try {
     return readIt(path);
   } catch (cause) {
-    throw new NewsletterError('RENDER_FAILED', `cannot read the email template: ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
+    throw new NewsletterError('RENDER_FAILED', `cannot read the email template: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
       file: path,
       cause,
     });

@@ -10,14 +10,15 @@
  *   P:{P}:sub:attributes         set    every attribute name imported (export's columns)
  *   P:{P}:sub:confirm-sent:<id>  string a confirmation email went out (expires)
  */
+/** Plain functions, not methods: they are passed around on their own (`lists.map(keys.list)`). */
 export interface SubscriberKeys {
-  record(id: string): string;
+  readonly record: (id: string) => string;
   readonly emailIndex: string;
   readonly all: string;
-  list(name: string): string;
+  readonly list: (name: string) => string;
   readonly seq: string;
   readonly attributeNames: string;
-  confirmSent(id: string): string;
+  readonly confirmSent: (id: string) => string;
 }
 
 export function subscriberKeys(prefix: string): SubscriberKeys {

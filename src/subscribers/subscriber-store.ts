@@ -127,7 +127,7 @@ export class SubscriberStore {
 
   /** addMany for inputs already validated by normalizeInput (an import checks each row itself, to report it by line). */
   async addNormalized(inputs: readonly NormalizedInput[], { createFirst = false, after }: AddOptions = {}): Promise<AddResult[]> {
-    const results: AddResult[] = new Array(inputs.length);
+    const results = new Array<AddResult>(inputs.length);
     let pending = inputs.map((input, index) => ({ input, index }));
     if (createFirst) pending = await this.tryAddMany(pending, results, false);
     await after;

@@ -21,7 +21,13 @@ describe('classifyFailure', () => {
     expect(classifyFailure({ code: 'ETIMEDOUT', message: 'Timeout' })).toMatchObject({ outcome: 'deferred', replyClass: 'none' });
     expect(classifyFailure({ code: 'ECONNECTION', message: 'Connection closed unexpectedly' }).outcome).toBe('deferred');
     expect(classifyFailure({ code: 'ESOCKET', message: 'read ECONNRESET' }).outcome).toBe('deferred');
-    expect(classifyFailure({ message: 'something odd' })).toEqual({ outcome: 'deferred', hardBounce: false, reply: 'something odd', replyClass: 'none', relayFailure: false });
+    expect(classifyFailure({ message: 'something odd' })).toEqual({
+      outcome: 'deferred',
+      hardBounce: false,
+      reply: 'something odd',
+      replyClass: 'none',
+      relayFailure: false,
+    });
   });
 
   it('defers an authentication failure: it is our configuration, not the recipient', () => {

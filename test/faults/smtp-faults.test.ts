@@ -21,7 +21,7 @@ describe('fault: a misbehaving SMTP server', () => {
     const result = await audit(s, id, (sub) => (classes.get(sub.email) === 'reject' ? { ledger: /^failed: 550 5\.1\.1 /, received: [0] } : ACCEPTED));
     const count = (fault: string) => [...classes.values()].filter((c) => c === fault).length;
     console.log(
-      `smtp faults: ${count('defer')} deferred, ${count('drop')} cut mid-DATA, ${count('reject')} rejected; ledger ${JSON.stringify(result.ledgerCounts)}; outage ${s.smtp.outages.map((o) => o.to - o.from)} ms`,
+      `smtp faults: ${count('defer')} deferred, ${count('drop')} cut mid-DATA, ${count('reject')} rejected; ledger ${JSON.stringify(result.ledgerCounts)}; outage ${s.smtp.outages.map((o) => o.to - o.from).join(', ')} ms`,
     );
     expect(count('defer')).toBeGreaterThan(100);
     expect(count('drop')).toBeGreaterThan(5);

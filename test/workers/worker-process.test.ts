@@ -12,10 +12,9 @@ afterEach(async () => {
 describe('worker processes', () => {
   it('a worker killed with SIGKILL mid-send leaves nothing lost and nothing doubled', async () => {
     let released = false;
-    let h: Harness;
     // After 100 messages the server stops answering DATA: the worker is killed with messages
     // in flight that the server never accepted, and every accepted one had time to be recorded.
-    h = harness = await startHarness({ script: { holdData: () => !released && h.smtp.messages.length >= 100 } });
+    const h: Harness = (harness = await startHarness({ script: { holdData: () => !released && h.smtp.messages.length >= 100 } }));
     const subscribers = await h.addSubscribers(300);
     const worker = await processes.start(['bin/run-ts.js', 'test/workers/child-worker.ts'], h.env, /ready/);
     await h.send();
