@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface PrivateRedisOptions {
   /**
@@ -36,18 +36,41 @@ export interface PrivateRedisServer {
   stop(): Promise<void>;
 }
 
-/** Whether a Redis at `url` answers PING now (one try). While it loads an AOF it answers LOADING: not yet. */
-export async function redisAnswers(url: string, connectTimeout = 1_000): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
+/** One command in RESP, the protocol Redis speaks. */
+function respCommand(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+}
+
+/**
+ * Whether a Redis at `url` answers PING now (one try; with AUTH first when the URL has
+ * credentials, over TLS for rediss://). While it loads an AOF it answers LOADING: not yet.
+ * Spoken over a plain socket: a probe, not a client of the app.
+ */
+export function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  const target = new URL(url);
+  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(target.port || 6379);
+  const tls = target.protocol === 'rediss:';
+  const credentials = [target.username, target.password].filter(Boolean).map(decodeURIComponent);
+  const commands = [...(target.password ? [respCommand('AUTH', ...credentials)] : []), respCommand('PING')];
+  const expected = [...(target.password ? ['+OK'] : []), '+PONG'];
+  return new Promise((resolve) => {
+    const socket = tls ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+    let replies = '';
+    const done = (answers: boolean) => {
+      socket.destroy();
+      resolve(answers);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once(tls ? 'secureConnect' : 'connect', () => socket.write(commands.join('')));
+    socket.on('data', (chunk: Buffer) => {
+      replies += chunk.toString('utf8');
+      // Every reply here is one line (+OK, +PONG, or an -ERROR): wait for as many as were asked for.
+      const lines = replies.split('\r\n');
+      if (lines.length > expected.length) done(expected.every((want, i) => lines[i] === want));
+    });
+  });
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { redisAnswers, startPrivateRedisServer, type PrivateRedisServer } from '../../src/redis/private-redis-server.ts';
+import { freePort, redisAnswers, startPrivateRedisServer, type PrivateRedisServer } from '../../src/redis/private-redis-server.ts';
 import { spawnNode } from '../helpers/run-cli.ts';
 
 let server: PrivateRedisServer | undefined;
@@ -53,6 +53,18 @@ describe('a private redis-server', () => {
 
   it('says why when redis-server refuses to start', async () => {
     await expect(startPrivateRedisServer({ args: ['--no-such-setting', 'x'] })).rejects.toThrow(/exited \(1\) before it was ready: [\s\S]*no-such-setting/);
+  });
+
+  it('is answering only when PING gets PONG: logging in first when the URL has a password, and never where nothing listens', async () => {
+    server = await startPrivateRedisServer();
+    expect(await redisAnswers(server.url)).toBe(true);
+    await connect(server.url).config('SET', 'requirepass', 'p@ss word');
+    const withPassword = `redis://:${encodeURIComponent('p@ss word')}@127.0.0.1:${server.port}`;
+    expect(await redisAnswers(withPassword)).toBe(true);
+    expect(await redisAnswers(`redis://default:${encodeURIComponent('p@ss word')}@127.0.0.1:${server.port}`)).toBe(true);
+    expect(await redisAnswers(server.url)).toBe(false);
+    expect(await redisAnswers(`redis://:wrong@127.0.0.1:${server.port}`)).toBe(false);
+    expect(await redisAnswers(`redis://127.0.0.1:${await freePort()}`)).toBe(false);
   });
 
   it('does not outlive the process that started it', async () => {
