@@ -25,7 +25,7 @@ import { enqueueCampaign } from '../src/campaign/enqueue-campaign.ts';
 import { loadConfig } from '../src/config.ts';
 import { renderPostFile } from '../src/render/render-post-file.ts';
 import { importCsv } from '../src/subscribers/import-csv.ts';
-import { startOwnRedis } from '../test/subscribers/redis-server.ts';
+import { startPrivateRedisServer, type PrivateRedisOptions } from '../src/redis/private-redis-server.ts';
 import { median, redisInfoNumber, residentBytes, startSampler, usedMemory } from './probes.ts';
 import { ensurePostfixTools, startSmtpSink } from './send-postfix.ts';
 import { writeSubscribersCsv } from './subscribers-csv.ts';
@@ -43,10 +43,10 @@ if (!Number.isInteger(N) || N < 1 || !Number.isInteger(DELIVER) || DELIVER < 1 |
   process.stderr.write('usage: npm run bench:scale -- [--subscribers N] [--deliver M] [--persistence aof|none]\n');
   process.exit(2);
 }
-const PERSISTENCE =
+const PERSISTENCE: { options: PrivateRedisOptions; label: string } =
   flags.persistence === 'aof'
-    ? { args: ['--appendonly', 'yes', '--appendfsync', 'everysec'], label: 'AOF on, appendfsync everysec, no RDB snapshots' }
-    : { args: [], label: 'no persistence (no AOF, no RDB)' };
+    ? { options: { appendfsync: 'everysec' }, label: 'AOF on, appendfsync everysec, no RDB snapshots' }
+    : { options: {}, label: 'no persistence (no AOF, no RDB)' };
 const WORKERS = 2;
 const CONNECTIONS = 5; // per worker, as in bench:send
 const LIST = 'scale';
@@ -62,7 +62,7 @@ ensurePostfixTools(log);
 const file = join(tmpdir(), `newsletter-scale-${process.pid}.csv`);
 const workers: ChildProcess[] = [];
 // Everything started below is stopped in `finally`, whatever fails on the way.
-const redisServer = await startOwnRedis([...PERSISTENCE.args, '--maxmemory-policy', 'noeviction']);
+const redisServer = await startPrivateRedisServer(PERSISTENCE.options);
 // INFO on its own connection, so a sample never waits behind the commands it measures.
 const probe = new Redis(redisServer.url);
 let sink: Awaited<ReturnType<typeof startSmtpSink>> | undefined;

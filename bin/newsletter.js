@@ -16,4 +16,8 @@ Module.prototype._compile = function compile(content, filename, format) {
 };
 
 register();
-await import('../src/cli/main.ts');
+const { run } = await import('../src/cli/run.ts');
+// Commands that keep running (server, worker, preview) resolve once started; the process lives on until they stop.
+// The entry point hands the process's environment to run(), whose commands read it through loadConfig.
+// eslint-disable-next-line no-restricted-properties
+process.exitCode = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });

@@ -57,7 +57,7 @@ function loginPage(message?: string) {
  * The dashboard's guard: the bearer header or a valid session cookie. Otherwise 401 before
  * anything runs: the sign-in form for a browser page, JSON for everything else.
  */
-export function requireAdminSession(token: string, now: () => Date = () => new Date()) {
+export function requireAdminSession(token: string, now: () => Date) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (isAdminToken(token, bearerToken(request.headers.authorization))) return;
     if (isSessionValue(token, cookieValue(request.headers.cookie, SESSION_COOKIE), now())) return;
@@ -70,8 +70,8 @@ export function requireAdminSession(token: string, now: () => Date = () => new D
 }
 
 /** GET/POST /admin/login and POST /admin/logout. Sign-in attempts are rate-limited per client address. */
-export async function adminSessionRoutes(app: FastifyInstance, deps: { token: string; landing: string; now?: () => Date }): Promise<void> {
-  const now = deps.now ?? (() => new Date());
+export async function adminSessionRoutes(app: FastifyInstance, deps: { token: string; landing: string; now: () => Date }): Promise<void> {
+  const { now } = deps;
   const cookie = (request: FastifyRequest, value: string, maxAge: number) =>
     `${SESSION_COOKIE}=${value}; Path=/admin; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${request.protocol === 'https' ? '; Secure' : ''}`;
 

@@ -33,10 +33,10 @@ const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export async function queueDashboard(app: FastifyInstance, deps: { token: string; queue: Queue }): Promise<void> {
-  await app.register(adminSessionRoutes, { token: deps.token, landing: `${QUEUE_DASHBOARD_PATH}/` });
+export async function queueDashboard(app: FastifyInstance, deps: { token: string; queue: Queue; now: () => Date }): Promise<void> {
+  await app.register(adminSessionRoutes, { token: deps.token, landing: `${QUEUE_DASHBOARD_PATH}/`, now: deps.now });
   await app.register(async (scope) => {
-    scope.addHook('onRequest', requireAdminSession(deps.token));
+    scope.addHook('onRequest', requireAdminSession(deps.token, deps.now));
     // Runs after the server's strict headers (a parent's onSend hooks run first): relaxed here only.
     scope.addHook('onSend', async (_request, reply) => {
       reply.header('content-security-policy', DASHBOARD_CSP);

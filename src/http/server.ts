@@ -52,6 +52,8 @@ export interface ServerDeps {
   connectionLimits?: Partial<ConnectionLimits>;
   /** When given, past issues are public at /issues, /issues/:slug (the "view in browser" link) and /feed.xml. */
   archive?: { campaigns: Pick<CampaignStore, 'list' | 'get' | 'getSnapshot'>; language?: string };
+  /** The clock the routes read (the archive's cache age, admin sessions' expiry); tests pass their own. Default: the system clock. */
+  now?: () => Date;
 }
 
 /** Tokens are credentials: keep them out of every log line. */
@@ -77,6 +79,7 @@ const SECURITY_HEADERS = {
 };
 
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? (() => new Date());
   const limits = { ...CONNECTION_LIMITS, ...deps.connectionLimits };
   const app = Fastify({
     ...serverTimeoutOptions(limits),
@@ -146,7 +149,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   if (deps.archive) {
     await app.register(archiveRoutes, {
-      archive: new IssueArchive({ campaigns: deps.archive.campaigns }),
+      archive: new IssueArchive({ campaigns: deps.archive.campaigns, now: () => now().getTime() }),
       publicUrl: deps.publicUrl,
       newsletterName: deps.identity.name,
       language: deps.archive.language,
@@ -157,7 +160,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   if (deps.admin) {
     await app.register(adminApi, { prefix: '/api', ...deps.admin });
-    await app.register(queueDashboard, { token: deps.admin.token, queue: deps.admin.operations.queue() });
+    await app.register(queueDashboard, { token: deps.admin.token, queue: deps.admin.operations.queue(), now });
   }
 
   app.get('/healthz', async (_request, reply) => {

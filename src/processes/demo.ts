@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Campaign } from '../campaign/campaign.ts';
+import type { CliOutput } from '../cli/cli-io.ts';
 import { waitWithProgress } from '../cli/commands/campaign-progress.ts';
 import { loadConfig } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
@@ -39,6 +40,8 @@ export interface DemoOptions {
   say?: (line: string) => void;
   /** The live progress bar on stderr (plain lines when it is not a terminal). */
   progress?: boolean;
+  /** Where the progress bar goes instead of process.stderr (the CLI's io). */
+  progressStream?: CliOutput;
 }
 
 export interface DemoResult {
@@ -115,7 +118,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (sent.kind !== 'campaign') throw new Error(`expected a campaign, got ${sent.kind}`);
     const enqueued = sent.campaign;
     say(`campaign ${enqueued.id}: "${issue.subject}" to ${enqueued.total} subscribers`);
-    const waiting = waitWithProgress(app.campaigns, enqueued.id, { show: options.progress ?? true });
+    const waiting = waitWithProgress(app.campaigns, enqueued.id, { show: options.progress ?? true, stream: options.progressStream });
     waiting.catch(() => {}); // when a worker dies first, the race below reports that instead
     const campaign = await Promise.race([waiting, fleet.died]);
 

@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { isNewsletterError } from '../../src/errors.ts';
-import { startOwnRedis } from '../subscribers/redis-server.ts';
+import { startPrivateRedisServer, type PrivateRedisServer } from '../../src/redis/private-redis-server.ts';
 import { TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 
 const cwd = fileURLToPath(new URL('../..', import.meta.url));
 const configFor = (redisUrl: string) => loadConfig({ env: { REDIS_URL: redisUrl, REDIS_PREFIX: uniquePrefix('app').replace(/[^A-Za-z0-9:_-]/g, '') }, cwd });
 
-let evicting: { url: string; stop: () => Promise<void> };
+let evicting: PrivateRedisServer;
 beforeAll(async () => {
-  evicting = await startOwnRedis(['--maxmemory-policy', 'volatile-lru']);
+  evicting = await startPrivateRedisServer({ args: ['--maxmemory-policy', 'volatile-lru'] });
 });
 afterAll(async () => {
   await evicting.stop();

@@ -2,13 +2,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNewsletterError } from '../../src/errors.ts';
 import { checkRedisSafety } from '../../src/redis-safety.ts';
-import { startOwnRedis } from '../subscribers/redis-server.ts';
+import { startPrivateRedisServer, type PrivateRedisServer } from '../../src/redis/private-redis-server.ts';
 
-let own: { url: string; stop: () => Promise<void> };
+let own: PrivateRedisServer;
 let redis: Redis;
 
 beforeAll(async () => {
-  own = await startOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
+  own = await startPrivateRedisServer({ args: ['--maxmemory-policy', 'allkeys-lru'] });
   redis = new Redis(own.url);
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/subscribers/tokens.ts';
 import { DEV_SECRET } from '../../src/subscribers/signing-secrets.ts';
-import { startAdminServer, TOKEN, type AdminServer } from '../http/admin-server.ts';
+import { startAdminServer, TOKEN, type AdminServer } from '../helpers/admin-server.ts';
 
 let admin: AdminServer;
 

@@ -1,6 +1,6 @@
 /**
- * What every bad-input case needs: the real CLI as a child process with its own Redis
- * prefix, a Redis seeded with a little state, snapshots of every key under the prefix, and
+ * What every bad-input case needs: the CLI (run in this process, as bin/newsletter.js runs it)
+ * with its own Redis prefix, a Redis seeded with a little state, snapshots of every key under the prefix, and
  * one assertion for "failed with this code, said where, exited 1, printed no stack".
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis
 import { runCli as runNewsletter, type CliResult } from '../helpers/run-cli.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
-import { dumpKeys, type KeyDump } from '../subscribers/dump-keys.ts';
+import { dumpKeys, type KeyDump } from '../helpers/dump-keys.ts';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SECRET = 'bad-input-secret-'.padEnd(48, 'x');
@@ -41,7 +41,7 @@ export interface World {
   snapshot(): Promise<Record<string, KeyDump>>;
   /** A folder for the files a case writes (posts, CSVs, newsletter.yaml); removed by close(). */
   scratch: ScratchDir;
-  /** Runs `node bin/newsletter.js ...args` against this prefix; `env` entries set to undefined are removed. */
+  /** Runs `newsletter ...args` against this prefix; `env` entries set to undefined are removed. */
   cli(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
   close(): Promise<void>;
 }
@@ -77,25 +77,16 @@ export async function openWorld(label: string): Promise<World> {
 }
 
 /** The environment a CLI case starts from: only what the newsletter reads, nothing inherited by accident. */
-function cliEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    REDIS_URL: TEST_REDIS_URL,
-    NEWSLETTER_CONFIG: join(root, 'newsletter.yaml'),
-    NEWSLETTER_SECRET: SECRET,
-    LOG_LEVEL: 'silent',
-  };
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return env;
-}
+const CLI_ENV = {
+  REDIS_URL: TEST_REDIS_URL,
+  NEWSLETTER_CONFIG: join(root, 'newsletter.yaml'),
+  NEWSLETTER_SECRET: SECRET,
+  LOG_LEVEL: 'silent',
+};
 
-/** The real CLI in the environment of a bad-input case (see cliEnv). */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 20_000): Promise<CliResult> {
-  return runNewsletter(args, cliEnv(env), timeoutMs);
+/** The CLI in the environment of a bad-input case; `env` entries set to undefined are left out. */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runNewsletter(args, { env: { ...CLI_ENV, ...env } });
 }
 
 /** stderr without the shared test Redis's "keeps nothing on disk" start-up warning. */

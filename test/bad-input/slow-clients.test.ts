@@ -13,7 +13,7 @@ import type { ConnectionLimits } from '../../src/http/connection-limits.ts';
 import { createServer } from '../../src/http/server.ts';
 import { buildWebServer } from '../../src/processes/web-server.ts';
 import { createToken } from '../../src/subscribers/tokens.ts';
-import { startHarness } from '../delivery/harness.ts';
+import { startHarness } from '../helpers/delivery-harness.ts';
 import { SECRET, openWorld, type World } from './harness.ts';
 
 // Long enough that the answers during the attack come before any cut, even on a loaded 2-core machine.

@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaign/campaign-controls.ts';
 import { enqueueCampaign as enqueue, resendFailed } from '../../src/campaign/enqueue-campaign.ts';
 import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../src/campaign/delivery-outcome.ts';
 import { DeliveryLedger } from '../../src/delivery/ledger.ts';
 import type { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
-import { countByRecipient, startHarness, type Harness } from '../delivery/harness.ts';
+import { countByRecipient, IDLE, startHarness, type Harness } from '../helpers/delivery-harness.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 
 let harness: Harness | undefined;
@@ -18,7 +17,9 @@ function controls(h: Harness) {
   return { campaigns: h.app.campaigns, queue: h.app.deliveryQueue(), now: () => new Date() };
 }
 
-function expectEachOnce(h: Harness, emails: string[]) {
+/** Once the workers are idle (a late or second message would have come by then), each address got exactly one. */
+async function expectEachOnce(h: Harness, emails: string[]) {
+  await expect.poll(() => h.batches()).toEqual(IDLE);
   const counts = countByRecipient(h.smtp);
   for (const email of emails) expect(counts.get(email), email).toBe(1);
 }
@@ -32,10 +33,9 @@ describe('campaign controls', () => {
     await harness.smtp.waitForMessages(5);
     const paused = await pauseCampaign(controls(harness), harness.campaignId);
     expect(paused.state).toBe('paused');
-    await sleep(300); // messages already in flight land
+    // The messages in flight land, then the worker parks the batch (for 60 s) instead of sending on.
+    await expect.poll(() => harness!.batches()).toEqual({ ...IDLE, delayed: 1 });
     const atPause = harness.smtp.messages.length;
-    await sleep(500);
-    expect(harness.smtp.messages.length).toBe(atPause);
     expect(atPause).toBeLessThan(40);
     const mid = await harness.app.campaigns.require(harness.campaignId);
     expect(mid.accepted).toBe(atPause);
@@ -44,7 +44,7 @@ describe('campaign controls', () => {
     await resumeCampaign(controls(harness), harness.campaignId);
     const done = await harness.waitFor((c) => c.state === 'completed', 10_000);
     expect(done).toMatchObject({ total: 40, accepted: 40, failed: 0, skipped: 0 });
-    expectEachOnce(
+    await expectEachOnce(
       harness,
       subscribers.map((s) => s.email),
     );
@@ -58,7 +58,8 @@ describe('campaign controls', () => {
     await harness.smtp.waitForMessages(5);
     await cancelCampaign(controls(harness), harness.campaignId);
     const done = await harness.waitFor((c) => c.accepted + c.failed + c.skipped === c.total);
-    await sleep(200);
+    // Everyone is settled; a message sent after the cancel would arrive before the workers fall idle.
+    await expect.poll(() => harness!.batches()).toEqual(IDLE);
     expect(done.state).toBe('cancelled');
     expect(done.skipped).toBeGreaterThan(0);
     expect(done.accepted).toBe(harness.smtp.messages.length);
@@ -85,7 +86,7 @@ describe('campaign controls', () => {
     expect(resent).toEqual({ round: 1, recipients: 2, unknownLeftOut: 0 });
     const done = await harness.waitFor((c) => c.state === 'completed' && c.failed === 0);
     expect(done).toMatchObject({ total: 6, accepted: 6, failed: 0, skipped: 0 });
-    expectEachOnce(
+    await expectEachOnce(
       harness,
       subscribers.map((s) => s.email),
     );
@@ -149,7 +150,7 @@ describe('re-running an interrupted send', () => {
     harness.startWorker();
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(done).toMatchObject({ total: 350, accepted: 350 });
-    expectEachOnce(
+    await expectEachOnce(
       harness,
       subscribers.map((s) => s.email),
     );
@@ -169,7 +170,7 @@ describe('re-running an interrupted send', () => {
     harness.startWorker();
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(done).toMatchObject({ total: 350, accepted: 349, skipped: 1 });
-    expectEachOnce(
+    await expectEachOnce(
       harness,
       subscribers.map((s) => s.email),
     );
@@ -199,7 +200,7 @@ describe('re-running an interrupted send', () => {
     harness.startWorker();
     const done = await harness.waitFor((c) => c.state === 'completed');
     expect(done).toMatchObject({ total: 250, accepted: 249, skipped: 1 });
-    expectEachOnce(
+    await expectEachOnce(
       harness,
       subscribers.slice(1).map((s) => s.email),
     );

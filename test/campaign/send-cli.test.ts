@@ -1,8 +1,8 @@
-import { runCli } from '../helpers/run-cli.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../delivery/harness.ts';
+import { IDLE, startHarness, type Harness } from '../helpers/delivery-harness.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
-import { parseMessage } from '../delivery/parse-mime.ts';
+import { parseMessage } from '../helpers/parse-mime.ts';
 
 const POST = 'emails/posts/sofa-weekly-2019-11-01.md';
 const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';
@@ -13,7 +13,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const cli = (args: string[], env: Record<string, string>) => runCli(args, { ...process.env, ...env });
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { env });
 
 describe('newsletter send and campaign commands', () => {
   it('send --wait --json renders the seed post, sends to the list and prints the final counters', async () => {
@@ -40,6 +40,8 @@ describe('newsletter send and campaign commands', () => {
     const again = await cli(['send', POST, '--list', 'weekly'], harness.env);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/CAMPAIGN_STATE_INVALID/);
+    // Had the refused send queued anything, it would be sent before the workers fall idle.
+    await expect.poll(() => harness!.batches()).toEqual(IDLE);
     expect(harness.smtp.messages).toHaveLength(3);
   });
 

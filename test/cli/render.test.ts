@@ -1,26 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { REPO, runCli } from '../helpers/run-cli.ts';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const seed = join(repo, 'emails', 'posts', 'sofa-weekly-2019-11-01.md');
+const seed = join(REPO, 'emails', 'posts', 'sofa-weekly-2019-11-01.md');
 
-async function newsletter(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(repo, 'bin', 'newsletter.js'), ...args], {
-      cwd: repo,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const newsletter = (args: string[]) => runCli(args, { env: {} });
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'newsletter-render-'));
 

@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
-import { dumpKeys } from '../subscribers/dump-keys.ts';
+import { dumpKeys } from '../helpers/dump-keys.ts';
+import { runCli, type CliResult } from '../helpers/run-cli.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/subscribers/${name}`, import.meta.url));
 
 let redis: Redis;
@@ -22,16 +20,8 @@ afterAll(async () => {
   await cleanup();
 });
 
-/** Runs the real CLI; several subcommands chained with `&&`-like semantics cost one start-up each. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, NEWSLETTER_CONFIG: 'newsletter.yaml' };
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', ['bin/newsletter.js', ...args], { cwd: root, env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cli(...args: string[]): Promise<CliResult> {
+  return runCli(args, { env: { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, NEWSLETTER_CONFIG: 'newsletter.yaml' } });
 }
 
 describe('newsletter subscribers', () => {

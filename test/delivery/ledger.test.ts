@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../src/campaign/delivery-outcome.ts';
 import { DeliveryLedger } from '../../src/delivery/ledger.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { startHarness, type Harness } from '../helpers/delivery-harness.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {

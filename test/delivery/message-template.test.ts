@@ -3,7 +3,7 @@ import { MessageBuffers, buildMessageTemplate, messageIdFor, personalise } from 
 import { isNewsletterError } from '../../src/errors.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
-import { parseMessage } from './parse-mime.ts';
+import { parseMessage } from '../helpers/parse-mime.ts';
 
 const identity = {
   name: 'SOFA Weekly',

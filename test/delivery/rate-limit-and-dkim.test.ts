@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildDeliveryWorker } from '../../src/processes/delivery-worker.ts';
-import { countByRecipient, startHarness, type Harness } from './harness.ts';
+import { countByRecipient, startHarness, type Harness } from '../helpers/delivery-harness.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {

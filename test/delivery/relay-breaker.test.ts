@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaignStatus, campaignDeps } from '../../src/operations/campaign-operations.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../src/redis/private-redis-server.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
-import { countByRecipient, startHarness, type Harness } from './harness.ts';
+import { countByRecipient, startHarness, type Harness } from '../helpers/delivery-harness.ts';
 
 let harness: Harness | undefined;
 let silent: { server: Server; sockets: Set<Socket>; connections: number } | undefined;

@@ -17,7 +17,7 @@ import { OUTCOME_UNKNOWN } from '../../src/campaign/delivery-outcome.ts';
 import { counterField, MESSAGES } from '../../src/metrics/definitions.ts';
 import { campaignDeps, campaignFailures, resendToFailed } from '../../src/operations/campaign-operations.ts';
 import type { ReceivedMessage, TestSmtpServer } from '../helpers/smtp-server.ts';
-import { countByRecipient, startHarness, type Harness } from './harness.ts';
+import { countByRecipient, startHarness, type Harness } from '../helpers/delivery-harness.ts';
 
 /** What the server does once it has the whole message: answer 250 now, answer after `ms`, drop the connection, or never answer. */
 type AtEnd = 'answer' | { answerAfterMs: number } | 'drop' | 'silent';

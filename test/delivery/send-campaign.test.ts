@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEV_SECRET } from '../../src/subscribers/signing-secrets.ts';
 import { verifyToken } from '../../src/subscribers/tokens.ts';
-import { countByRecipient, startHarness, type Harness } from './harness.ts';
-import { parseMessage } from './parse-mime.ts';
+import { countByRecipient, IDLE, startHarness, type Harness } from '../helpers/delivery-harness.ts';
+import { parseMessage } from '../helpers/parse-mime.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -79,7 +79,8 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
     await harness.send();
     await harness.waitFor((c) => c.state === 'completed');
     await expect(harness.send()).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_INVALID' });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Had the refused send queued anything, it would be sent before the workers fall idle.
+    await expect.poll(() => harness!.batches()).toEqual(IDLE);
     expect(harness.smtp.messages).toHaveLength(3);
   });
 

@@ -1,15 +1,15 @@
 /**
- * `newsletter demo` as a fresh machine runs it: a child process with no terminal and no
- * stdin (as CI), only Redis. It must finish by itself, leave no worker behind, and say
- * where to look.
+ * `newsletter demo` as a fresh machine runs it: no terminal (as CI), only Redis, no SMTP_URL
+ * and no secret in its environment. It must finish by itself, leave no worker behind, and
+ * say where to look.
  */
-import { runCli } from '../helpers/run-cli.ts';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../src/redis/private-redis-server.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { runCli } from '../helpers/run-cli.ts';
 
 const prefix = uniquePrefix('demo-cli');
 let outbox: string;
@@ -25,8 +25,7 @@ afterAll(async () => {
 });
 
 function demo(args: string[], env: Record<string, string>) {
-  const { NEWSLETTER_SECRET: _s, SMTP_URL: _u, ...rest } = process.env;
-  return runCli(['demo', ...args], { ...rest, CI: 'true', ...env });
+  return runCli(['demo', ...args], { env });
 }
 
 describe('newsletter demo (the command)', () => {

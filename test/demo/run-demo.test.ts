@@ -13,14 +13,14 @@ import { DEMO_LIST, demoSummary, runDemo, type DemoResult } from '../../src/proc
 import { isNewsletterError } from '../../src/errors.ts';
 import { parseCapturedMessage } from '../../src/preview/captured-message.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
-import { parseMessage } from '../delivery/parse-mime.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { parseMessage } from '../helpers/parse-mime.ts';
+import { freePort } from '../../src/redis/private-redis-server.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 
 const SUBJECT = 'SOFA Weekly | 每周精选【10/28 - 11/01】';
 const COUNT = 12;
 const prefix = uniquePrefix('demo');
-const env = { ...process.env, REDIS_URL: TEST_REDIS_URL };
+const env = { REDIS_URL: TEST_REDIS_URL };
 let outbox: string;
 let redis: Awaited<ReturnType<typeof connectTestRedis>>;
 

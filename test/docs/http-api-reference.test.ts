@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebServer } from '../../src/processes/web-server.ts';
-import { startHarness, type Harness } from '../delivery/harness.ts';
-import { TOKEN } from '../http/admin-server.ts';
+import { startHarness, type Harness } from '../helpers/delivery-harness.ts';
+import { TOKEN } from '../helpers/admin-server.ts';
 import { codeSpans } from './markdown.ts';
 
 const PAGE = 'docs/http-api.md';

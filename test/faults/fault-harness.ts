@@ -8,21 +8,20 @@ import { afterEach } from 'vitest';
 import type { Campaign } from '../../src/campaign/campaign.ts';
 import { decodeLedgerEntry } from '../../src/campaign/delivery-outcome.ts';
 import { messageIdFor } from '../../src/delivery/message-template.ts';
-import { startHarness, type Harness } from '../delivery/harness.ts';
+import { startHarness, type Harness } from '../helpers/delivery-harness.ts';
 import { startFaultSmtpServer, type FaultRates, type FaultSmtpServer } from './fault-smtp.ts';
-import { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
-import { ProcessRegistry } from './processes.ts';
+import { startPrivateRedisServer, type PrivateRedisServer } from '../../src/redis/private-redis-server.ts';
+import { ProcessRegistry } from '../helpers/processes.ts';
 
 export interface FaultScenario {
-  redis: PrivateRedis;
+  /** Its own redis-server with an append-only file fsynced on every write, so it can be killed and restarted with what it acknowledged. */
+  redis: PrivateRedisServer;
   smtp: FaultSmtpServer;
   harness: Harness;
   processes: ProcessRegistry;
   subscribers: { id: string; email: string }[];
   /** The environment of every worker and server process of this scenario. */
   env: Record<string, string>;
-  /** Polls the campaign; Redis errors (a restart) are waited out, not thrown. */
-  waitFor(id: string, predicate: (c: Campaign) => boolean, timeoutMs: number): Promise<Campaign>;
   close(): Promise<void>;
 }
 
@@ -44,12 +43,12 @@ const FAULT_ENV = {
   SMTP_TIMEOUT_MS: '5000',
   WORKER_CONCURRENCY: '10',
   SMTP_MAX_CONNECTIONS: '5',
-  // 'ready' is an info line.
+  // 'worker ready' and 'Server listening' are info lines.
   LOG_LEVEL: 'info',
 };
 
 export async function startFaultScenario(options: ScenarioOptions): Promise<FaultScenario> {
-  const redis = await startPrivateRedis();
+  const redis = await startPrivateRedisServer({ appendfsync: 'always' });
   const processes = new ProcessRegistry();
   let smtp: FaultSmtpServer | undefined;
   let harness: Harness | undefined;
@@ -67,32 +66,18 @@ export async function startFaultScenario(options: ScenarioOptions): Promise<Faul
       processes,
       subscribers,
       env: h.env,
-      async waitFor(id, predicate, timeoutMs) {
-        const deadline = Date.now() + timeoutMs;
-        let last: Campaign | string;
-        for (;;) {
-          try {
-            last = await h.app.campaigns.require(id);
-            if (predicate(last)) return last;
-          } catch (error) {
-            last = String(error);
-          }
-          if (Date.now() > deadline) throw new Error(`campaign ${id} never reached the expected state: ${JSON.stringify(last)}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      },
       async close() {
         await processes.killAll();
         await smtp!.crash();
         await h.close();
-        await redis.close();
+        await redis.stop();
       },
     };
   } catch (error) {
     await processes.killAll();
     await smtp?.crash();
     await harness?.close();
-    await redis.close();
+    await redis.stop();
     throw error;
   }
 }

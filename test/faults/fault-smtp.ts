@@ -4,7 +4,7 @@
  * expected outcome is known in advance. It can also crash and come back on the same port.
  */
 import { createHash } from 'node:crypto';
-import { startTestSmtpServer, type ReceivedMessage, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { MessageLog, startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { startAfterEndProxy, type AfterEndProxy } from './after-end-proxy.ts';
 
 /**
@@ -78,8 +78,10 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
   // One recipient per message (the delivery sends one message per subscriber).
   const dropDuringData = (to: string[]) => planFault(rates, to[0]!, attempts.get(to[0]!) ?? 1) === 'drop';
   const instances: TestSmtpServer[] = [];
+  // One log across restarts: what arrived before an outage still counts.
+  const log = new MessageLog();
   const startInstance = async (port?: number) => {
-    const instance = await startTestSmtpServer({ onRcpt, script: { dropDuringData }, port });
+    const instance = await startTestSmtpServer({ onRcpt, script: { dropDuringData }, port, log });
     instances.push(instance);
     return instance;
   };
@@ -95,7 +97,6 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
       : undefined;
   const port = proxy?.port ?? first.port;
   const outages: { from: number; to: number }[] = [];
-  const received = () => instances.flatMap((i) => i.messages);
 
   return {
     rates,
@@ -103,9 +104,7 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
     port,
     rcptAttempts: attempts,
     outages,
-    get messages(): ReceivedMessage[] {
-      return received();
-    },
+    messages: log.messages,
     async outage(downMs) {
       const from = Date.now();
       await current().crash();
@@ -121,14 +120,6 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
       await proxy?.close();
       await current().crash();
     },
-    async waitForMessages(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const messages = received();
-        if (messages.length >= count) return messages;
-        if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${messages.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    waitForMessages: (count, timeoutMs) => log.waitFor(count, timeoutMs),
   };
 }

@@ -13,7 +13,7 @@ describe('fault: Redis restarted mid-campaign', () => {
     await s.smtp.waitForMessages(600, 60_000);
     const before = s.smtp.messages.length;
     await s.redis.restart(1_000);
-    const done = await s.waitFor(id, (c) => c.state === 'completed', 120_000);
+    const done = await s.harness.waitFor((c) => c.state === 'completed', 120_000);
 
     const result = await audit(s, id, () => ACCEPTED);
     console.log(`redis restart after ${before} messages; ledger ${JSON.stringify(result.ledgerCounts)}`);

@@ -10,7 +10,7 @@ describe('fault: the reply to the end of the message comes late or not at all', 
     await s.processes.worker(s.env);
     await s.processes.worker(s.env);
     const { id } = await s.harness.send();
-    const done = await s.waitFor(id, (c) => c.state === 'completed', 150_000);
+    const done = await s.harness.waitFor((c) => c.state === 'completed', 150_000);
 
     const classes = new Map(s.subscribers.map((sub) => [sub.email, faultClass(s.smtp.rates, sub.email)]));
     const count = (fault: string) => [...classes.values()].filter((c) => c === fault).length;

@@ -24,7 +24,7 @@ describe('fault: worker processes killed with SIGKILL', () => {
         workers[slot] = await s.processes.worker(s.env);
       }
     })();
-    const done = await s.waitFor(id, (c) => c.state === 'completed', 170_000).finally(() => (finished = true));
+    const done = await s.harness.waitFor((c) => c.state === 'completed', 170_000).finally(() => (finished = true));
     await killer;
 
     // A kill can land after a message's last byte went out and before its reply was recorded.

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ACCEPTED, audit, scenarioPerTest } from './fault-harness.ts';
 
@@ -14,7 +13,6 @@ describe('fault: a worker stopped with SIGTERM while sending', () => {
     const stops: { received: number; accepted: number; sending: number }[] = [];
     for (let i = 0; i < 3; i++) {
       await s.smtp.waitForMessages(250 * (i + 1), 60_000);
-      await sleep(300);
       expect(await worker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       const campaign = await app.campaigns.require(id);
       stops.push({
@@ -24,7 +22,7 @@ describe('fault: a worker stopped with SIGTERM while sending', () => {
       });
       worker = await s.processes.worker(s.env);
     }
-    const done = await s.waitFor(id, (c) => c.state === 'completed', 90_000);
+    const done = await s.harness.waitFor((c) => c.state === 'completed', 90_000);
 
     console.log(`sigterm: at each stop (received, recorded): ${stops.map((x) => `${x.received}/${x.accepted}`).join(', ')}`);
     for (const stop of stops) {

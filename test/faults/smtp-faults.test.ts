@@ -14,7 +14,7 @@ describe('fault: a misbehaving SMTP server', () => {
     await s.smtp.waitForMessages(500, 60_000);
     await s.smtp.outage(20_000);
     // 12 attempts from 100 ms outlast the outage; the last backoff can be ~20 s long.
-    const done = await s.waitFor(id, (c) => c.state === 'completed', 120_000);
+    const done = await s.harness.waitFor((c) => c.state === 'completed', 120_000);
 
     const classes = new Map(s.subscribers.map((sub) => [sub.email, faultClass(s.smtp.rates, sub.email)]));
     const rejected = s.subscribers.filter((sub) => classes.get(sub.email) === 'reject');

@@ -21,7 +21,7 @@ describe('fault: unsubscribes arriving during a campaign', () => {
     // Aim at the recipients about to be sent to: the ones near the newest message's address.
     const answeredAt = new Map<string, number>();
     let done = false;
-    const finished = s.waitFor(id, (c) => c.state === 'completed', 120_000).finally(() => (done = true));
+    const finished = s.harness.waitFor((c) => c.state === 'completed', 120_000).finally(() => (done = true));
     const unsubscribeOne = async (sub: { id: string; email: string }) => {
       const response = await fetch(links(sub.id).unsubscribeUrl, {
         method: 'POST',

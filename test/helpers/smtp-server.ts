@@ -13,6 +13,35 @@ export interface ReceivedMessage {
   receivedAt: number;
 }
 
+/** Messages as they arrive, and promises that resolve once enough have: no polling. */
+export class MessageLog {
+  readonly messages: ReceivedMessage[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  add(message: ReceivedMessage): void {
+    this.messages.push(message);
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** Resolves with every message so far once at least `count` have arrived; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedMessage[]> {
+    if (this.messages.length >= count) return Promise.resolve(this.messages);
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.messages.length < count) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(this.messages);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`expected ${count} messages, got ${this.messages.length}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+}
+
 /** Scripted trouble, by recipient address (exact, lower case as sent). */
 export interface SmtpScript {
   /** 451 4.3.0 on the first RCPT TO for these addresses, accepted afterwards. */
@@ -51,10 +80,11 @@ export async function startTestSmtpServer(
     script?: SmtpScript;
     port?: number;
     auth?: { user: string; pass: string };
+    /** Where received messages go; a server restarted on the same port passes its predecessor's log. */
+    log?: MessageLog;
   } = {},
 ): Promise<TestSmtpServer> {
-  const messages: ReceivedMessage[] = [];
-  const waiters: (() => void)[] = [];
+  const log = options.log ?? new MessageLog();
   const rcptAttempts = new Map<string, number>();
   const script = options.script ?? {};
   let dropped = false;
@@ -105,7 +135,7 @@ export async function startTestSmtpServer(
         if (toDrop || script.holdData?.(session.envelope.rcptTo.map((r) => r.address))) return;
         const raw = Buffer.concat(chunks).toString('utf8');
         const headerEnd = raw.indexOf('\r\n\r\n');
-        messages.push({
+        log.add({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to,
           raw,
@@ -113,7 +143,6 @@ export async function startTestSmtpServer(
           dataStartedAt,
           receivedAt: Date.now(),
         });
-        for (const wake of waiters.splice(0)) wake();
         callback();
       });
     },
@@ -130,7 +159,7 @@ export async function startTestSmtpServer(
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
-    messages,
+    messages: log.messages,
     rcptAttempts,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     crash: () =>
@@ -138,16 +167,6 @@ export async function startTestSmtpServer(
         server.server.close(() => resolve());
         for (const connection of connections()) connection._socket.destroy();
       }),
-    async waitForMessages(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${messages.length}`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 100);
-        });
-      }
-      return messages;
-    },
+    waitForMessages: (count, timeoutMs) => log.waitFor(count, timeoutMs),
   };
 }

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactUrl } from '../../src/http/server.ts';
 import { buildWebServer } from '../../src/processes/web-server.ts';
-import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
+import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from '../helpers/admin-server.ts';
 
 const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';
 

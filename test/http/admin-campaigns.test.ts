@@ -4,11 +4,11 @@
  */
 import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Campaign } from '../../src/campaign/campaign.ts';
 import { decodeHeaderWords } from '../../src/delivery/mime-encoding.ts';
-import { parseMessage } from '../delivery/parse-mime.ts';
-import { SEED_POST, startAdminServer, type AdminServer } from './admin-server.ts';
+import { parseMessage } from '../helpers/parse-mime.ts';
+import { SEED_POST, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
 
 const CAMPAIGN = 'sofa-weekly-2019-11-01--weekly';
 
@@ -18,14 +18,16 @@ afterEach(async () => {
   admin = undefined;
 });
 
-async function waitForState(server: AdminServer, id: string, state: Campaign['state']): Promise<Campaign> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const { campaign } = await (await server.call('GET', `/api/campaigns/${id}`)).json();
-    if (campaign.state === state) return campaign;
-    if (Date.now() > deadline) throw new Error(`campaign ${id} stayed ${campaign.state}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** The campaign as the API reports it, once it is in `state`. */
+function waitForState(server: AdminServer, id: string, state: Campaign['state']): Promise<Campaign> {
+  return vi.waitFor(
+    async () => {
+      const { campaign } = await (await server.call('GET', `/api/campaigns/${id}`)).json();
+      if (campaign.state !== state) throw new Error(`campaign ${id} is ${campaign.state}, not ${state}`);
+      return campaign;
+    },
+    { timeout: 15_000, interval: 50 },
+  );
 }
 
 describe('admin API: campaigns', () => {

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
+import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from '../helpers/admin-server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

@@ -4,14 +4,16 @@
  * it is read-only; its relaxed Content-Security-Policy stays on its own paths.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSessionValue, isSessionValue, SESSION_COOKIE } from '../../src/http/admin-session.ts';
-import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
+import { createSessionValue, isSessionValue, SESSION_COOKIE, SESSION_SECONDS } from '../../src/http/admin-session.ts';
+import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from '../helpers/admin-server.ts';
 
 let admin: AdminServer;
 let scriptPath: string;
+/** The server's clock: sessions expire only when a test moves it. */
+let clock = new Date('2026-03-01T09:00:00.000Z');
 
 beforeAll(async () => {
-  admin = await startAdminServer();
+  admin = await startAdminServer({ now: () => clock });
   await admin.harness.addSubscribers(3);
   // No worker: the campaign's batch waits in the queue for the dashboard to show.
   await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, list: 'weekly' } });
@@ -86,6 +88,30 @@ describe('the queue dashboard', () => {
     expect((await get('/api/campaigns', { cookie })).status).toBe(401);
     const logout = await fetch(`${admin.base}/admin/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' });
     expect(logout.headers.get('set-cookie')).toMatch(/^nl_admin=; Path=\/admin; Max-Age=0;/);
+  });
+
+  it('lets a session cookie open the dashboard for 12 hours, not a second longer', async () => {
+    const signedInAt = clock;
+    const login = await fetch(`${admin.base}/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN }).toString(),
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    try {
+      clock = new Date(signedInAt.getTime() + (SESSION_SECONDS - 1) * 1000);
+      expect((await get('/admin/queues/api/queues', { cookie })).status).toBe(200);
+      clock = new Date(signedInAt.getTime() + SESSION_SECONDS * 1000);
+      const expired = await get('/admin/queues/api/queues', { cookie });
+      expect(expired.status).toBe(401);
+      expect(await expired.json()).toMatchObject({ ok: false, code: 'ADMIN_TOKEN_INVALID' });
+      // The bearer header does not expire.
+      expect((await get('/admin/queues/api/queues', bearer)).status).toBe(200);
+    } finally {
+      clock = signedInAt;
+    }
   });
 
   it('accepts a session cookie only while it is fresh and signed with the current token', () => {

@@ -1,7 +1,7 @@
 /** The admin API's subscriber routes over real HTTP, against real Redis. */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminServer, TOKEN, type AdminServer } from './admin-server.ts';
+import { startAdminServer, TOKEN, type AdminServer } from '../helpers/admin-server.ts';
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/subscribers/${name}`, import.meta.url));
 

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildWebServer } from '../../src/processes/web-server.ts';
-import { startHarness, type Harness } from '../delivery/harness.ts';
+import { startHarness, type Harness } from '../helpers/delivery-harness.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 
 const SLUG = deliveryIssue.slug;

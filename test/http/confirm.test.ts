@@ -12,7 +12,7 @@ import { createServer } from '../../src/http/server.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { createToken } from '../../src/subscribers/tokens.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
-import { dumpKeys } from '../subscribers/dump-keys.ts';
+import { dumpKeys } from '../helpers/dump-keys.ts';
 
 const SECRET = 'confirm-secret-'.padEnd(48, 'x');
 

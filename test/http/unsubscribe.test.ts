@@ -6,7 +6,7 @@ import type { Subscriber } from '../../src/subscribers/subscriber.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { createToken } from '../../src/subscribers/tokens.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
-import { dumpKeys } from '../subscribers/dump-keys.ts';
+import { dumpKeys } from '../helpers/dump-keys.ts';
 
 const SECRET = 'unsubscribe-test-secret'.padEnd(40, '!');
 const OLD_SECRET = 'old-unsubscribe-secret'.padEnd(40, '?');

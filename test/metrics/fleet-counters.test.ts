@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { counterField, MESSAGES, SEND_DURATION, sumField } from '../../src/metrics/definitions.ts';
 import { FleetCounters, fleetMetricsKey } from '../../src/metrics/fleet-counters.ts';
 import { metricsRecorder } from '../../src/metrics/metric-tally.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../src/redis/private-redis-server.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
 
 let redis: Redis;
@@ -56,11 +56,7 @@ describe('FleetCounters', () => {
   it('flushes on its own every flushMs', async () => {
     const counters = open(100);
     counters.tally.add(accepted, 4);
-    const deadline = Date.now() + 5_000;
-    while ((await redis.hget(fleetMetricsKey(prefix), accepted)) !== '4') {
-      if (Date.now() > deadline) throw new Error('never flushed');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await expect.poll(() => redis.hget(fleetMetricsKey(prefix), accepted), { timeout: 5_000 }).toBe('4');
     expect(counters.tally.isEmpty).toBe(true);
   });
 

@@ -3,11 +3,11 @@
  * (workers/delivery-worker.ts) on a real Redis prefix, sending to a real SMTP server that
  * defers one address and rejects another.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createToken } from '../../src/subscribers/tokens.ts';
-import { startHarness, type Harness } from '../delivery/harness.ts';
+import { startHarness, type Harness } from '../helpers/delivery-harness.ts';
+import { processesPerTest } from '../helpers/processes.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { parsePrometheus } from './parse-prometheus.ts';
 
@@ -17,39 +17,12 @@ const SMTP_PASSWORD = 'smtp-password-never-logged-9f3a';
 const DKIM_KEY = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 const DKIM_KEY_BODY = DKIM_KEY.split('\n')[1]!;
 
+const processes = processesPerTest();
 let harness: Harness | undefined;
-const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await harness?.close();
   harness = undefined;
 });
-
-interface Running {
-  proc: ChildProcess;
-  /** Everything the process wrote to stdout and stderr so far. */
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-/** Starts a process and resolves once its output matches `ready` (with the match). */
-function start(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ running: Running; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(proc);
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  const running: Running = { proc, output: () => output, exited };
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match) resolve({ running, match });
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited early (${code}): ${output}`)));
-  });
-}
 
 async function scrape(base: string): Promise<Map<string, number>> {
   const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -59,15 +32,15 @@ async function scrape(base: string): Promise<Map<string, number>> {
 }
 
 /** Scrapes until `done` holds: workers flush every METRICS_FLUSH_MS, so figures arrive a moment later. */
-async function scrapeUntil(base: string, done: (m: Map<string, number>) => boolean, timeoutMs = 10_000): Promise<Map<string, number>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const metrics = await scrape(base);
-    if (done(metrics)) return metrics;
-    if (Date.now() > deadline)
-      throw new Error(`metrics never reached the expected figures:\n${[...metrics].filter(([k]) => k.startsWith('newsletter_')).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function scrapeUntil(base: string, done: (m: Map<string, number>) => boolean): Promise<Map<string, number>> {
+  return vi.waitFor(
+    async () => {
+      const metrics = await scrape(base);
+      if (!done(metrics)) throw new Error(`metrics not yet at the expected figures:\n${[...metrics].filter(([k]) => k.startsWith('newsletter_')).join('\n')}`);
+      return metrics;
+    },
+    { timeout: 10_000, interval: 100 },
+  );
 }
 
 const messages = (m: Map<string, number>, outcome: string, replyClass: string) =>
@@ -101,8 +74,7 @@ describe('metrics and logs while a campaign runs', () => {
       LOG_LEVEL: 'debug',
     };
     const subscribers = await h.addSubscribers(10);
-    const { running: web, match } = await start(['bin/newsletter.js', 'server', '--port', '0'], env, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
-    const base = match[1]!;
+    const { spawned: web, url: base } = await processes.server(env);
 
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } })).status).toBe(401);
@@ -112,7 +84,7 @@ describe('metrics and logs while a campaign runs', () => {
     expect(before.get('newsletter_delivery_workers')).toBe(0);
     expect(before.has('process_resident_memory_bytes')).toBe(true);
 
-    const { running: worker } = await start(['bin/run-ts.js', 'workers/delivery-worker.ts'], env, /worker ready/);
+    const worker = await processes.start(['bin/run-ts.js', 'workers/delivery-worker.ts'], env, /worker ready/);
     await h.send();
     await h.waitFor((c) => c.state === 'completed');
     // The worker is still running: these figures came with its periodic flush.
@@ -156,10 +128,8 @@ describe('metrics and logs while a campaign runs', () => {
     expect(afterAdmin.get('newsletter_unsubscribes_total{how="admin"}')).toBe(1);
     expect(afterAdmin.get('newsletter_unsubscribe_suppression_seconds_count')).toBe(1);
 
-    worker.proc.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
-    web.proc.kill('SIGTERM');
-    expect(await web.exited).toBe(0);
+    expect(await worker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await web.stop('SIGTERM')).toEqual({ code: 0, signal: null });
 
     // Logs: JSON lines only, with campaign and job ids, and nothing that identifies or unlocks anything.
     const workerLines = jsonLines(worker.output());

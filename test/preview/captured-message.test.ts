@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildMessageTemplate, messageIdFor, personalise } from '../../src/delivery/message-template.ts';
 import { parseCapturedMessage, unsubscribeUrlOf } from '../../src/preview/captured-message.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
-import { parseMessage } from '../delivery/parse-mime.ts';
+import { parseMessage } from '../helpers/parse-mime.ts';
 
 const identity = { name: 'SOFA Weekly', fromName: 'SOFA 周报', fromAddress: 'weekly@sofastack.tech', listId: 'weekly.sofastack.tech' };
 const unsubscribeUrl = `https://news.example/unsubscribe/${'Ab1_-'.repeat(20)}.sig`;

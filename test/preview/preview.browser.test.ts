@@ -64,7 +64,6 @@ beforeAll(async () => {
   ({ cleanup: cleanupRedis } = await connectTestRedis(prefix));
   config = loadConfig({
     env: {
-      ...process.env,
       SMTP_URL: smtp.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,

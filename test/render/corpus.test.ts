@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { loadConfig, type Identity } from '../../src/config.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
 import { expectReadableSafeEmail } from './email-properties.ts';
@@ -33,7 +33,7 @@ describe('the seed post', () => {
   });
 });
 
-const corpusRequired = process.env.NEWSLETTER_CORPUS_REQUIRED === '1';
+const corpusRequired = inject('corpusRequired');
 const corpusPresent = existsSync(corpusDir);
 
 describe('the corpus of real posts (../shared/corpus)', () => {

@@ -91,7 +91,7 @@ beforeAll(async () => {
   if (existsSync(CHROMIUM)) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   workDir = await mkdtemp(join(tmpdir(), 'nl-layout-'));
   await mkdir(SCREENSHOTS, { recursive: true });
-  const { identity } = loadConfig();
+  const { identity } = loadConfig({ env: {} });
   for (const post of POSTS) {
     const issue = await renderPostFile(post.file, { identity });
     const file = join(workDir, `${issue.slug}.html`);

@@ -7,7 +7,7 @@ import { isNewsletterError } from '../../src/errors.ts';
 import { importCsv } from '../../src/subscribers/import-csv.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
-import { dumpKeys } from './dump-keys.ts';
+import { dumpKeys } from '../helpers/dump-keys.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/subscribers/${name}`, import.meta.url));
 

@@ -4,7 +4,7 @@ import { isNewsletterError } from '../../src/errors.ts';
 import { SubscriberStore, normalizeInput, type AddResult } from '../../src/subscribers/subscriber-store.ts';
 import type { Subscriber } from '../../src/subscribers/subscriber.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
-import { dumpKeys } from './dump-keys.ts';
+import { dumpKeys } from '../helpers/dump-keys.ts';
 
 let redis: Redis;
 let cleanup: () => Promise<void>;

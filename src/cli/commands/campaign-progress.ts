@@ -7,6 +7,7 @@ import type { Campaign } from '../../campaign/campaign.ts';
 import { isFinished, settledCount } from '../../campaign/campaign.ts';
 import type { CampaignStore } from '../../campaign/campaign-store.ts';
 import { isRedisError } from '../../redis/redis-errors.ts';
+import type { CliOutput } from '../cli-io.ts';
 
 /**
  * The campaign goes on while Redis restarts or fails over, so watching it does too: Redis's
@@ -24,14 +25,18 @@ async function readThroughOutage<T>(read: () => Promise<T>, outageMs: number, in
   }
 }
 
-export async function waitWithProgress(campaigns: CampaignStore, id: string, { intervalMs = 250, show = true, outageMs = 60_000 } = {}): Promise<Campaign> {
+export async function waitWithProgress(
+  campaigns: CampaignStore,
+  id: string,
+  { intervalMs = 250, show = true, outageMs = 60_000, stream = process.stderr as CliOutput } = {},
+): Promise<Campaign> {
   const bar = new SingleBar({
     format:
       ' {bar} {percentage}% | {value}/{total} | accepted {accepted} failed {failed} skipped {skipped} deferred {deferred} | {rate} msg/s | ETA {eta_formatted}',
     hideCursor: true,
     noTTYOutput: true,
     notTTYSchedule: 2_000,
-    stream: process.stderr,
+    stream: stream as NodeJS.WritableStream,
   });
   let campaign = await campaigns.require(id);
   const started = Date.now();

@@ -5,6 +5,7 @@ import type { RelayState } from '../../delivery/relay-breaker.ts';
 import { NewsletterError } from '../../errors.ts';
 import { campaignDeps, campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume } from '../../operations/campaign-operations.ts';
 import { waitWithProgress } from './campaign-progress.ts';
+import type { CliOutput, CliRun } from '../cli-io.ts';
 import { withApp, writeLine } from '../command-helpers.ts';
 
 function describe(c: Campaign & { relay?: RelayState }): string {
@@ -25,14 +26,14 @@ function describeRelay(relay: RelayState): string {
 }
 
 /** The failed deliveries with the address and the server's reply (at most `limit`, 0 for all). */
-export async function printFailures(app: App, id: string, limit = 0, json = false): Promise<void> {
+export async function printFailures(out: CliOutput, app: App, id: string, limit = 0, json = false): Promise<void> {
   const { failures, total } = await campaignFailures(campaignDeps(app), id, limit);
-  if (json) return writeLine(JSON.stringify(failures));
-  for (const row of failures) writeLine(`${row.email ?? `(removed ${row.subscriberId})`}\t${row.reply}`);
-  if (failures.length < total) writeLine(`... and ${total - failures.length} more: newsletter campaign failures ${id}`);
+  if (json) return writeLine(out, JSON.stringify(failures));
+  for (const row of failures) writeLine(out, `${row.email ?? `(removed ${row.subscriberId})`}\t${row.reply}`);
+  if (failures.length < total) writeLine(out, `... and ${total - failures.length} more: newsletter campaign failures ${id}`);
 }
 
-export function registerCampaignCommand(program: Command): void {
+export function registerCampaignCommand(program: Command, { io }: CliRun): void {
   const group = program.command('campaign').description('Watch and steer campaigns: list, status, failures, pause, resume, cancel, resend --failed');
 
   group
@@ -40,10 +41,11 @@ export function registerCampaignCommand(program: Command): void {
     .description('Campaigns, newest first')
     .option('--json', 'print a JSON array')
     .action(async (flags: { json?: boolean }) => {
-      const campaigns = await withApp((app) => listCampaigns(campaignDeps(app), 100), { quiet: true });
-      if (flags.json) return writeLine(JSON.stringify(campaigns));
-      if (campaigns.length === 0) return writeLine('no campaigns yet');
-      for (const c of campaigns) writeLine(`${c.id}\t${c.state}\t${c.accepted}/${c.total} accepted, ${c.failed} failed, ${c.skipped} skipped\t${c.createdAt}`);
+      const campaigns = await withApp(io, (app) => listCampaigns(campaignDeps(app), 100), { quiet: true });
+      if (flags.json) return writeLine(io.stdout, JSON.stringify(campaigns));
+      if (campaigns.length === 0) return writeLine(io.stdout, 'no campaigns yet');
+      for (const c of campaigns)
+        writeLine(io.stdout, `${c.id}\t${c.state}\t${c.accepted}/${c.total} accepted, ${c.failed} failed, ${c.skipped} skipped\t${c.createdAt}`);
     });
 
   group
@@ -53,8 +55,12 @@ export function registerCampaignCommand(program: Command): void {
     .option('--json', 'print the campaign as JSON')
     .option('--wait', 'show progress until it ends')
     .action(async (id: string, flags: { json?: boolean; wait?: boolean }) => {
-      const campaign = await withApp((app) => (flags.wait ? waitWithProgress(app.campaigns, id) : campaignStatus(campaignDeps(app), id)), { quiet: true });
-      writeLine(flags.json ? JSON.stringify(campaign) : describe(campaign));
+      const campaign = await withApp(
+        io,
+        (app) => (flags.wait ? waitWithProgress(app.campaigns, id, { stream: io.stderr }) : campaignStatus(campaignDeps(app), id)),
+        { quiet: true },
+      );
+      writeLine(io.stdout, flags.json ? JSON.stringify(campaign) : describe(campaign));
     });
 
   group
@@ -63,7 +69,7 @@ export function registerCampaignCommand(program: Command): void {
     .argument('<id>', 'campaign id')
     .option('--json', 'print [{subscriberId, email, reply}]')
     .action(async (id: string, flags: { json?: boolean }) => {
-      await withApp((app) => printFailures(app, id, 0, flags.json), { quiet: true });
+      await withApp(io, (app) => printFailures(io.stdout, app, id, 0, flags.json), { quiet: true });
     });
 
   const control = (name: string, description: string, run: typeof pause) =>
@@ -73,8 +79,8 @@ export function registerCampaignCommand(program: Command): void {
       .argument('<id>', 'campaign id')
       .option('--json', 'print the campaign as JSON')
       .action(async (id: string, flags: { json?: boolean }) => {
-        const campaign = await withApp((app) => run(campaignDeps(app), id));
-        writeLine(flags.json ? JSON.stringify(campaign) : describe(campaign));
+        const campaign = await withApp(io, (app) => run(campaignDeps(app), id));
+        writeLine(io.stdout, flags.json ? JSON.stringify(campaign) : describe(campaign));
       });
   control('pause', 'Stop sending before the next message; resume continues where it stopped', pause);
   control('resume', 'Continue a paused campaign from its ledger (no one gets it twice); also retries batches that failed outright', resume);
@@ -89,15 +95,17 @@ export function registerCampaignCommand(program: Command): void {
     .option('--json', 'print {round, recipients, unknownLeftOut}')
     .action(async (id: string, flags: { failed?: boolean; includeUnknown?: boolean; json?: boolean }) => {
       if (!flags.failed) throw new NewsletterError('INPUT_INVALID', 'only `resend --failed` exists: say --failed', { field: '--failed' });
-      const result = await withApp((app) => resendToFailed(campaignDeps(app), id, { includeUnknown: flags.includeUnknown }));
-      if (flags.json) return writeLine(JSON.stringify(result));
+      const result = await withApp(io, (app) => resendToFailed(campaignDeps(app), id, { includeUnknown: flags.includeUnknown }));
+      if (flags.json) return writeLine(io.stdout, JSON.stringify(result));
       writeLine(
+        io.stdout,
         result.recipients === 0
           ? `campaign ${id} has no failed recipients to send to`
           : `campaign ${id}: ${result.recipients} failed recipient(s) queued again (round ${result.round})`,
       );
       if (result.unknownLeftOut > 0) {
         writeLine(
+          io.stdout,
           `${result.unknownLeftOut} failed with an unknown outcome (may have been delivered) and were left out; add --include-unknown to send to them too`,
         );
       }

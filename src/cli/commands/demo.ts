@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NewsletterError } from '../../errors.ts';
 import { DEMO_PREFIX, demoSummary, runDemo } from '../../processes/demo.ts';
 import { OUTBOX_DIR } from '../../preview/outbox.ts';
+import type { CliRun } from '../cli-io.ts';
 import { writeLine } from '../command-helpers.ts';
 
 interface DemoFlags {
@@ -10,7 +12,8 @@ interface DemoFlags {
   outbox: string;
 }
 
-export function registerDemoCommand(program: Command): void {
+export function registerDemoCommand(program: Command, cli: CliRun): void {
+  const { io } = cli;
   program
     .command('demo')
     .description(
@@ -26,9 +29,22 @@ export function registerDemoCommand(program: Command): void {
         throw new NewsletterError('INPUT_INVALID', 'needs a whole number from 3 to 1000', { field: '--subscribers' });
       }
       // Ending the demo early still stops its workers (see WorkerProcesses): exit, don't just die.
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(1));
-      const result = await runDemo({ subscribers, prefix: flags.prefix, outboxDir: flags.outbox, say: writeLine });
-      for (const line of demoSummary(result)) writeLine(line);
-      if (result.campaign.state !== 'completed') process.exitCode = 1;
+      const exit = () => process.exit(1);
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, exit);
+      try {
+        const say = (line: string) => writeLine(io.stdout, line);
+        const result = await runDemo({
+          subscribers,
+          prefix: flags.prefix,
+          outboxDir: resolve(io.cwd, flags.outbox),
+          env: io.env,
+          say,
+          progressStream: io.stderr,
+        });
+        for (const line of demoSummary(result, io.cwd)) say(line);
+        if (result.campaign.state !== 'completed') cli.exitCode = 1;
+      } finally {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, exit);
+      }
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import type { CliRun } from '../cli-io.ts';
 
-type Register = (program: Command) => void;
+type Register = (program: Command, cli: CliRun) => void;
 
 /**
  * Every subcommand, in the order `newsletter --help` lists them. Each is loaded only
@@ -17,9 +18,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   preview: async () => (await import('./preview.ts')).registerPreviewCommand,
 };
 
-/** Registers the subcommand named in argv, or all of them (for help and unknown names). */
-export async function registerCommands(program: Command, argv: string[]): Promise<void> {
-  const requested = argv.slice(2).find((arg) => !arg.startsWith('-'));
+/** Registers the subcommand named in argv (the arguments after `newsletter`), or all of them (for help and unknown names). */
+export async function registerCommands(program: Command, argv: readonly string[], cli: CliRun): Promise<void> {
+  const requested = argv.find((arg) => !arg.startsWith('-'));
   const names = requested !== undefined && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
-  for (const name of names) (await COMMANDS[name]!())(program);
+  for (const name of names) (await COMMANDS[name]!())(program, cli);
 }

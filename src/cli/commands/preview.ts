@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
 import { runPreview } from '../../processes/preview.ts';
-import { portFlag, writeLine } from '../command-helpers.ts';
+import type { CliRun } from '../cli-io.ts';
+import { cliConfig, portFlag, writeLine } from '../command-helpers.ts';
 
 interface PreviewFlags {
   port: string;
@@ -10,7 +10,7 @@ interface PreviewFlags {
   open?: boolean;
 }
 
-export function registerPreviewCommand(program: Command): void {
+export function registerPreviewCommand(program: Command, { io }: CliRun): void {
   program
     .command('preview')
     .description('Preview posts in your browser as you write: 375 and 600 px, dark mode, text part, headers, warnings; reloads on save')
@@ -21,6 +21,6 @@ export function registerPreviewCommand(program: Command): void {
     .option('--open', 'open the preview in the default browser')
     .action(async (path: string, flags: PreviewFlags) => {
       const port = portFlag(flags.port);
-      await runPreview(loadConfig(), { path, port, host: flags.host, baseUrl: flags.baseUrl, open: flags.open, say: writeLine });
+      await runPreview(cliConfig(io), { path, port, host: flags.host, baseUrl: flags.baseUrl, open: flags.open, say: (line) => writeLine(io.stdout, line) });
     });
 }

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
 import { renderPostFile } from '../../render/render-post-file.ts';
-import { printWarnings, writeLine } from '../command-helpers.ts';
+import type { CliRun } from '../cli-io.ts';
+import { cliConfig, printWarnings, writeLine } from '../command-helpers.ts';
 
 interface RenderFlags {
   out: string;
@@ -11,7 +11,7 @@ interface RenderFlags {
   json?: boolean;
 }
 
-export function registerRenderCommand(program: Command): void {
+export function registerRenderCommand(program: Command, { io }: CliRun): void {
   program
     .command('render')
     .description('Render a post into <slug>.html, <slug>.txt and <slug>.mjml')
@@ -20,7 +20,7 @@ export function registerRenderCommand(program: Command): void {
     .option('--base-url <url>', 'resolve site-relative links against this URL (overrides front matter and config)')
     .option('--json', 'print {slug, subject, preheader, htmlBytes, textBytes, warnings} instead of a summary')
     .action(async (file: string, flags: RenderFlags) => {
-      const config = loadConfig();
+      const config = cliConfig(io);
       const issue = await renderPostFile(file, { identity: config.identity, baseUrl: flags.baseUrl });
       await mkdir(flags.out, { recursive: true });
       const base = join(flags.out, issue.slug);
@@ -29,10 +29,10 @@ export function registerRenderCommand(program: Command): void {
       const textBytes = Buffer.byteLength(issue.text);
       if (flags.json) {
         const { slug, subject, preheader, warnings } = issue;
-        return writeLine(JSON.stringify({ slug, subject, preheader, htmlBytes, textBytes, warnings }));
+        return writeLine(io.stdout, JSON.stringify({ slug, subject, preheader, htmlBytes, textBytes, warnings }));
       }
-      writeLine(`${base}.html (${(htmlBytes / 1024).toFixed(1)} KB), ${base}.txt, ${base}.mjml`);
-      writeLine(`subject: ${issue.subject}`);
-      printWarnings(file, issue.warnings);
+      writeLine(io.stdout, `${base}.html (${(htmlBytes / 1024).toFixed(1)} KB), ${base}.txt, ${base}.mjml`);
+      writeLine(io.stdout, `subject: ${issue.subject}`);
+      printWarnings(io.stderr, file, issue.warnings);
     });
 }

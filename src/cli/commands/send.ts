@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
 import { campaignDeps, parseSendTarget, sendIssue } from '../../operations/campaign-operations.ts';
 import { renderPostFile } from '../../render/render-post-file.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import { printFailures } from './campaign.ts';
-import { printWarnings, withApp, writeLine } from '../command-helpers.ts';
+import type { CliRun } from '../cli-io.ts';
+import { cliConfig, printWarnings, withApp, writeLine } from '../command-helpers.ts';
 
 interface SendFlags {
   list?: string;
@@ -15,7 +15,8 @@ interface SendFlags {
   baseUrl?: string;
 }
 
-export function registerSendCommand(program: Command): void {
+export function registerSendCommand(program: Command, cli: CliRun): void {
+  const { io } = cli;
   program
     .command('send')
     .description('Render a post once and send it to every active subscriber of a list (a campaign); or one test message with --test-to')
@@ -28,36 +29,37 @@ export function registerSendCommand(program: Command): void {
     .option('--base-url <url>', 'resolve site-relative links against this URL')
     .action(async (file: string, flags: SendFlags) => {
       const { list, testTo } = parseSendTarget({ list: flags.list, testTo: flags.testTo }, { list: '--list', testTo: '--test-to' });
-      const config = loadConfig();
+      const config = cliConfig(io);
       const issue = await renderPostFile(file, { identity: config.identity, baseUrl: flags.baseUrl });
-      printWarnings(file, issue.warnings);
-      await withApp(async (app) => {
+      printWarnings(io.stderr, file, issue.warnings);
+      await withApp(io, async (app) => {
         const result = await sendIssue(campaignDeps(app), issue, { list, testTo, dryRun: flags.dryRun });
         if (result.kind === 'dry-run') {
           const { slug, subject, recipients } = result;
           const summary = { dryRun: true, slug, subject, list: result.list, recipients, warnings: issue.warnings.length };
-          if (flags.json) return writeLine(JSON.stringify(summary));
+          if (flags.json) return writeLine(io.stdout, JSON.stringify(summary));
           return writeLine(
+            io.stdout,
             `dry run: "${subject}" would go to ${recipients} active subscriber(s) of ${result.list ?? '(no list)'}; ${issue.warnings.length} warning(s); nothing sent`,
           );
         }
         if (result.kind === 'test') {
-          if (flags.json) return writeLine(JSON.stringify({ test: true, to: result.to, reply: result.reply }));
-          return writeLine(`test message sent to ${result.to}: ${result.reply}`);
+          if (flags.json) return writeLine(io.stdout, JSON.stringify({ test: true, to: result.to, reply: result.reply }));
+          return writeLine(io.stdout, `test message sent to ${result.to}: ${result.reply}`);
         }
         const { campaign, workers } = result;
-        if (!flags.json) writeLine(`campaign ${campaign.id}: ${campaign.total} recipient(s) queued`);
+        if (!flags.json) writeLine(io.stdout, `campaign ${campaign.id}: ${campaign.total} recipient(s) queued`);
         if (workers === 0) {
-          process.stderr.write('warning: no delivery worker is running; start one with `newsletter worker`\n');
+          io.stderr.write('warning: no delivery worker is running; start one with `newsletter worker`\n');
         }
-        const final = flags.wait ? await waitWithProgress(app.campaigns, campaign.id) : campaign;
+        const final = flags.wait ? await waitWithProgress(app.campaigns, campaign.id, { stream: io.stderr }) : campaign;
         const { id: campaignId, total, accepted, failed, skipped } = final;
-        if (flags.json) writeLine(JSON.stringify({ campaignId, total, accepted, failed, skipped }));
+        if (flags.json) writeLine(io.stdout, JSON.stringify({ campaignId, total, accepted, failed, skipped }));
         else if (flags.wait) {
-          writeLine(`campaign ${campaignId} ${final.state}: ${accepted} accepted, ${failed} failed, ${skipped} skipped of ${total}`);
-          if (failed > 0) await printFailures(app, campaignId, 20);
+          writeLine(io.stdout, `campaign ${campaignId} ${final.state}: ${accepted} accepted, ${failed} failed, ${skipped} skipped of ${total}`);
+          if (failed > 0) await printFailures(io.stdout, app, campaignId, 20);
         }
-        if (flags.wait && final.state === 'cancelled') process.exitCode = 1;
+        if (flags.wait && final.state === 'cancelled') cli.exitCode = 1;
       });
     });
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
 import { runWebServer } from '../../processes/web-server.ts';
-import { portFlag } from '../command-helpers.ts';
+import type { CliRun } from '../cli-io.ts';
+import { cliConfig, portFlag } from '../command-helpers.ts';
 
-export function registerServerCommand(program: Command): void {
+export function registerServerCommand(program: Command, { io }: CliRun): void {
   program
     .command('server')
     .description(
@@ -12,6 +12,6 @@ export function registerServerCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (default: PORT, 3000)')
     .option('--host <host>', 'address to listen on (default: HOST, 127.0.0.1)')
     .action(async (flags: { port?: string; host?: string }) => {
-      await runWebServer(loadConfig(), { port: flags.port === undefined ? undefined : portFlag(flags.port), host: flags.host });
+      await runWebServer(cliConfig(io), { port: flags.port === undefined ? undefined : portFlag(flags.port), host: flags.host });
     });
 }

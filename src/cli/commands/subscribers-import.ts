@@ -3,9 +3,11 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NewsletterError } from '../../errors.ts';
 import { importSubscribersCsv } from '../../operations/subscriber-operations.ts';
+import type { CliRun } from '../cli-io.ts';
 import { listFlag, withApp, writeLine } from '../command-helpers.ts';
 
-export function registerSubscribersImportCommand(group: Command): void {
+export function registerSubscribersImportCommand(group: Command, cli: CliRun): void {
+  const { io } = cli;
   group
     .command('import')
     .description(
@@ -23,21 +25,21 @@ export function registerSubscribersImportCommand(group: Command): void {
         throw new NewsletterError('IMPORT_FILE_INVALID', 'cannot read the file', { file, cause });
       });
       if (!info.isFile()) throw new NewsletterError('IMPORT_FILE_INVALID', 'not a file', { file });
-      const progress = process.stderr.isTTY && !flags.json;
-      const report = await withApp(({ subscribers }) =>
+      const progress = io.stderr.isTTY === true && !flags.json;
+      const report = await withApp(io, ({ subscribers }) =>
         importSubscribersCsv(subscribers, createReadStream(file), {
           file,
           list,
-          onProgress: progress ? (rows) => process.stderr.write(`\r${rows.toLocaleString('en')} rows`) : undefined,
+          onProgress: progress ? (rows) => io.stderr.write(`\r${rows.toLocaleString('en')} rows`) : undefined,
         }),
       );
-      if (progress) process.stderr.write('\n');
+      if (progress) io.stderr.write('\n');
       if (flags.json) {
-        writeLine(JSON.stringify(report));
+        writeLine(io.stdout, JSON.stringify(report));
       } else {
-        writeLine(`imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length}`);
+        writeLine(io.stdout, `imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length}`);
       }
-      for (const { line, reason } of report.rejected) process.stderr.write(`${file}:${line}: ${reason}\n`);
-      if (report.rejected.length > 0) process.exitCode = 1;
+      for (const { line, reason } of report.rejected) io.stderr.write(`${file}:${line}: ${reason}\n`);
+      if (report.rejected.length > 0) cli.exitCode = 1;
     });
 }

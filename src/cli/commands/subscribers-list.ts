@@ -1,16 +1,14 @@
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { exportSubscribersCsv, selectSubscribers } from '../../operations/subscriber-operations.ts';
+import type { CliOutput, CliRun } from '../cli-io.ts';
 import { filterFlags, withApp } from '../command-helpers.ts';
 
 /** Writes with backpressure, so a million lines never pile up in memory. */
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+async function write(out: CliOutput, text: string): Promise<void> {
+  if (!out.write(text) && out.once) await new Promise<void>((resolve) => out.once!('drain', resolve));
 }
 
-export function registerSubscribersListCommands(group: Command): void {
+export function registerSubscribersListCommands(group: Command, { io }: CliRun): void {
   group
     .command('list')
     .description('List subscribers in join order: email, status, lists, name (tab-separated)')
@@ -20,15 +18,16 @@ export function registerSubscribersListCommands(group: Command): void {
     .action(async (flags: { list?: string; status?: string; json?: boolean }) => {
       const filter = filterFlags(flags);
       await withApp(
+        io,
         async ({ subscribers }) => {
           let first = true;
-          if (flags.json) await write(process.stdout, '[');
+          if (flags.json) await write(io.stdout, '[');
           for await (const s of selectSubscribers(subscribers, filter)) {
-            if (flags.json) await write(process.stdout, `${first ? '\n' : ',\n'}${JSON.stringify(s)}`);
-            else await write(process.stdout, `${s.email}\t${s.status}\t${s.lists.join(',')}\t${s.name ?? ''}\n`);
+            if (flags.json) await write(io.stdout, `${first ? '\n' : ',\n'}${JSON.stringify(s)}`);
+            else await write(io.stdout, `${s.email}\t${s.status}\t${s.lists.join(',')}\t${s.name ?? ''}\n`);
             first = false;
           }
-          if (flags.json) await write(process.stdout, first ? ']\n' : '\n]\n');
+          if (flags.json) await write(io.stdout, first ? ']\n' : '\n]\n');
         },
         { quiet: true },
       );
@@ -42,10 +41,10 @@ export function registerSubscribersListCommands(group: Command): void {
     .action(async (flags: { list?: string; status?: string }) => {
       const filter = filterFlags(flags);
       await withApp(
+        io,
         async ({ subscribers }) => {
           const csv = await exportSubscribersCsv(subscribers, filter);
-          csv.pipe(process.stdout);
-          await finished(csv);
+          for await (const chunk of csv) await write(io.stdout, String(chunk));
         },
         { quiet: true },
       );

@@ -5,9 +5,11 @@ import { normalizeEmail } from '../../subscribers/email-address.ts';
 import { parseStatus } from '../../subscribers/subscriber.ts';
 import { registerSubscribersImportCommand } from './subscribers-import.ts';
 import { registerSubscribersListCommands } from './subscribers-list.ts';
+import type { CliRun } from '../cli-io.ts';
 import { filterFlags, listFlag, withApp, writeLine } from '../command-helpers.ts';
 
-export function registerSubscribersCommand(program: Command): void {
+export function registerSubscribersCommand(program: Command, cli: CliRun): void {
+  const { io } = cli;
   const group = program.command('subscribers').description('Add, import, list, export, count and remove subscribers');
 
   group
@@ -20,15 +22,15 @@ export function registerSubscribersCommand(program: Command): void {
     .action(async (email: string, flags: { name?: string; list?: string; json?: boolean }) => {
       const list = listFlag(flags.list);
       normalizeEmail(email, { field: 'email' }); // a clear error before connecting anywhere
-      const result = await withApp((app) => addSubscriber(app.subscribers, { email, name: flags.name, list, reason: 'added from the command line' }));
-      if (flags.json) return writeLine(JSON.stringify(result));
+      const result = await withApp(io, (app) => addSubscriber(app.subscribers, { email, name: flags.name, list, reason: 'added from the command line' }));
+      if (flags.json) return writeLine(io.stdout, JSON.stringify(result));
       const { subscriber, created, updated } = result;
-      if (created) writeLine(`added ${subscriber.email} to ${subscriber.lists.join(', ')} (id ${subscriber.id})`);
-      else writeLine(`${subscriber.email} already exists (${subscriber.status}): ${updated ? 'updated' : 'unchanged'}`);
+      if (created) writeLine(io.stdout, `added ${subscriber.email} to ${subscriber.lists.join(', ')} (id ${subscriber.id})`);
+      else writeLine(io.stdout, `${subscriber.email} already exists (${subscriber.status}): ${updated ? 'updated' : 'unchanged'}`);
     });
 
-  registerSubscribersImportCommand(group);
-  registerSubscribersListCommands(group);
+  registerSubscribersImportCommand(group, cli);
+  registerSubscribersListCommands(group, cli);
 
   group
     .command('count')
@@ -37,8 +39,8 @@ export function registerSubscribersCommand(program: Command): void {
     .option('--status <status>', 'count only pending, active, unsubscribed, bounced or complained')
     .action(async (flags: { list?: string; status?: string }) => {
       const filter = filterFlags(flags);
-      const count = await withApp(({ subscribers }) => countSubscribers(subscribers, filter), { quiet: true });
-      writeLine(String(count));
+      const count = await withApp(io, ({ subscribers }) => countSubscribers(subscribers, filter), { quiet: true });
+      writeLine(io.stdout, String(count));
     });
 
   group
@@ -47,8 +49,8 @@ export function registerSubscribersCommand(program: Command): void {
     .argument('<email>', 'the address')
     .action(async (email: string) => {
       const normalized = normalizeEmail(email, { field: 'email' });
-      await withApp(({ subscribers }) => removeSubscriber(subscribers, normalized));
-      writeLine(`removed ${normalized}`);
+      await withApp(io, ({ subscribers }) => removeSubscriber(subscribers, normalized));
+      writeLine(io.stdout, `removed ${normalized}`);
     });
 
   group
@@ -60,7 +62,9 @@ export function registerSubscribersCommand(program: Command): void {
     .action(async (email: string, statusText: string, flags: { reason: string }) => {
       const normalized = normalizeEmail(email, { field: 'email' });
       const status = parseStatus(statusText);
-      const result = await withApp((app) => setSubscriberStatus(app.subscribers, normalized, status, flags.reason, metricsRecorder(app.fleetMetrics().tally)));
-      writeLine(result.changed ? `${normalized} is now ${status}` : `${normalized} was already ${status}`);
+      const result = await withApp(io, (app) =>
+        setSubscriberStatus(app.subscribers, normalized, status, flags.reason, metricsRecorder(app.fleetMetrics().tally)),
+      );
+      writeLine(io.stdout, result.changed ? `${normalized} is now ${status}` : `${normalized} was already ${status}`);
     });
 }

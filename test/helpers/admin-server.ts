@@ -6,10 +6,11 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { vi } from 'vitest';
 import { DELIVERY_QUEUE, deliveryQueuePrefix } from '../../src/delivery/delivery-queue.ts';
 import { buildWebServer } from '../../src/processes/web-server.ts';
-import { startHarness, type Harness } from '../delivery/harness.ts';
-import { dumpKeys } from '../subscribers/dump-keys.ts';
+import { startHarness, type Harness } from './delivery-harness.ts';
+import { dumpKeys } from './dump-keys.ts';
 
 export const TOKEN = 'admin-test-token-'.padEnd(48, 'k');
 export const SEED_POST = 'sofa-weekly-2019-11-01.md';
@@ -32,6 +33,8 @@ export interface AdminServerOptions {
   onRcpt?: (address: string) => { code: number; message: string } | undefined;
   /** A small import limit, to test it without sending a gigabyte. */
   importMaxBytes?: number;
+  /** The web server's clock (admin sessions expire by it). */
+  now?: () => Date;
 }
 
 export async function startAdminServer(options: AdminServerOptions = {}): Promise<AdminServer> {
@@ -41,12 +44,20 @@ export async function startAdminServer(options: AdminServerOptions = {}): Promis
   const harness = await startHarness({ env: { NEWSLETTER_ADMIN_TOKEN: TOKEN, POSTS_DIR: postsDir, ...options.env }, onRcpt: options.onRcpt });
   const { app } = harness;
   // The web server as `newsletter server` builds it; no mailer, since nothing here confirms.
-  const server = await buildWebServer(app, { importMaxBytes: options.importMaxBytes, overrides: { mailer: undefined } });
+  const server = await buildWebServer(app, {
+    importMaxBytes: options.importMaxBytes,
+    overrides: { mailer: undefined, ...(options.now && { now: options.now }) },
+  });
   const base = await server.listen({ port: 0, host: '127.0.0.1' });
   // The dashboard opened the queue, which writes its meta key a moment later: wait, so that
   // "nothing changed" snapshots compare the store and not BullMQ's start-up.
   const metaKey = `${deliveryQueuePrefix(harness.prefix)}:${DELIVERY_QUEUE}:meta`;
-  for (let i = 0; i < 200 && !(await app.redis.exists(metaKey)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await vi.waitFor(
+    async () => {
+      if (!(await app.redis.exists(metaKey))) throw new Error(`BullMQ has not written ${metaKey}`);
+    },
+    { timeout: 5_000, interval: 10 },
+  );
   return {
     harness,
     server,

@@ -1,4 +1,5 @@
 /** A real Redis prefix, a real in-process SMTP server and a real App, for delivery tests. */
+import { vi } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { buildDeliveryWorker, type DeliveryWorker, type DeliveryWorkerOptions } from '../../src/processes/delivery-worker.ts';
 import type { Campaign } from '../../src/campaign/campaign.ts';
@@ -6,8 +7,8 @@ import { enqueueCampaign } from '../../src/campaign/enqueue-campaign.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Issue } from '../../src/render/issue.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
-import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
-import { startTestSmtpServer, type SmtpScript, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from './redis.ts';
+import { startTestSmtpServer, type SmtpScript, type TestSmtpServer } from './smtp-server.ts';
 
 export interface Harness {
   prefix: string;
@@ -20,10 +21,23 @@ export interface Harness {
   startWorker(options?: DeliveryWorkerOptions): DeliveryWorker;
   addSubscribers(count: number, list?: string): Promise<{ id: string; email: string }[]>;
   send(list?: string, issue?: Issue): Promise<Campaign>;
+  /** Resolves with the campaign once it satisfies `predicate`; fails with the last one read after `timeoutMs`. */
   waitFor(predicate: (c: Campaign) => boolean, timeoutMs?: number): Promise<Campaign>;
+  /** The delivery queue's batches by state, the ones that are still to run or running. */
+  batches(): Promise<BatchCounts>;
   campaignId: string;
   close(): Promise<void>;
 }
+
+export interface BatchCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  prioritized: number;
+}
+
+/** No batch waits, runs or is parked: every worker is idle and nothing more will be sent. */
+export const IDLE: BatchCounts = { waiting: 0, active: 0, delayed: 0, prioritized: 0 };
 
 export interface HarnessOptions {
   script?: SmtpScript;
@@ -76,14 +90,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         { issue, list, publicUrl: app.config.http.publicUrl },
       );
     },
-    async waitFor(predicate, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const campaign = await app.campaigns.require(campaignId);
-        if (predicate(campaign)) return campaign;
-        if (Date.now() > deadline) throw new Error(`campaign never reached the expected state: ${JSON.stringify(campaign)}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+    waitFor(predicate, timeoutMs = 15_000) {
+      return vi.waitFor(
+        async () => {
+          const campaign = await app.campaigns.require(campaignId);
+          if (!predicate(campaign)) throw new Error(`campaign not in the expected state: ${JSON.stringify(campaign)}`);
+          return campaign;
+        },
+        { timeout: timeoutMs, interval: 50 },
+      );
+    },
+    async batches() {
+      const { waiting = 0, active = 0, delayed = 0, prioritized = 0 } = await app.deliveryQueue().getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return { waiting, active, delayed, prioritized };
     },
     async close() {
       for (const a of apps.reverse()) await a.close();
