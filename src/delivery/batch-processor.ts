@@ -28,8 +28,8 @@ export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'rela
   inFlight: Semaphore;
   /** How long a paused batch waits before it looks again (resume also wakes it). */
   pausePollMs: number;
-  /** How long a batch waits when Redis failed (default 5 s); the wait spends none of its attempts. */
-  storeRetryMs?: number;
+  /** How long a batch waits when Redis or the relay failed (default 5 s; a relay pause waits longer); the wait spends none of its attempts. */
+  retryWaitMs?: number;
   /** True once the worker is shutting down: start no new message, hand the rest back. */
   stopping?: () => boolean;
   /**
@@ -83,7 +83,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     } catch (error) {
       if (!isRedisError(error)) throw error;
       deps.log?.warn({ campaignId: job.data.campaignId, jobId: job.id, err: error }, 'Redis failed: batch handed back to try again, no delivery attempt spent');
-      await job.moveToDelayed(Date.now() + (deps.storeRetryMs ?? 5_000), token).catch(() => {
+      await job.moveToDelayed(Date.now() + (deps.retryWaitMs ?? 5_000), token).catch(() => {
         throw error;
       });
       throw new DelayedError('Redis failed');
@@ -145,7 +145,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     if (summary['relay-failed'] > 0 || relayPaused()) {
       // The relay's failure is nobody's attempt: wait out the fleet's pause (or a short while
       // before the breaker has decided) and come back with the attempts untouched.
-      const waitMs = Math.max(deps.relay?.pausedForMs() ?? 0, deps.storeRetryMs ?? 5_000);
+      const waitMs = Math.max(deps.relay?.pausedForMs() ?? 0, deps.retryWaitMs ?? 5_000);
       log?.info({ ...outcome, waitMs }, 'batch waits for the relay');
       await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError('the relay is failing');

@@ -33,6 +33,8 @@ export interface DeliveryWorkerOptions {
   stalledIntervalMs?: number;
   /** How long a paused batch waits before it looks again (resume also wakes it). */
   pausePollMs?: number;
+  /** How long a batch waits when Redis or the relay failed before the breaker set a pause (default 5 s). */
+  retryWaitMs?: number;
   /** Structured events (batches, failures, worker errors); none without. */
   log?: Logger;
 }
@@ -64,6 +66,7 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     publicUrl: config.http.publicUrl,
     inFlight: new Semaphore(concurrency),
     pausePollMs: options.pausePollMs ?? 5_000,
+    retryWaitMs: options.retryWaitMs,
     stopping: () => stopping,
     lockLost: (jobId) => lostLocks.has(jobId),
     now: () => new Date(),

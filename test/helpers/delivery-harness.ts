@@ -78,7 +78,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     app,
     env,
     newApp,
-    startWorker: (workerOptions) => buildDeliveryWorker(app, workerOptions),
+    // Batches that met a Redis or relay failure come back within a fifth of a second, not 5 s.
+    startWorker: (workerOptions) => buildDeliveryWorker(app, { retryWaitMs: 200, ...workerOptions }),
     campaignId,
     async addSubscribers(count, list = 'weekly') {
       const inputs = Array.from({ length: count }, (_, i) => ({ email: `r${i}@example.org`, lists: [list] }));
