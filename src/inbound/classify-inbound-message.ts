@@ -194,7 +194,7 @@ function bounceVerdict(message: InboundMessage, recipients: RecipientVerdict[]):
   if (recipients.length === 0) {
     // A bounce that names no address we can read: judge the notice as a whole, so a match by Message-ID or VERP still has a kind.
     const notice = noticeOf(message.text, copyIndex(message.text));
-    if (!message.deliveryStatus && (isBounceSender(message) || BOUNCE_WORDS.test(notice)) && !DELAY_WARNING.test(notice)) {
+    if (!message.deliveryStatus && BOUNCE_WORDS.test(notice) && !DELAY_WARNING.test(notice)) {
       const verdict = judgeFailure({ action: null, status: null, reply: notice, notice, fromRecipientDomain: false });
       return { kind: verdict.kind === 'hard' ? 'soft' : verdict.kind, recipients: [], original, reason: verdict.reason };
     }

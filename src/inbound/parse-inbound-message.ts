@@ -60,17 +60,26 @@ async function parse(raw: Uint8Array, depth: number): Promise<InboundMessage> {
     problem = error instanceof Error ? error.message : String(error);
   }
   if (!mail) return fromRawOnly(input, headers, truncated, problem);
+  try {
+    return await fromMail(mail, input, headers, truncated, depth);
+  } catch (error) {
+    // The parser's output for broken input does not always match its types: read the raw bytes instead.
+    return fromRawOnly(input, headers, truncated, error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function fromMail(mail: ParsedMail, input: Buffer, headers: HeaderFields, truncated: boolean, depth: number): Promise<InboundMessage> {
   const message = fromParsed(mail, input, headers, truncated);
   // A filter that wraps a bounce in its own notice (Trend Micro, a forward): read the wrapped report.
   const wrapped = depth === 0 && !message.deliveryStatus ? mail.attachments.find(isWrappedReport) : undefined;
   if (!wrapped) return message;
-  const inner = await parse(wrapped.content, depth + 1);
+  const inner = await parse(Buffer.from(wrapped.content), depth + 1);
   if (!inner.deliveryStatus) return message;
   return { ...message, text: normalise(`${message.text}\n${inner.text}`), deliveryStatus: inner.deliveryStatus, original: inner.original ?? message.original };
 }
 
 function isWrappedReport(part: Attachment): boolean {
-  if (!['message/rfc822', 'message/global'].includes(part.contentType.toLowerCase())) return false;
+  if (!['message/rfc822', 'message/global'].includes(String(part.contentType ?? '').toLowerCase())) return false;
   const type = parseHeaderFields(partText(part)).get('content-type')?.[0] ?? '';
   return /multipart\/report/i.test(type) && /delivery-status/i.test(type);
 }
@@ -82,7 +91,7 @@ function fromParsed(mail: ParsedMail, input: Buffer, headers: HeaderFields, trun
   let feedbackReport: HeaderFields | null = null;
   let originalFields: HeaderFields | null = null;
   for (const part of mail.attachments) {
-    const type = part.contentType.toLowerCase();
+    const type = String(part.contentType ?? '').toLowerCase();
     if (DELIVERY_STATUS_TYPES.has(type)) {
       const status = parseDeliveryStatus(partText(part));
       deliveryStatus = deliveryStatus
@@ -174,5 +183,5 @@ function normalise(text: string): string {
 }
 
 function partText(part: Attachment): string {
-  return part.content.subarray(0, MAX_PART_CHARS).toString('utf8');
+  return Buffer.isBuffer(part.content) ? part.content.subarray(0, MAX_PART_CHARS).toString('utf8') : '';
 }
