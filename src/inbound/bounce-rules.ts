@@ -101,7 +101,7 @@ const SOFT_RULES: SoftRule[] = [
     reason: 'mailbox-full',
     aboutSender: false,
     pattern:
-      /mailbox (?:is |was )?full|\bfull mailbox|(?:over|exceed\w*)[ \t]+(?:the[ \t]+|their[ \t]+|his[ \t]+|her[ \t]+|its[ \t]+)?(?:storage[ \t]+|disk[ \t]+|mailbox[ \t]+)?quota|quota (?:exceeded|exceed|full)|\bquota\b.*\bexceeded|insufficient (?:disk |system )?(?:space|storage)|not enough (?:disk |free )?space|exceeds? (?:the )?allowed size|(?:account|inbox|mailbox|mailfolder|disk) (?:is )?full|user is over|over quota|storage (?:full|limit)/i,
+      /mailbox (?:is |was )?full|\bfull mailbox|(?:over|exceed\w*)[ \t]+(?:the[ \t]+|their[ \t]+|his[ \t]+|her[ \t]+|its[ \t]+)?(?:storage[ \t]+|disk[ \t]+|mailbox[ \t]+)?quota|quota (?:exceeded|exceed|full)|\bquota\b.{0,80}\bexceeded|insufficient (?:disk |system )?(?:space|storage)|not enough (?:disk |free )?space|exceeds? (?:the )?allowed size|(?:account|inbox|mailbox|mailfolder|disk) (?:is )?full|user is over|over quota|storage (?:full|limit)/i,
   },
   {
     reason: 'mailbox-disabled',
@@ -124,7 +124,7 @@ const SOFT_RULES: SoftRule[] = [
     reason: 'network',
     aboutSender: false,
     pattern:
-      /timed? ?out|connection (?:refused|reset|lost|closed|dropped)|no route to host|network (?:is )?unreachable|network error|hop count|routing loop|mail loop|too many hops|dns error|\bdns\b.*(?:fail|error)|could not find a gateway|socket error|not reachable|could not connect|unable to connect/i,
+      /timed? ?out|connection (?:refused|reset|lost|closed|dropped)|no route to host|network (?:is )?unreachable|network error|hop count|routing loop|mail loop|too many hops|dns error|\bdns\b.{0,80}(?:fail|error)|could not find a gateway|socket error|not reachable|could not connect|unable to connect/i,
   },
   {
     reason: 'system',
@@ -136,7 +136,7 @@ const SOFT_RULES: SoftRule[] = [
     reason: 'blocked',
     aboutSender: true,
     pattern:
-      /blocked|block ?list|black ?list|(?<!not )\blisted (?:in|on|at|by)\b|spamhaus|spamcop|\bsorbs\b|dnsbl|\brbl\b|reputation|\bbanned\b|reverse dns|\brdns\b|\bptr\b|client host|access denied|not allowed|no access|unverifiable|unverifyable|mismatch|your ip|sending ip|open relay|\bIP\b.*(?:refused|rejected)|rejected.*\bIP\b/i,
+      /blocked|block ?list|black ?list|(?<!not )\blisted (?:in|on|at|by)\b|spamhaus|spamcop|\bsorbs\b|dnsbl|\brbl\b|reputation|\bbanned\b|reverse dns|\brdns\b|\bptr\b|client host|access denied|not allowed|no access|unverifiable|unverifyable|mismatch|your ip|sending ip|open relay|\bIP\b.{0,80}(?:refused|rejected)|rejected.{0,80}\bIP\b/i,
   },
   {
     reason: 'spam',
@@ -179,7 +179,7 @@ const HARD_RULES: { reason: BounceReason; pattern: RegExp }[] = [
 
 /** The SMTP command a reply answered, as the report names it. */
 const AFTER_DATA =
-  /in\s+reply\s+to\s+(?:end\s+of\s+)?data\s+command|after\s+(?:end\s+of\s+)?data\b|>>>\s*DATA|did\s+not\s+like\s+our\s+final\s+DATA|failed\s+after\s+I\s+sent\s+the\s+message|\(DATA\)|STEP:\s*DATA|SMTP\s+command\s*:?\s*DATA|after\s+the\s+message\s+was\s+sent/i;
+  /in\s+reply\s+to\s+(?:end\s+of\s+)?data\s+command|after\s+(?:end\s+of\s+)?data\b|>>>\s*DATA|did\s+not\s+like\s+our\s+final\s+DATA|failed\s+after\s+I\s+sent\s+the\s+message|\(DATA\)|STEP:\s*DATA|SMTP\s+command\s*(?::\s*)?DATA|after\s+the\s+message\s+was\s+sent/i;
 const AFTER_RCPT =
   /in\s+reply\s+to\s+RCPT\s+TO\s+command|after\s+RCPT\s+TO|>>>\s*RCPT\s+TO|does\s+not\s+like\s+recipient|did\s+not\s+like\s+our\s+RCPT\s+TO|\[RCPT_TO\]|following\s+RCPT\s+command|rejected\s+recipient/i;
 const BEFORE_RCPT =
@@ -256,7 +256,7 @@ function softReasonOfStatus(status: string | null): { reason: BounceReason; abou
 function diagnosticLine(text: string | null): string | null {
   if (!text) return null;
   // A line that only names the address says nothing about why.
-  const lines = logicalLines(text).filter((line) => !/^<?[^\s<>]+@[^\s<>]+>?:?$/.test(line));
+  const lines = logicalLines(text).filter((line) => !/^<?[^\s<>@]+@[^\s<>]+>?:?$/.test(line));
   const known = (line: string) => SOFT_RULES.some((r) => r.pattern.test(line)) || HARD_RULES.some((r) => r.pattern.test(line));
   const best = lines.find((line) => /(?:^|[\s;:<'"-])[45]\d\d[\s-]|(?<![\d.])[45]\.\d{1,3}\.\d{1,3}(?!\.?\d)/.test(line)) ?? lines.find(known) ?? lines[0];
   if (!best) return null;

@@ -53,6 +53,11 @@ export interface InboundVerdict {
   recipients: RecipientVerdict[];
   /** The returned copy's headers, for matching: Message-ID, List-Id, Return-Path (VERP), To. */
   original: OriginalMessage | null;
+  /**
+   * Where this message itself was sent (its X-Original-To, Delivered-To and To, in that order,
+   * lower case): a bounce goes to the envelope sender, so for ours, the VERP return path.
+   */
+  deliveredTo: string[];
   /** The reason when no recipient could be named (the caller may still match by Message-ID or VERP). */
   reason: InboundReason | null;
   /** ARF Feedback-Type, lower case, for a complaint. */
@@ -79,6 +84,13 @@ const AUTO_REPLY_SUBJECT =
   /^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort|answer)|out of (?:the )?office|ooo\b|on vacation|vacation|abwesen|absence|away from|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|automatisch antwoord|自動返信|自动回复|不在|auto:)/i;
 
 export function classifyInboundMessage(message: InboundMessage): InboundVerdict {
+  const deliveredTo = [
+    ...new Set(['x-original-to', 'delivered-to', 'to'].flatMap((name) => (message.headers.get(name) ?? []).flatMap(addressesIn)).map((a) => a.toLowerCase())),
+  ];
+  return { ...classify(message), deliveredTo };
+}
+
+function classify(message: InboundMessage): Omit<InboundVerdict, 'deliveredTo'> {
   const original = message.original;
   const token = UNSUBSCRIBE_SUBJECT.exec(message.subject)?.[1];
   if (token && message.from) {
@@ -189,7 +201,7 @@ function sameDomain(a: string | null, b: string): boolean {
   return x === y || x.endsWith(`.${y}`) || y.endsWith(`.${x}`);
 }
 
-function bounceVerdict(message: InboundMessage, recipients: RecipientVerdict[]): InboundVerdict {
+function bounceVerdict(message: InboundMessage, recipients: RecipientVerdict[]): Omit<InboundVerdict, 'deliveredTo'> {
   const original = message.original;
   if (recipients.length === 0) {
     // A bounce that names no address we can read: judge the notice as a whole, so a match by Message-ID or VERP still has a kind.
@@ -204,7 +216,7 @@ function bounceVerdict(message: InboundMessage, recipients: RecipientVerdict[]):
   return { kind, recipients, original, reason: null };
 }
 
-function readComplaint(message: InboundMessage): InboundVerdict | null {
+function readComplaint(message: InboundMessage): Omit<InboundVerdict, 'deliveredTo'> | null {
   const report = message.feedbackReport;
   const feedbackType = firstField(report ?? new Map(), 'feedback-type')?.toLowerCase() ?? null;
   const isArf = message.reportType === 'feedback-report' || feedbackType !== null;

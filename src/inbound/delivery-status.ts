@@ -8,6 +8,7 @@
  * of fields naming a recipient, and a new recipient starts whenever a field repeats.
  */
 import { parseHeaderFields } from './header-fields.ts';
+import { addressesIn } from './original-message.ts';
 
 /** The per-recipient fields the classifier uses, as they were written (minus the type prefix). */
 export interface DeliveryStatusRecipient {
@@ -32,11 +33,7 @@ const RECIPIENT_FIELDS = new Set(['final-recipient', 'original-recipient', 'acti
 export function addressOfTypedField(value: string | null | undefined): string | null {
   if (!value) return null;
   const typed = /^\s*[A-Za-z0-9/_-]+\s*;\s*(.*)$/.exec(value);
-  const rest = (typed ? typed[1]! : value).trim();
-  const angled = /<([^<>\s]+@[^<>\s]+)>/.exec(rest);
-  const bare = angled ? angled[1]! : (/[^\s<>"';,()]+@[^\s<>"';,()]+/.exec(rest)?.[0] ?? '');
-  const address = bare.replace(/^mailto:/i, '').replace(/[.]+$/, '');
-  return address.includes('@') ? address : null;
+  return addressesIn(typed ? typed[1]! : value)[0] ?? null;
 }
 
 /** The first `class.subject.detail` code in a text (`5.1.1`, `4.4.7`), or null. */

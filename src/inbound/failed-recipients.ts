@@ -36,28 +36,27 @@ const ADDR = String.raw`[A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0
 /** The layouts of a recipient line (see 2. above); group 1 is the address. */
 const RECIPIENT_LINES: RegExp[] = [
   // Alone on its line, maybe in angle brackets, a list bullet, or a trailing colon (and quoted with ">" in a forward).
-  new RegExp(String.raw`^[ \t>]*(?:[*•-][ \t]+)?<?(${ADDR})>?[ \t]*:?[ \t]*$`),
+  new RegExp(String.raw`^[ \t>]*(?:[*•-][ \t]+)?<?(${ADDR})>?[ \t]*(?::[ \t]*)?$`),
   // First on its line, the reason after it: "<addr>: 550 ...", "addr: Network error", "addr [User unknown]", "addr ... unknown host".
   new RegExp(String.raw`^[ \t>]*<?(${ADDR})>?(?::|[ \t]+\[|[ \t]+\.\.\.|[ \t]+\(|[ \t]+(?=\S))`),
   // After an SMTP reply code, as Sendmail's transcripts give it: "554 <addr>... Remote protocol error".
   new RegExp(String.raw`^[ \t>]*[45]\d\d[ -]<(${ADDR})>`),
   // Last on its line after a colon: "Delivery failed 20 attempts: addr", "Invalid final delivery userid: addr".
-  new RegExp(String.raw`:[ \t]*<?(${ADDR})>?[ \t]*\.?[ \t]*$`),
+  new RegExp(String.raw`:[ \t]*<?(${ADDR})>?[ \t]*(?:\.[ \t]*)?$`),
   // After "recipient(s)"/"address(es)" and a colon, mid-line: "The following recipients returned permanent errors: addr. Reason: ...".
   new RegExp(String.raw`\b(?:recipients?|address(?:es)?|addressee)\b[^:\n<@]{0,60}:[ \t]*<?(${ADDR})>?`, 'i'),
   // After a label that says this address failed.
   new RegExp(
-    String.raw`(?:recipient(?: address)?|delivery failed|failed recipient|not (?:be )?delivered to|could not be delivered to|unable to deliver (?:message )?to|error delivering your mail to|rcpt to|following (?:recipient|address)(?:\(es\))?(?: failed)?|rejected recipient|(?:final )?delivery userid|allowed size|target mail address)[ \t]*:?[ \t]*<?(${ADDR})>?`,
+    String.raw`(?:recipient(?: address)?|delivery failed|failed recipient|not (?:be )?delivered to|could not be delivered to|unable to deliver (?:message )?to|error delivering your mail to|rcpt to|following (?:recipient|address)(?:\(es\))?(?: failed)?|rejected recipient|(?:final )?delivery userid|allowed size|target mail address)[ \t]*(?::[ \t]*)?<?(${ADDR})>?`,
     'i',
   ),
 ];
 
 /** Where a returned copy of the message starts (see 1. above). */
 const COPY_MARKERS: RegExp[] = [
-  /^[\W_]*(?:-{2,}|={2,}|\*{2,}|\|-{2,})[ \t]*(?:original message|returned message|unsent message|original mail|the header of the original|message text follows|undelivered message)/im,
+  /^[ \t>]*[-=*|#_]{2,}[ \t]*(?:original message|returned message|unsent message|original mail|the header of the original|message text follows|undelivered message)/im,
   /^[\W_]*(?:below (?:this line )?is a copy of the (?:original )?message|this is a copy of the message|(?:enclosed|included) is a copy of the message|copy of the original message)/im,
   /^[\W_]*(?:original message|message headers|message text|unsent message) follows?\b/im,
-  /^[\W_]*-{2,}[ \t]*original message[ \t]*-{2,}/im,
   // The machine-readable report written into the text: read as the delivery status, not as words.
   /^[ \t>]*(?:reporting-mta|final-recipient|original-recipient|arrival-date)[ \t]*:/im,
 ];

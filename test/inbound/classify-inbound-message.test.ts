@@ -35,6 +35,8 @@ describe('bounces with a delivery status report (RFC 3464)', () => {
       campaign: 'weekly-2024-05-03--default',
     });
     expect(parseOurMessageId(verdict.original?.messageId)).toEqual({ campaignId: 'weekly-2024-05-03--default', subscriberId: 'AbCdEfGhIjKlMnOp' });
+    // The bounce itself went to the envelope sender: our VERP address.
+    expect(verdict.deliveredTo).toEqual([OUR_VERP]);
   });
 
   it('mailbox full, 5.2.2 and 4.2.2, is soft for each recipient and never about the sender', async () => {

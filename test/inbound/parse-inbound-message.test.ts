@@ -144,3 +144,28 @@ describe('parseInboundMessage never throws, and what it cannot read is none', ()
     expect(classifyInboundMessage(message).kind).toBe('none');
   });
 });
+
+describe('hostile input costs time in proportion to its length', () => {
+  // Before these were guarded, some of them took minutes: a pattern that backtracks over a long
+  // run of spaces, "@" or letters is a denial of service on an inbound server.
+  const run = 200_000;
+  const bounce = (body: string, headers = '') =>
+    `From: MAILER-DAEMON@relay.example.net\nSubject: Undelivered Mail Returned to Sender\n${headers}\nThe message could not be delivered.\n${body}\n`;
+  const cases: [string, string][] = [
+    ['a To header of one long word', bounce('', `To: ${'a'.repeat(run)}\n`)],
+    ['a line of spaces after a label', bounce(`could not be delivered to ${' '.repeat(run)}x`)],
+    ['an address followed by spaces', bounce(`kim@example.org${' '.repeat(run)}x`)],
+    ['a line of dashes', bounce('-'.repeat(run))],
+    ['a line of "@"', bounce('a@'.repeat(run / 2))],
+    ['a line of colons', bounce('a:'.repeat(run / 2))],
+    ['a long domain without a dot', bounce(`Recipient: x@${'b'.repeat(run)}`)],
+    ['a delivery report with a huge recipient and status', bounce(`Final-Recipient: rfc822; ${'a'.repeat(run)}\nAction: failed\nStatus: 5.${'1'.repeat(run)}`)],
+    ['many quota words', bounce(`kim@example.org: ${'quota '.repeat(run / 6)}`)],
+  ];
+  it.each(cases)('%s', async (_case, raw) => {
+    const started = performance.now();
+    classifyInboundMessage(await parseInboundMessage(Buffer.from(raw)));
+    // Linear work is tens of milliseconds here; quadratic work was minutes.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
