@@ -55,7 +55,7 @@ export interface InboundVerdict {
   original: OriginalMessage | null;
   /**
    * Where this message itself was sent (its X-Original-To, Delivered-To and To, in that order,
-   * lower case): a bounce goes to the envelope sender, so for ours, the VERP return path.
+   * as written): a bounce goes to the envelope sender, so for ours, the VERP return path.
    */
   deliveredTo: string[];
   /** The reason when no recipient could be named (the caller may still match by Message-ID or VERP). */
@@ -84,9 +84,11 @@ const AUTO_REPLY_SUBJECT =
   /^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort|answer)|out of (?:the )?office|ooo\b|on vacation|vacation|abwesen|absence|away from|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|automatisch antwoord|自動返信|自动回复|不在|auto:)/i;
 
 export function classifyInboundMessage(message: InboundMessage): InboundVerdict {
-  const deliveredTo = [
-    ...new Set(['x-original-to', 'delivered-to', 'to'].flatMap((name) => (message.headers.get(name) ?? []).flatMap(addressesIn)).map((a) => a.toLowerCase())),
-  ];
+  // Case kept: a VERP address carries a signature that is checked byte for byte.
+  const seen = new Set<string>();
+  const deliveredTo = ['x-original-to', 'delivered-to', 'to']
+    .flatMap((name) => (message.headers.get(name) ?? []).flatMap(addressesIn))
+    .filter((address) => !seen.has(address.toLowerCase()) && Boolean(seen.add(address.toLowerCase())));
   return { ...classify(message), deliveredTo };
 }
 
