@@ -107,9 +107,10 @@ function classify(message: InboundMessage): Omit<InboundVerdict, 'deliveredTo'> 
     return { kind: 'auto-reply', recipients: message.from ? [single(message.from, 'auto-reply', 'auto-reply')] : [], original, reason: 'auto-reply' };
   }
   const notice = noticeOf(message.text, copyIndex(message.text));
-  if (bounceSender || BOUNCE_SUBJECT.test(message.subject) || BOUNCE_WORDS.test(notice)) {
-    if (bounceSender || BOUNCE_WORDS.test(notice) || message.headers.has('x-failed-recipients')) return bounceVerdict(message, fromText(message, notice));
-  }
+  // A notice from someone who is not a mail system is a bounce only if both its words and its subject (or its empty return path) say so.
+  const nullSender = /^\s*<\s*>\s*$/.test(firstField(message.headers, 'return-path') ?? '');
+  if (bounceSender || (BOUNCE_WORDS.test(notice) && (BOUNCE_SUBJECT.test(message.subject) || nullSender)))
+    return bounceVerdict(message, fromText(message, notice));
   if (isAutoReply(message)) {
     return { kind: 'auto-reply', recipients: message.from ? [single(message.from, 'auto-reply', 'auto-reply')] : [], original, reason: 'auto-reply' };
   }
