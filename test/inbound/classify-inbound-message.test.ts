@@ -147,6 +147,13 @@ describe('replies', () => {
     expect(verdict.kind).toBe('none');
   });
 
+  it('a reader writing that something could not be delivered, naming an address, is no bounce', async () => {
+    const verdict = await classify(
+      "From: kim@example.org\nSubject: Re: Weekly News\n\nLast week's issue could not be delivered to my colleague:\n\n  bob@example.org\n\nCan you add him?\n",
+    );
+    expect(verdict).toMatchObject({ kind: 'none', recipients: [] });
+  });
+
   it("a reader's own reply is none", async () => {
     const verdict = await classify(
       'From: kim@example.org\nTo: news@news.example.org\nSubject: Re: Weekly News\n\nThanks, the mailbox full of links was great. User unknown to me: Bob.\n',
