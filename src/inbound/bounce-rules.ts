@@ -18,16 +18,22 @@
  *    full, disabled, blocked, spam, policy, DMARC, rate limit, timeout, expired, mailer or
  *    system error ...), the recipient is soft, whatever the status code: a 5.1.1 next to "Not
  *    enough disk space", or a `procmail: Couldn't create` mailer error, is not a dead address.
+ *    So is a specific status of another class (5.2.x mailbox, 5.3.x system, 5.4.x routing but
+ *    5.4.4, 5.6.x content, 5.7.x policy): a 5.2.1 that says "User Unknown" is a disabled mailbox.
  * 4. Hard status. RFC 3463 X.1.x is "addressing status": 5.1.1 bad mailbox, 5.1.2 bad domain,
  *    5.1.3 bad address syntax, 5.1.6 moved with no forwarding address, 5.1.10 null MX (RFC
  *    7505), and the others in the class, and 5.4.4 "unable to route" (no such domain). The two
  *    that are about the sender's address, 5.1.7 and 5.1.8, are not. A hard status is hard.
  * 5. Hard words. Without a hard status, a "user unknown", "no such user", "mailbox
- *    unavailable", "host not found" reply is hard only where it answered RCPT TO for this
- *    address. The same words as a reply to DATA (the server accepted the address, then refused
- *    the content: a filter) or to MAIL FROM or the connection (nothing to do with the address)
- *    are soft (`filtered`, `blocked`). So is a reply that names an empty address
- *    (`550 : User unknown`): no RCPT was being answered.
+ *    unavailable", "host not found" reply is hard only when it is known to be about this
+ *    address: it answered RCPT TO; or a standard report failed this one recipient with it; or
+ *    it comes from the recipient's own domain, the authority on its mailboxes; or it is a
+ *    domain the reporting system itself found missing (no remote reply, or an authoritative
+ *    DNS answer). The same words as a reply to DATA (the server accepted the address, then
+ *    refused the content: a filter) or to MAIL FROM or the connection (nothing to do with the
+ *    address) are soft (`filtered`, `blocked`). So is a reply that names an empty address
+ *    (`550 : User unknown`): no RCPT was being answered. And so is a remote reply quoted without
+ *    its code or the command it answered: the words are sure, their source is not.
  * 6. Everything else that failed is soft, with the reason its status class suggests.
  *
  * Soft reasons about the sender (blocked, spam, policy, authentication, rate limits, relaying)
