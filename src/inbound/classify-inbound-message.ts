@@ -14,8 +14,9 @@
  *   X-HmXmrOriginalRecipient). Feedback-Type `not-spam` (the reader said it is NOT spam) and
  *   `auth-failure` (a DMARC/DKIM failure report about our domain) are not complaints: `none`.
  * - `hard` / `soft`: a bounce. A delivery status report (RFC 3464) is read per recipient; a
- *   bounce written only for people is recognised by who sent it (mailer-daemon, postmaster, an
- *   empty sender), its subject or its words, and read per recipient from its text
+ *   bounce written only for people is recognised by who sent it (mailer-daemon, postmaster,
+ *   `From: <>`), or by its words together with its subject or an empty return path (a reader
+ *   writing "could not be delivered" is not a bounce), and read per recipient from its text
  *   (failed-recipients.ts). Each recipient is judged by bounce-rules.ts; the message's kind is
  *   `hard` if any recipient is hard, else `soft` if any is soft, else `none` (a delay warning,
  *   or a report of successful delivery).
