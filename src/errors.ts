@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   CONFIG_INVALID: 'configuration is missing or invalid',
   POST_UNREADABLE: 'the post file cannot be read',
+  MESSAGE_UNREADABLE: 'the saved message cannot be read',
   POST_FRONT_MATTER_INVALID: 'the front matter is not valid',
   POST_TITLE_MISSING: 'the post has no title',
   POST_DATE_INVALID: 'the post date cannot be read',

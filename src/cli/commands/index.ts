@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   campaign: async () => (await import('./campaign.ts')).registerCampaignCommand,
   worker: async () => (await import('./worker.ts')).registerWorkerCommand,
   preview: async () => (await import('./preview.ts')).registerPreviewCommand,
+  bounces: async () => (await import('./bounces.ts')).registerBouncesCommand,
 };
 
 /** Registers the subcommand named in argv (the arguments after `newsletter`), or all of them (for help and unknown names). */
