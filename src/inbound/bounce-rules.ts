@@ -7,10 +7,14 @@
  * a few more attempts. So a recipient is hard only when the report is sure the address (or its
  * domain) does not exist, and anything ambiguous is soft:
  *
- * 1. Not a failure. RFC 3464 `Action: delayed` is a warning that the message is still queued;
- *    `delivered`, `relayed` and `expanded` are successes. None is a bounce. Text bounces that
- *    say they are only a warning ("THIS IS A WARNING MESSAGE ONLY", "has not yet been
- *    delivered", "will be retried") are treated the same.
+ * 1. Not a failure. `delivered`, `relayed` and `expanded` are successes: no bounce. RFC 3464
+ *    `Action: delayed` (and text bounces that say they are only a warning: "THIS IS A WARNING
+ *    MESSAGE ONLY", "has not yet been delivered", "will be retried") is soft with the reason
+ *    `delayed`: the message has not arrived (yet). It is never hard, and what comes back does
+ *    not count it towards suppression, since the message may still arrive (apply-returned-mail).
+ * 1b. Exchange Online's directory-based edge blocking answers an address its directory does
+ *    not have with `550 5.4.1 Recipient address rejected: Access denied` (Microsoft documents
+ *    it as "the recipient doesn't exist"): hard, although "access denied" reads like a block.
  * 2. Temporary. A 4.x.x status or a 4xx reply: the receiving system said "not now", so soft,
  *    even when the words say "user unknown" (some servers answer 450 while a mailbox is
  *    being set up or moved).
@@ -288,6 +292,9 @@ export const DELAY_WARNING =
 
 const NOT_FAILURES = new Set(['delivered', 'relayed', 'expanded', 'deliverable']);
 
+/** Rule 1b: Exchange Online's "no such recipient in this organization". */
+const DIRECTORY_REJECTION = /\b5\.4\.1\b[\s\S]{0,120}?recipient\s+address\s+rejected:\s+access\s+denied/i;
+
 export function judgeFailure(report: FailureReport): FailureVerdict {
   const codes = [...enhancedCodes(report.status), ...enhancedCodes(report.reply)];
   const status = bestStatus(report, enhancedCodes(report.reply));
@@ -303,8 +310,10 @@ export function judgeFailure(report: FailureReport): FailureVerdict {
   // Rule 1.
   if (report.action && NOT_FAILURES.has(report.action)) return verdict('none', 'other');
   if (report.action === 'delayed' || (report.action === null && DELAY_WARNING.test(`${report.reply ?? ''}\n${report.notice}`))) {
-    return verdict('none', 'delayed');
+    return verdict('soft', 'delayed');
   }
+  // Rule 1b.
+  if (DIRECTORY_REJECTION.test(report.reply ?? '')) return { ...verdict('hard', 'user-unknown'), status: '5.4.1' };
 
   const soft = softMatch(withoutEarlierAttempts(report.reply), withoutEarlierAttempts(report.notice));
   // Rule 2: the status the reporting system gave, else the reply's own code.

@@ -172,7 +172,7 @@ function fromDeliveryStatus(message: InboundMessage, dsn: DeliveryStatusRecipien
       notice: section,
       fromRecipientDomain: sameDomain(message.from, address),
     });
-    if (verdict.kind === 'none' && verdict.reason !== 'delayed') return [];
+    if (verdict.kind === 'none') return [];
     return [{ address, kind: verdict.kind, status: verdict.status, reason: verdict.reason, aboutSender: verdict.aboutSender, diagnostic: verdict.diagnostic }];
   });
 }
@@ -192,7 +192,7 @@ function fromText(message: InboundMessage, notice: string): RecipientVerdict[] {
   }
   return named.flatMap(({ address, section }) => {
     const verdict = judgeFailure({ action: null, status: null, reply: section, notice: section, fromRecipientDomain: sameDomain(message.from, address) });
-    if (verdict.kind === 'none' && verdict.reason !== 'delayed') return [];
+    if (verdict.kind === 'none') return [];
     return [{ address, kind: verdict.kind, status: verdict.status, reason: verdict.reason, aboutSender: verdict.aboutSender, diagnostic: verdict.diagnostic }];
   });
 }

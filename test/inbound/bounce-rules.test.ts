@@ -16,13 +16,21 @@ describe('judgeFailure: rule 1, not a failure', () => {
     expect(judgeFailure(dsn('2.0.0', 'smtp; 250 ok', { action })).kind).toBe('none');
   });
 
-  it('Action: delayed is no bounce, whatever the status says', () => {
-    expect(judgeFailure(dsn('4.4.7', 'smtp; 451 4.4.7 message expired', { action: 'delayed' }))).toMatchObject({ kind: 'none', reason: 'delayed' });
+  it('Action: delayed is soft, delayed, whatever the status says: never hard', () => {
+    expect(judgeFailure(dsn('5.1.1', 'smtp; 550 5.1.1 user unknown', { action: 'delayed' }))).toMatchObject({ kind: 'soft', reason: 'delayed' });
   });
 
-  it('a text bounce that says it is only a warning is no bounce', () => {
+  it('a text bounce that says it is only a warning is soft, delayed', () => {
     const warning = text('THIS IS A WARNING MESSAGE ONLY.\nDelivery to the following recipient has been delayed:\n  kim@example.org');
-    expect(judgeFailure(warning)).toMatchObject({ kind: 'none', reason: 'delayed' });
+    expect(judgeFailure(warning)).toMatchObject({ kind: 'soft', reason: 'delayed' });
+  });
+
+  it("Exchange Online's directory rejection (5.4.1 Recipient address rejected: Access denied) is hard: no such recipient", () => {
+    const reply =
+      'smtp; 550 5.4.1 <kim@example.org>: Recipient address rejected: Access denied. AS(201806281) [DB5EUR03FT012.eop-EUR03.prod.protection.outlook.com]';
+    expect(judgeFailure(dsn('5.4.1', reply))).toMatchObject({ kind: 'hard', reason: 'user-unknown' });
+    // Any other access denied stays a block, about the sender.
+    expect(judgeFailure(dsn('5.7.1', 'smtp; 554 5.7.1 <kim@example.org>: Relay access denied'))).toMatchObject({ kind: 'soft', aboutSender: true });
   });
 });
 

@@ -48,10 +48,10 @@ describe('bounces with a delivery status report (RFC 3464)', () => {
     ]);
   });
 
-  it('a delayed report is no bounce: the message is none, the recipient listed as delayed', async () => {
+  it('a delayed report is soft with the reason delayed: the message has not arrived yet', async () => {
     const verdict = await classify(fixture('dsn-delayed.eml'));
-    expect(verdict.kind).toBe('none');
-    expect(verdict.recipients).toMatchObject([{ address: 'kim.reader@example.org', kind: 'none', reason: 'delayed', status: '4.4.1' }]);
+    expect(verdict.kind).toBe('soft');
+    expect(verdict.recipients).toMatchObject([{ address: 'kim.reader@example.org', kind: 'soft', reason: 'delayed', status: '4.4.1' }]);
   });
 
   it('a blocklist rejection is soft and about the sender', async () => {
