@@ -5,7 +5,7 @@
 import { cruise } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
-import config, { TEMPORARY_PROCESS_REFACTOR } from '../.dependency-cruiser.js';
+import config from '../.dependency-cruiser.js';
 
 const ROOTS = ['src', 'workers', 'bench', 'test', 'bin'];
 const FOLDER_CYCLE_COMMENT =
@@ -52,7 +52,7 @@ function folderCycles(modules) {
   const edges = new Map();
   for (const module of modules) {
     const from = folderOf(module.source);
-    if (!from || TEMPORARY_PROCESS_REFACTOR.includes(module.source)) continue;
+    if (!from) continue;
     for (const dependency of module.dependencies) {
       const to = folderOf(dependency.resolved);
       if (!to || to === from) continue;

@@ -30,7 +30,8 @@ import type { DeliveryStatusRecipient } from './delivery-status.ts';
 import { findFailedRecipients, noticeOf, type FailedRecipient } from './failed-recipients.ts';
 import { firstField } from './header-fields.ts';
 import type { InboundMessage, OriginalMessage } from './inbound-message.ts';
-import { addressesIn, findHeadersInText } from './original-message.ts';
+import { addressesIn } from './header-fields.ts';
+import { findHeadersInText } from './original-message.ts';
 
 export type InboundKind = 'hard' | 'soft' | 'complaint' | 'auto-reply' | 'unsubscribe' | 'none';
 
@@ -222,7 +223,7 @@ function bounceVerdict(message: InboundMessage, recipients: RecipientVerdict[]):
 
 function readComplaint(message: InboundMessage): Omit<InboundVerdict, 'deliveredTo'> | null {
   const report = message.feedbackReport;
-  const feedbackType = firstField(report ?? new Map(), 'feedback-type')?.toLowerCase() ?? null;
+  const feedbackType = firstField(report ?? new Map<string, string[]>(), 'feedback-type')?.toLowerCase() ?? null;
   const isArf = message.reportType === 'feedback-report' || feedbackType !== null;
   const loopRecipient = message.original?.feedbackLoopRecipient ?? null;
   if (!isArf && !loopRecipient) return null;

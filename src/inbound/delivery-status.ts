@@ -7,8 +7,7 @@
  * space before the colon, Final-Recipient comes after Action. So a recipient's group is any run
  * of fields naming a recipient, and a new recipient starts whenever a field repeats.
  */
-import { parseHeaderFields } from './header-fields.ts';
-import { addressesIn } from './original-message.ts';
+import { addressesIn, parseHeaderFields } from './header-fields.ts';
 
 /** The per-recipient fields the classifier uses, as they were written (minus the type prefix). */
 export interface DeliveryStatusRecipient {

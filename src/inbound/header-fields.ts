@@ -45,3 +45,17 @@ export function parseHeaderFields(text: string, { stopAtBlankLine = true } = {})
 export function firstField(fields: HeaderFields, name: string): string | null {
   return fields.get(name)?.[0] ?? null;
 }
+
+/**
+ * Every address in a header value, in order, trailing dots dropped. Split on the characters an
+ * address cannot contain rather than searched with a pattern, so a megabyte of junk costs a
+ * megabyte of work, not its square.
+ */
+export function addressesIn(value: string | null | undefined): string[] {
+  if (!value) return [];
+  return value
+    .slice(0, 64 * 1024)
+    .split(/[\s<>"'(),;[\]\\]+/)
+    .map((token) => token.replace(/^mailto:/i, '').replace(/^:+|[.:]+$/g, ''))
+    .filter((token) => /^[^@:]+@[^@:]+$/.test(token) && /^[^@]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/.test(token));
+}

@@ -7,22 +7,8 @@
  * that looks like a message's headers (a Message-ID, or From with To or Subject) and is not
  * itself a delivery report or a mail system's own message (a forwarded bounce).
  */
-import { firstField, parseHeaderFields, type HeaderFields } from './header-fields.ts';
+import { addressesIn, firstField, parseHeaderFields, type HeaderFields } from './header-fields.ts';
 import type { OriginalMessage } from './inbound-message.ts';
-
-/**
- * Every address in a header value, in order, trailing dots dropped. Split on the characters an
- * address cannot contain rather than searched with a pattern, so a megabyte of junk costs a
- * megabyte of work, not its square.
- */
-export function addressesIn(value: string | null | undefined): string[] {
-  if (!value) return [];
-  return value
-    .slice(0, 64 * 1024)
-    .split(/[\s<>"'(),;[\]\\]+/)
-    .map((token) => token.replace(/^mailto:/i, '').replace(/^:+|[.:]+$/g, ''))
-    .filter((token) => /^[^@:]+@[^@:]+$/.test(token) && /^[^@]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/.test(token));
-}
 
 function bracketed(value: string | null): string | null {
   if (!value) return null;

@@ -13,7 +13,8 @@ import { simpleParser, type Attachment, type ParsedMail, type StructuredHeader }
 import { parseDeliveryStatus, type DeliveryStatus } from './delivery-status.ts';
 import { parseHeaderFields, type HeaderFields } from './header-fields.ts';
 import type { InboundMessage } from './inbound-message.ts';
-import { addressesIn, findHeadersInText, originalMessageFrom } from './original-message.ts';
+import { addressesIn } from './header-fields.ts';
+import { findHeadersInText, originalMessageFrom } from './original-message.ts';
 
 /** 2 MiB: a notice, its report and the returned headers fit many times over. */
 export const MAX_INPUT_BYTES = 2 * 1024 * 1024;

@@ -9,8 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Campaign } from '../campaign/campaign.ts';
-import type { CliOutput } from '../cli/cli-io.ts';
-import { waitWithProgress } from '../cli/commands/campaign-progress.ts';
+import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { loadConfig } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import { campaignDeps, sendIssue } from '../operations/campaign-operations.ts';
@@ -35,13 +34,12 @@ export interface DemoOptions {
   subscribers?: number;
   workers?: number;
   post?: string;
-  env?: NodeJS.ProcessEnv;
+  /** The settings, as the command's environment has them (the demo's own prefix, secret and SMTP replace those). */
+  env: NodeJS.ProcessEnv;
   /** Where the step-by-step lines go. */
   say?: (line: string) => void;
-  /** The live progress bar on stderr (plain lines when it is not a terminal). */
-  progress?: boolean;
-  /** Where the progress bar goes instead of process.stderr (the CLI's io). */
-  progressStream?: CliOutput;
+  /** Waits for the campaign to end, showing what it likes (the CLI: the progress bar of `send --wait`). */
+  watch: (campaigns: CampaignStore, campaignId: string) => Promise<Campaign>;
 }
 
 export interface DemoResult {
@@ -53,6 +51,8 @@ export interface DemoResult {
   campaign: Campaign;
   unsubscribeUrl: string | undefined;
   seconds: number;
+  /** No Redis answered, so the demo ran on a private one, gone now with its data. */
+  privateRedis: boolean;
 }
 
 /** The settings parent and workers share: the demo's prefix, the public development secret, no rate limit, no real SMTP. */
@@ -80,8 +80,8 @@ async function makeRunDir(outboxDir: string, now: Date): Promise<string> {
   }
 }
 
-export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
-  const { prefix = DEMO_PREFIX, outboxDir = OUTBOX_DIR, subscribers = 100, workers = 2, post = DEMO_POST, env = process.env, say = () => {} } = options;
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { prefix = DEMO_PREFIX, outboxDir = OUTBOX_DIR, subscribers = 100, workers = 2, post = DEMO_POST, env, say = () => {} } = options;
   if (!/demo/i.test(prefix)) {
     throw new NewsletterError('INPUT_INVALID', `the demo deletes every key under its prefix, so the prefix must contain "demo" (got "${prefix}")`, {
       field: '--prefix',
@@ -90,7 +90,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
   const sharedEnv = demoEnv(env, prefix);
   const config = loadConfig({ env: sharedEnv });
-  const app = await openLocalApp(config, { say });
+  const app = await openLocalApp(config, { say, path: env.PATH });
   let capture: CaptureSmtpServer | undefined;
   let fleet: DeliveryWorkerChildren | undefined;
   try {
@@ -118,7 +118,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (sent.kind !== 'campaign') throw new Error(`expected a campaign, got ${sent.kind}`);
     const enqueued = sent.campaign;
     say(`campaign ${enqueued.id}: "${issue.subject}" to ${enqueued.total} subscribers`);
-    const waiting = waitWithProgress(app.campaigns, enqueued.id, { show: options.progress ?? true, stream: options.progressStream });
+    const waiting = options.watch(app.campaigns, enqueued.id);
     waiting.catch(() => {}); // when a worker dies first, the race below reports that instead
     const campaign = await Promise.race([waiting, fleet.died]);
 
@@ -126,7 +126,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (codes.some((code) => code !== 0)) throw new Error(`a delivery worker did not stop cleanly (exit codes ${codes.join(', ')})`);
     const files = [...capture.files];
     const first = files[0] ? parseCapturedMessage(await readFile(files[0], 'utf8')) : undefined;
-    return { prefix, cleared, runDir, csvFile, files, campaign, unsubscribeUrl: first && unsubscribeUrlOf(first), seconds: (Date.now() - started) / 1000 };
+    return {
+      prefix,
+      cleared,
+      runDir,
+      csvFile,
+      files,
+      campaign,
+      unsubscribeUrl: first && unsubscribeUrlOf(first),
+      seconds: (Date.now() - started) / 1000,
+      privateRedis: app.config.redis.url !== config.redis.url,
+    };
   } finally {
     await fleet?.stop();
     await capture?.close();
@@ -147,6 +157,11 @@ export function demoSummary(result: DemoResult, cwd = process.cwd()): string[] {
   ];
   if (files[0]) lines.push(`  ${shown(files[0])}  one of them`);
   lines.push('  npx newsletter preview  the Outbox section lists them; a message shows its HTML, text and headers');
+  if (result.privateRedis) {
+    // The subscribers and the campaign were in the private Redis, gone with the run.
+    lines.push('  (no Redis was running, so this run used a private one, gone now: start redis-server to keep the data and click the links)');
+    return lines;
+  }
   if (result.unsubscribeUrl) {
     lines.push(
       `  ${result.unsubscribeUrl}`,

@@ -23,6 +23,8 @@ export interface PrivateRedisOptions {
   args?: readonly string[];
   /** How long it may take to answer PING (default 10 s). */
   readyTimeoutMs?: number;
+  /** Where to look for redis-server (default this process's PATH). */
+  path?: string;
 }
 
 export interface PrivateRedisServer {
@@ -102,7 +104,10 @@ class StartFailed extends Error {
 async function spawnServer(port: number, dir: string, options: PrivateRedisOptions): Promise<ChildProcess> {
   const persistence = options.appendfsync ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync] : ['--appendonly', 'no'];
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'];
-  const child = spawn('redis-server', [...args, ...(options.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', [...args, ...(options.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.path === undefined ? {} : { env: { PATH: options.path } }),
+  });
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-TAIL_CHARS));
   child.stdout!.on('data', keep);

@@ -50,9 +50,13 @@ describe('newsletter demo (the command)', () => {
     }
   });
 
-  it('says in one line that it needs Redis, naming REDIS_URL, and exits 1', async () => {
-    const run = await demo(['--prefix', prefix, '--outbox', outbox], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+  it('without Redis and without redis-server, says in one line how to get one, naming REDIS_URL, and exits 1', async () => {
+    const run = await demo(['--prefix', prefix, '--outbox', outbox], { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, PATH: '/nonexistent' });
     expect(run.code).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^newsletter: REDIS_URL: this needs Redis: .*set REDIS_URL \[CONFIG_INVALID\]$/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^newsletter: REDIS_URL: this needs Redis: .*apt-get install redis-server.*brew install redis.*docker compose up redis.*\[CONFIG_INVALID\]$/,
+      ),
+    ]);
   });
 });

@@ -14,13 +14,15 @@ import { isNewsletterError } from '../../src/errors.ts';
 import { parseCapturedMessage } from '../../src/preview/captured-message.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { parseMessage } from '../helpers/parse-mime.ts';
-import { freePort } from '../../src/redis/private-redis-server.ts';
+import { freePort, redisAnswers } from '../../src/redis/private-redis-server.ts';
+import { waitWithProgress } from '../../src/cli/commands/campaign-progress.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 
 const SUBJECT = 'SOFA Weekly | 每周精选【10/28 - 11/01】';
 const COUNT = 12;
 const prefix = uniquePrefix('demo');
 const env = { REDIS_URL: TEST_REDIS_URL };
+const watch = (campaigns: CampaignStore, id: string) => waitWithProgress(campaigns, id, { show: false });
 let outbox: string;
 let redis: Awaited<ReturnType<typeof connectTestRedis>>;
 
@@ -41,7 +43,7 @@ describe('newsletter demo', () => {
   let first: DemoResult;
 
   it('sends the example issue to every sample subscriber through real workers, one .eml each', async () => {
-    first = await runDemo({ prefix, outboxDir: outbox, subscribers: COUNT, env, progress: false });
+    first = await runDemo({ prefix, outboxDir: outbox, subscribers: COUNT, env, watch });
     const { campaign } = first;
     expect(campaign).toMatchObject({ state: 'completed', list: DEMO_LIST, total: COUNT, accepted: COUNT, failed: 0, skipped: 0, deferred: 0 });
 
@@ -76,7 +78,7 @@ describe('newsletter demo', () => {
   });
 
   it('clears its own keys and starts again on a second run: nothing doubled', async () => {
-    const second = await runDemo({ prefix, outboxDir: outbox, subscribers: COUNT, env, progress: false });
+    const second = await runDemo({ prefix, outboxDir: outbox, subscribers: COUNT, env, watch });
     expect(second.cleared).toBeGreaterThan(COUNT);
     expect(second.runDir).not.toBe(first.runDir);
     expect(second.campaign).toMatchObject({ state: 'completed', total: COUNT, accepted: COUNT });
@@ -94,14 +96,28 @@ describe('newsletter demo', () => {
 
   it('refuses a prefix that is not a demo prefix, and names REDIS_URL when Redis is down, touching nothing', async () => {
     const before = await readdir(outbox);
-    await expect(runDemo({ prefix: 'newsletter', outboxDir: outbox, env })).rejects.toSatisfy(
+    await expect(runDemo({ prefix: 'newsletter', outboxDir: outbox, env, watch })).rejects.toSatisfy(
       (error) => isNewsletterError(error, 'INPUT_INVALID') && error.location.field === '--prefix',
     );
     const down = `redis://127.0.0.1:${await freePort()}`;
-    await expect(runDemo({ prefix, outboxDir: outbox, env: { ...env, REDIS_URL: down } })).rejects.toSatisfy(
+    await expect(runDemo({ prefix, outboxDir: outbox, env: { ...env, REDIS_URL: down, PATH: '/nonexistent' }, watch })).rejects.toSatisfy(
       (error) =>
-        isNewsletterError(error, 'CONFIG_INVALID') && error.location.field === 'REDIS_URL' && /start redis-server, or set REDIS_URL/.test(error.message),
+        isNewsletterError(error, 'CONFIG_INVALID') &&
+        error.location.field === 'REDIS_URL' &&
+        /apt-get install redis-server, or brew install redis\) or run `docker compose up redis`/.test(error.message),
     );
     expect(await readdir(outbox)).toEqual(before);
+  });
+
+  it('starts a private redis-server for the run when no Redis answers, says so, and stops it afterwards', async () => {
+    const down = `redis://127.0.0.1:${await freePort()}`;
+    const said: string[] = [];
+    const result = await runDemo({ prefix, outboxDir: outbox, subscribers: 3, env: { ...env, REDIS_URL: down }, watch, say: (line) => said.push(line) });
+    expect(result.campaign).toMatchObject({ state: 'completed', total: 3, accepted: 3 });
+    const notice = said.find((line) => line.startsWith('no Redis answers at REDIS_URL: started a private redis-server at redis://127.0.0.1:'));
+    expect(notice).toBeDefined();
+    expect(await redisAnswers(/(redis:\/\/127\.0\.0\.1:\d+)/.exec(notice!)![1]!)).toBe(false);
+    expect(result.privateRedis).toBe(true);
+    expect(demoSummary(result).join('\n')).not.toContain('npx newsletter server');
   });
 });

@@ -5,6 +5,7 @@ import { DEMO_PREFIX, demoSummary, runDemo } from '../../processes/demo.ts';
 import { OUTBOX_DIR } from '../../preview/outbox.ts';
 import type { CliRun } from '../cli-io.ts';
 import { writeLine } from '../command-helpers.ts';
+import { waitWithProgress } from './campaign-progress.ts';
 
 interface DemoFlags {
   subscribers: string;
@@ -39,7 +40,7 @@ export function registerDemoCommand(program: Command, cli: CliRun): void {
           outboxDir: resolve(io.cwd, flags.outbox),
           env: io.env,
           say,
-          progressStream: io.stderr,
+          watch: (campaigns, id) => waitWithProgress(campaigns, id, { stream: io.stderr }),
         });
         for (const line of demoSummary(result, io.cwd)) say(line);
         if (result.campaign.state !== 'completed') cli.exitCode = 1;
