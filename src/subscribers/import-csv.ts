@@ -3,12 +3,14 @@
  * memory. The header row names the columns: `email` (required, any case), `name`, and
  * optionally `status` and `lists` (as written by export); every other column is kept as an
  * attribute. Bad rows are reported with their line number and skipped; good rows go in.
- * Re-importing the same file changes nothing.
+ * Re-importing the same file changes nothing. A cell the export wrote with a single quote in
+ * front of a formula character gets its value back (formula-cells.ts).
  */
 import type { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import { Parser } from 'csv-parse';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
+import { unescapeFormula } from './formula-cells.ts';
 import { SUPPRESSED_STATUSES, parseStatus } from './subscriber.ts';
 import { normalizeInput, type NormalizedInput, type SubscriberStore } from './subscriber-store.ts';
 
@@ -45,7 +47,8 @@ function readHeader(header: string[], file: string): Columns {
   if (header.some((name) => /[\u0000\uFFFD]/.test(name))) {
     throw new NewsletterError('IMPORT_FILE_INVALID', 'the file is not UTF-8 (UTF-16 or another encoding?): save it as UTF-8', { file, line: 1 });
   }
-  const lower = header.map((h) => h.trim().toLowerCase());
+  const names = header.map((h) => unescapeFormula(h.trim()));
+  const lower = names.map((name) => name.toLowerCase());
   const seen = new Set<string>();
   for (const [i, name] of lower.entries()) {
     if (!name) throw new NewsletterError('IMPORT_FILE_INVALID', `column ${i + 1} of the header row has no name`, { file, line: 1 });
@@ -62,9 +65,7 @@ function readHeader(header: string[], file: string): Columns {
     name: lower.indexOf('name'),
     status: lower.indexOf('status'),
     lists: lower.indexOf('lists'),
-    attributes: header
-      .map((name, index) => ({ index, name: name.trim() }))
-      .filter(({ index }) => !known.has(lower[index]!) && !RECORD_COLUMNS.has(lower[index]!)),
+    attributes: names.map((name, index) => ({ index, name })).filter(({ index }) => !known.has(lower[index]!) && !RECORD_COLUMNS.has(lower[index]!)),
     count: header.length,
   };
 }
@@ -77,7 +78,7 @@ function readRow(row: string[], columns: Columns, list: string | undefined, line
   if (row.some((field) => field.includes('\uFFFD'))) {
     throw new NewsletterError('INPUT_INVALID', 'is not valid UTF-8 (save the file as UTF-8)', { line });
   }
-  const cell = (index: number) => (index >= 0 ? row[index]!.trim() : '');
+  const cell = (index: number) => (index >= 0 ? unescapeFormula(row[index]!.trim()) : '');
   const statusCell = cell(columns.status).toLowerCase();
   const status = statusCell ? parseStatus(statusCell, { line }) : undefined;
   const lists = cell(columns.lists)
@@ -92,7 +93,7 @@ function readRow(row: string[], columns: Columns, list: string | undefined, line
   }
   return normalizeInput(
     {
-      email: row[columns.email]!,
+      email: cell(columns.email),
       name: cell(columns.name) || undefined,
       lists: lists.length ? lists : undefined,
       attributes,
