@@ -11,12 +11,14 @@
  *   the file streamed as the body of `POST /api/subscribers/import` (text/csv), while
  *   `GET /healthz` is asked every 500 ms (the web server also answers unsubscribes).
  * Reports the child's peak RSS (VmHWM from /proc/<pid>/status, read every 100 ms until it
- * exits; the server's also at idle before the upload), wall time, and the size of what it
- * printed or answered. Deletes the files and every key it made.
+ * exits; the server's also at idle before the upload), wall time and CPU time (utime + stime
+ * from /proc/<pid>/stat: the CLI's at its last reading, the server's over the upload; on a
+ * shared machine wall time is mostly waiting for a core), and the size of what it printed or
+ * answered. Deletes the files and every key it made, also on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -88,14 +90,38 @@ function memory(pid: number): { peak: number; rss: number } {
   }
 }
 
-/** Reads VmHWM every 100 ms; `peak()` is the highest seen. */
-function watchPeak(pid: number): { peak(): number; stop(): void } {
-  let peak = memory(pid).peak;
-  const timer = setInterval(() => {
+const CLOCK_TICKS = 100; // getconf CLK_TCK on Linux
+
+/** CPU seconds a process has used, user and system (0 once it has gone). */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Reads VmHWM and CPU time every 100 ms; the highest seen of each. */
+function watch(pid: number): { peak(): number; cpu(): number; stop(): void } {
+  let peak = 0;
+  let cpu = 0;
+  const read = () => {
     peak = Math.max(peak, memory(pid).peak);
-  }, 100);
+    cpu = Math.max(cpu, cpuSeconds(pid));
+  };
+  read();
+  const timer = setInterval(read, 100);
   return {
-    peak: () => Math.max(peak, memory(pid).peak),
+    peak() {
+      read();
+      return peak;
+    },
+    cpu() {
+      read();
+      return cpu;
+    },
     stop: () => clearInterval(timer),
   };
 }
@@ -142,6 +168,7 @@ interface Result {
   how: string;
   file: string;
   seconds: number;
+  cpu: number;
   idle?: number;
   peak: number;
   outcome: string;
@@ -156,16 +183,18 @@ async function throughCli(file: string, prefix: string): Promise<Result> {
     env: childEnv(prefix),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const watch = watchPeak(child.pid!);
+  running = child;
+  const watching = watch(child.pid!);
   const stdout = collect(child.stdout!);
   const stderr = collect(child.stderr!);
   const code = await exited(child);
-  watch.stop();
+  watching.stop();
   return {
     how: 'CLI `subscribers import`',
     file,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    peak: watch.peak(),
+    cpu: watching.cpu(),
+    peak: watching.peak(),
     outcome: `exit ${code}; ${summary(stdout.text(), stdout.bytes())}`,
     printed: `stdout ${stdout.bytes().toLocaleString('en')} B, stderr ${stderr.bytes().toLocaleString('en')} B`,
   };
@@ -212,11 +241,13 @@ async function throughAdminApi(file: string, prefix: string): Promise<Result> {
     env: childEnv(prefix, { NEWSLETTER_ADMIN_TOKEN: TOKEN }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  running = child;
   const gone = exited(child);
   try {
     await waitForHealthz(base, child);
     const idle = memory(child.pid!).rss;
-    const watch = watchPeak(child.pid!);
+    const cpuBefore = cpuSeconds(child.pid!);
+    const watching = watch(child.pid!);
     // The web server also answers unsubscribes: how long does it take to answer meanwhile?
     let slowest = 0;
     let failed = 0;
@@ -236,9 +267,10 @@ async function throughAdminApi(file: string, prefix: string): Promise<Result> {
     const started = process.hrtime.bigint();
     const { status, body } = await upload(base, file);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = cpuSeconds(child.pid!) - cpuBefore;
     probing = false;
     await probes;
-    watch.stop();
+    watching.stop();
     const after = await fetch(`${base}/healthz`).then(
       (r) => r.status,
       (e: Error) => e.message,
@@ -247,8 +279,9 @@ async function throughAdminApi(file: string, prefix: string): Promise<Result> {
       how: 'admin API `POST /api/subscribers/import`',
       file,
       seconds,
+      cpu,
       idle,
-      peak: watch.peak(),
+      peak: watching.peak(),
       outcome: `HTTP ${status}; ${status === 200 ? summary(body.text(), body.bytes()) : body.text().slice(0, 160)}`,
       printed: `answer ${body.bytes().toLocaleString('en')} B`,
       healthz: `slowest ${slowest} ms${failed ? `, ${failed} failed` : ''}; after: ${after}`,
@@ -262,6 +295,15 @@ async function throughAdminApi(file: string, prefix: string): Promise<Result> {
 const dir = await mkdtemp(join(tmpdir(), 'nl-import-memory-'));
 const redis = new Redis(REDIS_URL);
 const results: Result[] = [];
+let running: ChildProcess | undefined;
+let prefix = '';
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    running?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    void clearPrefix(redis, prefix).finally(() => process.exit(130));
+  });
+}
 try {
   const files = [
     { name: 'invalid.csv', good: () => false },
@@ -274,12 +316,12 @@ try {
   });
   for (const file of files) {
     for (const run of [throughCli, throughAdminApi]) {
-      const prefix = `bench:import-memory:${randomBytes(4).toString('hex')}`;
+      prefix = `bench:import-memory:${randomBytes(4).toString('hex')}`;
       try {
         const result = await run(file, prefix);
         results.push(result);
         console.log(
-          `${result.how}, ${file.slice(dir.length + 1)}: ${result.seconds.toFixed(1)} s, peak RSS ${mb(result.peak)} MB` +
+          `${result.how}, ${file.slice(dir.length + 1)}: ${result.seconds.toFixed(1)} s (CPU ${result.cpu.toFixed(1)} s), peak RSS ${mb(result.peak)} MB` +
             `${result.idle ? ` (idle ${mb(result.idle)} MB)` : ''}; ${result.outcome}; ${result.printed}` +
             `${result.healthz ? `; /healthz ${result.healthz}` : ''}; load ${loadavg()[0]!.toFixed(1)}`,
         );
@@ -288,11 +330,11 @@ try {
       }
     }
   }
-  console.log('\n| path | file | time | peak RSS | idle RSS | outcome | output | /healthz meanwhile |');
-  console.log('|:--|:--|--:|--:|--:|:--|:--|:--|');
+  console.log('\n| path | file | time | CPU | peak RSS | idle RSS | outcome | output | /healthz meanwhile |');
+  console.log('|:--|:--|--:|--:|--:|--:|:--|:--|:--|');
   for (const r of results) {
     console.log(
-      `| ${r.how} | ${r.file.slice(dir.length + 1)} (${mb(SIZE)} MiB) | ${r.seconds.toFixed(1)} s | ${mb(r.peak)} MB | ${r.idle ? `${mb(r.idle)} MB` : ''} | ${r.outcome} | ${r.printed} | ${r.healthz ?? ''} |`,
+      `| ${r.how} | ${r.file.slice(dir.length + 1)} (${mb(SIZE)} MiB) | ${r.seconds.toFixed(1)} s | ${r.cpu.toFixed(1)} s | ${mb(r.peak)} MB | ${r.idle ? `${mb(r.idle)} MB` : ''} | ${r.outcome} | ${r.printed} | ${r.healthz ?? ''} |`,
     );
   }
 } finally {

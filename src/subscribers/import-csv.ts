@@ -3,8 +3,9 @@
  * memory. The header row names the columns: `email` (required, any case), `name`, and
  * optionally `status` and `lists` (as written by export); every other column is kept as an
  * attribute. Bad rows are skipped and reported: the first ones with their line number,
- * every one in the counts by kind (import-rejections.ts); good rows go in. Re-importing the same file changes nothing. A cell the export wrote with a single quote in
- * front of a formula character gets its value back (formula-cells.ts).
+ * every one in the counts by kind (import-rejections.ts); good rows go in. Re-importing the
+ * same file changes nothing. A cell the export wrote with a single quote in front of a
+ * formula character gets its value back (formula-cells.ts).
  */
 import type { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
