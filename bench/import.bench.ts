@@ -34,7 +34,7 @@ try {
     const rate = Math.round(rows / seconds);
     console.log(
       `${label}: ${rows.toLocaleString('en')} rows in ${seconds.toFixed(2)} s = ${rate.toLocaleString('en')} rows/s ` +
-        `(imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length})`,
+        `(imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejectedTotal})`,
     );
     if (label === 'first import') {
       const bytes = (await usedMemory(redis)) - memoryBefore;

@@ -100,7 +100,7 @@ try {
     },
   });
   const importSeconds = seconds(started);
-  if (report.imported !== N || report.rejected.length)
+  if (report.imported !== N || report.rejectedTotal)
     throw new Error(`import: expected ${N} new rows, got ${JSON.stringify({ ...report, rejected: report.rejected.slice(0, 3) })}`);
   const afterImport = await usedMemory(probe);
   log(`import: ${importSeconds.toFixed(1)} s`);

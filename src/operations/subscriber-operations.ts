@@ -9,6 +9,7 @@ import { stringify } from 'csv-stringify';
 import { NewsletterError } from '../errors.ts';
 import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import { normalizeEmail } from '../subscribers/email-address.ts';
+import { escapeFormula } from '../subscribers/formula-cells.ts';
 import { importCsv, type ImportReport } from '../subscribers/import-csv.ts';
 import { parseListName, parseStatus, SUPPRESSED_STATUSES, type Subscriber, type SubscriberFilter } from '../subscribers/subscriber.ts';
 import type { AddResult, StatusResult, SubscriberStore } from '../subscribers/subscriber-store.ts';
@@ -85,7 +86,9 @@ export async function subscribersPage(
 
 /**
  * A CSV stream of subscribers: `email,name,status,lists,created_at,updated_at` then every
- * attribute name; lists joined by ";". `importSubscribersCsv` reads it back.
+ * attribute name; lists joined by ";". `importSubscribersCsv` reads it back. A cell (header
+ * included) that a spreadsheet would run as a formula gets a single quote in front, in a
+ * quoted field (formula-cells.ts).
  */
 export async function exportSubscribersCsv(store: SubscriberStore, filter: SubscriberFilter): Promise<Readable> {
   const attributes = await store.attributeNames();
@@ -103,7 +106,13 @@ export async function exportSubscribersCsv(store: SubscriberStore, filter: Subsc
     for await (const s of selectSubscribers(store, filter)) yield row(s);
   }
   // pipeline: a reader that goes away stops the Redis reads; a Redis error ends the CSV with it.
-  return pipeline(Readable.from(rows()), stringify({ header: true, columns, record_delimiter: 'windows' }), () => {});
+  return pipeline(Readable.from(rows()), stringify({ header: true, columns, record_delimiter: 'windows', cast: { string: spreadsheetCell } }), () => {});
+}
+
+/** OWASP's rule is the quote in front and the field in double quotes, so the cell reads as one text value. */
+function spreadsheetCell(value: string): string | { value: string; quoted: true } {
+  const escaped = escapeFormula(value);
+  return escaped === value ? value : { value: escaped, quoted: true };
 }
 
 /**

@@ -106,7 +106,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await writeFile(csvFile, sampleSubscribersCsv(subscribers));
     // The same code as `newsletter subscribers import` and the admin API's CSV upload.
     const report = await importSubscribersCsv(app.subscribers, createReadStream(csvFile), { file: csvFile, list: DEMO_LIST });
-    if (report.rejected.length > 0) throw new Error(`sample subscriber rejected: ${csvFile}:${report.rejected[0]!.line}: ${report.rejected[0]!.reason}`);
+    if (report.rejectedTotal > 0) throw new Error(`sample subscriber rejected: ${csvFile}:${report.rejected[0]!.line}: ${report.rejected[0]!.reason}`);
     say(`imported ${report.imported} sample subscribers into the list "${DEMO_LIST}" from ${csvFile}`);
 
     const issue = await renderPostFile(post, { identity: config.identity });

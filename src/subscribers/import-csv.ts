@@ -2,13 +2,17 @@
  * Streams a CSV file of subscribers into the store in batches: a million rows never sit in
  * memory. The header row names the columns: `email` (required, any case), `name`, and
  * optionally `status` and `lists` (as written by export); every other column is kept as an
- * attribute. Bad rows are reported with their line number and skipped; good rows go in.
- * Re-importing the same file changes nothing.
+ * attribute. Bad rows are skipped and reported: the first ones with their line number,
+ * every one in the counts by kind (import-rejections.ts); good rows go in. Re-importing the
+ * same file changes nothing. A cell the export wrote with a single quote in front of a
+ * formula character gets its value back (formula-cells.ts).
  */
 import type { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import { Parser } from 'csv-parse';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
+import { unescapeFormula } from './formula-cells.ts';
+import { REJECTED_LISTED, Rejections, rejectionKind, type RejectedRow, type RejectionKind } from './import-rejections.ts';
 import { SUPPRESSED_STATUSES, parseStatus } from './subscriber.ts';
 import { normalizeInput, type NormalizedInput, type SubscriberStore } from './subscriber-store.ts';
 
@@ -16,7 +20,11 @@ export interface ImportReport {
   imported: number;
   updated: number;
   unchanged: number;
-  rejected: { line: number; reason: string }[];
+  /** The first rejected rows by line (REJECTED_LISTED unless `rejectedListed`), each with its message. */
+  rejected: RejectedRow[];
+  /** Every rejected row, listed or not. */
+  rejectedTotal: number;
+  rejectedByKind: Partial<Record<RejectionKind, number>>;
 }
 
 export interface ImportOptions {
@@ -26,6 +34,8 @@ export interface ImportOptions {
   list?: string;
   batchSize?: number;
   onProgress?: (rowsSeen: number) => void;
+  /** How many rejected rows the report lists (default REJECTED_LISTED); all are counted. */
+  rejectedListed?: number;
 }
 
 // Export writes these; they describe the record rather than being attributes of it.
@@ -45,7 +55,8 @@ function readHeader(header: string[], file: string): Columns {
   if (header.some((name) => /[\u0000\uFFFD]/.test(name))) {
     throw new NewsletterError('IMPORT_FILE_INVALID', 'the file is not UTF-8 (UTF-16 or another encoding?): save it as UTF-8', { file, line: 1 });
   }
-  const lower = header.map((h) => h.trim().toLowerCase());
+  const names = header.map((h) => unescapeFormula(h.trim()));
+  const lower = names.map((name) => name.toLowerCase());
   const seen = new Set<string>();
   for (const [i, name] of lower.entries()) {
     if (!name) throw new NewsletterError('IMPORT_FILE_INVALID', `column ${i + 1} of the header row has no name`, { file, line: 1 });
@@ -62,22 +73,31 @@ function readHeader(header: string[], file: string): Columns {
     name: lower.indexOf('name'),
     status: lower.indexOf('status'),
     lists: lower.indexOf('lists'),
-    attributes: header
-      .map((name, index) => ({ index, name: name.trim() }))
-      .filter(({ index }) => !known.has(lower[index]!) && !RECORD_COLUMNS.has(lower[index]!)),
+    attributes: names.map((name, index) => ({ index, name })).filter(({ index }) => !known.has(lower[index]!) && !RECORD_COLUMNS.has(lower[index]!)),
     count: header.length,
   };
+}
+
+/** A row refused by the import's own checks, before normalizeInput's. */
+class RowRejected extends NewsletterError {
+  constructor(
+    readonly kind: RejectionKind,
+    message: string,
+    line: number,
+  ) {
+    super('INPUT_INVALID', message, { line });
+  }
 }
 
 /** One row to an input; throws NewsletterError with the reason. */
 function readRow(row: string[], columns: Columns, list: string | undefined, line: number): NormalizedInput {
   if (row.length !== columns.count) {
-    throw new NewsletterError('INPUT_INVALID', `has ${row.length} fields, the header has ${columns.count}`, { line });
+    throw new RowRejected('field-count', `has ${row.length} fields, the header has ${columns.count}`, line);
   }
   if (row.some((field) => field.includes('\uFFFD'))) {
-    throw new NewsletterError('INPUT_INVALID', 'is not valid UTF-8 (save the file as UTF-8)', { line });
+    throw new RowRejected('not-utf8', 'is not valid UTF-8 (save the file as UTF-8)', line);
   }
-  const cell = (index: number) => (index >= 0 ? row[index]!.trim() : '');
+  const cell = (index: number) => (index >= 0 ? unescapeFormula(row[index]!.trim()) : '');
   const statusCell = cell(columns.status).toLowerCase();
   const status = statusCell ? parseStatus(statusCell, { line }) : undefined;
   const lists = cell(columns.lists)
@@ -92,7 +112,7 @@ function readRow(row: string[], columns: Columns, list: string | undefined, line
   }
   return normalizeInput(
     {
-      email: row[columns.email]!,
+      email: cell(columns.email),
       name: cell(columns.name) || undefined,
       lists: lists.length ? lists : undefined,
       attributes,
@@ -136,8 +156,9 @@ function startLine(row: string[], endLine: number): number {
 const YIELD_EVERY = 50;
 
 export async function importCsv(store: SubscriberStore, input: Readable, options: ImportOptions): Promise<ImportReport> {
-  const { file, list, batchSize = 500, onProgress } = options;
-  const report: ImportReport = { imported: 0, updated: 0, unchanged: 0, rejected: [] };
+  const { file, list, batchSize = 500, onProgress, rejectedListed = REJECTED_LISTED } = options;
+  const counts = { imported: 0, updated: 0, unchanged: 0 };
+  const rejections = new Rejections(rejectedListed);
   const parser = input.pipe(
     // Every line ending, not just the first one seen: files pasted together from Windows and
     // Unix tools mix them, and auto-detection would glue the other kind's lines into one record.
@@ -156,9 +177,9 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
       // A quote never closed swallows the rest of the file and csv-parse reports the file's
       // last line; the quote opened on the first non-empty line after the last row.
       const line = parser.endedLines + (error.empty_lines ?? parser.endedEmptyLines) - parser.endedEmptyLines + 1;
-      report.rejected.push({ line, reason: 'a quote opened here is never closed; the rest of the file was not read' });
+      rejections.add(line, 'quote-not-closed', 'a quote opened here is never closed; the rest of the file was not read');
     } else {
-      report.rejected.push({ line: error.lines ?? 0, reason: error.message });
+      rejections.add(error.lines ?? 0, 'csv-malformed', error.message);
     }
   });
   let columns: Columns | undefined;
@@ -172,10 +193,10 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
     let created = 0;
     for (const result of results) {
       if (result.created) created++;
-      else if (result.updated) report.updated++;
-      else report.unchanged++;
+      else if (result.updated) counts.updated++;
+      else counts.unchanged++;
     }
-    report.imported += created;
+    counts.imported += created;
     mostlyNew = created >= inputs.length * 0.9;
     onProgress?.(rowsSeen);
   };
@@ -208,7 +229,7 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
         batch.push(readRow(record, columns, list, line));
       } catch (error) {
         if (!isNewsletterError(error)) throw error;
-        report.rejected.push({ line, reason: error.message });
+        rejections.add(line, error instanceof RowRejected ? error.kind : rejectionKind(error), error.message);
       }
       if (batch.length >= batchSize) await flush();
       // Parsed rows come as microtasks, which never let a Redis reply in: without a pause now
@@ -222,6 +243,5 @@ export async function importCsv(store: SubscriberStore, input: Readable, options
     // After a failure too: no write may still run once the caller closes the connection.
     await writing?.catch(() => {});
   }
-  report.rejected.sort((a, b) => a.line - b.line);
-  return report;
+  return { ...counts, ...rejections.report() };
 }

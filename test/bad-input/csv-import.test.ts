@@ -88,7 +88,7 @@ describe('a file that is not a readable subscriber list is refused whole, and no
     const before = await world.snapshot();
     const result = await importFile(file);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ imported: 0, updated: 0, unchanged: 0, rejected: [] });
+    expect(JSON.parse(result.stdout)).toEqual({ imported: 0, updated: 0, unchanged: 0, rejected: [], rejectedTotal: 0, rejectedByKind: {} });
     expect(await world.snapshot()).toEqual(before);
   });
 });

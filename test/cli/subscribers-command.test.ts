@@ -29,7 +29,7 @@ describe('newsletter subscribers', () => {
     const result = await cli('subscribers', 'import', fixture('bad-rows.csv'), '--list', 'weekly', '--json');
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);
-    expect(Object.keys(report)).toEqual(['imported', 'updated', 'unchanged', 'rejected']);
+    expect(Object.keys(report)).toEqual(['imported', 'updated', 'unchanged', 'rejected', 'rejectedTotal', 'rejectedByKind']);
     expect(report).toMatchObject({ imported: 2, updated: 0, unchanged: 0 });
     expect(report.rejected.map((r: { line: number }) => r.line)).toEqual([3, 4, 5]);
     expect(result.stderr).toContain(`${fixture('bad-rows.csv')}:3: `);

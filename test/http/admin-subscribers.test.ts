@@ -54,7 +54,7 @@ describe('admin API: subscribers', () => {
     const response = await admin.call('POST', '/api/subscribers/import?list=weekly', { body: csv, type: 'text/csv' });
     expect(response.status).toBe(200);
     const report = await response.json();
-    expect(Object.keys(report)).toEqual(['ok', 'imported', 'updated', 'unchanged', 'rejected']);
+    expect(Object.keys(report)).toEqual(['ok', 'imported', 'updated', 'unchanged', 'rejected', 'rejectedTotal', 'rejectedByKind']);
     expect(report).toMatchObject({ ok: true, imported: 2, updated: 0, unchanged: 0 });
     expect(report.rejected.map((r: { line: number }) => r.line)).toEqual([3, 4, 5]);
     expect(report.rejected[0].reason).toMatch(/not-an-address/);

@@ -30,7 +30,7 @@ const importFile = (name: string, list?: string) => importCsv(store, createReadS
 describe('importCsv', () => {
   it('reads BOM, CRLF, quoted commas and quotes, multi-line fields and UTF-8 names', async () => {
     const report = await importFile('good.csv', 'weekly');
-    expect(report).toEqual({ imported: 4, updated: 0, unchanged: 0, rejected: [] });
+    expect(report).toEqual({ imported: 4, updated: 0, unchanged: 0, rejected: [], rejectedTotal: 0, rejectedByKind: {} });
     expect(await store.getByEmail('zoë.müller@example.de')).toMatchObject({
       email: 'Zoë.Müller@example.de',
       name: 'Müller, Zoë',
@@ -48,7 +48,7 @@ describe('importCsv', () => {
     await importFile('good.csv', 'weekly');
     const before = await dumpKeys(redis, prefix);
     const again = await importFile('good.csv', 'weekly');
-    expect(again).toEqual({ imported: 0, updated: 0, unchanged: 4, rejected: [] });
+    expect(again).toEqual({ imported: 0, updated: 0, unchanged: 4, rejected: [], rejectedTotal: 0, rejectedByKind: {} });
     expect(await dumpKeys(redis, prefix)).toEqual(before);
   });
 
@@ -102,7 +102,7 @@ describe('importCsv', () => {
     for (const s of [store, sequential]) await s.add({ email: 'old@example.com', name: 'First', lists: ['a'] });
     const report = await importCsv(store, Readable.from([csv]), { file: 'r.csv', batchSize: 10 });
     const oneBatch = await importCsv(sequential, Readable.from([csv]), { file: 'r.csv', batchSize: 1000 });
-    expect(report).toEqual({ imported: 56, updated: 4, unchanged: 0, rejected: [] });
+    expect(report).toEqual({ imported: 56, updated: 4, unchanged: 0, rejected: [], rejectedTotal: 0, rejectedByKind: {} });
     expect(report).toEqual(oneBatch);
     expect(await store.getByEmail('old@example.com')).toMatchObject({ name: 'Fourth', lists: ['a', 'b', 'c'] });
     expect(await store.getByEmail('twice@example.com')).toMatchObject({ name: 'Last', lists: ['d', 'e'] });

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NewsletterError } from '../../errors.ts';
 import { importSubscribersCsv } from '../../operations/subscriber-operations.ts';
+import { REJECTED_LISTED } from '../../subscribers/import-rejections.ts';
 import type { CliRun } from '../cli-io.ts';
 import { listFlag, withApp, writeLine } from '../command-helpers.ts';
 
@@ -12,12 +13,12 @@ export function registerSubscribersImportCommand(group: Command, cli: CliRun): v
     .command('import')
     .description(
       'Import a CSV file (header row: email, optional name, status, lists; other columns become attributes). ' +
-        'Bad rows are reported with their line and skipped; importing the same file again changes nothing. ' +
+        `Bad rows are skipped and reported (the first ${REJECTED_LISTED} with their line, all counted by kind); importing the same file again changes nothing. ` +
         'Exits 1 when any row was rejected.',
     )
     .argument('<file.csv>', 'UTF-8 CSV, comma-separated, with a header row')
     .option('--list <list>', 'list every row joins (default: "default" for new subscribers)')
-    .option('--json', 'print {"imported","updated","unchanged","rejected":[{"line","reason"}]}')
+    .option('--json', 'print {"imported","updated","unchanged","rejected":[{"line","reason"}],"rejectedTotal","rejectedByKind":{kind: count}}')
     .action(async (file: string, flags: { list?: string; json?: boolean }) => {
       const list = listFlag(flags.list);
       // Fail before connecting anywhere: a clear line for a missing file or a folder.
@@ -37,9 +38,17 @@ export function registerSubscribersImportCommand(group: Command, cli: CliRun): v
       if (flags.json) {
         writeLine(io.stdout, JSON.stringify(report));
       } else {
-        writeLine(io.stdout, `imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length}`);
+        const kinds = Object.entries(report.rejectedByKind).map(([kind, count]) => `${kind} ${count}`);
+        writeLine(
+          io.stdout,
+          `imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejectedTotal}` +
+            (kinds.length ? ` (${kinds.join(', ')})` : ''),
+        );
       }
       for (const { line, reason } of report.rejected) io.stderr.write(`${file}:${line}: ${reason}\n`);
-      if (report.rejected.length > 0) cli.exitCode = 1;
+      const unlisted = report.rejectedTotal - report.rejected.length;
+      if (unlisted > 0)
+        io.stderr.write(`${file}: ${unlisted.toLocaleString('en')} more rejected rows are not listed (the first ${report.rejected.length} are)\n`);
+      if (report.rejectedTotal > 0) cli.exitCode = 1;
     });
 }
