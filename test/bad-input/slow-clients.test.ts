@@ -18,8 +18,8 @@ import { SECRET, openWorld, type World } from './harness.ts';
 
 // Long enough that the answers during the attack come before any cut, even on a loaded 2-core machine.
 const LIMITS: ConnectionLimits = {
-  headersTimeoutMs: 5_000,
-  bodyTimeoutMs: 5_000,
+  headersTimeoutMs: 3_000,
+  bodyTimeoutMs: 3_000,
   keepAliveTimeoutMs: 1_000,
   // Longer than any gap between a slow client's bytes: only the header and body timeouts may cut them.
   idleTimeoutMs: 10_000,

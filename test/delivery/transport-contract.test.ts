@@ -504,7 +504,8 @@ describe('the nodemailer pool, as transport.ts drives it', () => {
     const dkim = { domainName: 'sofastack.tech', keySelector: 'nl2026', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
     const reads = new Set<string>();
     const timeouts = { commandMs: 400, endMs: 1_500 };
-    for (const { transport, reads: read } of [openTransport(server, { timeouts }), openTransport(server, { dkim, timeouts })]) {
+    // The two transports (plain, DKIM) run side by side: each path's timeouts are waited out once.
+    const paths = [openTransport(server, { timeouts }), openTransport(server, { dkim, timeouts })].map(async ({ transport, reads: read }) => {
       await transport.send(envelope('a@example.org'), message('a@example.org'));
       await transport.send(envelope('b@example.org'), message('b@example.org'), async () => {});
       await transport.send(envelope('gone@example.org'), message('gone@example.org'), async () => {}).catch(() => {});
@@ -519,7 +520,8 @@ describe('the nodemailer pool, as transport.ts drives it', () => {
         await transport.send(envelope(to), message(to), async () => {}).catch(() => {});
       }
       for (const r of read) reads.add(r);
-    }
+    });
+    await Promise.all(paths);
     expect([...reads].sort()).toEqual(POOL_READS);
   });
 });
