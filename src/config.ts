@@ -74,6 +74,24 @@ const envSchema = z.object({
     .regex(/^(|true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a hop count, or proxy addresses separated by commas')
     .default(''),
   METRICS_FLUSH_MS: intFromEnv(5_000, 100, 600_000),
+  BOUNCE_DOMAIN: z
+    .string()
+    .regex(
+      /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/,
+      'a domain name whose MX points at `newsletter inbound`, e.g. bounces.news.example.com',
+    )
+    .optional(),
+  BOUNCE_IMAP_URL: z
+    .url({ protocol: /^imaps?$/, hostname: /^\S+$/, error: 'an imaps:// or imap:// URL with a host, e.g. imaps://user:pass@imap.example.com/INBOX' })
+    .optional(),
+  SOFT_BOUNCE_LIMIT: intFromEnv(3, 1, 100),
+  SOFT_BOUNCE_WINDOW: intFromEnv(5, 1, 100),
+  INBOUND_HOST: z.string().min(1).default('127.0.0.1'),
+  INBOUND_PORT: intFromEnv(2525, 0, 65_535),
+  INBOUND_MAX_BYTES: intFromEnv(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  INBOUND_MAX_CONNECTIONS: intFromEnv(100, 1, 10_000),
+  INBOUND_TLS_CERT: z.string().min(1).optional(),
+  INBOUND_TLS_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -92,6 +110,12 @@ function dkimIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
   const parts = [env.DKIM_DOMAIN, env.DKIM_SELECTOR, env.DKIM_PRIVATE_KEY];
   if (!parts.some(Boolean) || parts.every(Boolean)) return [];
   return [{ path: ['DKIM_PRIVATE_KEY'], message: 'DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together' }];
+}
+
+/** STARTTLS needs both files; one alone is a mistake, not "no TLS". */
+function inboundTlsIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
+  if (Boolean(env.INBOUND_TLS_CERT) === Boolean(env.INBOUND_TLS_KEY)) return [];
+  return [{ path: ['INBOUND_TLS_KEY'], message: 'STARTTLS needs INBOUND_TLS_CERT and INBOUND_TLS_KEY together' }];
 }
 
 export interface Config {
@@ -137,6 +161,23 @@ export interface Config {
   readonly logLevel: string;
   /** How often each process adds its counts to the fleet metrics hash in Redis (and once more on close). */
   readonly metrics: { readonly flushMs: number };
+  /** What comes back after the 250: the return path's domain (off when unset) and what a soft bounce takes. */
+  readonly bounces: {
+    readonly domain: string | undefined;
+    /** A subscriber becomes bounced after `softLimit` soft bounces in the last `softWindow` campaigns sent to them. */
+    readonly softLimit: number;
+    readonly softWindow: number;
+    /** A mailbox `newsletter inbound` also reads (for those who cannot run an MX). */
+    readonly imapUrl: string | undefined;
+  };
+  /** `newsletter inbound`: where it listens, what it takes, STARTTLS when a certificate is given (file paths). */
+  readonly inbound: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxBytes: number;
+    readonly maxConnections: number;
+    readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  };
 }
 
 function parseTrustProxy(value: string): boolean | number | string[] {
@@ -198,7 +239,7 @@ function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(withoutEmpty(env));
-  const issues = [...(parsed.error?.issues ?? []), ...dkimIssues(env)];
+  const issues = [...(parsed.error?.issues ?? []), ...dkimIssues(env), ...inboundTlsIssues(env)];
   if (!parsed.success || issues.length > 0) throw configError(issues);
   const e = parsed.data;
   const identity = loadIdentity(resolve(cwd, e.NEWSLETTER_CONFIG));
@@ -227,5 +268,18 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: parseTrustProxy(e.TRUST_PROXY) },
     logLevel: e.LOG_LEVEL,
     metrics: { flushMs: e.METRICS_FLUSH_MS },
+    bounces: {
+      domain: e.BOUNCE_DOMAIN?.toLowerCase(),
+      softLimit: e.SOFT_BOUNCE_LIMIT,
+      softWindow: Math.max(e.SOFT_BOUNCE_WINDOW, e.SOFT_BOUNCE_LIMIT),
+      imapUrl: e.BOUNCE_IMAP_URL,
+    },
+    inbound: {
+      host: e.INBOUND_HOST,
+      port: e.INBOUND_PORT,
+      maxBytes: e.INBOUND_MAX_BYTES,
+      maxConnections: e.INBOUND_MAX_CONNECTIONS,
+      tls: e.INBOUND_TLS_CERT && e.INBOUND_TLS_KEY ? { certFile: resolve(cwd, e.INBOUND_TLS_CERT), keyFile: resolve(cwd, e.INBOUND_TLS_KEY) } : undefined,
+    },
   });
 }

@@ -25,6 +25,8 @@ export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'rela
   identity: Identity;
   secrets: SigningSecrets;
   publicUrl: string;
+  /** BOUNCE_DOMAIN: every message's envelope sender is its recipient's signed return path on it. */
+  bounceDomain?: string;
   inFlight: Semaphore;
   /** How long a paused batch waits before it looks again (resume also wakes it). */
   pausePollMs: number;
@@ -46,7 +48,7 @@ export type BatchSummary = Record<DeliveryResult, number>;
 export function createBatchProcessor(deps: BatchProcessorDeps) {
   // The template is built once per campaign per process, from the snapshot stored once in Redis.
   const templates = new Map<string, Promise<MessageTemplate>>();
-  const links = recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity);
+  const links = recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity, deps.bounceDomain);
   // One buffer per message in flight is enough; a few spare cover the hand-off overlap.
   const deliverDeps: DeliverOneDeps = { ...deps, links, buffers: new MessageBuffers(64) };
 

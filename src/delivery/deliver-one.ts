@@ -29,7 +29,7 @@ export interface DeliverOneDeps {
   directory: Pick<RecipientDirectory, 'canReceive' | 'markBounced' | 'getMany'>;
   transport: MessageTransport;
   rateLimiter: RateLimiter | undefined;
-  links: (subscriberId: string) => RecipientLinks;
+  links: (subscriberId: string, campaign: { id: string }) => RecipientLinks;
   now: () => Date;
   /** Reused message memory (optional): a buffer goes back only after the server accepted its message. */
   buffers?: MessageBuffers;
@@ -101,7 +101,8 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   }
 
   const messageId = messageIdFor(campaignId, subscriberId, input.template.from);
-  const raw = personalise(input.template, { to: recipient.email, messageId, ...deps.links(subscriberId) }, deps.buffers?.take());
+  const links = deps.links(subscriberId, { id: campaignId });
+  const raw = personalise(input.template, { to: recipient.email, messageId, ...links }, deps.buffers?.take());
   await deps.rateLimiter?.acquire();
   const sent = deps.metrics?.sendStarted();
   try {
@@ -112,7 +113,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     // while the batch went to another). And the subscriber is read once more, so an
     // unsubscribe answered before this message's DATA began (the wait for a rate limit or a
     // connection can be long) stops it before its end.
-    await deps.transport.send({ from: input.template.from, to: recipient.email, messageId }, raw, async () => {
+    await deps.transport.send({ from: links.returnPath ?? input.template.from, to: recipient.email, messageId }, raw, async () => {
       const [mark, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]).catch(
         (error: unknown) => {
           throw new StoreFailed('Redis failed right before the end of the message', { cause: error });

@@ -7,6 +7,7 @@ import type { Identity } from '../config.ts';
 import type { IssueSnapshot } from '../campaign/campaign.ts';
 import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { recipientLinks } from './recipient-links.ts';
+import { TEST_REF } from './return-path.ts';
 import { buildMessageTemplate, messageIdFor, personalise } from './message-template.ts';
 import type { MessageTransport } from './transport.ts';
 
@@ -18,16 +19,17 @@ export interface TestMessageInput {
 }
 
 export async function sendTestMessage(
-  deps: { transport: MessageTransport; identity: Identity; secrets: SigningSecrets; publicUrl: string },
+  deps: { transport: MessageTransport; identity: Identity; secrets: SigningSecrets; publicUrl: string; bounceDomain?: string },
   input: TestMessageInput,
 ): Promise<string> {
   const campaignId = `test-${input.issue.slug}`;
   const template = buildMessageTemplate({ issue: input.issue, identity: deps.identity, campaignId, date: input.now, viewUrl: input.issue.viewUrl, test: true });
   const id = input.subscriberId ?? 'test';
+  const links = recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity, deps.bounceDomain)(id, { ref: TEST_REF });
   const raw = personalise(template, {
     to: input.to,
     messageId: messageIdFor(`${campaignId}-${input.now.getTime()}`, id, deps.identity.fromAddress),
-    ...recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity)(id),
+    ...links,
   });
-  return deps.transport.send({ from: template.from, to: input.to }, raw);
+  return deps.transport.send({ from: links.returnPath ?? template.from, to: input.to }, raw);
 }

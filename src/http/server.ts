@@ -54,6 +54,8 @@ export interface ServerDeps {
   archive?: { campaigns: Pick<CampaignStore, 'list' | 'get' | 'getSnapshot'>; language?: string };
   /** The clock the routes read (the archive's cache age, admin sessions' expiry); tests pass their own. Default: the system clock. */
   now?: () => Date;
+  /** BOUNCE_DOMAIN: confirmation emails get their own signed return path. */
+  bounceDomain?: string;
 }
 
 /** Tokens are credentials: keep them out of every log line. */
@@ -144,6 +146,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     rateLimit: subscribe,
     confirmationWindowSeconds: deps.confirmationWindowSeconds ?? 600,
     inFlight,
+    bounceDomain: deps.bounceDomain,
   });
   await app.register(confirmRoutes, { subscribers: deps.subscribers, secrets: deps.secrets, newsletterName: deps.identity.name, rateLimit: links });
 

@@ -4,6 +4,7 @@
  * The answer is the same whatever the address's state, and the email is sent after the
  * answer, so neither the text nor the timing tells whether an address is on the list.
  */
+import { CONFIRM_REF, returnPathFor } from '../delivery/return-path.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
@@ -30,6 +31,8 @@ export interface SubscribeRouteDeps {
   confirmationWindowSeconds: number;
   /** Confirmation emails still being sent; the server waits for them on close. */
   inFlight: Set<Promise<unknown>>;
+  /** BOUNCE_DOMAIN: a confirmation email's envelope sender is its own return path, so its bounce is read too. */
+  bounceDomain?: string;
 }
 
 function field(body: Record<string, unknown>, name: string): string | undefined {
@@ -79,7 +82,8 @@ export async function subscribeRoutes(app: FastifyInstance, deps: SubscribeRoute
   const send = async (subscriber: Subscriber, request: FastifyRequest) => {
     if (!(await subscribers.claimConfirmationEmail(subscriber.id, deps.confirmationWindowSeconds))) return;
     const url = confirmUrl(deps.publicUrl, createToken(secrets.current, subscriber.id, 'confirm'));
-    await deps.mailer!.sendMail(confirmationEmail({ identity, email: subscriber.email, confirmUrl: url }));
+    const returnPath = deps.bounceDomain ? returnPathFor(secrets.current, deps.bounceDomain, CONFIRM_REF, subscriber.id) : undefined;
+    await deps.mailer!.sendMail(confirmationEmail({ identity, email: subscriber.email, confirmUrl: url, returnPath }));
     request.log.info({ subscriberId: subscriber.id }, 'confirmation email sent');
   };
 

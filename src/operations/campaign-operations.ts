@@ -37,6 +37,8 @@ export interface CampaignDeps {
   now: () => Date;
   /** The fleet's relay breaker as it is now. */
   relay: () => Promise<RelayState>;
+  /** BOUNCE_DOMAIN: test sends get a return path too; unset, bounces are not read. */
+  bounceDomain: string | undefined;
 }
 
 export function campaignDeps(app: App): CampaignDeps {
@@ -50,6 +52,7 @@ export function campaignDeps(app: App): CampaignDeps {
     publicUrl: app.config.http.publicUrl,
     now: () => new Date(),
     relay: () => app.relay.read(),
+    bounceDomain: app.config.bounces.domain,
   };
 }
 
@@ -89,7 +92,7 @@ async function countRecipients(subscribers: SubscriberStore, list: string): Prom
  * the caller's user knows it (`testTo`, or the preview's `address`).
  */
 export async function sendTest(
-  deps: Pick<CampaignDeps, 'subscribers' | 'transport' | 'secrets' | 'identity' | 'publicUrl' | 'now'>,
+  deps: Pick<CampaignDeps, 'subscribers' | 'transport' | 'secrets' | 'identity' | 'publicUrl' | 'now' | 'bounceDomain'>,
   issue: Issue,
   to: string,
   field = 'testTo',
@@ -102,7 +105,7 @@ export async function sendTest(
   const subscriber = await deps.subscribers.getByEmail(address);
   try {
     const reply = await sendTestMessage(
-      { transport, identity: deps.identity, secrets, publicUrl: deps.publicUrl },
+      { transport, identity: deps.identity, secrets, publicUrl: deps.publicUrl, bounceDomain: deps.bounceDomain },
       { issue: snapshot, to: address, subscriberId: subscriber?.id, now },
     );
     return { to: address, reply };

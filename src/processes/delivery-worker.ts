@@ -64,6 +64,7 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     identity: config.identity,
     secrets: signingSecrets(config),
     publicUrl: config.http.publicUrl,
+    bounceDomain: config.bounces.domain,
     inFlight: new Semaphore(concurrency),
     pausePollMs: options.pausePollMs ?? 5_000,
     retryWaitMs: options.retryWaitMs,

@@ -67,6 +67,7 @@ export async function buildWebServer(app: App, { log, overrides, importMaxBytes 
     metrics: admin ? { adminToken: admin.token, sources: appScrapeSources(app) } : undefined,
     archive: { campaigns: app.campaigns, language: config.identity.language },
     trustProxy: config.http.trustProxy,
+    bounceDomain: config.bounces.domain,
     admin,
     ...overrides,
   });

@@ -15,14 +15,17 @@ export interface ConfirmationMessage {
   text: string;
   html: string;
   headers: Record<string, string>;
+  /** MAIL FROM, when it is not the From address: the signed return path with BOUNCE_DOMAIN. */
+  envelope?: { from: string; to: string };
 }
 
 export function confirmationEmail(opts: {
   identity: Pick<Identity, 'name' | 'fromName' | 'fromAddress' | 'replyTo' | 'siteUrl'>;
   email: string;
   confirmUrl: string;
+  returnPath?: string;
 }): ConfirmationMessage {
-  const { identity, email, confirmUrl } = opts;
+  const { identity, email, confirmUrl, returnPath } = opts;
   const subject = `Confirm your subscription to ${identity.name}`;
   const text = [
     'Hello,',
@@ -53,5 +56,6 @@ export function confirmationEmail(opts: {
     html,
     // RFC 3834: an automatic reply, so vacation responders stay quiet.
     headers: { 'Auto-Submitted': 'auto-generated' },
+    ...(returnPath ? { envelope: { from: returnPath, to: email } } : {}),
   };
 }

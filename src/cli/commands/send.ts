@@ -52,6 +52,11 @@ export function registerSendCommand(program: Command, cli: CliRun): void {
         if (workers === 0) {
           io.stderr.write('warning: no delivery worker is running; start one with `newsletter worker`\n');
         }
+        if (!app.config.bounces.domain) {
+          io.stderr.write(
+            'note: BOUNCE_DOMAIN is not set, so bounces and complaints that come back by mail will not be read (see "Reading bounces" in docs/operators-guide.md)\n',
+          );
+        }
         const final = flags.wait ? await waitWithProgress(app.campaigns, campaign.id, { stream: io.stderr }) : campaign;
         const { id: campaignId, total, accepted, failed, skipped } = final;
         if (flags.json) writeLine(io.stdout, JSON.stringify({ campaignId, total, accepted, failed, skipped }));
