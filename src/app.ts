@@ -18,6 +18,7 @@ import { DELIVERY_EVENTS_MAX_LEN, DELIVERY_QUEUE, deliveryJobOptions, deliveryQu
 import { RelayBreaker } from './delivery/relay-breaker.ts';
 import { nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
 import { NewsletterError } from './errors.ts';
+import { RETURNED_MAIL_QUEUE, type ReturnedMail } from './inbound/returned-mail-queue.ts';
 import { FleetCounters } from './metrics/fleet-counters.ts';
 import { checkRedisSafety } from './redis-safety.ts';
 import { SubscriberStore } from './subscribers/subscriber-store.ts';
@@ -40,6 +41,8 @@ export interface App {
   mailer(): Transporter;
   /** The delivery queue (BullMQ). */
   deliveryQueue(): Queue<BatchJobData>;
+  /** What came back by mail, kept until it is applied (inbound/returned-mail-queue.ts). */
+  returnedMailQueue(): Queue<ReturnedMail>;
   /** The pooled, DKIM-signing SMTP transport deliveries go through; throws SMTP_NOT_CONFIGURED without SMTP_URL. */
   smtpPool(): MessageTransport;
   /** This process's counts for /metrics, added to the fleet's hash in Redis every METRICS_FLUSH_MS and on close. */
@@ -149,6 +152,18 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
           streams: { events: { maxLen: DELIVERY_EVENTS_MAX_LEN } },
         });
         // Without a listener BullMQ prints every reconnect error; the app's Redis warns once per error already.
+        queue.on('error', () => {});
+        return queue;
+      },
+      (queue) => queue.close(),
+    ),
+    returnedMailQueue: lazy(
+      () => {
+        const queue = new Queue<ReturnedMail>(RETURNED_MAIL_QUEUE, {
+          connection: redis,
+          prefix: deliveryQueuePrefix(prefix),
+          streams: { events: { maxLen: DELIVERY_EVENTS_MAX_LEN } },
+        });
         queue.on('error', () => {});
         return queue;
       },
