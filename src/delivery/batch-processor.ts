@@ -45,33 +45,44 @@ export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'rela
 
 export type BatchSummary = Record<DeliveryResult, number>;
 
-export function createBatchProcessor(deps: BatchProcessorDeps) {
-  // The template is built once per campaign per process, from the snapshot stored once in Redis.
+/** Message templates by campaign, built once per campaign per process from the snapshot stored once in Redis. */
+function templateCache(deps: Pick<BatchProcessorDeps, 'campaigns' | 'identity'>): (campaignId: string) => Promise<MessageTemplate> {
   const templates = new Map<string, Promise<MessageTemplate>>();
-  const links = recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity, deps.bounceDomain);
-  // One buffer per message in flight is enough; a few spare cover the hand-off overlap.
-  const deliverDeps: DeliverOneDeps = { ...deps, links, buffers: new MessageBuffers(64) };
-
-  async function templateFor(campaignId: string): Promise<MessageTemplate> {
+  return (campaignId) => {
     let template = templates.get(campaignId);
     if (!template) {
       template = (async () => {
         const [campaign, snapshot] = await Promise.all([deps.campaigns.get(campaignId), deps.campaigns.getSnapshot(campaignId)]);
         if (!campaign || !snapshot) throw new UnrecoverableError(`campaign ${campaignId} or its issue is missing`);
-        return buildMessageTemplate({
-          issue: snapshot,
-          identity: deps.identity,
-          campaignId,
-          date: new Date(campaign.createdAt),
-          viewUrl: snapshot.viewUrl,
-        });
+        return buildMessageTemplate({ issue: snapshot, identity: deps.identity, campaignId, date: new Date(campaign.createdAt), viewUrl: snapshot.viewUrl });
       })();
       templates.set(campaignId, template);
       template.catch(() => templates.delete(campaignId));
       if (templates.size > 20) templates.delete(templates.keys().next().value!);
     }
     return template;
-  }
+  };
+}
+
+/** How a batch's run ended, for the decision of what BullMQ does with its job. */
+interface BatchRun {
+  summary: BatchSummary;
+  /** Messages not started: the campaign paused, the worker stopping, the lock lost, Redis failing or the relay paused. */
+  handedBack: number;
+  paused: boolean;
+  /** The first Redis error met. */
+  storeFailure: Error | undefined;
+  lockLost: boolean;
+  relayPaused: boolean;
+  ms: number;
+}
+
+export function createBatchProcessor(deps: BatchProcessorDeps) {
+  const templateFor = templateCache(deps);
+  const links = recipientLinks(deps.secrets.current, deps.publicUrl, deps.identity, deps.bounceDomain);
+  // One buffer per message in flight is enough; a few spare cover the hand-off overlap.
+  const deliverDeps: DeliverOneDeps = { ...deps, links, buffers: new MessageBuffers(64) };
+  const relayPaused = () => (deps.relay?.pausedForMs() ?? 0) > 0;
 
   /**
    * Redis failing (restarting, out of memory, failing over) is not the batch's fault: it goes
@@ -81,7 +92,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
    */
   return async function processBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
     try {
-      return await deliverBatch(job, token);
+      const log = deps.log?.child({ campaignId: job.data.campaignId, jobId: job.id, attempt: job.attemptsMade + 1 });
+      return await finishBatch(job, token, await runBatch(job, log), log);
     } catch (error) {
       if (!isRedisError(error)) throw error;
       deps.log?.warn({ campaignId: job.data.campaignId, jobId: job.id, err: error }, 'Redis failed: batch handed back to try again, no delivery attempt spent');
@@ -92,59 +104,54 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     }
   };
 
-  async function deliverBatch(job: Job<BatchJobData>, token?: string): Promise<BatchSummary> {
+  /** Delivers to each id through the process-wide in-flight limit, starting no new message once there is a reason to stop. */
+  async function runBatch(job: Job<BatchJobData>, log: Logger | undefined): Promise<BatchRun> {
     const { campaignId, ids } = job.data;
     const started = deps.now().getTime();
-    const log = deps.log?.child({ campaignId, jobId: job.id, attempt: job.attemptsMade + 1 });
     log?.debug({ recipients: ids.length }, 'batch started');
     const template = await templateFor(campaignId);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const recipients = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s]));
     const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, 'relay-failed': 0, paused: 0, 'settled-before': 0 };
-    let paused = false;
-    let handedBack = 0;
-    /** The first Redis error: no new message starts, and the batch goes back to wait for Redis. */
-    let storeFailure: Error | undefined;
+    const run = { summary, handedBack: 0, paused: false, storeFailure: undefined as Error | undefined };
     const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
-    const relayPaused = () => (deps.relay?.pausedForMs() ?? 0) > 0;
     await Promise.all(
       ids.map((subscriberId) =>
         deps.inFlight.run(async (release) => {
           // Pause takes effect before the next message: nothing new starts once it is seen.
-          if (paused || deps.stopping?.() || lockLost() || storeFailure !== undefined || relayPaused()) {
-            handedBack++;
+          if (run.paused || deps.stopping?.() || lockLost() || run.storeFailure !== undefined || relayPaused()) {
+            run.handedBack++;
             return;
           }
           try {
             // The slot passes on once the server has answered: the next message's check then
             // shares a round trip with this one's ledger write.
-            const result = await deliverOne(deliverDeps, {
-              campaignId,
-              template,
-              subscriberId,
-              recipient: recipients.get(subscriberId),
-              lastAttempt,
-              onReply: release,
-              log,
-            });
-            if (result === 'paused') paused = true;
+            const recipient = recipients.get(subscriberId);
+            const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, recipient, lastAttempt, onReply: release, log });
+            if (result === 'paused') run.paused = true;
             summary[result]++;
           } catch (error) {
             if (!isRedisError(error)) throw error;
-            storeFailure ??= error as Error; // isRedisError holds for Error instances only
-            handedBack++;
+            run.storeFailure ??= error as Error; // isRedisError holds for Error instances only
+            run.handedBack++;
           }
         }),
       ),
     );
-    const outcome = { ...summary, handedBack, ms: deps.now().getTime() - started };
-    if (lockLost()) {
+    return { ...run, lockLost: lockLost(), relayPaused: relayPaused(), ms: deps.now().getTime() - started };
+  }
+
+  /** Only here does a batch's run become a BullMQ signal. */
+  async function finishBatch(job: Job<BatchJobData>, token: string | undefined, run: BatchRun, log: Logger | undefined): Promise<BatchSummary> {
+    const { summary, handedBack } = run;
+    const outcome = { ...summary, handedBack, ms: run.ms };
+    if (run.lockLost) {
       // Not ours to move any more: whoever holds the lock now finishes the batch from the ledger.
       log?.warn(outcome, 'batch lock lost: this worker stalled, and another has the batch now');
       throw new Error(`batch ${job.id} lock lost; another worker finishes it`);
     }
-    if (storeFailure !== undefined) throw storeFailure;
-    if (summary['relay-failed'] > 0 || relayPaused()) {
+    if (run.storeFailure !== undefined) throw run.storeFailure;
+    if (summary['relay-failed'] > 0 || run.relayPaused) {
       // The relay's failure is nobody's attempt: wait out the fleet's pause (or a short while
       // before the breaker has decided) and come back with the attempts untouched.
       const waitMs = Math.max(deps.relay?.pausedForMs() ?? 0, deps.retryWaitMs ?? 5_000);
@@ -152,15 +159,15 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError('the relay is failing');
     }
-    if (paused || handedBack > 0) {
-      log?.info(outcome, paused ? 'batch paused with the campaign' : 'batch handed back: the worker is stopping');
+    if (run.paused || handedBack > 0) {
+      log?.info(outcome, run.paused ? 'batch paused with the campaign' : 'batch handed back: the worker is stopping');
       // The ledger makes the re-run skip everyone already settled.
-      await job.moveToDelayed(Date.now() + (paused ? deps.pausePollMs : 0), token);
-      throw new DelayedError(paused ? `campaign ${campaignId} is paused` : 'worker stopping');
+      await job.moveToDelayed(Date.now() + (run.paused ? deps.pausePollMs : 0), token);
+      throw new DelayedError(run.paused ? `campaign ${job.data.campaignId} is paused` : 'worker stopping');
     }
     if (summary.deferred > 0) {
       log?.warn(outcome, 'batch has deferred deliveries: tried again with backoff');
-      throw new NewsletterError('SMTP_DEFERRED', `${summary.deferred} of ${ids.length} deliveries deferred; the batch will be tried again`);
+      throw new NewsletterError('SMTP_DEFERRED', `${summary.deferred} of ${job.data.ids.length} deliveries deferred; the batch will be tried again`);
     }
     log?.info(outcome, 'batch finished');
     return summary;

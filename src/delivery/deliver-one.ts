@@ -7,7 +7,7 @@ import { isNewsletterError } from '../errors.ts';
 import { canReceive, type Subscriber } from '../subscribers/subscriber.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
-import { classifyFailure, type SmtpFailureLike } from './classify-failure.ts';
+import { classifyFailure, type FailureVerdict, type SmtpFailureLike } from './classify-failure.ts';
 import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_AFTER_END, OUTCOME_UNKNOWN_CONCURRENT } from '../campaign/delivery-outcome.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
@@ -69,37 +69,47 @@ class TakenMeanwhile extends Error {
   }
 }
 
-export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
-  const { ledger } = deps;
-  const { campaignId, subscriberId } = input;
-  const check = await ledger.precheck(campaignId, subscriberId);
+/** Records an outcome reached without an SMTP attempt (skipped, or failed as outcome unknown); counts it once. */
+async function settleUnsent(deps: DeliverOneDeps, input: DeliverOneInput, outcome: 'skipped' | 'failed', detail: string): Promise<'skipped' | 'failed'> {
+  if (await deps.ledger.record(input.campaignId, input.subscriberId, outcome, detail, deps.now())) deps.metrics?.settledUnsent(outcome);
+  return outcome;
+}
+
+/** Why the subscriber may not receive now ('subscriber unsubscribed', 'subscriber removed'), read fresh; undefined when they may. */
+async function suppressedNow(deps: DeliverOneDeps, subscriberId: string): Promise<string | undefined> {
+  const [current] = await deps.directory.getMany([subscriberId]);
+  return !current ? 'subscriber removed' : canReceive(current) ? undefined : `subscriber ${current.status}`;
+}
+
+/**
+ * Right before sending: the ledger entry, the campaign's state and the subscriber, fresh. A
+ * result when this recipient is settled without sending now; undefined when the message may go.
+ */
+async function settleBeforeSending(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult | undefined> {
+  const check = await deps.ledger.precheck(input.campaignId, input.subscriberId);
   if (check.settled) return 'settled-before';
   // An earlier attempt sent the message's end and died before recording the reply (SIGKILL
   // between the server's 250 and the ledger write): it may have been delivered. At most once
   // wins: record it as failed with that explanation instead of sending it again.
-  if (check.outcomeUnknown) {
-    if (await ledger.record(campaignId, subscriberId, 'failed', OUTCOME_UNKNOWN_AFTER_CRASH, deps.now())) deps.metrics?.settledUnsent('failed');
-    return 'failed';
-  }
+  if (check.outcomeUnknown) return settleUnsent(deps, input, 'failed', OUTCOME_UNKNOWN_AFTER_CRASH);
   if (check.state === 'paused') return 'paused';
-  const skip = async (reason: string) => {
-    if (await ledger.record(campaignId, subscriberId, 'skipped', reason, deps.now())) deps.metrics?.settledUnsent('skipped');
-    return 'skipped' as const;
-  };
-  if (check.state === 'cancelled') return skip('campaign cancelled');
-  if (check.state === undefined) return skip('campaign deleted');
-  const { recipient } = input;
-  if (!recipient) return skip('subscriber removed');
-  const suppressed = async (): Promise<string | undefined> => {
-    const [current] = await deps.directory.getMany([subscriberId]);
-    return !current ? 'subscriber removed' : canReceive(current) ? undefined : `subscriber ${current.status}`;
-  };
+  if (check.state === 'cancelled') return settleUnsent(deps, input, 'skipped', 'campaign cancelled');
+  if (check.state === undefined) return settleUnsent(deps, input, 'skipped', 'campaign deleted');
+  if (!input.recipient) return settleUnsent(deps, input, 'skipped', 'subscriber removed');
   // Not active when the batch began: read again, they may be back.
-  if (!canReceive(recipient)) {
-    const reason = await suppressed();
-    if (reason) return skip(reason);
+  if (!canReceive(input.recipient)) {
+    const reason = await suppressedNow(deps, input.subscriberId);
+    if (reason) return settleUnsent(deps, input, 'skipped', reason);
   }
+  return undefined;
+}
 
+export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): Promise<DeliveryResult> {
+  const settled = await settleBeforeSending(deps, input);
+  if (settled) return settled;
+  const { ledger } = deps;
+  const { campaignId, subscriberId } = input;
+  const recipient = input.recipient!;
   const messageId = messageIdFor(campaignId, subscriberId, input.template.from);
   const links = deps.links(subscriberId, { id: campaignId });
   const raw = personalise(input.template, { to: recipient.email, messageId, ...links }, deps.buffers?.take());
@@ -126,58 +136,16 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     input.onReply?.();
     // Not a deferral: the batch goes back to the queue without spending an attempt (batch-processor.ts).
     if (error instanceof StoreFailed) throw error.cause;
-    if (error instanceof SuppressedMeanwhile) return skip((await suppressed()) ?? 'subscriber left while the message was on its way');
+    if (error instanceof SuppressedMeanwhile) {
+      return settleUnsent(deps, input, 'skipped', (await suppressedNow(deps, subscriberId)) ?? 'subscriber left while the message was on its way');
+    }
     if (error instanceof TakenMeanwhile) {
       if (error.by === 'settled') return 'settled-before';
       // The other attempt's reply replaces this when it records one; if it never does, the
       // recipient is settled all the same and the campaign can complete.
-      if (await ledger.record(campaignId, subscriberId, 'failed', OUTCOME_UNKNOWN_CONCURRENT, deps.now())) deps.metrics?.settledUnsent('failed');
-      return 'failed';
+      return settleUnsent(deps, input, 'failed', OUTCOME_UNKNOWN_CONCURRENT);
     }
-    const verdict = classifyFailure(error as SmtpFailureLike);
-    // The reply often names the recipient; the logger masks addresses in every string field.
-    const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
-    /** Counts a relay failure for the fleet's breaker; true when this one paused sending (said in the log). */
-    const relayFailed = async (relay: NonNullable<DeliverOneDeps['relay']>) => {
-      const { opened, state } = await relay.failure(verdict.reply);
-      if (opened)
-        input.log?.warn({ reason: verdict.reply, failures: state.failures, pauseMs: state.pausedForMs }, 'relay failing: sending paused for the whole fleet');
-      return opened;
-    };
-    if (verdict.outcome === 'unknown') {
-      // The end went and its reply never came: the server may have the message. At most once
-      // wins, whatever the attempt, as for a worker that died there (see above). A timeout or a
-      // dropped connection is still the relay's trouble, for the fleet's breaker.
-      sent?.('failed', verdict.replyClass);
-      input.log?.info({ ...classified, outcome: 'unknown' }, 'delivery failed: no reply to the end of the message, outcome unknown');
-      await ledger.recordReply(campaignId, subscriberId, 'failed', `${OUTCOME_UNKNOWN_AFTER_END} (${verdict.reply})`, deps.now());
-      if (verdict.relayFailure && deps.relay) await relayFailed(deps.relay);
-      return 'failed';
-    }
-    if (verdict.relayFailure && deps.relay) {
-      // Not this recipient's doing: deferred without spending an attempt, and counted for the fleet's breaker.
-      sent?.('deferred', verdict.replyClass);
-      if (!(await relayFailed(deps.relay))) input.log?.info(classified, 'delivery deferred: the relay failed');
-      await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
-      return 'relay-failed';
-    }
-    if (verdict.outcome === 'deferred' && !input.lastAttempt) {
-      sent?.('deferred', verdict.replyClass);
-      input.log?.info(classified, 'delivery deferred: tried again later');
-      await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
-      return 'deferred';
-    }
-    sent?.('failed', verdict.replyClass);
-    input.log?.info({ ...classified, outcome: verdict.outcome, hardBounce: verdict.hardBounce }, 'delivery failed');
-    await ledger.recordReply(campaignId, subscriberId, 'failed', verdict.reply, deps.now());
-    if (verdict.hardBounce) {
-      const bounced = await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`).catch((error: unknown) => {
-        // Removed meanwhile: nothing left to suppress.
-        if (!isNewsletterError(error, 'SUBSCRIBER_NOT_FOUND')) throw error;
-      });
-      if (bounced?.changed) deps.metrics?.unsubscribed('bounce');
-    }
-    return 'failed';
+    return recordFailure(deps, input, classifyFailure(error as SmtpFailureLike), sent);
   }
   sent?.('accepted', '2xx');
   input.onReply?.();
@@ -185,4 +153,58 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   if (await deps.relay?.success()) input.log?.info('relay answers again: sending resumed');
   await ledger.recordReply(campaignId, subscriberId, 'accepted', '', deps.now());
   return 'accepted';
+}
+
+/** What a failed SMTP attempt becomes: outcome unknown, a relay failure, a deferral, or failed (with a hard bounce). */
+async function recordFailure(
+  deps: DeliverOneDeps,
+  input: DeliverOneInput,
+  verdict: FailureVerdict,
+  sent: ReturnType<DeliveryMetrics['sendStarted']> | undefined,
+): Promise<DeliveryResult> {
+  const { ledger } = deps;
+  const { campaignId, subscriberId } = input;
+  // The reply often names the recipient; the logger masks addresses in every string field.
+  const classified = { subscriberId, reply: verdict.reply, replyClass: verdict.replyClass };
+  /** Counts a relay failure for the fleet's breaker; true when this one paused sending (said in the log). */
+  const relayFailed = async (relay: NonNullable<DeliverOneDeps['relay']>) => {
+    const { opened, state } = await relay.failure(verdict.reply);
+    if (opened)
+      input.log?.warn({ reason: verdict.reply, failures: state.failures, pauseMs: state.pausedForMs }, 'relay failing: sending paused for the whole fleet');
+    return opened;
+  };
+  if (verdict.outcome === 'unknown') {
+    // The end went and its reply never came: the server may have the message. At most once
+    // wins, whatever the attempt, as for a worker that died there (see above). A timeout or a
+    // dropped connection is still the relay's trouble, for the fleet's breaker.
+    sent?.('failed', verdict.replyClass);
+    input.log?.info({ ...classified, outcome: 'unknown' }, 'delivery failed: no reply to the end of the message, outcome unknown');
+    await ledger.recordReply(campaignId, subscriberId, 'failed', `${OUTCOME_UNKNOWN_AFTER_END} (${verdict.reply})`, deps.now());
+    if (verdict.relayFailure && deps.relay) await relayFailed(deps.relay);
+    return 'failed';
+  }
+  if (verdict.relayFailure && deps.relay) {
+    // Not this recipient's doing: deferred without spending an attempt, and counted for the fleet's breaker.
+    sent?.('deferred', verdict.replyClass);
+    if (!(await relayFailed(deps.relay))) input.log?.info(classified, 'delivery deferred: the relay failed');
+    await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
+    return 'relay-failed';
+  }
+  if (verdict.outcome === 'deferred' && !input.lastAttempt) {
+    sent?.('deferred', verdict.replyClass);
+    input.log?.info(classified, 'delivery deferred: tried again later');
+    await ledger.recordReply(campaignId, subscriberId, 'deferred', verdict.reply, deps.now());
+    return 'deferred';
+  }
+  sent?.('failed', verdict.replyClass);
+  input.log?.info({ ...classified, outcome: verdict.outcome, hardBounce: verdict.hardBounce }, 'delivery failed');
+  await ledger.recordReply(campaignId, subscriberId, 'failed', verdict.reply, deps.now());
+  if (verdict.hardBounce) {
+    const bounced = await deps.directory.markBounced(subscriberId, `hard bounce in campaign ${campaignId}: ${verdict.reply}`).catch((error: unknown) => {
+      // Removed meanwhile: nothing left to suppress.
+      if (!isNewsletterError(error, 'SUBSCRIBER_NOT_FOUND')) throw error;
+    });
+    if (bounced?.changed) deps.metrics?.unsubscribed('bounce');
+  }
+  return 'failed';
 }

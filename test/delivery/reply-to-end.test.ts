@@ -135,7 +135,7 @@ describe('the reply to the end of the message', () => {
     for (const { email } of subscribers) expect(counts.get(email), email).toBe(1);
     for (const email of slow) {
       const [end] = smtp.ends.filter((e) => e.to === email);
-      expect(end!.answeredAt! - end!.at).toBeGreaterThanOrEqual(1_500);
+      expect(end!.answeredAt! - end!.at).toBeGreaterThanOrEqual(1_450); // timers may fire a millisecond early by Date.now()
       expect(smtp.rcptAttempts.get(email)).toBe(1);
     }
   });
