@@ -16,7 +16,7 @@ describe('worker processes', () => {
     // in flight that the server never accepted, and every accepted one had time to be recorded.
     const h: Harness = (harness = await startHarness({ script: { holdData: () => !released && h.smtp.messages.length >= 100 } }));
     const subscribers = await h.addSubscribers(300);
-    const worker = await processes.start(['bin/run-ts.js', 'test/workers/child-worker.ts'], h.env, /ready/);
+    const worker = await processes.start(['bin/run-ts.js', 'test/workers/short-lock-delivery-worker.ts'], h.env, /ready/);
     await h.send();
     await h.smtp.waitForMessages(100);
     // The ledger has every message the server accepted; the next ones are held in DATA.
