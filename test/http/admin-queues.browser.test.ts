@@ -3,32 +3,18 @@
  * the sign-in form, the token is typed once, and Bull Board's UI loads under its own
  * Content-Security-Policy and shows the delivery queue with the waiting batch.
  */
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireBrowser, SCREENSHOTS } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from '../helpers/admin-server.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
-const SCREENSHOTS = resolve('test-output/screenshots');
 
 let browser: Browser | undefined;
 let admin: AdminServer;
 
 beforeAll(async () => {
   // Without Chromium the test below fails with this reason (a thrown beforeAll would report it as skipped).
-  if (existsSync(CHROMIUM)) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  await mkdir(SCREENSHOTS, { recursive: true });
+  browser = await launchChromium();
   admin = await startAdminServer();
   await admin.harness.addSubscribers(3);
   await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, list: 'weekly' } });
@@ -40,8 +26,7 @@ afterAll(async () => {
 
 describe('the queue dashboard in a browser', () => {
   it('asks for the token, then loads Bull Board showing the delivery queue, with no blocked script or style', async () => {
-    if (!browser) throw new Error(`Chromium not found at ${CHROMIUM}: the dashboard test needs a real browser (apt-get install chromium)`);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await requireBrowser(browser, 'the dashboard test needs a real browser').newContext({ viewport: { width: 1280, height: 800 } });
     // Nothing leaves the machine (the board links a web font; the CSP blocks it anyway).
     await context.route('**/*', (route) => (route.request().url().startsWith(admin.base) ? route.continue() : route.abort()));
     const page = await context.newPage();

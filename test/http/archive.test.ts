@@ -3,12 +3,11 @@
  * delivery puts into "view in browser", an index newest first, an Atom feed a real XML
  * parser (Chromium's) accepts, and nothing personal in any of them.
  */
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireBrowser, SCREENSHOTS } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Issue } from '../../src/render/issue.ts';
 import { CampaignStore } from '../../src/campaign/campaign-store.ts';
@@ -23,17 +22,6 @@ import { renderPostFile } from '../../src/render/render-post-file.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
-const SCREENSHOTS = resolve('test-output/screenshots');
 const SECRET = 'archive-test-secret-'.padEnd(48, 'x');
 const PUBLIC_URL = 'https://news.example';
 const READER = 'private.reader@example.org';
@@ -73,8 +61,7 @@ async function send(issue: Issue, list: string, at: string, state?: 'cancelled')
 }
 
 beforeAll(async () => {
-  if (existsSync(CHROMIUM)) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  await mkdir(SCREENSHOTS, { recursive: true });
+  browser = await launchChromium();
   const prefix = uniquePrefix('archive');
   ({ redis, cleanup } = await connectTestRedis(prefix));
   campaigns = new CampaignStore({ redis, prefix });
@@ -179,12 +166,12 @@ describe('the archive on the web server', () => {
   });
 
   it('publishes a well-formed Atom feed, newest first, with escaped titles', async () => {
-    if (!browser) throw new Error(`Chromium not found at ${CHROMIUM}: the archive test parses the feed with a real browser (apt-get install chromium)`);
+    const chromium = requireBrowser(browser, 'the archive test parses the feed with a real browser');
     const { response, body } = await get('/feed.xml');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('application/atom+xml');
     expectNothingPersonal(body, 'feed');
-    const context = await browser.newContext();
+    const context = await chromium.newContext();
     const page = await context.newPage();
     try {
       const feed = await page.evaluate((xml) => {

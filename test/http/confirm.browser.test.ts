@@ -3,17 +3,16 @@
  * shows the address and a button, the subscriber stays pending until the button is pressed,
  * and the press (a form POST under the pages' Content-Security-Policy) makes it active.
  */
-import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireBrowser } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/http/server.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { createToken } from '../../src/subscribers/tokens.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SECRET = 'confirm-browser-secret-'.padEnd(48, 'x');
 
 let browser: Browser | undefined;
@@ -25,8 +24,7 @@ let base: string;
 
 beforeAll(async () => {
   // Without Chromium the test below fails with this reason (a thrown beforeAll would report it as skipped).
-  if (existsSync(CHROMIUM))
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  browser = await launchChromium();
   const prefix = uniquePrefix('confirm-browser');
   ({ redis, cleanup } = await connectTestRedis(prefix));
   store = new SubscriberStore({ redis, prefix });
@@ -48,9 +46,9 @@ afterAll(async () => {
 
 describe('the confirmation link in a browser', () => {
   it('shows a button, and only pressing it makes the subscriber active', async () => {
-    if (!browser) throw new Error(`Chromium not found at ${CHROMIUM}: this test needs a real browser (apt-get install chromium)`);
+    const chromium = requireBrowser(browser, 'this test needs a real browser');
     const { subscriber } = await store.add({ email: 'reader@example.com', status: 'pending' });
-    const page = await browser.newPage();
+    const page = await chromium.newPage();
     const violations: string[] = [];
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) violations.push(message.text());

@@ -4,12 +4,12 @@
  * matter shown in the page and recovered from, and "Send a test" through delivery's
  * code to a real in-process SMTP server. One browser for the file.
  */
-import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { launchChromium, requireBrowser, SCREENSHOTS } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { isNewsletterError, type NewsletterError } from '../../src/errors.ts';
@@ -20,17 +20,6 @@ import { renderPostFile } from '../../src/render/render-post-file.ts';
 import { connectTestRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
-const SCREENSHOTS = resolve('test-output/screenshots');
 const SEED = resolve('emails/posts/sofa-weekly-2019-11-01.md');
 const POST_NAME = 'sofa-weekly-2019-11-01.md';
 const TITLE = 'SOFA Weekly | 每周精选【10/28 - 11/01】';
@@ -49,8 +38,7 @@ let base: string;
 
 beforeAll(async () => {
   // Without Chromium every test below fails with this reason (a thrown beforeAll would report them as skipped).
-  if (existsSync(CHROMIUM)) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  await mkdir(SCREENSHOTS, { recursive: true });
+  browser = await launchChromium();
   work = await mkdtemp(join(tmpdir(), 'nl-preview-'));
   await mkdir(join(work, 'posts'));
   await cp(resolve('emails/layouts'), join(work, 'emails/layouts'), { recursive: true });
@@ -89,8 +77,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function requireBrowser(): Page {
-  if (!browser) throw new Error(`Chromium not found at ${CHROMIUM}: the preview test needs a real browser (apt-get install chromium)`);
+function previewPage(): Page {
+  requireBrowser(browser, 'the preview test needs a real browser');
   return page;
 }
 
@@ -113,7 +101,7 @@ async function headlineBecomes(text: string): Promise<void> {
 
 describe('the preview of the seed post', () => {
   it('lists the post on the index and shows its title in the 375 px and 600 px frames', async () => {
-    requireBrowser();
+    previewPage();
     await page.goto(`${base}/`);
     await page.getByRole('link', { name: TITLE }).click();
     await expect.poll(() => page.url()).toBe(`${base}/post/${POST_NAME}`);
@@ -125,7 +113,7 @@ describe('the preview of the seed post', () => {
   });
 
   it('has no horizontal overflow in the 375 px frame, and the desktop frame is 600 px wide', async () => {
-    requireBrowser();
+    previewPage();
     const measure = (name: 'phone' | 'desktop') =>
       frame(name)
         .locator('html')
@@ -137,7 +125,7 @@ describe('the preview of the seed post', () => {
   });
 
   it('shows the dark frame dark and the light frames light, whatever the system prefers', async () => {
-    requireBrowser();
+    previewPage();
     const background = (name: 'phone' | 'dark') =>
       frame(name)
         .locator('body')
@@ -147,7 +135,7 @@ describe('the preview of the seed post', () => {
   });
 
   it('shows the text part, placeholders filled for the sample reader, in the text tab', async () => {
-    requireBrowser();
+    previewPage();
     const issue = await renderPostFile(postFile, { identity: config.identity, emailsDir: join(work, 'emails') });
     const expected = sampleMessage(issue, config.identity, config.http.publicUrl, new Date()).text;
     await page.getByRole('tab', { name: 'Plain text' }).click();
@@ -169,7 +157,7 @@ describe('the preview of the seed post', () => {
 
 describe('live reload', () => {
   it('updates the open page by itself when the post is saved, keeping the open tab and the scroll position', async () => {
-    requireBrowser();
+    previewPage();
     await page.getByRole('tab', { name: 'Plain text' }).click();
     const scrolled = await page.evaluate(() => {
       (window as unknown as { marker: string }).marker = 'same page';
@@ -191,7 +179,7 @@ describe('live reload', () => {
   });
 
   it('re-renders when a partial is saved', async () => {
-    requireBrowser();
+    previewPage();
     const footer = join(work, 'emails/partials/footer.mjml');
     const before = await readFile(footer, 'utf8');
     await writeFile(footer, before.replace('{{reason}}', '{{reason}} Partial edited.'));
@@ -201,7 +189,7 @@ describe('live reload', () => {
   });
 
   it('shows a broken front matter with file, line and reason, then recovers on the next save', async () => {
-    requireBrowser();
+    previewPage();
     const broken = original.replace(/^author: (.*)$/m, 'author: $1 and more');
     // The page must show what the renderer reports, location included.
     await writeFile(postFile, broken);
@@ -228,7 +216,7 @@ describe('live reload', () => {
 
 describe('send a test', () => {
   it('sends one [TEST] message through the delivery code to the address typed in the page', async () => {
-    requireBrowser();
+    previewPage();
     await page.getByRole('tab', { name: 'Send a test' }).click();
     await page.getByLabel('Address').fill('Editor@Example.com');
     await page.getByRole('button', { name: 'Send a test' }).click();

@@ -3,28 +3,16 @@
  * widths, a dark theme that actually applies, and a footer that keeps its links.
  * Chromium is required; a machine without it fails this test rather than skipping it.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, requireBrowser, SCREENSHOTS } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { PLACEHOLDERS } from '../../src/render/placeholders.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
-const SCREENSHOTS = resolve('test-output/screenshots');
 
 const POSTS = [
   { name: 'seed', file: resolve('emails/posts/sofa-weekly-2019-11-01.md') },
@@ -88,9 +76,8 @@ const htmlFiles = new Map<string, string>();
 
 beforeAll(async () => {
   // Without Chromium every test below fails with this reason (a thrown beforeAll would report them as skipped).
-  if (existsSync(CHROMIUM)) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   workDir = await mkdtemp(join(tmpdir(), 'nl-layout-'));
-  await mkdir(SCREENSHOTS, { recursive: true });
   const { identity } = loadConfig({ env: {} });
   for (const post of POSTS) {
     const issue = await renderPostFile(post.file, { identity });
@@ -107,8 +94,7 @@ afterAll(async () => {
 
 /** Opens the issue offline: remote images fail to load, which is how many readers see them anyway. */
 async function openIssue(postName: string, view: View): Promise<Page> {
-  if (!browser) throw new Error(`Chromium not found at ${CHROMIUM}: the layout test needs a real browser (apt-get install chromium)`);
-  const context = await browser.newContext({
+  const context = await requireBrowser(browser, 'the layout test needs a real browser').newContext({
     viewport: { width: view.width, height: 800 },
     colorScheme: view.dark ? 'dark' : 'light',
   });
