@@ -69,7 +69,8 @@ export function applyConnectionLimits(app: FastifyInstance, limits: ConnectionLi
     clearTimeout(firstRequest.get(raw.socket));
     if (raw.complete) return;
     const timer = setTimeout(() => {
-      if (raw.complete) return;
+      // An injected request (fastify.inject, tests) has no real socket to cut.
+      if (raw.complete || typeof raw.socket?.destroy !== 'function') return;
       // As Node answers its own timeouts: 408 when nothing was answered yet, then close.
       if (!reply.raw.headersSent && raw.socket.writable) raw.socket.write('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       raw.socket.destroy();
