@@ -1,10 +1,10 @@
 /**
  * The inbound process (`newsletter inbound`): an SMTP server that takes what comes back by
- * mail for BOUNCE_DOMAIN (bounces, complaints, mailto unsubscribes), and a BullMQ worker on
- * the returned-mail queue that classifies and applies each message. The SMTP side answers
- * 250 only once the message is a job in Redis (inbound/returned-mail-queue.ts), so a crash
- * after the 250 loses nothing, and a Redis that refuses gets 451: the relay tries again.
- * buildInboundServer wires both from an App (the tests build it the same way);
+ * mail for BOUNCE_DOMAIN (bounces, complaints, mailto unsubscribes; inbound-smtp-server.ts),
+ * other sources of the same (BOUNCE_IMAP_URL's mailbox), and a BullMQ worker on the
+ * returned-mail queue that classifies and applies each message. Whatever comes in is a job in
+ * Redis (inbound/returned-mail-queue.ts) before its sender is told it arrived, so a crash
+ * loses nothing. buildInboundServer wires it from an App (the tests build it the same way);
  * runInboundServer is the whole process, until SIGTERM/SIGINT.
  *
  * stop() is the graceful half of shutdown: no new connections (idle ones get 421), the
@@ -12,35 +12,20 @@
  * its jobs; the App then closes Redis.
  */
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Worker } from 'bullmq';
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { createApp, type App } from '../app.ts';
 import type { Config } from '../config.ts';
 import { deliveryQueuePrefix } from '../delivery/delivery-queue.ts';
 import { NewsletterError } from '../errors.ts';
-import { acceptRecipient } from '../inbound/accept-recipient.ts';
-import { INBOUND_REPLIES, type InboundReply } from '../inbound/inbound-replies.ts';
 import { createReturnedMailProcessor, type ReturnedMailOutcome } from '../inbound/process-returned-mail.ts';
-import { readMessageData } from '../inbound/read-message-data.ts';
-import { RETURNED_MAIL_QUEUE, recordReturnedMail, type ReturnedMail } from '../inbound/returned-mail-queue.ts';
+import { RETURNED_MAIL_QUEUE, type ReturnedMail } from '../inbound/returned-mail-queue.ts';
 import type { ReturnedMailSource } from '../inbound/returned-mail-source.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { signingSecrets } from '../subscribers/signing-secrets.ts';
+import { createInboundSmtpServer, type InboundSmtpServer, type SmtpCounts } from './inbound-smtp-server.ts';
 import { runUntilSignal } from './until-signal.ts';
 
-/**
- * RFC 5321 asks a server to wait 5 minutes for a command; relays talk within seconds, and a
- * slot held by a silent client is one a bounce cannot use (INBOUND_MAX_CONNECTIONS).
- */
-const SOCKET_TIMEOUT_MS = 120_000;
-/** How long stop() lets a message still streaming in finish before it is cut with 421. */
-const CLOSE_TIMEOUT_MS = 30_000;
-/** A record that has not landed by then is answered 451; if it lands later, the relay's retry is the same job. */
-const RECORD_TIMEOUT_MS = 30_000;
-/** A bounce has one recipient; a message for hundreds is not one of ours. */
-const MAX_RECIPIENTS = 50;
 /** Returned messages processed at once: each is a millisecond or two of parsing and a few Redis writes. */
 const WORKER_CONCURRENCY = 4;
 
@@ -51,34 +36,23 @@ export interface InboundServerOptions {
   extraSources?: readonly ReturnedMailSource[];
   /** Returned messages processed at once (default 4). */
   concurrency?: number;
-  /** Silence after which a client is cut (default 2 minutes). */
+  /** Silence after which an SMTP client is cut (default 2 minutes). */
   socketTimeoutMs?: number;
   /** How long stop() waits for messages still streaming in (default 30 s). */
   closeTimeoutMs?: number;
   now?: () => Date;
 }
 
-/** What this process has seen since it started. */
-export interface InboundCounts {
-  connections: number;
-  /** RCPT TO refused: another domain, or no such mailbox on ours. */
-  recipientsRefused: number;
-  /** Messages answered 250: each is a job in Redis. */
-  recorded: number;
-  /** Answered 552. */
-  tooBig: number;
-  /** Answered 451: Redis refused or did not answer in time. */
-  notRecorded: number;
-  /** The connection dropped before the end of the message: nothing recorded. */
-  truncated: number;
-  /** Returned-mail jobs the worker finished, and those that failed an attempt. */
+/** What this process has seen since it started: the SMTP side's counts, and the worker's. */
+export interface InboundCounts extends SmtpCounts {
+  /** Returned-mail jobs the worker finished, and attempts that failed (retried with backoff). */
   processed: number;
   processFailed: number;
 }
 
 export interface InboundServer {
   /** Undefined without BOUNCE_DOMAIN (a process that reads BOUNCE_IMAP_URL only). */
-  readonly smtp: SMTPServer | undefined;
+  readonly smtp: InboundSmtpServer['server'] | undefined;
   readonly worker: Worker<ReturnedMail, ReturnedMailOutcome>;
   readonly counts: Readonly<InboundCounts>;
   /** Listens (port 0: any free port) and starts the other sources; resolves with smtp://host:port, or undefined without SMTP. */
@@ -129,22 +103,6 @@ export function inboundSettings(config: Config): InboundSettings {
   return { bounceDomain: domain, tls };
 }
 
-function smtpError(reply: InboundReply): Error & { responseCode: number } {
-  return Object.assign(new Error(reply.text), { responseCode: reply.code });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not recorded within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-function smtpUrl(host: string, port: number): string {
-  return `smtp://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 /** The inbound server for this App, its worker already running; start() it. Closing the App stops it first. */
 export async function buildInboundServer(app: App, options: InboundServerOptions = {}): Promise<InboundServer> {
   const { config } = app;
@@ -152,8 +110,6 @@ export async function buildInboundServer(app: App, options: InboundServerOptions
   const secrets = signingSecrets(config);
   const { log, extraSources = [] } = options;
   const now = options.now ?? (() => new Date());
-  const maxBytes = config.inbound.maxBytes;
-  const counts: InboundCounts = { connections: 0, recipientsRefused: 0, recorded: 0, tooBig: 0, notRecorded: 0, truncated: 0, processed: 0, processFailed: 0 };
 
   // Created before onClose below, so that the App closes them after this server has stopped.
   const queue = app.returnedMailQueue();
@@ -170,123 +126,50 @@ export async function buildInboundServer(app: App, options: InboundServerOptions
     }),
     { connection: app.connection('blocking'), prefix: deliveryQueuePrefix(config.redis.prefix), concurrency: options.concurrency ?? WORKER_CONCURRENCY },
   );
+  const workerCounts = { processed: 0, processFailed: 0 };
   // A Redis blip must not crash the process; a job's own failure is retried with backoff (RETURNED_MAIL_JOB_OPTIONS).
   worker.on('error', (error) => log?.warn({ err: error }, 'returned-mail worker error'));
-  worker.on('completed', () => (counts.processed += 1));
+  worker.on('completed', () => (workerCounts.processed += 1));
   worker.on('failed', (job, error) => {
-    counts.processFailed += 1;
+    workerCounts.processFailed += 1;
     log?.error({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'returned mail not processed');
   });
 
-  let stopping = false;
-  /** Sessions whose message is streaming in or being recorded: stop() lets them finish. */
-  const inData = new Set<string>();
-
-  const answerThenMaybeClose = (session: SMTPServerSession, answer: () => void) => {
-    inData.delete(session.id);
-    answer();
-    // While stopping, a connection goes once its message has its reply.
-    if (stopping && smtp) for (const connection of smtp.connections) if (connection.session.id === session.id) setImmediate(() => connection.close());
-  };
-
   const smtp = bounceDomain
-    ? new SMTPServer({
-        banner: 'newsletter inbound',
-        logger: false,
-        // No AUTH: mail for our own domain needs none, and this server relays nothing.
-        authOptional: true,
-        disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-        ...(tls ? { key: tls.key, cert: tls.cert } : {}),
-        size: maxBytes,
-        maxClients: config.inbound.maxConnections,
-        maxRecipients: MAX_RECIPIENTS,
-        socketTimeout: options.socketTimeoutMs ?? SOCKET_TIMEOUT_MS,
-        closeTimeout: options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS,
-        disableReverseLookup: true,
-        onConnect(session, callback) {
-          counts.connections += 1;
-          log?.debug({ session: session.id, remote: session.remoteAddress }, 'smtp connection');
-          callback();
-        },
-        onRcptTo(address, session, callback) {
-          const verdict = acceptRecipient(address.address, { bounceDomain, secrets });
-          if (verdict.ok) return callback();
-          counts.recipientsRefused += 1;
-          log?.info({ session: session.id, remote: session.remoteAddress, to: address.address, reply: verdict.reply.code }, 'recipient refused');
-          callback(smtpError(verdict.reply));
-        },
-        onData(stream, session, callback) {
-          inData.add(session.id);
-          const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-          const rcptTo = session.envelope.rcptTo.map((recipient) => recipient.address);
-          const record = async (): Promise<[Error | null, string?]> => {
-            let data;
-            try {
-              data = await readMessageData(stream, maxBytes);
-            } catch (error) {
-              counts.truncated += 1;
-              log?.info({ session: session.id, remote: session.remoteAddress }, 'connection dropped before the end of the message: nothing recorded');
-              return [error as Error];
-            }
-            if ('tooBig' in data) {
-              counts.tooBig += 1;
-              log?.info({ session: session.id, remote: session.remoteAddress, bytes: data.bytes, maxBytes }, 'message too big: refused');
-              return [smtpError(INBOUND_REPLIES.tooBig(maxBytes))];
-            }
-            try {
-              const jobId = await withTimeout(recordReturnedMail(queue, { raw: data.raw, mailFrom, rcptTo, via: 'smtp' }, now()), RECORD_TIMEOUT_MS);
-              counts.recorded += 1;
-              log?.info({ session: session.id, jobId, bytes: data.raw.length, from: mailFrom, to: rcptTo.join(', ') }, 'returned mail recorded');
-              return [null, INBOUND_REPLIES.recorded(jobId.slice(0, 16))];
-            } catch (error) {
-              counts.notRecorded += 1;
-              log?.warn({ session: session.id, err: error }, 'returned mail not recorded (Redis): answered 451, the relay will try again');
-              return [smtpError(INBOUND_REPLIES.notRecorded)];
-            }
-          };
-          void record().then(([error, message]) => answerThenMaybeClose(session, () => callback(error, message)));
-        },
+    ? createInboundSmtpServer({
+        bounceDomain,
+        secrets,
+        queue,
+        maxBytes: config.inbound.maxBytes,
+        maxConnections: config.inbound.maxConnections,
+        tls,
+        now,
+        log,
+        socketTimeoutMs: options.socketTimeoutMs,
+        closeTimeoutMs: options.closeTimeoutMs,
       })
     : undefined;
-  // Connection errors (resets, timeouts, TLS garbage) are the client's; they must never crash the process.
-  smtp?.on('error', (error) => log?.debug({ err: error }, 'smtp connection error'));
-
-  const closeSmtp = (server: SMTPServer) =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      const { code, text } = INBOUND_REPLIES.shuttingDown;
-      for (const connection of [...server.connections]) if (!inData.has(connection.session.id)) connection.send(code, text);
-    });
+  const noSmtp: SmtpCounts = { connections: 0, recipientsRefused: 0, recorded: 0, tooBig: 0, notRecorded: 0, truncated: 0 };
+  const counts = (): InboundCounts => ({ ...(smtp?.counts ?? noSmtp), ...workerCounts });
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      stopping = true;
-      if (smtp) await closeSmtp(smtp);
+      await smtp?.close();
       for (const source of extraSources) await source.stop();
       await worker.close();
-      log?.info({ ...counts }, 'inbound closed');
+      log?.info(counts(), 'inbound closed');
     })());
   app.onClose(stop);
 
   return {
-    smtp,
+    smtp: smtp?.server,
     worker,
-    counts,
+    get counts() {
+      return counts();
+    },
     async start({ port, host }) {
-      let url: string | undefined;
-      if (smtp) {
-        await new Promise<void>((resolve, reject) => {
-          smtp.server.once('error', reject);
-          smtp.listen(port, host, () => {
-            smtp.server.off('error', reject);
-            resolve();
-          });
-        }).catch((cause: Error) => {
-          throw new NewsletterError('CONFIG_INVALID', `cannot listen on ${host}:${port}: ${cause.message}`, { field: 'INBOUND_PORT', cause });
-        });
-        url = smtpUrl(host, (smtp.server.address() as AddressInfo).port);
-      }
+      const url = await smtp?.listen(port, host);
       for (const source of extraSources) await source.start();
       await worker.waitUntilReady();
       return url;
