@@ -32,6 +32,7 @@ export const JOB_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'
 export interface RunningInbound {
   app: App;
   inbound: InboundServer;
+  /** smtp://127.0.0.1:<port>; '' when there is no SMTP server (no BOUNCE_DOMAIN). */
   url: string;
   prefix: string;
   env: Record<string, string>;
@@ -54,7 +55,7 @@ export async function startInbound(
   let url: string;
   try {
     inbound = await buildInboundServer(app, options);
-    url = (await inbound.start({ port: 0, host: '127.0.0.1' }))!;
+    url = (await inbound.start({ port: 0, host: '127.0.0.1' })) ?? '';
   } catch (error) {
     await app.close();
     throw error;

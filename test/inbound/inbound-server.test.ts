@@ -184,3 +184,39 @@ describe('newsletter inbound: shutdown', () => {
     expect(await running.jobs()).toHaveLength(1);
   });
 });
+
+describe('newsletter inbound: other sources (the BOUNCE_IMAP_URL hook)', () => {
+  it('starts them with the server, and stops them after the SMTP server has closed and before the worker closes', async () => {
+    const events: string[] = [];
+    // Set once started; read by stop(), which runs after.
+    const box: { inbound?: RunningInbound['inbound'] } = {};
+    const source = {
+      name: 'mailbox',
+      async start() {
+        events.push('start');
+      },
+      async stop() {
+        events.push(`stop: smtp listening ${box.inbound?.smtp?.server.listening}, worker closing ${box.inbound?.worker.closing !== undefined}`);
+      },
+    };
+    running = await startInbound(inboundEnv(), { extraSources: [source] });
+    const inbound = (box.inbound = running.inbound);
+    expect(events).toEqual(['start']);
+    expect(inbound.smtp!.server.listening).toBe(true);
+    await running.app.close();
+    expect(events).toEqual(['start', 'stop: smtp listening false, worker closing false']);
+    expect(inbound.worker.closing).toBeDefined();
+  });
+
+  it('runs without an SMTP server when only BOUNCE_IMAP_URL is set', async () => {
+    const { BOUNCE_DOMAIN: _unset, ...env } = inboundEnv({ BOUNCE_IMAP_URL: 'imaps://user:pass@imap.example.org/INBOX' });
+    const started: string[] = [];
+    running = await startInbound(env as Record<string, string>, {
+      extraSources: [{ name: 'mailbox', start: async () => void started.push('mailbox'), stop: async () => {} }],
+    });
+    expect(running.url).toBe('');
+    expect(running.inbound.smtp).toBeUndefined();
+    expect(started).toEqual(['mailbox']);
+    expect(running.inbound.worker.isRunning()).toBe(true);
+  });
+});
