@@ -145,12 +145,15 @@ export function createInboundSmtpServer(deps: InboundSmtpDeps): InboundSmtpServe
     },
     onData(stream, session, callback) {
       inData.add(session.id);
-      void receive(stream, session).then(([error, message]) => {
-        inData.delete(session.id);
-        callback(error, message);
-        // While closing, a connection goes once its message has its reply.
-        if (closing) for (const connection of server.connections) if (connection.session.id === session.id) setImmediate(() => connection.close());
-      });
+      void receive(stream, session)
+        .then(([error, message]) => {
+          inData.delete(session.id);
+          callback(error, message);
+          // While closing, a connection goes once its message has its reply.
+          if (closing) for (const connection of server.connections) if (connection.session.id === session.id) setImmediate(() => connection.close());
+        })
+        // Answering a client that is already gone must not take the process with it.
+        .catch((error: unknown) => log?.warn({ session: session.id, err: error }, 'could not answer the end of a message'));
     },
   });
   // Connection errors (resets, timeouts, TLS garbage) are the client's; they must never crash the process.
