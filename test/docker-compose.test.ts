@@ -17,12 +17,13 @@ interface Service {
   deploy?: { replicas?: number };
   container_name?: string;
   stop_grace_period?: string;
+  profiles?: string[];
 }
 const repo = new URL('../', import.meta.url);
 const read = (name: string) => readFileSync(fileURLToPath(new URL(name, repo)), 'utf8');
 const composeText = read('docker-compose.yml');
 const compose = yaml.load(composeText) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-const { redis, mailpit, web, worker } = compose.services as Record<'redis' | 'mailpit' | 'web' | 'worker', Service>;
+const { redis, mailpit, web, worker, inbound } = compose.services as Record<'redis' | 'mailpit' | 'web' | 'worker' | 'inbound', Service>;
 const command = (service: Service) => ([] as string[]).concat(service.command ?? []).join(' ');
 
 describe('docker-compose.yml', () => {
@@ -84,6 +85,24 @@ describe('docker-compose.yml', () => {
     expect(worker.container_name).toBeUndefined();
     expect(worker.stop_grace_period).toBe('60s');
     for (const service of Object.values(compose.services)) expect(service.container_name).toBeUndefined();
+  });
+
+  it('runs `newsletter inbound` with the inbound profile: port 25 mapped to INBOUND_PORT on the container interface, after Redis', () => {
+    expect(inbound.build).toBe('.');
+    expect(inbound.image).toBe(web.image);
+    expect(command(inbound)).toBe('inbound');
+    // Opt-in: without BOUNCE_DOMAIN in .env it refuses to start, so a plain `docker compose up` leaves it out.
+    expect(inbound.profiles).toEqual(['inbound']);
+    expect(inbound.environment?.INBOUND_HOST).toBe('0.0.0.0');
+    const port = inbound.environment?.INBOUND_PORT;
+    // The image runs as `node`, which cannot bind port 25 itself: the host's 25 goes to an unprivileged port.
+    expect(Number(port)).toBeGreaterThan(1024);
+    expect(inbound.ports).toEqual([`25:${port}`]);
+    expect(inbound.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+    expect(inbound.environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(inbound.env_file).toEqual([{ path: '.env', required: false }]);
+    expect(inbound.stop_grace_period).toBe('60s');
+    expect(inbound.healthcheck?.test.join(' ')).toContain(`connect(${port}, '127.0.0.1')`);
   });
 
   it('builds an image whose entry point is the newsletter command, with only runtime dependencies, not as root', () => {

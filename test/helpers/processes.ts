@@ -1,6 +1,6 @@
 /**
  * Long-running processes in tests: `newsletter server`, `newsletter worker`, `newsletter
- * preview` and scripts run through tsx, started as an operator starts them and given only the
+ * inbound`, `newsletter preview` and scripts run through tsx, started as an operator starts them and given only the
  * environment the test gives (see childEnv). Each is ready once its output says so; the
  * registry kills whatever is left when the test ends.
  */
@@ -84,6 +84,12 @@ export class ProcessRegistry {
   /** The web server on a port of its choosing: `newsletter server --port 0`; `url` is where it listens. */
   async server(env: Record<string, string | undefined>): Promise<{ spawned: Spawned; url: string }> {
     const spawned = await this.newsletter(['server', '--port', '0'], { LOG_LEVEL: 'info', ...env }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+    return { spawned, url: spawned.ready[1]! };
+  }
+
+  /** The inbound server on a port of its choosing: `newsletter inbound --port 0`; `url` is where it listens (smtp://…). */
+  async inbound(env: Record<string, string | undefined>): Promise<{ spawned: Spawned; url: string }> {
+    const spawned = await this.newsletter(['inbound', '--port', '0'], { LOG_LEVEL: 'info', ...env }, /inbound listening at (smtp:\/\/127\.0\.0\.1:\d+)/);
     return { spawned, url: spawned.ready[1]! };
   }
 

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   worker: async () => (await import('./worker.ts')).registerWorkerCommand,
   preview: async () => (await import('./preview.ts')).registerPreviewCommand,
   bounces: async () => (await import('./bounces.ts')).registerBouncesCommand,
+  inbound: async () => (await import('./inbound.ts')).registerInboundCommand,
 };
 
 /** Registers the subcommand named in argv (the arguments after `newsletter`), or all of them (for help and unknown names). */
