@@ -1,86 +1,14 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Campaign } from '../../src/campaign/campaign.ts';
-import { createReturnedMailProcessor, type ReturnedMailOutcome } from '../../src/inbound/process-returned-mail.ts';
-import { ReturnedMailStore } from '../../src/inbound/returned-mail-store.ts';
-import { counterField, RETURNED_MAIL, UNMATCHED_MAIL, UNSUBSCRIBES } from '../../src/metrics/definitions.ts';
-import { returnedMailDeps } from '../../src/operations/returned-mail-operations.ts';
-import type { Job } from 'bullmq';
-import type { ReturnedMail } from '../../src/inbound/returned-mail-queue.ts';
-import { deliveryIssue } from '../fixtures/delivery-issue.ts';
-import { startHarness, type Harness } from '../helpers/delivery-harness.ts';
-import { dumpKeys } from '../helpers/dump-keys.ts';
-import type { ReceivedMessage } from '../helpers/smtp-server.ts';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { RAW_BYTES_KEPT, ReturnedMailStore } from '../../src/inbound/returned-mail-store.ts';
 import { dsn, returnedHeaders, returnedJob } from './returned-mail-fixtures.ts';
-
-const DOMAIN = 'bounces.news.example.org';
-
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-interface Setup {
-  harness: Harness;
-  process: (job: Job<ReturnedMail>) => Promise<ReturnedMailOutcome>;
-  /** Sends an issue to the list and waits until the campaign is completed; its messages by recipient address. */
-  send(slug: string): Promise<{ campaign: Campaign; to: (email: string) => ReceivedMessage }>;
-  /** Every key under the prefix, the fleet's metrics flushed first. */
-  snapshot(): Promise<Record<string, unknown>>;
-  metric(field: string): Promise<number>;
-  subscribers: { id: string; email: string }[];
-}
-
-async function setUp(subscriberCount = 3): Promise<Setup> {
-  const h = (harness = await startHarness({ env: { BOUNCE_DOMAIN: DOMAIN } }));
-  const subscribers = await h.addSubscribers(subscriberCount);
-  const worker = h.startWorker();
-  const process = createReturnedMailProcessor(returnedMailDeps(h.app));
-  return {
-    harness: h,
-    process,
-    subscribers,
-    async send(slug) {
-      const { id } = await h.send('weekly', { ...deliveryIssue, slug });
-      const campaign = await vi.waitFor(
-        async () => {
-          const c = await h.app.campaigns.require(id);
-          if (c.state !== 'completed') throw new Error(`campaign ${id} is ${c.state}`);
-          return c;
-        },
-        { timeout: 15_000, interval: 50 },
-      );
-      const messages = h.smtp.messages.filter((m) => m.messageId.startsWith(`${id}.`));
-      return {
-        campaign,
-        to: (email) => {
-          const found = messages.find((m) => m.to.includes(email));
-          if (!found) throw new Error(`campaign ${id} sent nothing to ${email}`);
-          return found;
-        },
-      };
-    },
-    async snapshot() {
-      // The delivery worker's own bookkeeping (heartbeats, its queue's events) is not what this looks at.
-      await worker.stop();
-      await h.app.fleetMetrics().flush();
-      return dumpKeys(h.app.redis, h.prefix);
-    },
-    async metric(field) {
-      return Number((await h.app.fleetMetrics().read())[field] ?? 0);
-    },
-  };
-}
-
-const returned = (kind: string) => counterField(RETURNED_MAIL, { kind });
-const unsubscribes = (how: string) => counterField(UNSUBSCRIBES, { how });
-const unmatched = (reason: string) => counterField(UNMATCHED_MAIL, { reason });
+import { DOMAIN, returned, setUp, unmatched, unsubscribes } from './returned-mail-setup.ts';
 
 const USER_UNKNOWN = '550 5.1.1 <kim@example.org>: Recipient address rejected: User unknown in virtual mailbox table';
 
 describe('a hard bounce that comes back by mail', () => {
   it('makes the subscriber bounced at once, with the campaign, the status and the diagnostic in the history, and counts it on the campaign', async () => {
-    const { process, send, subscribers, metric } = await setUp();
+    const { harness, process, send, subscribers, metric } = await setUp();
     const [kim] = subscribers;
     const { campaign, to } = await send('issue-1');
     const sent = to(kim!.email);
@@ -90,15 +18,15 @@ describe('a hard bounce that comes back by mail', () => {
     );
 
     expect(outcome).toMatchObject({ kind: 'hard', matched: { subscriberId: kim!.id, campaignId: campaign.id, by: 'return-path' } });
-    const subscriber = await harness!.app.subscribers.get(kim!.id);
+    const subscriber = await harness.app.subscribers.get(kim!.id);
     expect(subscriber!.status).toBe('bounced');
     expect(subscriber!.history.at(-1)).toEqual({
       status: 'bounced',
       reason: `hard bounce by mail after campaign ${campaign.id}: 5.1.1 smtp; ${USER_UNKNOWN}`,
       at: expect.any(String),
     });
-    expect((await harness!.app.campaigns.require(campaign.id)).returned).toEqual({ hard: 1, soft: 0, blocked: 0, delayed: 0, complained: 0, unsubscribed: 0 });
-    expect(await harness!.app.campaigns.allReturned(campaign.id)).toEqual([
+    expect((await harness.app.campaigns.require(campaign.id)).returned).toEqual({ hard: 1, soft: 0, blocked: 0, delayed: 0, complained: 0, unsubscribed: 0 });
+    expect(await harness.app.campaigns.allReturned(campaign.id)).toEqual([
       { subscriberId: kim!.id, kind: 'hard', status: '5.1.1', detail: `smtp; ${USER_UNKNOWN}` },
     ]);
     expect(await metric(returned('hard'))).toBe(1);
@@ -121,7 +49,7 @@ describe('a hard bounce that comes back by mail', () => {
   });
 
   it('is matched by our Message-ID when it does not come to the return path, and by the failed address when nothing else names us', async () => {
-    const { process, send, subscribers } = await setUp();
+    const { harness, process, send, subscribers } = await setUp();
     const [kim, lee] = subscribers;
     const { campaign, to } = await send('issue-1');
     // A relay that mails bounces to the From address, with the returned headers (no Return-Path kept).
@@ -136,14 +64,14 @@ describe('a hard bounce that comes back by mail', () => {
       returnedJob(dsn({ to: 'news@example.org', finalRecipient: lee!.email, status: '5.1.1', diagnostic: USER_UNKNOWN }), ['postmaster@' + DOMAIN]),
     );
     expect(byAddress).toMatchObject({ kind: 'hard', matched: { subscriberId: lee!.id, campaignId: undefined, by: 'address' } });
-    expect((await harness!.app.subscribers.get(lee!.id))!.status).toBe('bounced');
-    expect((await harness!.app.campaigns.require(campaign.id)).returned.hard).toBe(1);
+    expect((await harness.app.subscribers.get(lee!.id))!.status).toBe('bounced');
+    expect((await harness.app.campaigns.require(campaign.id)).returned.hard).toBe(1);
   });
 });
 
 describe('mail that matches nobody', () => {
   it('a forged return path changes nothing and is kept for the operator, even when the rest of the message names a real delivery', async () => {
-    const { process, send, subscribers, snapshot, metric } = await setUp();
+    const { harness, process, send, subscribers, snapshot, metric } = await setUp();
     const sent = (await send('issue-1')).to(subscribers[0]!.email);
     const signature = sent.from.slice(sent.from.lastIndexOf('-') + 1, sent.from.indexOf('@'));
     const forged = sent.from.replace(`-${signature}@`, `-${signature.slice(0, -1)}${signature.endsWith('a') ? 'b' : 'a'}@`);
@@ -158,12 +86,12 @@ describe('mail that matches nobody', () => {
     expect(outcome).toEqual({ kind: 'hard', matched: undefined, unmatched: 'forged', changes: [] });
     const after = await snapshot();
     const inbound = (key: string) => key.includes(':inbound:');
-    const metricsKey = `${harness!.prefix}:{${harness!.prefix}}:metrics`;
+    const metricsKey = `${harness.prefix}:{${harness.prefix}}:metrics`;
     const withoutInbound = (dump: Record<string, unknown>) => Object.fromEntries(Object.entries(dump).filter(([key]) => !inbound(key) && key !== metricsKey));
     expect(withoutInbound(after)).toEqual(withoutInbound(before));
     expect(await metric(unmatched('forged'))).toBe(1);
     expect(await metric(returned('hard'))).toBe(0);
-    const [kept] = await new ReturnedMailStore({ redis: harness!.app.redis, prefix: harness!.prefix }).recentUnmatched();
+    const [kept] = await new ReturnedMailStore({ redis: harness.app.redis, prefix: harness.prefix }).recentUnmatched();
     expect(kept).toMatchObject({
       kind: 'hard',
       reason: 'forged',
@@ -182,5 +110,20 @@ describe('mail that matches nobody', () => {
     );
     expect(outcome).toMatchObject({ kind: 'hard', matched: undefined, unmatched: 'not_ours' });
     expect(await metric(unmatched('not_ours'))).toBe(1);
+  });
+
+  it('a huge binary message is unclassified, kept with its first 64 KiB, and counted once however often it comes', async () => {
+    const { harness, process, metric } = await setUp(0);
+    const raw = Buffer.concat([Buffer.from('Subject: \xff\xfe\r\n\r\n', 'latin1'), randomBytes(3 * 1024 * 1024)]);
+    const job = returnedJob(raw, ['postmaster@' + DOMAIN]);
+
+    expect(await process(job)).toEqual({ kind: 'none', matched: undefined, unmatched: 'unclassified', changes: [] });
+    await process(job);
+
+    const kept = await new ReturnedMailStore({ redis: harness.app.redis, prefix: harness.prefix }).recentUnmatched();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ kind: 'none', reason: 'unclassified', size: raw.byteLength });
+    expect(kept[0]!.raw).toEqual(raw.subarray(0, RAW_BYTES_KEPT));
+    expect(await metric(unmatched('unclassified'))).toBe(1);
   });
 });
