@@ -77,3 +77,20 @@ export const COMPLAINT_RATE_WARNING = 0.001;
 export function complaintRate(c: { accepted: number; returned: Pick<ReturnedCounts, 'complained'> }): number {
   return c.accepted > 0 ? c.returned.complained / c.accepted : 0;
 }
+
+/** `0.33 %` */
+export function formatRate(rate: number): string {
+  return `${(rate * 100).toFixed(2)} %`;
+}
+
+/** What a campaign's status warns about: a complaint rate past COMPLAINT_RATE_WARNING. */
+export function returnedMailWarnings(c: { accepted: number; returned: Pick<ReturnedCounts, 'complained'> }): string[] {
+  const rate = complaintRate(c);
+  if (rate <= COMPLAINT_RATE_WARNING) return [];
+  return [
+    `complaints are ${formatRate(rate)} of accepted messages, above ${formatRate(COMPLAINT_RATE_WARNING)}: Gmail and Yahoo refuse bulk senders above 0.30 %; check who is on the list and how they joined`,
+  ];
+}
+
+/** The bounces that came back by mail after the server accepted the message: `campaign failures` lists them. */
+export const LATE_BOUNCE_KINDS: ReadonlySet<ReturnedKind> = new Set(['hard', 'soft', 'blocked', 'delayed']);

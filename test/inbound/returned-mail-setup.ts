@@ -31,8 +31,8 @@ export interface Setup {
   subscribers: { id: string; email: string }[];
 }
 
-export async function setUp(subscriberCount = 3): Promise<Setup> {
-  const h = (harness = await startHarness({ env: { BOUNCE_DOMAIN: DOMAIN } }));
+export async function setUp(subscriberCount = 3, env: Record<string, string> = {}): Promise<Setup> {
+  const h = (harness = await startHarness({ env: { BOUNCE_DOMAIN: DOMAIN, ...env } }));
   const subscribers = await h.addSubscribers(subscriberCount);
   const worker = h.startWorker();
   const process = createReturnedMailProcessor(returnedMailDeps(h.app));
