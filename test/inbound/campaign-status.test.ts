@@ -36,7 +36,8 @@ describe('campaign status and failures, once mail came back', () => {
 
     const server = await buildWebServer(harness.app);
     try {
-      const api = async (url: string) => (await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } })).json();
+      const base = await server.listen({ port: 0, host: '127.0.0.1' });
+      const api = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
       expect((await api(`/api/campaigns/${campaign.id}`)).campaign).toMatchObject({
         accepted: 4,
         returned: { hard: 1, soft: 0, blocked: 1, delayed: 0, complained: 1, unsubscribed: 0 },
