@@ -45,7 +45,7 @@ export interface Match {
   recipient: RecipientVerdict | undefined;
 }
 
-export type MatchResult = { matches: Match[] } | { matches: []; unmatched: UnmatchedReason; detail: string };
+export type MatchResult = { matches: [Match, ...Match[]] } | { matches: []; unmatched: UnmatchedReason; detail: string };
 
 export interface MatchDeps {
   campaigns: Pick<CampaignStore, 'get' | 'ledgerEntry'>;
@@ -101,7 +101,8 @@ export async function matchReturnedMail(
       const campaignId = await campaignNamed(deps, candidates, subscriber.id);
       matches.push({ subscriberId: subscriber.id, subscriber, campaignId, source: sourceOf(campaignId), by: 'address', recipient });
     }
-    if (matches.length > 0) return { matches };
+    const [first, ...more] = matches;
+    if (first) return { matches: [first, ...more] };
   }
   if (unknown) return unmatched('unknown_delivery', unknown);
   const named = verdict.recipients.length > 0 ? `; it names ${verdict.recipients.map((r) => maskEmail(r.address)).join(', ')}, not a subscriber` : '';

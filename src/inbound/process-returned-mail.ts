@@ -16,7 +16,7 @@ import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { applyReturnedMail } from './apply-returned-mail.ts';
 import { classifyInboundMessage, type InboundKind, type InboundVerdict } from './classify-inbound-message.ts';
 import type { InboundMessage } from './inbound-message.ts';
-import { matchReturnedMail, type MatchedBy, type MatchResult } from './match-returned-mail.ts';
+import { matchReturnedMail, type MatchedBy } from './match-returned-mail.ts';
 import { parseInboundMessage } from './parse-inbound-message.ts';
 import { RecentCampaigns } from './recent-campaigns.ts';
 import { returnedEffect } from './returned-effect.ts';
@@ -61,25 +61,16 @@ export function createReturnedMailProcessor(deps: ReturnedMailDeps): (job: Job<R
     const raw = Buffer.from(mail.raw, 'base64');
     const receivedAt = new Date(Date.parse(mail.receivedAt) || deps.now().getTime());
     const read = await readMessage(raw);
-    const result: MatchResult =
-      'problem' in read
-        ? { matches: [], unmatched: 'unclassified', detail: `cannot be read: ${read.problem}` }
-        : await matchReturnedMail({ ...deps, recent }, { message: read.message, verdict: read.verdict, rcptTo: mail.rcptTo });
-    const kind = 'verdict' in read ? read.verdict.kind : 'none';
+    if ('problem' in read) return keepUnmatched(deps, mail, raw, undefined, { reason: 'unclassified', detail: `cannot be read: ${read.problem}` });
+    const { message, verdict } = read;
+    const result = await matchReturnedMail({ ...deps, recent }, { message, verdict, rcptTo: mail.rcptTo });
+    if ('unmatched' in result) return keepUnmatched(deps, mail, raw, read, { reason: result.unmatched, detail: result.detail });
+    const { kind } = verdict;
 
-    if ('unmatched' in result) {
-      const summary = unmatchedSummary(mail, raw, 'verdict' in read ? read : undefined, result.unmatched, result.detail);
-      const first = deps.returnedMail ? await deps.returnedMail.keepUnmatched(summary, raw, deps.now()) : true;
-      if (first) deps.metrics?.unmatchedMail(result.unmatched);
-      deps.log?.info({ kind, reason: result.unmatched, returnedMailId: summary.id, first }, `returned mail matched no recipient: ${result.detail}`);
-      return { kind, matched: undefined, unmatched: result.unmatched, changes: [] };
-    }
-
-    const { verdict } = read as { verdict: InboundVerdict };
     const changes: string[] = [];
     const counted: ReturnedMailKind[] = [];
     for (const match of result.matches) {
-      const effect = returnedEffect({ kind: verdict.kind, recipient: match.recipient, source: match.source, feedbackType: verdict.feedbackType });
+      const effect = returnedEffect({ kind, recipient: match.recipient, source: match.source, feedbackType: verdict.feedbackType });
       if (!effect) continue;
       changes.push(...(await applyReturnedMail({ ...deps, recent }, match, effect, receivedAt)));
       counted.push(effect.metric);
@@ -87,7 +78,7 @@ export function createReturnedMailProcessor(deps: ReturnedMailDeps): (job: Job<R
     // Counted only once the effects are written: a crash before this counts on the next run.
     const first = deps.returnedMail ? await deps.returnedMail.markCounted(returnedMailId(raw), deps.now()) : true;
     if (first) for (const metric of counted) deps.metrics?.returnedMail(metric);
-    const [{ subscriberId, campaignId, by }] = result.matches as [(typeof result.matches)[number]];
+    const [{ subscriberId, campaignId, by }] = result.matches;
     deps.log?.info(
       { kind, by, subscriberId, campaignId, changes },
       changes.length ? 'returned mail applied' : 'returned mail changed nothing (applied before)',
@@ -97,6 +88,21 @@ export function createReturnedMailProcessor(deps: ReturnedMailDeps): (job: Job<R
 }
 
 type Read = { message: InboundMessage; verdict: InboundVerdict } | { problem: string };
+
+/** A message that matched nobody changes nothing: it is kept for the operator and counted, once. */
+async function keepUnmatched(
+  deps: ReturnedMailDeps,
+  mail: ReturnedMail,
+  raw: Buffer,
+  read: { message: InboundMessage; verdict: InboundVerdict } | undefined,
+  { reason, detail }: { reason: UnmatchedReason; detail: string },
+): Promise<ReturnedMailOutcome> {
+  const summary = unmatchedSummary(mail, raw, read, reason, detail);
+  const first = deps.returnedMail ? await deps.returnedMail.keepUnmatched(summary, raw, deps.now()) : true;
+  if (first) deps.metrics?.unmatchedMail(reason);
+  deps.log?.info({ kind: summary.kind, reason, returnedMailId: summary.id, first }, `returned mail matched no recipient: ${detail}`);
+  return { kind: summary.kind, matched: undefined, unmatched: reason, changes: [] };
+}
 
 /** The parser and classifier do not throw on bad input; should one ever, the message is kept as unreadable rather than retried for days. */
 async function readMessage(raw: Buffer): Promise<Read> {

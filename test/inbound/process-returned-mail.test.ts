@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RAW_BYTES_KEPT, ReturnedMailStore } from '../../src/inbound/returned-mail-store.ts';
+import { createReturnedMailProcessor } from '../../src/inbound/process-returned-mail.ts';
+import { createLogger } from '../../src/logger.ts';
+import { returnedMailDeps } from '../../src/operations/returned-mail-operations.ts';
 import { dsn, returnedHeaders, returnedJob } from './returned-mail-fixtures.ts';
 import { DOMAIN, returned, setUp, unmatched, unsubscribes } from './returned-mail-setup.ts';
 
@@ -125,5 +128,36 @@ describe('mail that matches nobody', () => {
     expect(kept[0]).toMatchObject({ kind: 'none', reason: 'unclassified', size: raw.byteLength });
     expect(kept[0]!.raw).toEqual(raw.subarray(0, RAW_BYTES_KEPT));
     expect(await metric(unmatched('unclassified'))).toBe(1);
+  });
+
+  it('logs whom and what without an address, matched or not', async () => {
+    const { harness, send, subscribers } = await setUp();
+    const sent = (await send('issue-1')).to(subscribers[0]!.email);
+    let logged = '';
+    const log = createLogger({ logLevel: 'info' }, { name: 'inbound', stream: { write: (line: string) => ((logged += line), true) } as NodeJS.WritableStream });
+    const process = createReturnedMailProcessor(returnedMailDeps(harness.app, log));
+    const report = dsn({
+      to: sent.from,
+      finalRecipient: sent.to[0]!,
+      status: '5.1.1',
+      diagnostic: `550 5.1.1 <${sent.to[0]}>: User unknown`,
+      headers: returnedHeaders(sent),
+    });
+
+    await process(returnedJob(report, [sent.from]));
+    await process(
+      returnedJob(dsn({ to: 'x@' + DOMAIN, finalRecipient: 'stranger@elsewhere.example.net', status: '5.1.1', diagnostic: USER_UNKNOWN }), ['x@' + DOMAIN]),
+    );
+
+    const lines = logged
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'returned mail applied', kind: 'hard', by: 'return-path', subscriberId: subscribers[0]!.id }),
+      expect.objectContaining({ msg: expect.stringContaining('s***@elsewhere.example.net, not a subscriber'), reason: 'not_ours' }),
+    ]);
+    expect(logged).not.toContain(sent.to[0]);
+    expect(logged).not.toContain('stranger@');
   });
 });
