@@ -68,6 +68,9 @@ describe('soft bounces', () => {
     expect(await counters(4)).toMatchObject({ soft: 0, blocked: 1 });
     // The bounce older than the window can never count again: it is forgotten.
     expect([...(await harness.app.subscribers.softBounces.read(ben!.id)).keys()].sort()).toEqual([campaigns[4]!.campaign.id, campaigns[5]!.campaign.id]);
+    // Removing the subscriber removes them too.
+    await harness.app.subscribers.remove(ben!.id);
+    expect(await harness.app.subscribers.softBounces.read(ben!.id)).toEqual(new Map());
     // The operator sees them all among the campaign's failures.
     expect(await harness.app.campaigns.allReturned(campaigns[3]!.campaign.id)).toEqual([
       { subscriberId: ben!.id, kind: 'blocked', status: '5.7.1', detail: `smtp; ${BLOCKED.diagnostic}` },
