@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import { LEDGER_CODES, OUTCOME_UNKNOWN, type LedgerOutcome } from './delivery-outcome.ts';
+import { BOUNCE_RANKS, RETURNED_CODES, RETURNED_KINDS, returnedCounterField } from './returned-mail.ts';
 
 /** Marks a running campaign completed once every recipient is settled. */
 const COMPLETE = `
@@ -141,7 +142,33 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 'ok'
 `;
 
+const luaTable = (entries: [string, string | number][]) => `{ ${entries.map(([key, value]) => `${key} = ${JSON.stringify(value)}`).join(', ')} }`;
+
+/**
+ * KEYS: 1 meta, 2 returned-mail hash. ARGV: 1 field (returned-mail.ts's returnedField), 2 the
+ * encoded entry. What came back about one recipient, counted once: a field that exists already
+ * changes nothing, except that a worse bounce replaces a milder one and moves the count. Returns
+ * 1 when it counted, 0 when it changed nothing (or the campaign does not exist).
+ */
+const RECORD_RETURNED = `
+local COUNTER = ${luaTable(RETURNED_KINDS.map((kind) => [RETURNED_CODES[kind], returnedCounterField(kind)]))}
+local RANK = ${luaTable(BOUNCE_RANKS.map((kind, i) => [RETURNED_CODES[kind], i + 1]))}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local code = string.sub(ARGV[2], 1, 1)
+if not COUNTER[code] then return redis.error_reply('unknown returned-mail kind') end
+local prev = redis.call('HGET', KEYS[2], ARGV[1])
+if prev then
+  local was = string.sub(prev, 1, 1)
+  if not (RANK[code] and RANK[was] and RANK[code] > RANK[was]) then return 0 end
+  redis.call('HINCRBY', KEYS[1], COUNTER[was], -1)
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], COUNTER[code], 1)
+return 1
+`;
+
 interface CampaignScriptCommands {
+  campaignRecordReturned(meta: string, returned: string, field: string, entry: string): Promise<number>;
   campaignMarkSending(ledger: string, sending: string, id: string, now: number): Promise<'ok' | 'settled' | 'marked'>;
   campaignPrecheck(meta: string, ledger: string, sending: string, id: string): Promise<[string | null, string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
@@ -164,6 +191,7 @@ export function withCampaignScripts(redis: Redis): CampaignRedis {
     redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 2 });
     redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });
     redis.defineCommand('campaignResetFailed', { lua: RESET_FAILED, numberOfKeys: 2 });
+    redis.defineCommand('campaignRecordReturned', { lua: RECORD_RETURNED, numberOfKeys: 2 });
     defined.add(redis);
   }
   return redis as CampaignRedis;

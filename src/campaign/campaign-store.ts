@@ -7,6 +7,7 @@
  *   P:c:{c:<id>}:ledger   hash    subscriber id -> its LedgerEntry, encoded (delivery-outcome.ts)
  *   P:c:{c:<id>}:sending  hash    subscriber id -> ms time: the end of the message is going out, no reply recorded yet
  *   P:c:{c:<id>}:pending  string  the page of batches being enqueued (JSON), until they are counted
+ *   P:c:{c:<id>}:returned hash    what came back by mail: subscriber id (and kind) -> entry (returned-mail.ts)
  *   P:campaigns           zset    campaign ids by creation time
  */
 import type { Redis } from 'ioredis';
@@ -14,10 +15,26 @@ import { NewsletterError } from '../errors.ts';
 import { CAMPAIGN_STATES, type Campaign, type CampaignState, type IssueSnapshot } from './campaign.ts';
 import { withCampaignScripts, type CampaignRedis } from './campaign-scripts.ts';
 import { decodeLedgerEntry, type LedgerEntry } from './delivery-outcome.ts';
+import {
+  decodeReturnedEntry,
+  emptyReturnedCounts,
+  encodeReturnedEntry,
+  RETURNED_KINDS,
+  returnedCounterField,
+  returnedField,
+  type ReturnedEntry,
+} from './returned-mail.ts';
 
 export function campaignKeys(prefix: string, id: string) {
   const base = `${prefix}:c:{c:${id}}`;
-  return { meta: `${base}:meta`, issue: `${base}:issue`, ledger: `${base}:ledger`, sending: `${base}:sending`, pending: `${base}:pending` };
+  return {
+    meta: `${base}:meta`,
+    issue: `${base}:issue`,
+    ledger: `${base}:ledger`,
+    sending: `${base}:sending`,
+    pending: `${base}:pending`,
+    returned: `${base}:returned`,
+  };
 }
 
 const NUMBERS = ['total', 'accepted', 'failed', 'skipped', 'deferred', 'batches', 'resendRounds'] as const;
@@ -35,6 +52,8 @@ function fromHash(hash: Record<string, string>): Campaign | undefined {
     finishedAt: hash.finishedAt || undefined,
   } as Campaign;
   for (const field of NUMBERS) campaign[field] = Number(hash[field] ?? 0);
+  campaign.returned = emptyReturnedCounts();
+  for (const kind of RETURNED_KINDS) campaign.returned[kind] = Number(hash[returnedCounterField(kind)] ?? 0);
   return campaign;
 }
 
@@ -49,6 +68,9 @@ export interface FailedDelivery {
   subscriberId: string;
   reply: string;
 }
+
+/** One recipient's entry of what came back by mail. */
+export type ReturnedDelivery = ReturnedEntry & { subscriberId: string };
 
 export class CampaignStore {
   private readonly redis: CampaignRedis;
@@ -73,7 +95,8 @@ export class CampaignStore {
   /** Creates the campaign and stores the issue once; false (nothing written) when it exists already. */
   async create(campaign: Campaign, snapshot: IssueSnapshot): Promise<boolean> {
     const { meta, issue } = this.keys(campaign.id);
-    const fields = Object.entries(campaign).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+    // The returned-mail counters start at 0 by being absent.
+    const fields = Object.entries(campaign).flatMap(([k, v]) => (v === undefined || k === 'returned' ? [] : [k, String(v)]));
     if ((await this.redis.campaignCreate(meta, issue, JSON.stringify(snapshot), ...fields)) === 0) return false;
     await this.redis.zadd(this.indexKey, Date.parse(campaign.createdAt) || 0, campaign.id);
     return true;
@@ -92,6 +115,16 @@ export class CampaignStore {
   async getSnapshot(id: string): Promise<IssueSnapshot | undefined> {
     const text = await this.redis.get(this.keys(id).issue);
     return text ? (JSON.parse(text) as IssueSnapshot) : undefined;
+  }
+
+  /** Ids of the newest campaigns, newest first. */
+  recentIds(limit: number): Promise<string[]> {
+    return this.redis.zrevrange(this.indexKey, 0, limit - 1);
+  }
+
+  /** How many campaigns there are: it changes when one is created. */
+  count(): Promise<number> {
+    return this.redis.zcard(this.indexKey);
   }
 
   /** Newest first. */
@@ -182,6 +215,39 @@ export class CampaignStore {
     if (subscriberIds.length === 0) return 0;
     const { meta, ledger } = this.keys(id);
     return this.redis.campaignResetFailed(meta, ledger, ...subscriberIds);
+  }
+
+  /**
+   * One recipient's ledger entry in each of these campaigns (undefined where it has none). The
+   * commands go out together without a pipeline: the campaigns sit in different Cluster slots.
+   */
+  async ledgerEntries(ids: readonly string[], subscriberId: string): Promise<(LedgerEntry | undefined)[]> {
+    const values = await Promise.all(ids.map((id) => this.redis.hget(this.keys(id).ledger, subscriberId)));
+    return values.map((value) => (value === null ? undefined : decodeLedgerEntry(value)));
+  }
+
+  /**
+   * What came back by mail about one recipient, counted on the campaign once per kind (a worse
+   * bounce replaces a milder one). False when it changed nothing: counted already, or no such campaign.
+   */
+  async recordReturned(id: string, subscriberId: string, entry: ReturnedEntry): Promise<boolean> {
+    const { meta, returned } = this.keys(id);
+    return (await this.redis.campaignRecordReturned(meta, returned, returnedField(subscriberId, entry.kind), encodeReturnedEntry(entry))) === 1;
+  }
+
+  /** Every entry of what came back by mail (HSCAN may repeat a field; deduplicated here). */
+  async allReturned(id: string): Promise<ReturnedDelivery[]> {
+    const seen = new Map<string, ReturnedDelivery>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.keys(id).returned, cursor, 'COUNT', 500);
+      for (let i = 0; i < flat.length; i += 2) {
+        const entry = decodeReturnedEntry(flat[i]!, flat[i + 1]!);
+        if (entry) seen.set(flat[i]!, entry);
+      }
+      cursor = next;
+    } while (cursor !== '0');
+    return [...seen.values()];
   }
 
   /** The ledger entry of one recipient; undefined before any outcome. */

@@ -1,6 +1,8 @@
 /**
  * A campaign: one send of an issue to a list, and the words for its life. PURE.
  */
+import type { ReturnedCounts } from './returned-mail.ts';
+
 export const CAMPAIGN_STATES = ['enqueuing', 'running', 'paused', 'cancelled', 'completed'] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
@@ -24,6 +26,8 @@ export interface Campaign {
   /** Batch jobs of the first send, and of each `resend --failed` round. */
   batches: number;
   resendRounds: number;
+  /** What came back by mail after the server accepted (returned-mail.ts): each recipient once per kind. */
+  returned: ReturnedCounts;
 }
 
 /** What the workers need from the rendered issue, stored once per campaign. */

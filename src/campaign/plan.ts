@@ -6,6 +6,7 @@ import type { Issue } from '../render/issue.ts';
 import { LIST_NAME_SEPARATOR, parseListName } from '../subscribers/subscriber.ts';
 import type { Campaign, IssueSnapshot } from './campaign.ts';
 import { issueUrl } from './issue-url.ts';
+import { emptyReturnedCounts } from './returned-mail.ts';
 
 /** Recipients per BullMQ job: ~23 bytes of Redis per pending recipient at 100, ~700 at 1. */
 export const BATCH_SIZE = 100;
@@ -54,6 +55,7 @@ export function planCampaign({ issue, list, now, publicUrl }: PlanInput): { camp
     deferred: 0,
     batches: 0,
     resendRounds: 0,
+    returned: emptyReturnedCounts(),
   };
   const snapshot: IssueSnapshot = {
     slug: issue.slug,

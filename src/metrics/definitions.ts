@@ -13,12 +13,27 @@
 export const MESSAGE_OUTCOMES = ['accepted', 'deferred', 'failed', 'skipped'] as const;
 /** What the SMTP server answered; `none` when there was no reply (timeout, dropped connection) or no send (skipped). */
 export const REPLY_CLASSES = ['2xx', '4xx', '5xx', 'none'] as const;
-/** one_click: RFC 8058 POST; page: the button on our confirm page; post: any other POST to the link; admin: the CLI or admin API. */
-export const UNSUBSCRIBE_HOWS = ['one_click', 'page', 'post', 'bounce', 'complaint', 'admin'] as const;
+/**
+ * one_click: RFC 8058 POST; page: the button on our confirm page; post: any other POST to the link;
+ * mail: a mail to the List-Unsubscribe mailto; bounce: a hard bounce (at send time or by mail) or
+ * too many soft ones; complaint: a feedback-loop report; admin: the CLI or admin API.
+ */
+export const UNSUBSCRIBE_HOWS = ['one_click', 'page', 'post', 'mail', 'bounce', 'complaint', 'admin'] as const;
+/** What came back by mail and was matched to a recipient (the campaign's counters, src/campaign/returned-mail.ts, and auto-replies). */
+export const RETURNED_MAIL_KINDS = ['hard', 'soft', 'blocked', 'delayed', 'complained', 'unsubscribed', 'auto_reply'] as const;
+/**
+ * Why returned mail matched no recipient: forged (a return path of our shape with a wrong
+ * signature); token_invalid (an unsubscribe mail whose token does not verify or names nobody);
+ * unknown_delivery (names a campaign, subscriber or message of ours that does not exist);
+ * not_ours (names nothing of ours); unclassified (not a bounce, complaint, auto-reply or unsubscribe).
+ */
+export const UNMATCHED_REASONS = ['forged', 'token_invalid', 'unknown_delivery', 'not_ours', 'unclassified'] as const;
 
 export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];
 export type ReplyClass = (typeof REPLY_CLASSES)[number];
 export type UnsubscribeHow = (typeof UNSUBSCRIBE_HOWS)[number];
+export type ReturnedMailKind = (typeof RETURNED_MAIL_KINDS)[number];
+export type UnmatchedReason = (typeof UNMATCHED_REASONS)[number];
 
 export interface CounterDefinition {
   kind: 'counter';
@@ -46,8 +61,22 @@ export const MESSAGES: CounterDefinition = {
 export const UNSUBSCRIBES: CounterDefinition = {
   kind: 'counter',
   name: 'newsletter_unsubscribes_total',
-  help: 'Subscribers who stopped receiving mail, by how: one_click (RFC 8058), page, post, bounce, complaint, admin (CLI or admin API)',
+  help: 'Subscribers who stopped receiving mail, by how: one_click (RFC 8058), page, post, mail (List-Unsubscribe mailto), bounce, complaint, admin (CLI or admin API)',
   labels: { how: UNSUBSCRIBE_HOWS },
+};
+
+export const RETURNED_MAIL: CounterDefinition = {
+  kind: 'counter',
+  name: 'newsletter_returned_mail_total',
+  help: 'Mail that came back after the SMTP server accepted a message, matched to its recipient, by kind: hard and soft bounces, blocked (a bounce about us: blocklist, policy, spam filter), delayed (a delay warning), complained (a feedback-loop report), unsubscribed (by mail), auto_reply; each message counted once',
+  labels: { kind: RETURNED_MAIL_KINDS },
+};
+
+export const UNMATCHED_MAIL: CounterDefinition = {
+  kind: 'counter',
+  name: 'newsletter_returned_mail_unmatched_total',
+  help: 'Mail that came back and matched no recipient (kept for the operator, changed nothing), by reason: forged, token_invalid, unknown_delivery, not_ours, unclassified',
+  labels: { reason: UNMATCHED_REASONS },
 };
 
 export const SEND_DURATION: HistogramDefinition = {
@@ -60,7 +89,7 @@ export const SEND_DURATION: HistogramDefinition = {
 export const UNSUBSCRIBE_DELAY: HistogramDefinition = {
   kind: 'histogram',
   name: 'newsletter_unsubscribe_suppression_seconds',
-  help: 'Time from an unsubscribe request reaching the web server to the subscriber stored as unsubscribed',
+  help: 'Time from an unsubscribe request reaching the web server (or, by mail, the inbound server) to the subscriber stored as unsubscribed',
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
 };
 
@@ -70,7 +99,7 @@ export const RETRIES = {
   help: 'Deferred delivery attempts that will be retried (4xx, timeouts, dropped connections); the same as newsletter_messages_total{outcome="deferred"} summed',
 };
 
-export const FLEET_COUNTERS = [MESSAGES, UNSUBSCRIBES] as const;
+export const FLEET_COUNTERS = [MESSAGES, UNSUBSCRIBES, RETURNED_MAIL, UNMATCHED_MAIL] as const;
 export const FLEET_HISTOGRAMS = [SEND_DURATION, UNSUBSCRIBE_DELAY] as const;
 
 function formatLabels(labels: Readonly<Record<string, string>>): string {

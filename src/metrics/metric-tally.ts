@@ -1,6 +1,6 @@
 /**
  * What one process counted since its last flush to the fleet hash, and the narrow
- * recorders domain code is handed (DeliveryMetrics, UnsubscribeMetrics). Counting is a
+ * recorders domain code is handed (DeliveryMetrics, UnsubscribeMetrics, ReturnedMailMetrics). Counting is a
  * Map update: no I/O on the send path. fleet-counters.ts flushes the deltas to Redis.
  */
 import {
@@ -9,14 +9,20 @@ import {
   MESSAGE_OUTCOMES,
   MESSAGES,
   REPLY_CLASSES,
+  RETURNED_MAIL,
+  RETURNED_MAIL_KINDS,
   SEND_DURATION,
   sumField,
   UNSUBSCRIBE_DELAY,
   UNSUBSCRIBE_HOWS,
   UNSUBSCRIBES,
+  UNMATCHED_MAIL,
+  UNMATCHED_REASONS,
   type HistogramDefinition,
   type MessageOutcome,
   type ReplyClass,
+  type ReturnedMailKind,
+  type UnmatchedReason,
   type UnsubscribeHow,
 } from './definitions.ts';
 
@@ -70,8 +76,15 @@ export interface DeliveryMetrics extends UnsubscribeMetrics {
   settledUnsent(outcome: 'skipped' | 'failed'): void;
 }
 
+export interface ReturnedMailMetrics extends UnsubscribeMetrics {
+  /** Returned mail matched to its recipient, counted once per message. */
+  returnedMail(kind: ReturnedMailKind): void;
+  /** Returned mail that matched no recipient, counted once per message. */
+  unmatchedMail(reason: UnmatchedReason): void;
+}
+
 /** Recorders writing into one tally (a process has one, shared by its worker and web server). */
-export function metricsRecorder(tally: MetricTally, clock: () => number = () => performance.now()): DeliveryMetrics {
+export function metricsRecorder(tally: MetricTally, clock: () => number = () => performance.now()): DeliveryMetrics & ReturnedMailMetrics {
   // Field names built once: the send path only looks them up.
   const messageFields = {} as Record<MessageOutcome, Record<ReplyClass, string>>;
   for (const outcome of MESSAGE_OUTCOMES) {
@@ -79,6 +92,8 @@ export function metricsRecorder(tally: MetricTally, clock: () => number = () => 
     for (const replyClass of REPLY_CLASSES) messageFields[outcome][replyClass] = counterField(MESSAGES, { outcome, reply_class: replyClass });
   }
   const unsubscribeFields = new Map(UNSUBSCRIBE_HOWS.map((how) => [how, counterField(UNSUBSCRIBES, { how })]));
+  const returnedFields = new Map(RETURNED_MAIL_KINDS.map((kind) => [kind, counterField(RETURNED_MAIL, { kind })]));
+  const unmatchedFields = new Map(UNMATCHED_REASONS.map((reason) => [reason, counterField(UNMATCHED_MAIL, { reason })]));
   return {
     sendStarted() {
       const started = clock();
@@ -93,6 +108,12 @@ export function metricsRecorder(tally: MetricTally, clock: () => number = () => 
     unsubscribed(how, secondsSinceRequest) {
       tally.add(unsubscribeFields.get(how)!);
       if (secondsSinceRequest !== undefined) tally.observe(UNSUBSCRIBE_DELAY, secondsSinceRequest);
+    },
+    returnedMail(kind) {
+      tally.add(returnedFields.get(kind)!);
+    },
+    unmatchedMail(reason) {
+      tally.add(unmatchedFields.get(reason)!);
     },
   };
 }

@@ -8,6 +8,7 @@ import type { App } from '../app.ts';
 import type { BatchJobData, Campaign } from '../campaign/campaign.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign, type ControlDeps } from '../campaign/campaign-controls.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
+import { complaintRate, LATE_BOUNCE_KINDS, returnedMailWarnings, type ReturnedKind } from '../campaign/returned-mail.ts';
 import { enqueueCampaign, resendFailed, type ResendResult } from '../campaign/enqueue-campaign.ts';
 import { campaignIdFor, planCampaign } from '../campaign/plan.ts';
 import { isRedisError } from '../redis/redis-errors.ts';
@@ -154,33 +155,51 @@ export function listCampaigns(deps: Pick<CampaignDeps, 'campaigns'>, limit = 100
   return deps.campaigns.list(limit);
 }
 
-/** A campaign and, since every campaign waits for it, whether the relay breaker pauses sending. */
-export async function campaignStatus(deps: Pick<CampaignDeps, 'campaigns' | 'relay'>, id: string): Promise<Campaign & { relay: RelayState }> {
+export type CampaignStatus = Campaign & {
+  relay: RelayState;
+  /** Complaints per accepted message (returned.complained / accepted). */
+  complaintRate: number;
+  /** What the operator should look at now (a complaint rate past 0.1 %). */
+  warnings: string[];
+};
+
+/** A campaign, what came back by mail and, since every campaign waits for it, whether the relay breaker pauses sending. */
+export async function campaignStatus(deps: Pick<CampaignDeps, 'campaigns' | 'relay'>, id: string): Promise<CampaignStatus> {
   const [campaign, relay] = await Promise.all([deps.campaigns.require(id), deps.relay()]);
-  return { ...campaign, relay };
+  return { ...campaign, relay, complaintRate: complaintRate(campaign), warnings: returnedMailWarnings(campaign) };
 }
 
 export interface FailureRow {
   subscriberId: string;
   /** Null when the subscriber has been removed since. */
   email: string | null;
+  /** The SMTP reply; for a bounce that came back by mail, what its report said. */
   reply: string;
+  /** Only for a bounce that came back by mail after the server accepted the message: its kind and RFC 3463 status. */
+  returned?: { kind: ReturnedKind; status: string | null };
 }
 
-/** The failed deliveries with the address and the server's reply: at most `limit` (0 for all), and how many there are. */
+/**
+ * The failed deliveries with the address and the server's reply, then the bounces that came
+ * back by mail (hard, soft, blocked, delayed) with their status and what the report said: at
+ * most `limit` (0 for all), and how many there are.
+ */
 export async function campaignFailures(
   deps: Pick<CampaignDeps, 'campaigns' | 'subscribers'>,
   id: string,
   limit = 0,
 ): Promise<{ failures: FailureRow[]; total: number }> {
   await deps.campaigns.require(id);
-  const failures = await deps.campaigns.allFailures(id);
-  const shown = limit > 0 ? failures.slice(0, limit) : failures;
+  const [failed, returned] = await Promise.all([deps.campaigns.allFailures(id), deps.campaigns.allReturned(id)]);
+  const rows: FailureRow[] = [
+    ...failed.map((f) => ({ subscriberId: f.subscriberId, email: null, reply: f.reply })),
+    ...returned
+      .filter((r) => LATE_BOUNCE_KINDS.has(r.kind))
+      .map((r) => ({ subscriberId: r.subscriberId, email: null, reply: r.detail, returned: { kind: r.kind, status: r.status } })),
+  ];
+  const shown = limit > 0 ? rows.slice(0, limit) : rows;
   const emails = new Map((await deps.subscribers.getMany(shown.map((f) => f.subscriberId))).map((s) => [s.id, s.email]));
-  return {
-    failures: shown.map((f) => ({ subscriberId: f.subscriberId, email: emails.get(f.subscriberId) ?? null, reply: f.reply })),
-    total: failures.length,
-  };
+  return { failures: shown.map((row) => ({ ...row, email: emails.get(row.subscriberId) ?? null })), total: rows.length };
 }
 
 /** No new message starts; in-flight ones finish. */

@@ -9,6 +9,7 @@
  *   P:{P}:sub:seq                string the join-order counter
  *   P:{P}:sub:attributes         set    every attribute name imported (export's columns)
  *   P:{P}:sub:confirm-sent:<id>  string a confirmation email went out (expires)
+ *   P:{P}:sub:soft:<id>          hash   campaign id -> when a soft bounce came back from it (soft-bounces.ts)
  */
 /** Plain functions, not methods: they are passed around on their own (`lists.map(keys.list)`). */
 export interface SubscriberKeys {
@@ -19,6 +20,7 @@ export interface SubscriberKeys {
   readonly seq: string;
   readonly attributeNames: string;
   readonly confirmSent: (id: string) => string;
+  readonly softBounces: (id: string) => string;
 }
 
 export function subscriberKeys(prefix: string): SubscriberKeys {
@@ -31,5 +33,6 @@ export function subscriberKeys(prefix: string): SubscriberKeys {
     seq: `${base}:seq`,
     attributeNames: `${base}:attributes`,
     confirmSent: (id) => `${base}:confirm-sent:${id}`,
+    softBounces: (id) => `${base}:soft:${id}`,
   };
 }

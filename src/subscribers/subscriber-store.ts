@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
 import { execWrites, queueWrites, withScripts, type ScriptedPipeline, type ScriptedRedis, type Write } from './store-scripts.ts';
+import { SoftBounceStore } from './soft-bounces.ts';
 import { newSubscriberId } from './subscriber-id.ts';
 import { subscriberKeys, type SubscriberKeys } from './subscriber-keys.ts';
 import { parseRecord } from './subscriber-record.ts';
@@ -65,6 +66,8 @@ export interface ListPage {
 }
 
 export class SubscriberStore {
+  /** Which campaigns each subscriber soft-bounced from (the inbound side counts them). */
+  readonly softBounces: SoftBounceStore;
   private readonly redis: ScriptedRedis;
   private readonly keys: SubscriberKeys;
   private readonly now: () => Date;
@@ -73,6 +76,7 @@ export class SubscriberStore {
   constructor({ redis, prefix, now = () => new Date(), newId = newSubscriberId }: SubscriberStoreDeps) {
     this.redis = withScripts(redis);
     this.keys = subscriberKeys(prefix);
+    this.softBounces = new SoftBounceStore({ redis, prefix });
     this.now = now;
     this.newId = newId;
   }
@@ -189,6 +193,15 @@ export class SubscriberStore {
     return this.transition(id, 'bounced', reason, () => true);
   }
 
+  /**
+   * What came back by mail (a late bounce, a complaint) suppresses an address that could still
+   * be mailed (active, or pending its confirmation); one already suppressed keeps its status,
+   * and its history says why it was suppressed first.
+   */
+  suppress(id: string, status: 'bounced' | 'complained', reason: string): Promise<StatusResult> {
+    return this.transition(id, status, reason, (from) => from === 'active' || from === 'pending');
+  }
+
   /** Double opt-in: only a `pending` subscriber becomes active; an old link never undoes an unsubscribe. */
   confirm(id: string, reason = 'confirmed by email link'): Promise<StatusResult> {
     return this.transition(id, 'active', reason, (from) => from === 'pending');
@@ -219,7 +232,10 @@ export class SubscriberStore {
       if (!stored) return false;
       const { subscriber, rev } = stored;
       const keys = [this.keys.record(id), this.keys.emailIndex, this.keys.all, ...subscriber.lists.map((l) => this.keys.list(l))];
-      if ((await this.redis.subscriberRemove(keys.length, ...keys, rev, emailKey(subscriber.email), id)) === 1) return true;
+      if ((await this.redis.subscriberRemove(keys.length, ...keys, rev, emailKey(subscriber.email), id)) === 1) {
+        await this.softBounces.clear(id);
+        return true;
+      }
     }
     throw new Error(`subscriber store: too many concurrent changes to ${id}`);
   }

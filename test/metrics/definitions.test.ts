@@ -125,7 +125,7 @@ describe('merging processes through the hash', () => {
     const hash: Record<string, string> = {};
     addToHash(hash, tally.take());
     const byHow = Object.fromEntries(exposeCounter(UNSUBSCRIBES, hash).values.map((v) => [v.labels.how, v.value]));
-    expect(byHow).toEqual({ one_click: 1, page: 0, post: 0, bounce: 1, complaint: 0, admin: 0 });
+    expect(byHow).toEqual({ one_click: 1, page: 0, post: 0, mail: 0, bounce: 1, complaint: 0, admin: 0 });
     const delay = exposeHistogram(UNSUBSCRIBE_DELAY, hash);
     expect(delay.values.find((v) => v.metricName?.endsWith('_count'))!.value).toBe(1);
     expect(delay.values.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === '0.005')!.value).toBe(1);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { App } from '../../app.ts';
 import type { Campaign } from '../../campaign/campaign.ts';
+import { complaintRate, formatRate, returnedMailWarnings } from '../../campaign/returned-mail.ts';
 import type { RelayState } from '../../delivery/relay-breaker.ts';
 import { NewsletterError } from '../../errors.ts';
 import { campaignDeps, campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume } from '../../operations/campaign-operations.ts';
@@ -14,9 +15,21 @@ function describe(c: Campaign & { relay?: RelayState }): string {
     `${c.id}  ${c.state}`,
     `  "${c.subject}" to list ${c.list}`,
     `  total ${c.total}: accepted ${c.accepted}, failed ${c.failed}, skipped ${c.skipped}${c.deferred ? `, deferred ${c.deferred}` : ''}`,
+    ...describeReturned(c),
     `  ${times}`,
     ...(c.relay && c.relay.state !== 'closed' ? [`  ${describeRelay(c.relay)}`] : []),
+    ...returnedMailWarnings(c).map((warning) => `  warning: ${warning}`),
   ].join('\n');
+}
+
+/** What came back by mail, once anything has. */
+function describeReturned(c: Campaign): string[] {
+  const r = c.returned;
+  if (Object.values(r).every((n) => n === 0)) return [];
+  return [
+    `  came back by mail: bounced ${r.hard} hard, ${r.soft} soft; complained ${r.complained} (${formatRate(complaintRate(c))} of accepted); unsubscribed ${r.unsubscribed}`,
+    ...(r.blocked || r.delayed ? [`  not counted against readers: blocked ${r.blocked} (refused because of us), delayed ${r.delayed}`] : []),
+  ];
 }
 
 function describeRelay(relay: RelayState): string {
@@ -25,11 +38,14 @@ function describeRelay(relay: RelayState): string {
   return `relay: sending again on trial after a pause (${relay.failures} failures in a row)`;
 }
 
-/** The failed deliveries with the address and the server's reply (at most `limit`, 0 for all). */
+/** The failed deliveries with the address and the server's reply, then the bounces that came back by mail (at most `limit`, 0 for all). */
 export async function printFailures(out: CliOutput, app: App, id: string, limit = 0, json = false): Promise<void> {
   const { failures, total } = await campaignFailures(campaignDeps(app), id, limit);
   if (json) return writeLine(out, JSON.stringify(failures));
-  for (const row of failures) writeLine(out, `${row.email ?? `(removed ${row.subscriberId})`}\t${row.reply}`);
+  for (const row of failures) {
+    const said = row.returned ? `came back by mail: ${[row.returned.kind, row.returned.status].filter(Boolean).join(' ')}: ${row.reply}` : row.reply;
+    writeLine(out, `${row.email ?? `(removed ${row.subscriberId})`}\t${said}`);
+  }
   if (failures.length < total) writeLine(out, `... and ${total - failures.length} more: newsletter campaign failures ${id}`);
 }
 
@@ -65,9 +81,9 @@ export function registerCampaignCommand(program: Command, { io }: CliRun): void 
 
   group
     .command('failures')
-    .description('Recipients whose delivery failed, with the SMTP reply')
+    .description('Recipients whose delivery failed, with the SMTP reply, and the bounces that came back by mail')
     .argument('<id>', 'campaign id')
-    .option('--json', 'print [{subscriberId, email, reply}]')
+    .option('--json', 'print [{subscriberId, email, reply, returned?: {kind, status}}]')
     .action(async (id: string, flags: { json?: boolean }) => {
       await withApp(io, (app) => printFailures(io.stdout, app, id, 0, flags.json), { quiet: true });
     });
