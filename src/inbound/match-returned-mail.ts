@@ -12,10 +12,14 @@
  *    makes the whole message unmatched (`forged`): nothing it says is believed.
  * 3. Our Message-ID (`<campaign>.<subscriber>@domain`) in the returned copy, or in In-Reply-To
  *    or References: only when that campaign exists and its ledger has that subscriber.
- * 4. For a bounce only, each failed recipient's address, when it is a subscriber's. The campaign
- *    is the one the returned copy names (Message-ID, X-Newsletter-Campaign) when its ledger has
- *    that subscriber, else none. Complaints are never matched by address: feedback loops
- *    redact it, and any address they show may be the reader's forwarding one.
+ * 4. For a bounce only, each failed recipient's address, when it is a subscriber's: only for
+ *    mail read from a mailbox (IMAP) or without BOUNCE_DOMAIN, where bounces come back unsigned.
+ *    Over SMTP with BOUNCE_DOMAIN, a bounce must name us by a signed return path or our
+ *    Message-ID: anyone can write a DSN naming someone else's address to the bounce domain, and
+ *    it must not bounce them. The campaign is the one the returned copy names (Message-ID,
+ *    X-Newsletter-Campaign) when its ledger has that subscriber, else none. Complaints are never
+ *    matched by address: feedback loops redact it, and any address they show may be the
+ *    reader's forwarding one.
  *
  * Anything else is unmatched, with the reason (metrics' UNMATCHED_REASONS). Reads only.
  */
@@ -61,7 +65,7 @@ const sourceOf = (campaignId: string | undefined) => (campaignId ? `campaign ${c
 
 export async function matchReturnedMail(
   deps: MatchDeps,
-  { message, verdict, rcptTo }: { message: InboundMessage; verdict: InboundVerdict; rcptTo: readonly string[] },
+  { message, verdict, rcptTo, via }: { message: InboundMessage; verdict: InboundVerdict; rcptTo: readonly string[]; via: 'smtp' | 'imap' },
 ): Promise<MatchResult> {
   if (verdict.kind === 'none') return unmatched('unclassified', 'not a bounce, complaint, auto-reply or unsubscribe');
   const candidates = matchCandidates(message, verdict, rcptTo);
@@ -92,7 +96,8 @@ export async function matchReturnedMail(
     };
   }
 
-  if (verdict.kind === 'hard' || verdict.kind === 'soft') {
+  const unsignedBouncesExpected = via === 'imap' || deps.bounceDomain === undefined;
+  if ((verdict.kind === 'hard' || verdict.kind === 'soft') && unsignedBouncesExpected) {
     const matches: Match[] = [];
     for (const recipient of verdict.recipients) {
       if (recipient.kind !== 'hard' && recipient.kind !== 'soft') continue;

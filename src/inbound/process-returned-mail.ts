@@ -63,7 +63,7 @@ export function createReturnedMailProcessor(deps: ReturnedMailDeps): (job: Job<R
     const read = await readMessage(raw);
     if ('problem' in read) return keepUnmatched(deps, mail, raw, undefined, { reason: 'unclassified', detail: `cannot be read: ${read.problem}` });
     const { message, verdict } = read;
-    const result = await matchReturnedMail({ ...deps, recent }, { message, verdict, rcptTo: mail.rcptTo });
+    const result = await matchReturnedMail({ ...deps, recent }, { message, verdict, rcptTo: mail.rcptTo, via: mail.via });
     if ('unmatched' in result) return keepUnmatched(deps, mail, raw, read, { reason: result.unmatched, detail: result.detail });
     const { kind } = verdict;
 

@@ -22,6 +22,7 @@ import { createReturnedMailProcessor, type ReturnedMailOutcome } from '../inboun
 import { RETURNED_MAIL_QUEUE, type ReturnedMail } from '../inbound/returned-mail-queue.ts';
 import type { ReturnedMailSource } from '../inbound/returned-mail-source.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { returnedMailDeps } from '../operations/returned-mail-operations.ts';
 import { signingSecrets } from '../subscribers/signing-secrets.ts';
 import { createInboundSmtpServer, type InboundSmtpServer, type SmtpCounts } from './inbound-smtp-server.ts';
 import { runUntilSignal } from './until-signal.ts';
@@ -115,15 +116,7 @@ export async function buildInboundServer(app: App, options: InboundServerOptions
   const queue = app.returnedMailQueue();
   const worker = new Worker<ReturnedMail, ReturnedMailOutcome>(
     RETURNED_MAIL_QUEUE,
-    createReturnedMailProcessor({
-      campaigns: app.campaigns,
-      subscribers: app.subscribers,
-      secrets,
-      bounceDomain,
-      soft: { limit: config.bounces.softLimit, window: config.bounces.softWindow },
-      now,
-      log,
-    }),
+    createReturnedMailProcessor({ ...returnedMailDeps(app, log), now }),
     { connection: app.connection('blocking'), prefix: deliveryQueuePrefix(config.redis.prefix), concurrency: options.concurrency ?? WORKER_CONCURRENCY },
   );
   const workerCounts = { processed: 0, processFailed: 0 };

@@ -51,7 +51,7 @@ describe('a hard bounce that comes back by mail', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('is matched by our Message-ID when it does not come to the return path, and by the failed address when nothing else names us', async () => {
+  it('is matched by our Message-ID when it does not come to the return path, and by the failed address only from a mailbox (IMAP)', async () => {
     const { harness, process, send, subscribers } = await setUp();
     const [kim, lee] = subscribers;
     const { campaign, to } = await send('issue-1');
@@ -62,10 +62,13 @@ describe('a hard bounce that comes back by mail', () => {
     );
     expect(byMessageId).toMatchObject({ kind: 'hard', matched: { subscriberId: kim!.id, campaignId: campaign.id, by: 'message-id' } });
 
-    // Nothing but the address: the subscriber is matched, the campaign is not guessed.
-    const byAddress = await process(
-      returnedJob(dsn({ to: 'news@example.org', finalRecipient: lee!.email, status: '5.1.1', diagnostic: USER_UNKNOWN }), ['postmaster@' + DOMAIN]),
-    );
+    // Nothing but the address, over SMTP to the bounce domain: anyone could have written it, so it bounces nobody.
+    const bare = dsn({ to: 'news@example.org', finalRecipient: lee!.email, status: '5.1.1', diagnostic: USER_UNKNOWN });
+    const overSmtp = await process(returnedJob(bare, ['postmaster@' + DOMAIN]));
+    expect(overSmtp).toMatchObject({ kind: 'hard', matched: undefined, unmatched: 'not_ours' });
+    expect((await harness.app.subscribers.get(lee!.id))!.status).toBe('active');
+    // The same from the From address's mailbox (IMAP), where unsigned bounces come back: the subscriber is matched, the campaign is not guessed.
+    const byAddress = await process(returnedJob(bare, ['news@example.org'], { via: 'imap' }));
     expect(byAddress).toMatchObject({ kind: 'hard', matched: { subscriberId: lee!.id, campaignId: undefined, by: 'address' } });
     expect((await harness.app.subscribers.get(lee!.id))!.status).toBe('bounced');
     expect((await harness.app.campaigns.require(campaign.id)).returned.hard).toBe(1);

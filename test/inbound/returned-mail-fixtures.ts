@@ -139,7 +139,11 @@ export function mailtoToken(sent: ReceivedMessage): string {
 }
 
 /** A job as the inbound server records it (a plain { data } is enough for the processor). */
-export function returnedJob(raw: string | Buffer, rcptTo: string[], { mailFrom = '', receivedAt = new Date() } = {}): Job<ReturnedMail> {
+export function returnedJob(
+  raw: string | Buffer,
+  rcptTo: string[],
+  { mailFrom = '', receivedAt = new Date(), via = 'smtp' }: { mailFrom?: string; receivedAt?: Date; via?: ReturnedMail['via'] } = {},
+): Job<ReturnedMail> {
   const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
-  return { data: { raw: bytes.toString('base64'), mailFrom, rcptTo, via: 'smtp', receivedAt: receivedAt.toISOString() } } as Job<ReturnedMail>;
+  return { data: { raw: bytes.toString('base64'), mailFrom, rcptTo, via, receivedAt: receivedAt.toISOString() } } as Job<ReturnedMail>;
 }
