@@ -114,11 +114,14 @@ export async function buildInboundServer(app: App, options: InboundServerOptions
 
   // Created before onClose below, so that the App closes them after this server has stopped.
   const queue = app.returnedMailQueue();
-  const worker = new Worker<ReturnedMail, ReturnedMailOutcome>(
-    RETURNED_MAIL_QUEUE,
-    createReturnedMailProcessor({ ...returnedMailDeps(app, log), now }),
-    { connection: app.connection('blocking'), prefix: deliveryQueuePrefix(config.redis.prefix), concurrency: options.concurrency ?? WORKER_CONCURRENCY },
-  );
+  const worker = new Worker<ReturnedMail, ReturnedMailOutcome>(RETURNED_MAIL_QUEUE, createReturnedMailProcessor({ ...returnedMailDeps(app, log), now }), {
+    connection: app.connection('blocking'),
+    prefix: deliveryQueuePrefix(config.redis.prefix),
+    concurrency: options.concurrency ?? WORKER_CONCURRENCY,
+    // A message whose inbound server died mid-processing comes back after this, as a delivery batch does.
+    lockDuration: config.sending.lockMs,
+    stalledInterval: config.sending.lockMs,
+  });
   const workerCounts = { processed: 0, processFailed: 0 };
   // A Redis blip must not crash the process; a job's own failure is retried with backoff (RETURNED_MAIL_JOB_OPTIONS).
   worker.on('error', (error) => log?.warn({ err: error }, 'returned-mail worker error'));
