@@ -65,6 +65,27 @@ export interface ImapPoller {
 }
 
 const LOGOUT_TIMEOUT_MS = 5_000;
+/** One FETCH brings at most this many messages, or this many bytes (one larger message comes alone). */
+const BATCH_MESSAGES = 100;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+/** UIDs in order, cut into batches by count and size. */
+function batches(messages: readonly { uid: number; size?: number }[]): number[][] {
+  const result: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const { uid, size = 0 } of messages) {
+    if (current.length > 0 && (current.length === BATCH_MESSAGES || bytes + size > BATCH_BYTES)) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(uid);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
 
 export function startImapPoller(options: ImapPollerOptions): ImapPoller {
   const address = readImapUrl(options.url);
@@ -147,25 +168,36 @@ export function startImapPoller(options: ImapPollerOptions): ImapPoller {
     }
   }
 
-  /** Records and flags every message not flagged yet, oldest first; says how many it recorded. */
+  /**
+   * Records and flags every message not flagged yet, oldest first, a batch at a time (one FETCH
+   * and one STORE for up to BATCH_MESSAGES / BATCH_BYTES); says how many it recorded.
+   */
   async function readNewMessages(client: ImapClient, keywords: boolean): Promise<number> {
     const pending = await client.fetchAll(keywords ? { unKeyword: PROCESSED_KEYWORD } : { seen: false }, { uid: true, size: true }, { uid: true });
     const done = keywords ? ['\\Seen', PROCESSED_KEYWORD] : ['\\Seen'];
+    const tooLarge = pending.filter((message) => (message.size ?? 0) > maxBytes).map((message) => message.uid);
+    if (tooLarge.length > 0) {
+      await client.messageFlagsAdd(tooLarge.join(','), keywords ? [...done, TOO_LARGE_KEYWORD] : done, { uid: true });
+      log.warn({ uids: tooLarge, maxBytes }, 'messages in the bounce mailbox over INBOUND_MAX_BYTES: flagged, not recorded');
+    }
     let recorded = 0;
-    for (const { uid, size } of pending) {
+    for (const batch of batches(pending.filter((message) => (message.size ?? 0) <= maxBytes))) {
       if (stopping) break;
-      if (size !== undefined && size > maxBytes) {
-        await client.messageFlagsAdd(String(uid), keywords ? [...done, TOO_LARGE_KEYWORD] : done, { uid: true });
-        log.warn({ uid, bytes: size, maxBytes }, 'a message in the bounce mailbox is over INBOUND_MAX_BYTES: flagged, not recorded');
-        continue;
+      // A message deleted by someone else since the search is simply not in the answer.
+      const messages = await client.fetchAll(batch.join(','), { uid: true, source: true }, { uid: true });
+      const stored: number[] = [];
+      try {
+        for (const { uid, source } of messages) {
+          if (stopping) break;
+          if (!source) continue;
+          await record({ raw: source, ...mailboxEnvelope(source), via: 'imap' });
+          stored.push(uid);
+        }
+      } finally {
+        // What was recorded before a failure is flagged all the same: reading it again would be harmless, but needless.
+        if (stored.length > 0 && client.usable) await client.messageFlagsAdd(stored.join(','), done, { uid: true });
+        recorded += stored.length;
       }
-      const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-      // Deleted by someone else since the search.
-      if (!message || !message.source) continue;
-      await record({ raw: message.source, ...mailboxEnvelope(message.source), via: 'imap' });
-      await client.messageFlagsAdd(String(uid), done, { uid: true });
-      recorded++;
-      log.debug({ uid, bytes: message.source.length }, 'returned mail recorded from the bounce mailbox');
     }
     return recorded;
   }

@@ -188,21 +188,22 @@ describe('startImapPoller against a real IMAP server (Dovecot)', () => {
     expect(lines()).toContainEqual(expect.objectContaining({ level: 40, maxBytes: 2_000 }));
   });
 
-  it('flags a message only once record resolved: a failed record leaves it unread, and it is recorded on the next connection', async () => {
+  it('flags a message only once record resolved: the one whose record failed stays unflagged and is read on the next connection, those before it are not', async () => {
     const mailbox = await freshMailbox();
-    await dovecot.append(bounce(1), mailbox);
-    let flagsWhenRetried: Set<string> | undefined;
+    await dovecot.appendAll([bounce(1), bounce(2), bounce(3)], mailbox);
+    let flagsWhenRetried: Set<string>[] = [];
     const collected = collector(async (_mail, attempt) => {
-      if (attempt === 1) throw new Error('Redis is down');
-      flagsWhenRetried = [...(await dovecot.flags(mailbox)).values()][0];
+      if (attempt === 2) throw new Error('Redis is down');
+      if (attempt === 3) flagsWhenRetried = [...(await dovecot.flags(mailbox)).values()];
     });
     const { log, lines } = capturedLog();
 
     poller({ url: dovecot.url({ mailbox }), record: collected.record, log });
-    await collected.waitFor(1);
+    await collected.waitFor(3);
 
-    expect([...flagsWhenRetried!]).not.toContain(PROCESSED_KEYWORD);
-    await expect.poll(async () => [...(await dovecot.flags(mailbox)).values()][0]).toContain(PROCESSED_KEYWORD);
+    expect(collected.subjects()).toEqual([1, 2, 3].map((n) => `Undelivered Mail Returned to Sender (${n})`));
+    expect(flagsWhenRetried.map((flags) => flags.has(PROCESSED_KEYWORD))).toEqual([true, false, false]);
+    await expect.poll(async () => [...(await dovecot.flags(mailbox)).values()].every((flags) => flags.has(PROCESSED_KEYWORD))).toBe(true);
     expect(lines()).toContainEqual(
       expect.objectContaining({ level: 40, msg: expect.stringContaining('trying again'), err: expect.objectContaining({ message: 'Redis is down' }) }),
     );
