@@ -19,7 +19,8 @@ import type { Config } from '../config.ts';
 import { deliveryQueuePrefix } from '../delivery/delivery-queue.ts';
 import { NewsletterError } from '../errors.ts';
 import { createReturnedMailProcessor, type ReturnedMailOutcome } from '../inbound/process-returned-mail.ts';
-import { RETURNED_MAIL_QUEUE, type ReturnedMail } from '../inbound/returned-mail-queue.ts';
+import { startImapPoller, type ImapPoller } from '../inbound/imap-poller.ts';
+import { recordReturnedMail, RETURNED_MAIL_QUEUE, type ReturnedMail } from '../inbound/returned-mail-queue.ts';
 import type { ReturnedMailSource } from '../inbound/returned-mail-source.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { returnedMailDeps } from '../operations/returned-mail-operations.ts';
@@ -175,12 +176,36 @@ export async function buildInboundServer(app: App, options: InboundServerOptions
 }
 
 /**
- * The mailboxes read besides SMTP. BOUNCE_IMAP_URL's source (imapflow) goes here: a
- * ReturnedMailSource that records each message with recordReturnedMail(app.returnedMailQueue(), …, via 'imap').
+ * The mailboxes read besides SMTP: BOUNCE_IMAP_URL's, through the IMAP poller, recording each
+ * message in the returned-mail queue before flagging it read. A login the server refuses at
+ * start fails the process; refused later (the password changed), the process stops, since the
+ * poller does not retry a refused login (providers lock accounts that do).
  */
-function mailboxSources(config: Config, log: Logger): ReturnedMailSource[] {
-  if (config.bounces.imapUrl) log.warn('BOUNCE_IMAP_URL is set, but this version does not read the mailbox yet');
-  return [];
+function mailboxSources(app: App, log: Logger): ReturnedMailSource[] {
+  const { imapUrl } = app.config.bounces;
+  if (!imapUrl) return [];
+  let poller: ImapPoller | undefined;
+  return [
+    {
+      name: 'imap',
+      async start() {
+        poller = startImapPoller({
+          url: imapUrl,
+          record: async (mail) => void (await recordReturnedMail(app.returnedMailQueue(), mail, new Date())),
+          log,
+          maxBytes: app.config.inbound.maxBytes,
+        });
+        await Promise.race([poller.ready, poller.closed]);
+        poller.closed.catch((error: unknown) => {
+          log.error({ err: error }, 'the bounce mailbox refused us: stopping');
+          process.kill(process.pid, 'SIGTERM');
+        });
+      },
+      async stop() {
+        await poller?.stop();
+      },
+    },
+  ];
 }
 
 /**
@@ -200,7 +225,7 @@ export async function runInboundServer(
     what: 'inbound',
     log,
     async start() {
-      const inbound = await buildInboundServer(app, { log, extraSources: mailboxSources(config, log) });
+      const inbound = await buildInboundServer(app, { log, extraSources: mailboxSources(app, log) });
       const url = await inbound.start({ port, host });
       if (url) log.info({ maxBytes: config.inbound.maxBytes, starttls: Boolean(config.inbound.tls) }, `inbound listening at ${url}`);
       else log.info('inbound ready: no BOUNCE_DOMAIN, so no SMTP server; processing returned mail from the other sources only');

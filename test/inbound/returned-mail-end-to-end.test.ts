@@ -139,3 +139,35 @@ describe('returned mail, end to end', () => {
     await expect.poll(async () => (await harness!.app.subscribers.get(hard!.id))!.status, { timeout: 20_000 }).toBe('bounced');
   });
 });
+
+describe('returned mail read from a mailbox (BOUNCE_IMAP_URL), end to end', () => {
+  it('`newsletter inbound` reads a DSN that arrived in the mailbox, applies it once, and flags it read', async () => {
+    const { startTestDovecot } = await import('../helpers/dovecot.ts');
+    const dovecot = await startTestDovecot();
+    try {
+      // No BOUNCE_DOMAIN: bounces come back to the From address's mailbox, unsigned.
+      harness = await startHarness();
+      const [hard] = await harness.addSubscribers(1);
+      await harness.send();
+      harness.startWorker();
+      const campaign = await harness.waitFor((c) => c.state === 'completed');
+      const sent = harness.smtp.messages[0]!;
+      await dovecot.append(
+        dsn({
+          to: harness.app.config.identity.fromAddress,
+          finalRecipient: hard!.email,
+          status: '5.1.1',
+          diagnostic: '550 5.1.1 User unknown',
+          headers: returnedHeaders(sent),
+        }),
+      );
+      const inbound = await processes.newsletter(['inbound'], { ...harness.env, BOUNCE_IMAP_URL: dovecot.url(), LOG_LEVEL: 'info' }, /inbound ready/);
+      await expect.poll(async () => (await harness!.app.subscribers.get(hard!.id))!.status, { timeout: 20_000 }).toBe('bounced');
+      await expect.poll(async () => [...(await dovecot.flags()).values()].every((flags) => flags.has('$NewsletterProcessed')), { timeout: 10_000 }).toBe(true);
+      expect((await campaignStatus(campaignDeps(harness.app), campaign.id)).returned).toMatchObject({ hard: 1 });
+      expect((await inbound.stop('SIGTERM')).code).toBe(0);
+    } finally {
+      await dovecot.close();
+    }
+  });
+});
