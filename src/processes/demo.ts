@@ -55,9 +55,21 @@ export interface DemoResult {
   privateRedis: boolean;
 }
 
-/** The settings parent and workers share: the demo's prefix, the public development secret, no rate limit, no real SMTP. */
+/**
+ * The settings parent and workers share: the demo's prefix, the public development secret, no
+ * rate limit, no real SMTP, and none of the settings of parts it does not run (an admin token
+ * or a bounce domain meant for the real thing must not stop the demo).
+ */
 function demoEnv(env: NodeJS.ProcessEnv, prefix: string): NodeJS.ProcessEnv {
-  const { NEWSLETTER_SECRET: _s, NEWSLETTER_PREVIOUS_SECRET: _p, SMTP_URL: _u, ...rest } = env;
+  const {
+    NEWSLETTER_SECRET: _s,
+    NEWSLETTER_PREVIOUS_SECRET: _p,
+    SMTP_URL: _u,
+    NEWSLETTER_ADMIN_TOKEN: _t,
+    BOUNCE_DOMAIN: _b,
+    BOUNCE_IMAP_URL: _i,
+    ...rest
+  } = env;
   return { ...rest, REDIS_PREFIX: prefix, NEWSLETTER_DEV_MODE: '1', SEND_RATE_PER_SECOND: '0' };
 }
 
