@@ -146,7 +146,7 @@ describe('the preview pages (no browser)', () => {
 
   it('answers a bad address from "Send a test" with 400 and the reason, as the admin API does', async () => {
     const ready = loadConfig({ env: { NEWSLETTER_CONFIG: 'newsletter.yaml', SMTP_URL: 'smtp://127.0.0.1:2525', NEWSLETTER_DEV_MODE: '1' } });
-    const server = await buildPreview(ready, { source: await postSource(work), watch: false });
+    const server = await buildPreview(ready, { source: await postSource(work), watch: false, outboxDir: join(work, 'outbox') });
     try {
       const token = /data-token="([0-9a-f]+)"/.exec((await server.inject('/post/good.md')).body)![1]!;
       const send = await server.inject({

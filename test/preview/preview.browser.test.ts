@@ -59,7 +59,8 @@ beforeAll(async () => {
       PUBLIC_URL: 'https://news.example',
     },
   });
-  server = await buildPreview(config, { source: await postSource(join(work, 'posts')), emailsDir: join(work, 'emails') });
+  // Its own (empty) outbox: not the working tree's, where a demo run leaves messages.
+  server = await buildPreview(config, { source: await postSource(join(work, 'posts')), emailsDir: join(work, 'emails'), outboxDir: join(work, 'outbox') });
   base = await server.listen({ port: 0, host: '127.0.0.1' });
   if (browser) {
     // The editor's system is in dark mode: the light frames must stay light all the same.
