@@ -40,6 +40,11 @@ describe('htmlToText never breaks a URL', () => {
   it('still wraps prose at 78 columns', () => {
     const text = htmlToText(`<p>${'undefined behaviour is undefined '.repeat(10)}</p>`, { wrap: true });
     expect(Math.max(...text.split('\n').map((line) => line.length))).toBeLessThanOrEqual(78);
-    expect(text.split(/\s+/).filter(Boolean).every((word) => /^(undefined|behaviour|is)$/.test(word))).toBe(true);
+    expect(
+      text
+        .split(/\s+/)
+        .filter(Boolean)
+        .every((word) => /^(undefined|behaviour|is)$/.test(word)),
+    ).toBe(true);
   });
 });
