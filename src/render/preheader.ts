@@ -88,7 +88,8 @@ export function cutPreview(text: string, max = PREHEADER_MAX, min = PREHEADER_MI
 
 /** The preheader from a description the author wrote (it may hold entities or Markdown). */
 export function preheaderFromDescription(description: string): string {
-  return cutPreview(joinBlocks(decodeHTML(description).split(/\n+/)));
+  // Its lines are wrapped prose (a YAML `|` or `>` block), not blocks to set apart.
+  return cutPreview(joinBlocks([decodeHTML(description).replace(/\s+/g, ' ')]));
 }
 
 /** The preheader from the body's HTML, when the post has no description. */

@@ -92,8 +92,8 @@ describe('preheaderFromDescription', () => {
     expect(preheaderFromDescription('SOFA &amp; friends: **new** release, see https://x.org/y')).toBe('SOFA & friends: new release, see');
   });
 
-  it('joins a multi-line description into one line', () => {
-    expect(preheaderFromDescription('First line\nsecond line.')).toBe('First line · second line.');
+  it('joins a multi-line description into one line, as the prose it is', () => {
+    expect(preheaderFromDescription('First line\nsecond line.')).toBe('First line second line.');
   });
 
   it('is empty when the description is only a link', () => {
