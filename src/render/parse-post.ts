@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { NewsletterError } from '../errors.ts';
 import type { Post, PostMeta, RenderWarning } from './issue.ts';
 import { calendarDateOf } from './post-date.ts';
+import { canonicalLanguage } from './post-language.ts';
 
 interface Header {
   fields: Record<string, unknown>;
@@ -139,6 +140,22 @@ function issueNumber(fields: Record<string, unknown>, fieldLines: Record<string,
   return undefined;
 }
 
+/** `lang`/`language` as a tag Intl reads; one it cannot read is a warning and counts as not declared. */
+function declaredLanguage(fields: Record<string, unknown>, fieldLines: Record<string, number>, warnings: RenderWarning[]): string | undefined {
+  const field = ['lang', 'language'].find((key) => optionalString(fields, key));
+  if (!field) return undefined;
+  const written = optionalString(fields, field)!;
+  const tag = canonicalLanguage(written);
+  if (tag) return tag;
+  warnings.push({
+    code: 'POST_FIELD_INVALID',
+    message: `${field}: "${written.slice(0, 40)}" is not a language tag like en, zh-CN or ja; the language is taken from the text`,
+    line: fieldLines[field],
+    field,
+  });
+  return undefined;
+}
+
 /** Far above any real post (the largest in the corpus is 30 KB); Gmail already clips an email at 102 KB. */
 export const MAX_POST_BYTES = 1024 * 1024;
 
@@ -194,7 +211,7 @@ export function parsePost(source: string, file: string): Post {
     author: optionalString(fields, 'author', 'authors'),
     cover: optionalString(fields, 'cover', 'image', 'cover_image'),
     baseUrl: optionalString(fields, 'baseUrl', 'base_url', 'baseurl'),
-    language: optionalString(fields, 'lang', 'language'),
+    language: declaredLanguage(fields, fieldLines, warnings),
     number: issueNumber(fields, fieldLines, warnings),
     fields,
   };

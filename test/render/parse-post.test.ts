@@ -132,6 +132,25 @@ describe('parsePost issue numbers', () => {
   });
 });
 
+describe('parsePost languages', () => {
+  it.each([
+    ['---\ntitle: T\nlang: zh-CN\n---\nBody\n', 'zh-CN'],
+    ['---\ntitle: T\nlanguage: zh_CN\n---\nBody\n', 'zh-CN'],
+    ['Title: T\nLang: en-us\n\nBody\n', 'en-US'],
+    ['---\ntitle: T\n---\nBody\n', undefined],
+  ])('reads %j as %s', (source, language) => {
+    const post = parsePost(source, 'a.md');
+    expect(post.meta.language).toBe(language);
+    expect(post.warnings).toEqual([]);
+  });
+
+  it('warns about a language tag no one can read, naming line and field, and leaves it undeclared', () => {
+    const post = parsePost('---\ntitle: T\ndate: 2024-01-01\nlang: 中文\n---\nBody\n', 'a.md');
+    expect(post.meta.language).toBeUndefined();
+    expect(post.warnings).toEqual([expect.objectContaining({ code: 'POST_FIELD_INVALID', line: 4, field: 'lang' })]);
+  });
+});
+
 describe('slugFromPath', () => {
   it('uses the file name, or the folder name for index.md', () => {
     expect(slugFromPath('emails/posts/sofa-weekly-2019-11-01.md')).toBe('sofa-weekly-2019-11-01');
