@@ -110,7 +110,8 @@ const URL_CHAR = /[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/;
 function standsAlone(text: string, index: number, url: string): boolean {
   const before = text[index - 1];
   const after = text.slice(index + url.length);
-  if (before !== undefined && URL_CHAR.test(before)) return false;
+  // Detectors start a URL at its scheme; only a letter or digit glued on before it changes the scheme.
+  if (before !== undefined && /[A-Za-z0-9]/.test(before)) return false;
   // Sentence punctuation after a URL is not part of it when a space or the end follows.
   return !after || !URL_CHAR.test(after[0]!) || /^[.,;:!?)]+(\s|$|[^\x00-\x7F])/.test(after);
 }
