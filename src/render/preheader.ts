@@ -72,7 +72,8 @@ function joinBlocks(blocks: string[]): string {
 export function cutPreview(text: string, max = PREHEADER_MAX, min = PREHEADER_MIN): string {
   const chars = [...text];
   if (chars.length <= max) return text;
-  const followsEnd = (i: number) => chars[i + 1] === undefined || /\s/.test(chars[i + 1]!) || CJK.test(chars[i]!);
+  // A full stop ends a sentence before a space; a CJK one (。！？) needs none after it.
+  const followsEnd = (i: number) => chars[i + 1] === undefined || /\s/.test(chars[i + 1]!) || /[。！？]/.test(chars[i]!);
   for (let i = max - 1; i >= min - 1; i--) {
     if (SENTENCE_END.test(chars[i]!) && followsEnd(i)) return chars.slice(0, i + 1).join('');
   }

@@ -56,6 +56,16 @@ describe('cutPreview', () => {
     expect(cutPreview(text)).toBe(`${'word '.repeat(20)}ends here.`);
   });
 
+  it('stops at a Chinese sentence end after 90 characters, though no space follows it', () => {
+    const first = `${'本周发布了新版本'.repeat(12)}。`;
+    expect(cutPreview(`${first}${'欢迎大家升级'.repeat(10)}`)).toBe(first);
+  });
+
+  it('does not take a dot inside a version number for a sentence end', () => {
+    const text = `${'word '.repeat(19)}version 5.5.8 ${'more words '.repeat(10)}`;
+    expect(cutPreview(text)).toMatch(/…$/);
+  });
+
   it('does not stop at a sentence end before 90 characters', () => {
     const text = `Short one. ${'longer words follow '.repeat(10)}`;
     expect(length(cutPreview(text))).toBeGreaterThan(90);
