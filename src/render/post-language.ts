@@ -67,13 +67,11 @@ export interface PostLanguage {
   text: string;
   /** The layout's words and the date format. */
   labels: string;
-  /** Where `text` came from, for people reading the output. */
-  source: 'declared' | 'detected';
 }
 
 export function postLanguage(declared: string | undefined, markdown: string, newsletterLanguage: string): PostLanguage {
   const valid = canonicalLanguage(declared);
-  if (valid) return { text: valid, labels: valid, source: 'declared' };
+  if (valid) return { text: valid, labels: valid };
   const script = detectScript(markdown);
   let text: string;
   if (script === 'other') {
@@ -82,5 +80,5 @@ export function postLanguage(declared: string | undefined, markdown: string, new
   } else {
     text = primary(newsletterLanguage) === script ? newsletterLanguage : script;
   }
-  return { text, labels: newsletterLanguage, source: 'detected' };
+  return { text, labels: newsletterLanguage };
 }
