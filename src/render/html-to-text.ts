@@ -39,8 +39,19 @@ const anchor: FormatCallback = (elem, walk, builder) => {
 
 const formatters = { heading1: heading(1), heading2: heading(2), heading3: heading(3), heading4: heading(4), image, anchor };
 
+/**
+ * A word longer than the line is kept whole, never split: it is almost always a URL, and a
+ * split URL is no longer recognised as a link. html-to-text 10 splits a long word at the
+ * last of `longWordSplit.wrapCharacters` it finds; with the default empty list it looks up
+ * `wrapCharacters[0]`, i.e. `undefined`, which `lastIndexOf` turns into the string
+ * "undefined", so it split URLs after that word (in table cells too, wrapped or not). A
+ * character no post contains (NUL is refused on reading) gives it nothing to split at.
+ */
+const NEVER_SPLIT = { wrapCharacters: ['\u0000'], forceWrapOnLimit: false };
+
 const options = (wordwrap: number | false) => ({
   wordwrap,
+  longWordSplit: NEVER_SPLIT,
   formatters,
   selectors: [
     { selector: 'h1', format: 'heading1' },

@@ -11,6 +11,8 @@ export interface PostMeta {
   baseUrl: string | undefined;
   /** BCP 47 language tag from front matter `lang`/`language`. */
   language: string | undefined;
+  /** The issue's number (`number`/`issue` in the front matter), a positive whole number. */
+  number: number | undefined;
   /** Every front matter field as written, for templates and later use. */
   fields: Readonly<Record<string, unknown>>;
 }
@@ -26,6 +28,8 @@ export interface Post {
   bodyLine: number;
   /** 1-based line of each front matter field, for messages. */
   fieldLines: Readonly<Record<string, number>>;
+  /** What reading the front matter found worth fixing but not worth refusing the post for. */
+  warnings: readonly RenderWarning[];
 }
 
 export type WarningCode =
@@ -37,13 +41,16 @@ export type WarningCode =
   | 'HTML_REMOVED'
   | 'HTML_TOO_LARGE'
   | 'MJML_INVALID'
-  | 'POST_DATE_MISSING';
+  | 'POST_DATE_MISSING'
+  | 'POST_FIELD_INVALID';
 
 export interface RenderWarning {
   code: WarningCode;
   message: string;
   /** 1-based line in the post file, when the problem has one. */
   line: number | undefined;
+  /** The front matter field at fault, when the problem is one. */
+  field?: string;
 }
 
 export interface Issue {

@@ -2,12 +2,19 @@
 export interface Labels {
   viewInBrowser: string;
   unsubscribe: string;
+  /** "Issue 587": `{number}` stands for the issue's number. */
+  issue: string;
 }
 
 const LABELS: Record<string, Labels> = {
-  en: { viewInBrowser: 'View in browser', unsubscribe: 'Unsubscribe' },
-  zh: { viewInBrowser: '在浏览器中查看', unsubscribe: '退订' },
+  en: { viewInBrowser: 'View in browser', unsubscribe: 'Unsubscribe', issue: 'Issue {number}' },
+  zh: { viewInBrowser: '在浏览器中查看', unsubscribe: '退订', issue: '第 {number} 期' },
 };
+
+/** "Issue 587", "第 587 期". */
+export function issueLabel(number: number, language: string): string {
+  return labelsFor(language).issue.replace('{number}', String(number));
+}
 
 export function labelsFor(language: string): Labels {
   return LABELS[language.toLowerCase().split('-')[0]!] ?? LABELS.en!;

@@ -7,7 +7,9 @@ import { basename, dirname } from 'node:path';
 import matter from 'gray-matter';
 import yaml from 'js-yaml';
 import { NewsletterError } from '../errors.ts';
-import type { Post, PostMeta } from './issue.ts';
+import type { Post, PostMeta, RenderWarning } from './issue.ts';
+import { calendarDateOf } from './post-date.ts';
+import { canonicalLanguage } from './post-language.ts';
 
 interface Header {
   fields: Record<string, unknown>;
@@ -109,25 +111,58 @@ function calendarDate(fields: Record<string, unknown>, file: string, line: numbe
   if (value === undefined || value === null || value === '') return undefined;
   // A list or a mapping is quoted as written (JSON), not as "[object Object]".
   const text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : JSON.stringify(value);
-  const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T\s])/.exec(text.trim());
-  if (match) {
-    const [, y, m, d] = match.map(Number) as [number, number, number, number];
-    const probe = new Date(Date.UTC(y, m - 1, d));
-    if (probe.getUTCFullYear() === y && probe.getUTCMonth() === m - 1 && probe.getUTCDate() === d) {
-      return `${match[1]}-${match[2]}-${match[3]}`;
-    }
-  }
-  throw new NewsletterError('POST_DATE_INVALID', `date "${text}" is not a date like 2019-11-01 or 2019-11-01T15:00:00+08:00`, {
-    file,
-    line,
-    field: 'date',
+  const date = calendarDateOf(text);
+  if (date) return date;
+  throw new NewsletterError(
+    'POST_DATE_INVALID',
+    `date "${text}" is not a date like 2019-11-01, 2019-11-01 15:00, 2019/11/1 or 1 Nov 2019 (or that day does not exist)`,
+    { file, line, field: 'date' },
+  );
+}
+
+/** Keys an issue number is written under (Pelican's are lower-cased when read). */
+const NUMBER_FIELDS = ['number', 'Number', 'issue', 'Issue'];
+
+/** The issue number, or a warning naming the field when it is not a positive whole number. */
+function issueNumber(fields: Record<string, unknown>, fieldLines: Record<string, number>, warnings: RenderWarning[]): number | undefined {
+  const field = NUMBER_FIELDS.find((key) => fields[key] !== undefined && fields[key] !== null && fields[key] !== '');
+  if (!field) return undefined;
+  const value = fields[field];
+  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : JSON.stringify(value);
+  const number = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (number > 0) return number;
+  warnings.push({
+    code: 'POST_FIELD_INVALID',
+    message: `${field}: "${text.slice(0, 40)}" is not a positive whole number; the issue is shown without a number`,
+    line: fieldLines[field],
+    field,
   });
+  return undefined;
+}
+
+/** `lang`/`language` as a tag Intl reads; one it cannot read is a warning and counts as not declared. */
+function declaredLanguage(fields: Record<string, unknown>, fieldLines: Record<string, number>, warnings: RenderWarning[]): string | undefined {
+  const field = ['lang', 'language'].find((key) => optionalString(fields, key));
+  if (!field) return undefined;
+  const written = optionalString(fields, field)!;
+  const tag = canonicalLanguage(written);
+  if (tag) return tag;
+  warnings.push({
+    code: 'POST_FIELD_INVALID',
+    message: `${field}: "${written.slice(0, 40)}" is not a language tag like en, zh-CN or ja; the language is taken from the text`,
+    line: fieldLines[field],
+    field,
+  });
+  return undefined;
 }
 
 /** Far above any real post (the largest in the corpus is 30 KB); Gmail already clips an email at 102 KB. */
 export const MAX_POST_BYTES = 1024 * 1024;
 
-/** Refuses what is not a post at all: a huge file, a binary file, text in another encoding than UTF-8. */
+/**
+ * Refuses what is not a post at all: a huge file, a binary file. Encoding errors are found
+ * where a file's bytes are read (decode-post.ts); a string handed over is already text.
+ */
 function assertPostText(source: string, file: string): void {
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > MAX_POST_BYTES) {
@@ -140,12 +175,6 @@ function assertPostText(source: string, file: string): void {
   }
   if (source.includes('\0')) {
     throw new NewsletterError('POST_UNREADABLE', 'not a text file (it contains NUL bytes): a post is Markdown saved as UTF-8', { file });
-  }
-  // Reading a file as UTF-8 turns every invalid byte into U+FFFD, which nobody types.
-  const invalid = source.indexOf('\uFFFD');
-  if (invalid >= 0) {
-    const line = source.slice(0, invalid).split('\n').length;
-    throw new NewsletterError('POST_UNREADABLE', 'not valid UTF-8: save the post as UTF-8', { file, line });
   }
 }
 
@@ -174,6 +203,7 @@ export function parsePost(source: string, file: string): Post {
       field: 'title',
     });
   }
+  const warnings: RenderWarning[] = [];
   const meta: PostMeta = {
     title,
     date: calendarDate(fields, file, fieldLines.date),
@@ -181,8 +211,9 @@ export function parsePost(source: string, file: string): Post {
     author: optionalString(fields, 'author', 'authors'),
     cover: optionalString(fields, 'cover', 'image', 'cover_image'),
     baseUrl: optionalString(fields, 'baseUrl', 'base_url', 'baseurl'),
-    language: optionalString(fields, 'lang', 'language'),
+    language: declaredLanguage(fields, fieldLines, warnings),
+    number: issueNumber(fields, fieldLines, warnings),
     fields,
   };
-  return { file, slug: slugFromPath(file), meta, markdown: header.markdown, bodyLine: header.bodyLine, fieldLines };
+  return { file, slug: slugFromPath(file), meta, markdown: header.markdown, bodyLine: header.bodyLine, fieldLines, warnings };
 }

@@ -10,15 +10,16 @@ import type { Identity } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import { htmlToText } from './html-to-text.ts';
 import type { Issue, Post, RenderWarning } from './issue.ts';
-import { breaksLines, formatCalendarDate, labelsFor } from './labels.ts';
+import { breaksLines, formatCalendarDate, issueLabel, labelsFor } from './labels.ts';
 import { markdownToHtml } from './markdown-to-html.ts';
 import { PLACEHOLDERS } from './placeholders.ts';
+import { postLanguage } from './post-language.ts';
+import { preheaderFromDescription, preheaderFromHtml } from './preheader.ts';
 import { resolveUrl } from './resolve-url.ts';
 import type { Templates } from './templates.ts';
 
 /** Gmail clips messages whose HTML is larger than this, hiding the footer and its unsubscribe link. */
 export const GMAIL_CLIP_BYTES = 102 * 1024;
-const PREHEADER_LENGTH = 140;
 
 export interface RenderOptions {
   identity: Identity;
@@ -28,16 +29,6 @@ export interface RenderOptions {
 }
 
 const plain = (text: string) => decodeHTML(text).replace(/\s+/g, ' ').trim();
-
-function truncate(text: string, length: number): string {
-  const chars = [...text];
-  return chars.length <= length
-    ? text
-    : `${chars
-        .slice(0, length - 1)
-        .join('')
-        .trimEnd()}…`;
-}
 
 /** A broken layout or partial is the operator's to fix: say which folder, not Mustache's internals. */
 function fillTemplate(templates: Templates, name: string, fill: () => string): string {
@@ -52,14 +43,15 @@ function fillTemplate(templates: Templates, name: string, fill: () => string): s
 }
 
 export async function renderIssue(post: Post, { identity, templates, baseUrl }: RenderOptions): Promise<Issue> {
-  const language = post.meta.language ?? identity.language;
+  // The post's own language decides its line breaks; the labels follow it only when declared.
+  const language = postLanguage(post.meta.language, post.markdown, identity.language);
   const siteUrl = baseUrl ?? post.meta.baseUrl ?? identity.siteUrl;
   const body = markdownToHtml(post.markdown, {
     baseUrl: siteUrl,
     firstLine: post.bodyLine,
-    lineBreaks: breaksLines(language),
+    lineBreaks: breaksLines(language.text),
   });
-  const warnings: RenderWarning[] = [...body.warnings];
+  const warnings: RenderWarning[] = [...post.warnings, ...body.warnings];
 
   let cover: string | undefined;
   if (post.meta.cover) {
@@ -76,24 +68,26 @@ export async function renderIssue(post: Post, { identity, templates, baseUrl }: 
     warnings.push({ code: 'POST_DATE_MISSING', message: 'the post has no date; the header shows none', line: 1 });
   }
 
-  const bodyText = htmlToText(body.html, { wrap: !breaksLines(language) });
+  const bodyText = htmlToText(body.html, { wrap: !breaksLines(language.text) });
   const subject = plain(post.meta.title);
-  const preheader = truncate(plain(post.meta.description ?? bodyText), PREHEADER_LENGTH);
+  // A description that is only a link has nothing left to preview: the body speaks instead.
+  const preheader = (post.meta.description && preheaderFromDescription(post.meta.description)) || preheaderFromHtml(body.html);
   const view = {
-    language,
+    language: language.text,
     subject,
     preheader,
     title: subject,
     newsletterName: identity.name,
     date: post.meta.date,
-    displayDate: post.meta.date ? formatCalendarDate(post.meta.date, language) : undefined,
+    displayDate: post.meta.date ? formatCalendarDate(post.meta.date, language.labels) : undefined,
+    issueLabel: post.meta.number ? issueLabel(post.meta.number, language.labels) : undefined,
     author: post.meta.author ? plain(post.meta.author) : undefined,
     cover,
     bodyHtml: body.html,
     bodyText,
     reason: identity.reason,
     postalAddress: identity.postalAddress,
-    labels: labelsFor(language),
+    labels: labelsFor(language.labels),
     unsubscribeUrl: PLACEHOLDERS.unsubscribeUrl,
     viewInBrowserUrl: PLACEHOLDERS.viewInBrowserUrl,
   };

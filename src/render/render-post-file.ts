@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Identity } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import type { Issue } from './issue.ts';
+import { decodePostBytes } from './decode-post.ts';
 import { parsePost } from './parse-post.ts';
 import { renderIssue } from './render-issue.ts';
 import { loadTemplates } from './templates.ts';
@@ -14,12 +15,14 @@ export interface RenderPostFileOptions {
 }
 
 export async function readPostSource(file: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (cause) {
     const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot read the file';
     throw new NewsletterError('POST_UNREADABLE', reason, { file, cause });
   }
+  return decodePostBytes(bytes, file);
 }
 
 export async function renderPostFile(file: string, options: RenderPostFileOptions): Promise<Issue> {

@@ -6,7 +6,7 @@ import { parsePost } from '../../src/render/parse-post.ts';
 import { renderIssue } from '../../src/render/render-issue.ts';
 import { fillPlaceholders } from '../../src/render/placeholders.ts';
 import { loadTemplates } from '../../src/render/templates.ts';
-import { expectReadableSafeEmail } from './email-properties.ts';
+import { expectCleanPreheader, expectReadableSafeEmail, expectUrlsUnbrokenInText } from './email-properties.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/posts/${name}`, import.meta.url));
 const identity: Identity = {
@@ -41,7 +41,7 @@ describe('renderIssue on a post with everything editors paste', () => {
     const { issue } = await renderQaWeekly();
     expect(issue.slug).toBe('qa-weekly');
     expect(issue.subject).toBe('Demo Weekly | 本周精选 & 问答【3/1 - 3/7】');
-    expect(issue.preheader).toBe('Demo WEEKLY | 每周精选， 筛选每周精华问答');
+    expect(issue.preheader).toBe('Demo WEEKLY | 每周精选，筛选每周精华问答');
     expect(issue.mjml).toContain(`<mj-preview>${issue.preheader}</mj-preview>`);
   });
 
@@ -114,6 +114,81 @@ describe('renderIssue on an English post with Pelican headers', () => {
     expect(issue.text).toContain('<Exclusive<T>>');
     expect(issue.text).toMatch(/^> Prefer explicit lifetimes\./m);
     expect(issue.warnings.map((w) => w.code)).toEqual(['LINK_INSECURE']);
+  });
+});
+
+describe('renderIssue with the language of the post', () => {
+  it("joins an English post's wrapped lines in a Chinese newsletter, marks it English, keeps the newsletter's labels", async () => {
+    const { issue, source } = await renderFixture('english-in-chinese-newsletter.md');
+    expectReadableSafeEmail(issue, source);
+    expect(issue.html).toContain('who wrap\ntheir lines');
+    expect(issue.html).not.toMatch(/who wrap<br/);
+    expect(issue.html).toMatch(/<html[^>]* lang="en"/);
+    expect(issue.html).toContain('2024年3月7日');
+    expect(issue.text).toContain('在浏览器中查看');
+    expect(issue.text.replace(/\s+/g, ' ')).toContain('who wrap their lines');
+  });
+
+  it('keeps the line breaks of a Chinese post in an English newsletter, with English labels', async () => {
+    const { issue, source } = await renderFixture('chinese-no-lang.md', { language: 'en' });
+    expectReadableSafeEmail(issue, source);
+    expect(issue.html).toMatch(/本周发布了新版本，<br\s*\/?>/);
+    expect(issue.html).toMatch(/<html[^>]* lang="zh"/);
+    expect(issue.html).toContain('March 14, 2024');
+    expect(issue.text).toContain('View in browser');
+    expect(issue.text).toMatch(/本周发布了新版本，\n修复了若干问题/);
+  });
+
+  it('follows a declared language for labels and date too', async () => {
+    const post = parsePost('---\ntitle: T\nlang: en\ndate: 2024-03-07\n---\n\n本周发布了新版本，\n修复了若干问题。\n', 't.md');
+    const issue = await renderIssue(post, { identity, templates });
+    expect(issue.html).toMatch(/<html[^>]* lang="en"/);
+    expect(issue.html).toContain('March 7, 2024');
+    expect(issue.text).toContain('Unsubscribe');
+  });
+});
+
+describe('renderIssue preheader', () => {
+  it.each([
+    ['numbered-issue.md', 'en', /^Hello and welcome to another issue of Example Weekly! Example is a language that lets you write software/],
+    ['english-in-chinese-newsletter.md', 'zh-CN', /^Demo Weekly \| This week · This release was written/],
+    ['chinese-no-lang.md', 'zh-CN', /^示例周报 \| 每周精选 · 官网 · 本周发布了新版本，修复了若干问题/],
+  ])('is clean readable text for %s', async (name, language, start) => {
+    const { issue } = await renderFixture(name, { language });
+    expectCleanPreheader(issue);
+    expect(issue.preheader).toMatch(start);
+    expect(issue.mjml).toContain(`<mj-preview>${issue.preheader.replace(/&/g, '&amp;')}</mj-preview>`);
+  });
+
+  it('comes from the description, cleaned the same way, when there is one', async () => {
+    const post = parsePost('---\ntitle: T\ndescription: "**New** release: see https://x.org/r &amp; more"\n---\n\nBody text.\n', 't.md');
+    const issue = await renderIssue(post, { identity, templates });
+    expect(issue.preheader).toBe('New release: see & more');
+  });
+});
+
+describe('renderIssue with an issue number', () => {
+  it('says "Issue 587" in the header and the text part, and keeps URLs whole', async () => {
+    const { issue, source } = await renderFixture('numbered-issue.md', { language: 'en' });
+    expectReadableSafeEmail(issue, source);
+    expectUrlsUnbrokenInText(issue);
+    expect(issue.html).toMatch(/>Issue 587</);
+    expect(issue.text.split('\n')[0]).toBe('Demo Weekly · Issue 587');
+    expect(issue.date).toBe('2025-02-19');
+    expect(issue.text).toContain('\uFFFD');
+  });
+
+  it('says "第 587 期" in a Chinese newsletter', async () => {
+    const { issue } = await renderFixture('numbered-issue.md');
+    expect(issue.html).toContain('第 587 期');
+    expect(issue.text.split('\n')[0]).toBe('Demo Weekly · 第 587 期');
+  });
+
+  it('shows no number and warns, naming line and field, when it is not a positive whole number', async () => {
+    const post = parsePost('Title: T\nNumber: 58a\nDate: 2024-01-01\n\nBody.\n', 't.md');
+    const issue = await renderIssue(post, { identity, templates });
+    expect(issue.html).not.toMatch(/第 .* 期|Issue \d/);
+    expect(issue.warnings).toEqual([expect.objectContaining({ code: 'POST_FIELD_INVALID', line: 2, field: 'number' })]);
   });
 });
 
