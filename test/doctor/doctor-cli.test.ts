@@ -35,7 +35,7 @@ interface Check {
 
 function dkimKey() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }), p: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') };
+  return { pem: String(privateKey.export({ type: 'pkcs8', format: 'pem' })), p: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'doctor-test-'));
