@@ -75,14 +75,17 @@ async function launch(records: DnsRecords): Promise<{ child: ChildProcess; serve
     const port = await freePort();
     const child = spawn(DNSMASQ, argsFor(port, records), { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    let spawnError: Error | undefined;
+    child.once('error', (error) => (spawnError = error));
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const server = `127.0.0.1:${port}`;
     const deadline = Date.now() + 10_000;
-    while (child.exitCode === null && Date.now() < deadline) {
+    while (child.exitCode === null && !spawnError && Date.now() < deadline) {
       if (await answers(server)) return { child, server };
     }
+    if (spawnError) throw new Error(`cannot run ${DNSMASQ} (${spawnError.message}): apt-get install dnsmasq`);
     child.kill('SIGKILL');
     await exited;
     lastOutput = output;
