@@ -4,7 +4,7 @@ import { exitCodeOf, type CheckResult } from '../../src/doctor/check.ts';
 import { aligned, organizationalDomain, parseDmarc } from '../../src/doctor/dmarc.ts';
 import { checkOneClick, checkPublicUrl } from '../../src/doctor/http-checks.ts';
 import { inCidr, isLoopback } from '../../src/doctor/ip-match.ts';
-import { checkClip, checkListUnsubscribe, GMAIL_CLIP_BYTES } from '../../src/doctor/mail-checks.ts';
+import { checkClip, checkListUnsubscribe, checkTextPart, GMAIL_CLIP_BYTES } from '../../src/doctor/mail-checks.ts';
 import { checkRedis, type RedisFacts } from '../../src/doctor/redis-checks.ts';
 import { formatText, redact } from '../../src/doctor/report.ts';
 import { checkSmtp, type SmtpFacts } from '../../src/doctor/smtp-checks.ts';
@@ -118,6 +118,14 @@ describe('mail.size', () => {
     expect(checkClip({ post: 'p.md', htmlBytes: GMAIL_CLIP_BYTES * 0.5 }).status).toBe('pass');
     expect(checkClip({ post: 'p.md', htmlBytes: GMAIL_CLIP_BYTES * 0.95 }).status).toBe('warn');
     expect(checkClip({ post: 'p.md', htmlBytes: GMAIL_CLIP_BYTES }).status).toBe('fail');
+  });
+});
+
+describe('mail.text-part', () => {
+  it('fails without a text part, or with an empty one', () => {
+    expect(checkTextPart({ post: 'p.md', textLength: undefined }).status).toBe('fail');
+    expect(checkTextPart({ post: 'p.md', textLength: 0 })).toMatchObject({ status: 'fail', fix: expect.stringContaining('give the post some text') });
+    expect(checkTextPart({ post: 'p.md', textLength: 10 }).status).toBe('pass');
   });
 });
 

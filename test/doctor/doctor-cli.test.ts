@@ -287,6 +287,27 @@ describe('newsletter doctor', () => {
     expect(wrong.checks.get('smtp.envelope')!.status).toBe('skip');
   });
 
+  it('passes a relay that speaks TLS from the first byte (smtps://), its certificate judged the same way', async () => {
+    const smtps = await startTestSmtpServer({ tls, secure: true, auth: { user: SMTP_USER, pass: SMTP_PASS } });
+    try {
+      const url = `smtps://${SMTP_USER}:${encodeURIComponent(SMTP_PASS)}@smtp.sender.test:${smtps.port}`;
+      const { checks } = await doctor({ SMTP_URL: url });
+      expect(statuses(checks)).toMatchObject({
+        'smtp.connect': 'pass',
+        'smtp.starttls': 'pass',
+        'smtp.certificate': 'warn',
+        'smtp.auth': 'pass',
+        'smtp.envelope': 'pass',
+      });
+      expect(checks.get('smtp.starttls')!.message).toContain('smtps://');
+      const strict = await doctor({ SMTP_URL: url, SMTP_TLS_ALLOW_SELF_SIGNED: undefined });
+      expect(strict.checks.get('smtp.certificate')!.status).toBe('fail');
+      expect(smtps.messages).toHaveLength(0);
+    } finally {
+      await smtps.close();
+    }
+  });
+
   it('fails a relay that refuses the test envelope, and one that does not answer', async () => {
     const refusing = await startTestSmtpServer({
       tls,

@@ -84,6 +84,8 @@ export async function startTestSmtpServer(
     log?: MessageLog;
     /** Offer STARTTLS with this certificate and key (PEM); without, STARTTLS is not offered. */
     tls?: { cert: string; key: string };
+    /** With `tls`: TLS from the first byte (smtps://) instead of STARTTLS. */
+    secure?: boolean;
   } = {},
 ): Promise<TestSmtpServer> {
   const log = options.log ?? new MessageLog();
@@ -108,7 +110,7 @@ export async function startTestSmtpServer(
         callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
       },
     }),
-    ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : { disabledCommands: ['STARTTLS'] }),
+    ...(options.tls ? { cert: options.tls.cert, key: options.tls.key, secure: options.secure ?? false } : { disabledCommands: ['STARTTLS'] }),
     logger: false,
     onRcptTo(address, _session, callback) {
       const verdict = scripted(address.address) ?? options.onRcpt?.(address.address);
