@@ -12,9 +12,9 @@ import { createDnsLookup } from '../doctor/adapters/dns-resolver.ts';
 import { getHealthz, postOneClick } from '../doctor/adapters/http-probe.ts';
 import { examplePost, readMailFacts } from '../doctor/adapters/mail-facts.ts';
 import { readRedisFacts } from '../doctor/adapters/redis-facts.ts';
+import { resolveHost } from '../doctor/adapters/resolve-host.ts';
 import { probeSmtp } from '../doctor/adapters/smtp-probe.ts';
 import type { CheckResult } from '../doctor/check.ts';
-import { failed } from '../doctor/dns-lookup.ts';
 import { domainOf, runChecks } from '../doctor/run-checks.ts';
 import { DEV_SECRET, signingSecrets } from '../subscribers/signing-secrets.ts';
 import { createToken, unsubscribeUrl } from '../subscribers/tokens.ts';
@@ -47,6 +47,7 @@ export function secretsOf(config: Config): (string | undefined)[] {
 
 export async function runDoctor(config: Config, { cwd }: { cwd: string }): Promise<CheckResult[]> {
   const dns = createDnsLookup(config.dns.servers);
+  const resolve = resolveHost(dns);
   const secret = secretOf(config);
   let app: App | undefined;
   let redisError: string | undefined;
@@ -65,10 +66,7 @@ export async function runDoctor(config: Config, { cwd }: { cwd: string }): Promi
         ? () =>
             probeSmtp({
               url: smtp.url!,
-              resolve: async (host) => {
-                const [v4, v6] = await Promise.all([dns.a(host), dns.aaaa(host)]);
-                return (failed(v4) ? undefined : v4.records[0]) ?? (failed(v6) ? undefined : v6.records[0]);
-              },
+              resolve,
               // The envelope sender a campaign's message has: the signed return path, or From.
               mailFrom: bounces.domain ? returnPathFor(secret ?? DEV_SECRET, bounces.domain, TEST_REF, 'doctor') : config.identity.fromAddress,
               rcptTo: `postmaster@${fromDomain}`,
@@ -77,11 +75,15 @@ export async function runDoctor(config: Config, { cwd }: { cwd: string }): Promi
               clientName: fromDomain,
             })
         : undefined,
-      getHealthz: () => getHealthz(http.publicUrl, PROBE_TIMEOUT_MS),
+      getHealthz: () => getHealthz(http.publicUrl, resolve, PROBE_TIMEOUT_MS),
       // A subscriber id no real one can be (those are 16 characters): the server finds nobody and changes nothing.
       postOneClick: secret
         ? () =>
-            postOneClick(unsubscribeUrl(http.publicUrl, createToken(secret, `doctor-probe-${randomBytes(8).toString('hex')}`, 'unsubscribe')), PROBE_TIMEOUT_MS)
+            postOneClick(
+              unsubscribeUrl(http.publicUrl, createToken(secret, `doctor-probe-${randomBytes(8).toString('hex')}`, 'unsubscribe')),
+              resolve,
+              PROBE_TIMEOUT_MS,
+            )
         : { skip: 'NEWSLETTER_SECRET is not set (and not NEWSLETTER_DEV_MODE): doctor cannot sign a token the web server would accept' },
       redisFacts: async () => (app ? readRedisFacts(app.redis, config.redis.prefix) : { error: redisError ?? 'not connected' }),
       mailFacts: async () => {

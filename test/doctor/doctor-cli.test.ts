@@ -59,7 +59,7 @@ const GOOD_ZONE: DnsRecords = {
     '_dmarc.sender.test': ['v=DMARC1; p=quarantine; rua=mailto:dmarc@sender.test'],
   },
   mx: { 'bounces.sender.test': [['inbound.sender.test', 10]] },
-  host: { 'smtp.sender.test': ['127.0.0.1'], 'inbound.sender.test': ['127.0.0.2'] },
+  host: { 'smtp.sender.test': ['127.0.0.1'], 'inbound.sender.test': ['127.0.0.2'], 'web.sender.test': ['127.0.0.1'] },
 };
 
 const BROKEN_ZONE: DnsRecords = {
@@ -71,7 +71,7 @@ const BROKEN_ZONE: DnsRecords = {
     // Another key than DKIM_PRIVATE_KEY's; no DMARC record; no MX for the bounce domain.
     'news2026._domainkey.sender.test': [`v=DKIM1; k=rsa; p=${otherKey.p}`],
   },
-  host: { 'smtp.sender.test': ['127.0.0.1'] },
+  host: { 'smtp.sender.test': ['127.0.0.1'], 'web.sender.test': ['127.0.0.1'] },
 };
 
 function smtpUrl(server: TestSmtpServer, pass = SMTP_PASS): string {
@@ -159,7 +159,8 @@ beforeAll(async () => {
     // Flushed at once: an unsubscribe the probe counted would show in Redis.
     METRICS_FLUSH_MS: '100',
   });
-  web = { url: server.url };
+  // By name, through the test's DNS like every other name doctor reaches.
+  web = { url: server.url.replace('127.0.0.1', 'web.sender.test') };
   for (const email of ['ann@example.org', 'bob@example.org', 'cy@example.org']) {
     expect((await runCli(['subscribers', 'add', email, '--list', 'weekly'], { env: env() })).code).toBe(0);
   }
@@ -186,7 +187,7 @@ describe('newsletter doctor', () => {
       'dns.dmarc': 'pass',
       'dns.dmarc-alignment': 'pass',
       'dns.bounce-mx': 'pass',
-      // http on 127.0.0.1: a test server cannot have a public https address.
+      // http: a test server has no certificate.
       'http.public-url': 'warn',
       'http.healthz': 'pass',
       'http.one-click': 'pass',
@@ -204,6 +205,7 @@ describe('newsletter doctor', () => {
       'mail.text-part': 'pass',
     });
     expect(checks.get('dns.spf')!.message).toContain('authorizes the relay smtp.sender.test (127.0.0.1)');
+    expect(checks.get('http.public-url')!.message).toMatch(/it is http: .*[^;]$/);
     expect(checks.get('redis.memory')!.message).toContain('3 subscriber(s)');
     // The envelope was tried, and nothing was sent.
     expect(relay.rcptAttempts.get('postmaster@sender.test')).toBeGreaterThan(0);

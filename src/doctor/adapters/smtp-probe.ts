@@ -9,12 +9,13 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { ipFamily, isLoopback } from '../ip-match.ts';
 import type { SmtpFacts, SmtpReply } from '../smtp-checks.ts';
+import type { ResolveHost } from './resolve-host.ts';
 
 export interface SmtpProbeInput {
   /** SMTP_URL. */
   url: string;
   /** The host's address through the configured DNS (DNS_SERVERS), so doctor and its tests see one DNS. */
-  resolve: (host: string) => Promise<string | undefined>;
+  resolve: ResolveHost;
   mailFrom: string;
   rcptTo: string;
   allowSelfSigned: boolean;
@@ -149,7 +150,7 @@ export async function probeSmtp(input: SmtpProbeInput): Promise<SmtpFacts> {
     allowSelfSigned: input.allowSelfSigned,
     connect: { ok: false, error: 'not tried' },
   };
-  const address = ipFamily(host) ? host : host.toLowerCase() === 'localhost' ? '127.0.0.1' : await input.resolve(host);
+  const address = await input.resolve(host);
   if (!address) return { ...facts, connect: { ok: false, error: `${host} has no address in DNS` } };
   // The certificate is judged here, not by the handshake, so that doctor can say what is wrong with it.
   const tlsOptions = { host, ...(ipFamily(host) ? {} : { servername: host }), rejectUnauthorized: false };
