@@ -1,6 +1,8 @@
 /** The pure verdicts, from facts given as an adapter would gather them: where each line between pass, warn and fail lies. */
 import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
 import { exitCodeOf, type CheckResult } from '../../src/doctor/check.ts';
+import { publicKeyOf, tagList } from '../../src/doctor/dkim-key.ts';
 import { aligned, organizationalDomain, parseDmarc } from '../../src/doctor/dmarc.ts';
 import { checkOneClick, checkPublicUrl } from '../../src/doctor/http-checks.ts';
 import { inCidr, isLoopback } from '../../src/doctor/ip-match.ts';
@@ -118,6 +120,24 @@ describe('mail.size', () => {
     expect(checkClip({ post: 'p.md', htmlBytes: GMAIL_CLIP_BYTES * 0.5 }).status).toBe('pass');
     expect(checkClip({ post: 'p.md', htmlBytes: GMAIL_CLIP_BYTES * 0.95 }).status).toBe('warn');
     expect(checkClip({ post: 'p.md', htmlBytes: GMAIL_CLIP_BYTES }).status).toBe('fail');
+  });
+});
+
+describe('the DKIM key', () => {
+  it('derives what p= must hold: the SPKI DER for rsa, the raw 32 bytes for ed25519 (RFC 8463)', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    expect(publicKeyOf(String(rsa.privateKey.export({ type: 'pkcs1', format: 'pem' })))).toEqual({
+      type: 'rsa',
+      p: rsa.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    });
+    const ed = generateKeyPairSync('ed25519');
+    const derived = publicKeyOf(String(ed.privateKey.export({ type: 'pkcs8', format: 'pem' })))!;
+    expect(derived.type).toBe('ed25519');
+    expect(Buffer.from(derived.p, 'base64')).toEqual(ed.publicKey.export({ type: 'spki', format: 'der' }).subarray(12));
+    expect(publicKeyOf('not a key')).toBeUndefined();
+  });
+  it('reads tags with spaces around them', () => {
+    expect(tagList(' v=DKIM1 ; k = rsa; p=AB CD ').get('k')).toBe('rsa');
   });
 });
 
