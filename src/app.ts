@@ -57,6 +57,8 @@ export interface App {
 export interface CreateAppOptions {
   /** Where start-up warnings go (the CLI prints them, the servers log them). */
   warn?: (message: string) => void;
+  /** `newsletter doctor` reports an unsafe Redis as a finding instead of refusing it. */
+  checkRedisSafety?: boolean;
 }
 
 type Closer = () => Promise<unknown> | void;
@@ -88,6 +90,11 @@ function smtpUrlOf(config: Config): string {
   return config.smtp.url;
 }
 
+/** SMTP_TLS_ALLOW_SELF_SIGNED: the same for every client of the relay, so `newsletter doctor` judges its certificate as the workers will. */
+function tlsOptions(config: Config): { tls?: { rejectUnauthorized: false } } {
+  return config.smtp.allowSelfSigned ? { tls: { rejectUnauthorized: false } } : {};
+}
+
 /**
  * The delivery pool. maxMessages: reconnecting every 100 messages (nodemailer's default) costs
  * throughput for nothing. The transport times each step of a send itself (the reply to the end
@@ -103,18 +110,22 @@ function createSmtpPool(config: Config): MessageTransport {
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: Math.max(timeoutMs, dataTimeoutMs),
+    ...tlsOptions(config),
   });
   return nodemailerTransport(transporter, { dkim: config.smtp.dkim, timeouts: { commandMs: timeoutMs, endMs: dataTimeoutMs } });
 }
 
-export async function createApp(config: Config, { warn = (m) => process.stderr.write(`warning: ${m}\n`) }: CreateAppOptions = {}): Promise<App> {
+export async function createApp(
+  config: Config,
+  { warn = (m) => process.stderr.write(`warning: ${m}\n`), checkRedisSafety: checkSafety = true }: CreateAppOptions = {},
+): Promise<App> {
   const redis = await connectRedis(config.redis.url, warn);
   const closers: Closer[] = [() => redis.quit()];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
   };
   try {
-    for (const message of (await checkRedisSafety(redis)).warnings) warn(message);
+    if (checkSafety) for (const message of (await checkRedisSafety(redis)).warnings) warn(message);
   } catch (error) {
     await close();
     throw error;
@@ -140,7 +151,7 @@ export async function createApp(config: Config, { warn = (m) => process.stderr.w
     campaigns: new CampaignStore({ redis, prefix }),
     relay: new RelayBreaker({ redis, prefix, settings: config.sending.relay }),
     mailer: lazy(
-      () => createTransport(smtpUrlOf(config)),
+      () => createTransport({ url: smtpUrlOf(config), ...tlsOptions(config) }),
       (transport) => transport.close(),
     ),
     deliveryQueue: lazy(

@@ -51,6 +51,7 @@ const envSchema = z.object({
   SMTP_MAX_CONNECTIONS: intFromEnv(5, 1, 100),
   SMTP_TIMEOUT_MS: intFromEnv(60_000, 100, 3_600_000),
   SMTP_DATA_TIMEOUT_MS: intFromEnv(600_000, 1_000, 3_600_000),
+  SMTP_TLS_ALLOW_SELF_SIGNED: z.enum(['0', '1', 'true', 'false']).default('false'),
   SEND_RATE_PER_SECOND: intFromEnv(0, 0, 100_000),
   SEND_ATTEMPTS: intFromEnv(10, 1, 50),
   SEND_BACKOFF_MS: intFromEnv(30_000, 1, 3_600_000),
@@ -92,6 +93,13 @@ const envSchema = z.object({
   INBOUND_MAX_CONNECTIONS: intFromEnv(100, 1, 10_000),
   INBOUND_TLS_CERT: z.string().min(1).optional(),
   INBOUND_TLS_KEY: z.string().min(1).optional(),
+  DNS_SERVERS: z
+    .string()
+    .regex(
+      /^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d{1,5})?(,(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d{1,5})?)*$/,
+      'DNS server addresses, each an IP with an optional port, separated by commas: 127.0.0.1:5353,[::1]:53',
+    )
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -129,7 +137,11 @@ export interface Config {
     /** The reply to the end of the message; a timed-out delivery is failed, outcome unknown, never retried. */
     readonly dataTimeoutMs: number;
     readonly dkim: { readonly domainName: string; readonly keySelector: string; readonly privateKey: string } | undefined;
+    /** Accept a relay certificate no authority signed (a private relay, the tests): TLS still encrypts, nothing proves whom to. */
+    readonly allowSelfSigned: boolean;
   };
+  /** The DNS servers `newsletter doctor` asks (`host:port`); empty: the system's. */
+  readonly dns: { readonly servers: readonly string[] };
   readonly sending: {
     /** Messages per second toward the SMTP server for the whole fleet; 0 means unlimited. */
     readonly ratePerSecond: number;
@@ -155,6 +167,8 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly publicUrl: string;
+    /** Whether PUBLIC_URL was given: its default (http://localhost:3000) is for one's own machine, never for a send. */
+    readonly publicUrlSet: boolean;
     /** Behind a reverse proxy: whose X-Forwarded-For to believe (fastify's trustProxy). */
     readonly trustProxy: boolean | number | string[];
   };
@@ -238,7 +252,8 @@ function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfigOptions = {}): Config {
-  const parsed = envSchema.safeParse(withoutEmpty(env));
+  const given = withoutEmpty(env);
+  const parsed = envSchema.safeParse(given);
   const issues = [...(parsed.error?.issues ?? []), ...dkimIssues(env), ...inboundTlsIssues(env)];
   if (!parsed.success || issues.length > 0) throw configError(issues);
   const e = parsed.data;
@@ -252,7 +267,9 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       timeoutMs: e.SMTP_TIMEOUT_MS,
       dataTimeoutMs: e.SMTP_DATA_TIMEOUT_MS,
       dkim: e.DKIM_DOMAIN ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR!, privateKey: e.DKIM_PRIVATE_KEY!.replace(/\\n/g, '\n') } : undefined,
+      allowSelfSigned: e.SMTP_TLS_ALLOW_SELF_SIGNED === '1' || e.SMTP_TLS_ALLOW_SELF_SIGNED === 'true',
     },
+    dns: { servers: e.DNS_SERVERS ? e.DNS_SERVERS.split(',') : [] },
     sending: {
       ratePerSecond: e.SEND_RATE_PER_SECOND,
       attempts: e.SEND_ATTEMPTS,
@@ -265,7 +282,13 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     admin: { token: e.NEWSLETTER_ADMIN_TOKEN },
     postsDir: resolve(cwd, e.POSTS_DIR),
     devMode: e.NEWSLETTER_DEV_MODE === '1' || e.NEWSLETTER_DEV_MODE === 'true',
-    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: parseTrustProxy(e.TRUST_PROXY) },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
+      publicUrlSet: given.PUBLIC_URL !== undefined,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    },
     logLevel: e.LOG_LEVEL,
     metrics: { flushMs: e.METRICS_FLUSH_MS },
     bounces: {

@@ -13,7 +13,7 @@ export interface RedisSafetyReport {
   warnings: string[];
 }
 
-function infoField(info: string, field: string): string | undefined {
+export function infoField(info: string, field: string): string | undefined {
   return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
@@ -27,7 +27,8 @@ async function configGet(redis: Redis, name: string): Promise<string | undefined
   }
 }
 
-export async function checkRedisSafety(redis: Redis): Promise<RedisSafetyReport> {
+/** What decides whether Redis keeps data: its eviction policy and what it writes to disk; undefined where Redis will not say. */
+export async function readRedisSafety(redis: Redis): Promise<Omit<RedisSafetyReport, 'warnings'> & { memoryInfo: string }> {
   const memory = await redis.info('memory');
   const persistence = await redis.info('persistence');
   const maxmemoryPolicy = infoField(memory, 'maxmemory_policy') ?? (await configGet(redis, 'maxmemory-policy'));
@@ -35,6 +36,11 @@ export async function checkRedisSafety(redis: Redis): Promise<RedisSafetyReport>
   const aof = aofField === undefined ? undefined : aofField === '1';
   const save = await configGet(redis, 'save');
   const rdb = save === undefined ? undefined : save.trim() !== '';
+  return { maxmemoryPolicy, aof, rdb, memoryInfo: memory };
+}
+
+export async function checkRedisSafety(redis: Redis): Promise<RedisSafetyReport> {
+  const { maxmemoryPolicy, aof, rdb } = await readRedisSafety(redis);
   if (maxmemoryPolicy !== undefined && maxmemoryPolicy !== 'noeviction') {
     throw new NewsletterError(
       'REDIS_UNSAFE',

@@ -3,7 +3,7 @@
  * because mail scanners follow links. POST /unsubscribe/:token unsubscribes at once: it is
  * what the footer button and mailbox providers' one-click (RFC 8058) send, with the body
  * `List-Unsubscribe=One-Click` form-urlencoded or multipart, and no cookie or CSRF token.
- * Idempotent; answers 200.
+ * Idempotent; answers 200, also for a signed link whose subscriber no longer exists.
  */
 import type { FastifyInstance } from 'fastify';
 import { NewsletterError } from '../errors.ts';
@@ -65,7 +65,13 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeR
   });
 
   app.post<{ Params: { token: string }; Body: unknown }>('/unsubscribe/:token', async (request, reply) => {
-    const subscriber = await find(request.params.token);
+    // A signed link of an address that is gone (removed, erased): what was asked for holds
+    // already. A mailbox provider's one-click (RFC 8058) gets its 2xx; nothing changes.
+    const subscriber = await subscribers.get(verifyToken(secrets, request.params.token, 'unsubscribe'));
+    if (!subscriber) {
+      reply.code(200).type('text/html; charset=utf-8');
+      return page('You are unsubscribed', html`<p>This address is not on the list: ${newsletterName} is not sent to it.</p>`);
+    }
     const body = typeof request.body === 'string' ? request.body : '';
     const oneClick = /List-Unsubscribe=One-Click|name="List-Unsubscribe"\r?\n\r?\nOne-Click/.test(body);
     const how: LinkHow = /(^|&)source=page(&|$)/.test(body) ? 'page' : oneClick ? 'one_click' : 'post';

@@ -87,7 +87,8 @@ const cases: BadToken[] = [
   {
     name: 'stale: the subscriber was removed',
     token: () => token(ids.removed, 'unsubscribe'),
-    routes: ['GET /unsubscribe', 'POST /unsubscribe'],
+    // POST: see "a one-click POST for a removed subscriber" below.
+    routes: ['GET /unsubscribe'],
     message: STALE,
   },
   { name: 'stale: a confirmation link for a removed subscriber', token: () => token(ids.removed, 'confirm'), routes: ['GET /confirm'], message: STALE },
@@ -118,6 +119,20 @@ describe('a bad token gets 400 UNSUBSCRIBE_TOKEN_INVALID and changes nothing', (
       expect(await world.snapshot()).toEqual(before);
     });
   }
+
+  it('a one-click POST for a removed subscriber is answered 200 (RFC 8058: done, nothing to follow), and changes nothing', async () => {
+    for (const id of [ids.removed, 'never-existed-0123456789']) {
+      const before = await world.snapshot();
+      const response = await web.request('POST', `/unsubscribe/${token(id, 'unsubscribe')}`, {
+        body: 'List-Unsubscribe=One-Click',
+        type: 'application/x-www-form-urlencoded',
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('location')).toBeNull();
+      expect(await response.text()).toContain('This address is not on the list');
+      expect(await world.snapshot()).toEqual(before);
+    }
+  });
 
   it('a browser gets the same refusal as a readable page, with nothing of the token echoed', async () => {
     const forged = `${idPart(token(ids.active, 'unsubscribe'))}.${randomBytes(32).toString('base64url')}`;

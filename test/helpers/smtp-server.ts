@@ -72,7 +72,7 @@ export interface TestSmtpServer {
 /**
  * A real SMTP server in this process on a free port. `onRcpt` may return an SMTP
  * error (with `responseCode`) to defer or reject a recipient. With `auth`, a client must log
- * in (AUTH PLAIN or LOGIN over plain TCP) with exactly those credentials.
+ * in (AUTH PLAIN or LOGIN, over plain TCP too) with exactly those credentials. With `tls`, it offers STARTTLS.
  */
 export async function startTestSmtpServer(
   options: {
@@ -82,6 +82,10 @@ export async function startTestSmtpServer(
     auth?: { user: string; pass: string };
     /** Where received messages go; a server restarted on the same port passes its predecessor's log. */
     log?: MessageLog;
+    /** Offer STARTTLS with this certificate and key (PEM); without, STARTTLS is not offered. */
+    tls?: { cert: string; key: string };
+    /** With `tls`: TLS from the first byte (smtps://) instead of STARTTLS. */
+    secure?: boolean;
   } = {},
 ): Promise<TestSmtpServer> {
   const log = options.log ?? new MessageLog();
@@ -106,7 +110,7 @@ export async function startTestSmtpServer(
         callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
       },
     }),
-    disabledCommands: ['STARTTLS'],
+    ...(options.tls ? { cert: options.tls.cert, key: options.tls.key, secure: options.secure ?? false } : { disabledCommands: ['STARTTLS'] }),
     logger: false,
     onRcptTo(address, _session, callback) {
       const verdict = scripted(address.address) ?? options.onRcpt?.(address.address);

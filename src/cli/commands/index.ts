@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   preview: async () => (await import('./preview.ts')).registerPreviewCommand,
   bounces: async () => (await import('./bounces.ts')).registerBouncesCommand,
   inbound: async () => (await import('./inbound.ts')).registerInboundCommand,
+  doctor: async () => (await import('./doctor.ts')).registerDoctorCommand,
 };
 
 /** Registers the subcommand named in argv (the arguments after `newsletter`), or all of them (for help and unknown names). */
