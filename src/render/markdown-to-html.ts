@@ -1,13 +1,14 @@
 /**
  * Markdown body -> safe HTML fragment for the email, with warnings that point at
  * lines of the post. marked does the parsing; this file only adjusts what real posts
- * need (CJK emphasis, tag-like text, links a mail client cannot follow).
+ * need (CJK emphasis, links a mail client cannot follow, table alignment, line breaks);
+ * raw-html.ts decides which tag-like text is HTML, unmatched-backticks.ts which `[…](…)` is a link.
  */
 import { Marked, Renderer, type Token, type Tokens } from 'marked';
-import htmlTags from 'html-tags';
 import { escapeHtml } from '../escape-html.ts';
 import { sanitizeFragment } from './sanitize-fragment.ts';
 import { resolveUrl } from './resolve-url.ts';
+import { authorHtml, type OpenElements } from './raw-html.ts';
 import type { RenderWarning } from './issue.ts';
 
 export interface MarkdownOptions {
@@ -24,10 +25,6 @@ export interface MarkdownResult {
   warnings: RenderWarning[];
 }
 
-const KNOWN_TAGS = new Set<string>(htmlTags);
-// javascript: URLs are reported where URLs are checked (rewriteHtmlUrls).
-const UNSAFE_HTML = /<\s*(script|iframe|style|object|embed|form|frame|frameset|link|meta|base)\b|\son[a-z]+\s*=/gi;
-
 const marked = new Marked({
   gfm: true,
   renderer: {
@@ -37,13 +34,6 @@ const marked = new Marked({
     },
   },
 });
-
-/** `<attach>`, `<T>` and `<SOFA:RPCLab/>` are words, not HTML: show them as written. */
-function escapeUnknownTags(html: string): string {
-  return html.replace(/<(\/?)([A-Za-z][\w:.-]*)([^<>]*)>/g, (whole, _slash: string, name: string) =>
-    KNOWN_TAGS.has(name.toLowerCase()) ? whole : escapeHtml(whole),
-  );
-}
 
 const LENIENT_STRONG = /\*\*(?=[^\s*])([^*\n]*?[^\s*])(\s*)\*\*/g;
 
@@ -93,6 +83,8 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
   // lexer()/parser() take a whole options object, not overrides: start from the instance's.
   const markedOptions = { ...marked.defaults, breaks: options.lineBreaks };
   const tokens = marked.lexer(markdown, markedOptions);
+  const openElements: OpenElements = new Map();
+  const unsafeLines = new Set<number>();
 
   let line = options.firstLine;
   for (const block of tokens) {
@@ -145,12 +137,12 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
           const at = locate.lineOf(html.raw);
           // An HTML block can span lines: point each warning at its own line.
           const lineAt = (index: number) => at + (html.text.slice(0, index).match(/\n/g)?.length ?? 0);
-          const unsafeLines = new Set([...html.text.matchAll(UNSAFE_HTML)].map((match) => lineAt(match.index)));
-          for (const unsafeLine of unsafeLines) {
-            warn('HTML_REMOVED', 'unsafe HTML (script, iframe, style, form or event handler) removed', unsafeLine);
-          }
-          // URLs first: the indexes it reports must be those of the text as written.
-          html.text = escapeUnknownTags(rewriteHtmlUrls(html.text, options.baseUrl, (code, message, index) => warn(code, message, lineAt(index))));
+          html.text = authorHtml(html.text, options.baseUrl, openElements, (code, message, index) => {
+            if (code !== 'HTML_REMOVED') return warn(code, message, lineAt(index));
+            // One warning per line, however many unsafe tags and handlers it holds.
+            if (!unsafeLines.has(lineAt(index))) warn(code, message, lineAt(index));
+            unsafeLines.add(lineAt(index));
+          });
           break;
         }
       }
@@ -160,30 +152,4 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
 
   const unsafe = marked.parser(tokens, markedOptions);
   return { html: sanitizeFragment(unsafe), warnings };
-}
-
-/** Raw `<a href>` and `<img src>` in a post follow the same rules as Markdown links. */
-type WarnAt = (code: RenderWarning['code'], message: string, index: number) => void;
-
-function rewriteHtmlUrls(html: string, baseUrl: string, warnAt: WarnAt): string {
-  return html.replace(/<(a|img)\b([^>]*)>/gi, (_tag, name: string, attributes: string, index: number) => {
-    const warn = (code: RenderWarning['code'], message: string) => warnAt(code, message, index);
-    const isImage = name.toLowerCase() === 'img';
-    if (isImage && !/\balt\s*=\s*("[^"]+"|'[^']+')/i.test(attributes)) warn('IMAGE_ALT_MISSING', 'image without alt text');
-    const rewritten = attributes.replace(
-      /\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi,
-      (_m, attr: string, dq?: string, sq?: string, bare?: string) => {
-        const value = dq ?? sq ?? bare ?? '';
-        const verdict = resolveUrl(value, baseUrl, { allowData: isImage });
-        if (verdict.kind === 'unfollowable') {
-          warn('LINK_UNFOLLOWABLE', `${isImage ? 'image' : 'link'} "${value.slice(0, 80)}": ${verdict.reason}`);
-          return '';
-        }
-        if (verdict.kind === 'data') warn('IMAGE_DATA_URI', 'data: image: Gmail and Outlook do not show it');
-        else if (verdict.insecure) warn(isImage ? 'IMAGE_INSECURE' : 'LINK_INSECURE', `${isImage ? 'image' : 'link'} uses http, not https: ${verdict.url}`);
-        return `${attr}="${escapeHtml(verdict.url)}"`;
-      },
-    );
-    return `<${name}${rewritten}>`;
-  });
 }

@@ -68,3 +68,59 @@ describe('markdownToHtml', () => {
     expect(render('3. c\n4. d').html).toContain('<ol start="3">');
   });
 });
+
+const COLLIDING_NAMES = ['A', 'B', 'I', 'S', 'U', 'Option', 'Select', 'Head', 'Title', 'Input', 'Output', 'Data', 'Map', 'Object', 'Table', 'Link', 'Style'];
+
+describe('text that looks like a tag but was not written as HTML', () => {
+  it.each(COLLIDING_NAMES)('Type<%s> shows as written, and the words after it stay', (name) => {
+    const markdown = `Tracking Type<${name}> and more words\n\n# Head Type<${name}> too\n\n* [item Type<${name}>](https://x.example/i) tail\n\n| Type<${name}> | b |\n|---|---|\n| c | Type<${name}> end |`;
+    const { html, warnings } = render(markdown, false);
+    const shown = `Type&lt;${name}&gt;`;
+    expect(html).toContain(`<p>Tracking ${shown} and more words</p>`);
+    expect(html).toContain(`<h1>Head ${shown} too</h1>`);
+    expect(html).toContain(`<a href="https://x.example/i">item ${shown}</a> tail`);
+    expect(html).toContain(`<th>${shown}</th>`);
+    expect(html).toContain(`<td>c</td>\n<td>${shown} end</td>`);
+    expect(html.match(/<a\b/g)).toHaveLength(1);
+    expect(warnings).toEqual([]);
+  });
+
+  it('shows tag-like words inside raw HTML blocks as written too', () => {
+    const { html } = render('<table><tr><td>Cell of Result<Option> here</td><td>Vec<A></td></tr></table>', false);
+    expect(html).toContain('<td>Cell of Result&lt;Option&gt; here</td><td>Vec&lt;A&gt;</td>');
+  });
+
+  it('keeps the words of elements the sanitizer drops', () => {
+    const { html } = render('pick <option>one</option>, name <title>the page</title>, type <textarea>here</textarea>', false);
+    expect(html).toContain('pick one, name the page, type here');
+  });
+
+  it('keeps the raw HTML authors write: breaks, links, images, emphasis, centring, colour, tables', () => {
+    const { html } = render(
+      'a<br />b <a href="https://x.example/r">raw</a> <img src="https://x.example/i.png" alt="i"> <strong>s</strong> <center>c</center> <font color="red">f</font>\n\n<table><tr><td>x</td></tr></table>',
+      false,
+    );
+    expect(html).toContain('a<br />b <a href="https://x.example/r">raw</a> <img src="https://x.example/i.png" alt="i" /> <strong>s</strong>');
+    expect(html).toContain('<center>c</center> <font color="red">f</font>');
+    expect(html).toContain('<table><tr><td>x</td></tr></table>');
+  });
+
+  it('keeps old upper-case HTML that carries attributes or is void', () => {
+    const { html } = render('<A HREF="https://x.example/old">old link</A> then<BR>next <FONT COLOR="red">red</FONT>', false);
+    expect(html).toContain('<a href="https://x.example/old">old link</a> then<br />next <font color="red">red</font>');
+  });
+
+  it('still removes unsafe HTML in any case and warns, without taking type names for it', () => {
+    const { html, warnings } = render(
+      '<SCRIPT>alert(1)</SCRIPT>\n\n<style>p{}</style>\n\nResult<Object> and Option<Style> stay\n\n<object data="x">y</object>',
+      false,
+    );
+    expect(html).not.toMatch(/alert|p\{\}|<script|<style|<object/i);
+    expect(html).toContain('Result&lt;Object&gt; and Option&lt;Style&gt; stay');
+    expect(warnings.map((w) => [w.code, w.line])).toEqual([
+      ['HTML_REMOVED', 10],
+      ['HTML_REMOVED', 12],
+      ['HTML_REMOVED', 16],
+    ]);
+  });
+});
