@@ -9,6 +9,7 @@ import { escapeHtml } from '../escape-html.ts';
 import { sanitizeFragment } from './sanitize-fragment.ts';
 import { resolveUrl } from './resolve-url.ts';
 import { authorHtml, type OpenElements } from './raw-html.ts';
+import { backtickAwareLinks } from './unmatched-backticks.ts';
 import type { RenderWarning } from './issue.ts';
 
 export interface MarkdownOptions {
@@ -27,6 +28,7 @@ export interface MarkdownResult {
 
 const marked = new Marked({
   gfm: true,
+  tokenizer: backtickAwareLinks,
   renderer: {
     // Wide tables scroll inside their own block instead of widening the whole email.
     table(token: Tokens.Table) {
@@ -42,21 +44,21 @@ const LENIENT_STRONG = /\*\*(?=[^\s*])([^*\n]*?[^\s*])(\s*)\*\*/g;
  * `**官网: **` and `**提问：**中文`: real Chinese posts then show the asterisks. marked
  * leaves such pairs as literal text; turn them into <strong> here.
  */
-function rescueStrong(token: Tokens.Text, lexer: Marked): void {
+function rescueStrong(token: Tokens.Text, lexer: Marked, options: Marked['defaults']): void {
   if (!token.text.includes('**') || token.tokens?.length) return;
   const matches = [...token.text.matchAll(LENIENT_STRONG)];
   if (matches.length === 0) return;
   const children: Token[] = [];
   let last = 0;
   for (const match of matches) {
-    if (match.index > last) children.push(...lexer.Lexer.lexInline(token.text.slice(last, match.index)));
+    if (match.index > last) children.push(...lexer.Lexer.lexInline(token.text.slice(last, match.index), options));
     const inner = match[1]!;
-    children.push({ type: 'strong', raw: match[0], text: inner, tokens: lexer.Lexer.lexInline(inner) });
+    children.push({ type: 'strong', raw: match[0], text: inner, tokens: lexer.Lexer.lexInline(inner, options) });
     // The space the author typed before the closing ** still separates the words.
     if (match[2]) children.push({ type: 'text', raw: ' ', text: ' ' });
     last = match.index + match[0].length;
   }
-  if (last < token.text.length) children.push(...lexer.Lexer.lexInline(token.text.slice(last)));
+  if (last < token.text.length) children.push(...lexer.Lexer.lexInline(token.text.slice(last), options));
   token.tokens = children;
 }
 
@@ -93,7 +95,7 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
     void marked.walkTokens([block], (token) => {
       switch (token.type) {
         case 'text':
-          rescueStrong(token as Tokens.Text, marked);
+          rescueStrong(token as Tokens.Text, marked, markedOptions);
           break;
         case 'link': {
           const link = token as Tokens.Link;

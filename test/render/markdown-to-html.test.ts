@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { markdownToHtml } from '../../src/render/markdown-to-html.ts';
+import { maskUnmatchedBackticks } from '../../src/render/unmatched-backticks.ts';
 
 const render = (markdown: string, lineBreaks = true) => markdownToHtml(markdown, { baseUrl: 'https://site.example', firstLine: 10, lineBreaks });
 
@@ -66,6 +67,55 @@ describe('markdownToHtml', () => {
 
   it('keeps ordered list numbering', () => {
     expect(render('3. c\n4. d').html).toContain('<ol start="3">');
+  });
+});
+
+describe('links whose text holds a backtick that opens no code span (CommonMark: a literal backtick)', () => {
+  it.each([
+    ['[`impl (Partial)Ord for Cell<T>](https://x.example/1)', 'https://x.example/1', '`impl (Partial)Ord for Cell&lt;T&gt;'],
+    ['see [``Vec::push` fast path](https://x.example/2) today', 'https://x.example/2', '``Vec::push` fast path'],
+    ['* [`Iterator::try_fold for Chain<A, B>](https://x.example/3)', 'https://x.example/3', '`Iterator::try_fold for Chain&lt;A, B&gt;'],
+    ['> [fix the ` in paths](https://x.example/4 "title")', 'https://x.example/4', 'fix the ` in paths'],
+  ])('%s is a link, with the backtick shown', (markdown, href, text) => {
+    const { html } = render(markdown, false);
+    expect(html).toContain(`<a href="${href}"`);
+    expect(html).toContain(`>${text}</a>`);
+    expect(html).not.toContain('](');
+  });
+
+  it('makes reference links and images the same way', () => {
+    const { html } = render('[`impl Default for HashMap<K>][ref]\n\n![a ` chart](https://x.example/c.png)\n\n[ref]: https://x.example/r', false);
+    expect(html).toContain('<a href="https://x.example/r">`impl Default for HashMap&lt;K&gt;</a>');
+    expect(html).toContain('<img src="https://x.example/c.png" alt="a ` chart" />');
+  });
+
+  it('makes the link when the backtick would otherwise close a code span after it', () => {
+    const { html } = render('* [`Iterator::try_fold for Chain<A, B>](https://x.example/7) and `Option` docs, [`b](https://x.example/8)', false);
+    expect(html).toContain(
+      '<a href="https://x.example/7">`Iterator::try_fold for Chain&lt;A, B&gt;</a> and <code>Option</code> docs, <a href="https://x.example/8">`b</a>',
+    );
+  });
+
+  it('still reads backticks that do close as code spans, inside and after the link', () => {
+    const { html } = render('[`Vec<T>` is `fast`](https://x.example/5) and `Option` [`a](https://x.example/6)', false);
+    expect(html).toContain('<a href="https://x.example/5"><code>Vec&lt;T&gt;</code> is <code>fast</code></a>');
+    expect(html).toContain('<code>Option</code> <a href="https://x.example/6">`a</a>');
+  });
+});
+
+describe('maskUnmatchedBackticks', () => {
+  it('masks only the runs that no run of the same length closes, and skips escaped ones', () => {
+    expect(maskUnmatchedBackticks('[`a](u)')).toBe('[\uE000a](u)');
+    expect(maskUnmatchedBackticks('[`a` b](u)')).toBeUndefined();
+    expect(maskUnmatchedBackticks('[``a` b`](u)')).toBe('[\uE000\uE000a` b`](u)');
+    expect(maskUnmatchedBackticks('[\\`a](u)')).toBeUndefined();
+    // Past the end of the link text nothing is masked.
+    expect(maskUnmatchedBackticks('[a](u) `b')).toBeUndefined();
+  });
+
+  it('masks a run whose closing run lies past the `](` that ends the link text, not one closed inside it', () => {
+    expect(maskUnmatchedBackticks('[`a](u) and `b`')).toBe('[\uE000a](u) and `b`');
+    expect(maskUnmatchedBackticks('[see `a[0](1)` here](u) `b`')).toBeUndefined();
   });
 });
 
