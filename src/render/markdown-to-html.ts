@@ -4,11 +4,11 @@
  * need (CJK emphasis, links a mail client cannot follow, table alignment, line breaks);
  * raw-html.ts decides which tag-like text is HTML, unmatched-backticks.ts which `[…](…)` is a link.
  */
-import { Marked, Renderer, type Token, type Tokens } from 'marked';
+import { Marked, Renderer, type MarkedExtension, type Token, type Tokens } from 'marked';
 import { escapeHtml } from '../escape-html.ts';
 import { sanitizeFragment } from './sanitize-fragment.ts';
 import { resolveUrl } from './resolve-url.ts';
-import { authorHtml, type OpenElements } from './raw-html.ts';
+import { authorHtml, isLineBreakTag, type OpenElements } from './raw-html.ts';
 import { backtickAwareLinks } from './unmatched-backticks.ts';
 import type { RenderWarning } from './issue.ts';
 
@@ -26,9 +26,25 @@ export interface MarkdownResult {
   warnings: RenderWarning[];
 }
 
+/**
+ * A line end right after a `<br>` the author typed is that same break, not a second one:
+ * with `breaks` (CJK posts) marked would add its own `<br>` and show an empty line.
+ */
+const lineEndAfterBreakTag: NonNullable<MarkedExtension['extensions']>[number] = {
+  name: 'lineEndAfterBreakTag',
+  level: 'inline',
+  tokenizer(src, tokens) {
+    const previous = tokens.at(-1);
+    if (previous?.type !== 'html' || !isLineBreakTag((previous as Tokens.HTML).raw)) return undefined;
+    const lineEnd = /^[ \t]*\n[ \t]*/.exec(src);
+    return lineEnd ? { type: 'text', raw: lineEnd[0], text: '\n' } : undefined;
+  },
+};
+
 const marked = new Marked({
   gfm: true,
   tokenizer: backtickAwareLinks,
+  extensions: [lineEndAfterBreakTag],
   renderer: {
     // Wide tables scroll inside their own block instead of widening the whole email.
     table(token: Tokens.Table) {

@@ -52,6 +52,9 @@ function meantAsHtml(closing: boolean, name: string, rest: string, open: OpenEle
   return true;
 }
 
+/** True for an HTML token that is a line break the author typed (`<br>`, `<br />`, `<BR>`). */
+export const isLineBreakTag = (html: string) => /^<(?:br|BR)(?:\s[^<>]*)?\/?>$/.test(html.trim());
+
 /**
  * Escapes the tag-like text that is not HTML, rewrites raw link and image URLs, and reports
  * unsafe HTML. Indexes given to `warnAt` are those of `html` as written.

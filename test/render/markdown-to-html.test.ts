@@ -174,3 +174,26 @@ describe('text that looks like a tag but was not written as HTML', () => {
     ]);
   });
 });
+
+describe('a <br> the author typed at the end of a line', () => {
+  it.each(['<br />', '<br/>', '<br>', '<BR>', '<br />  ', '<br> \t'])('"a%s" + newline is one break, with and without line breaks', (tag) => {
+    for (const lineBreaks of [true, false]) {
+      const { html } = render(`第一行${tag}\n第二行`, lineBreaks);
+      expect(html.match(/<br \/>/g), `lineBreaks: ${lineBreaks}`).toHaveLength(1);
+      expect(html).toContain('第二行');
+    }
+  });
+
+  it('is one break in list items, quotes and table cells too', () => {
+    const { html } = render('- 一<br />\n  续\n- 二<br>\n  续\n\n> 引<br/>\n> 续\n\n| a | b |\n|---|---|\n| 高<br>飞 | c |');
+    expect(html).toContain('<li>一<br />\n续</li>');
+    expect(html).toContain('<li>二<br />\n续</li>');
+    expect(html).toContain('<p>引<br />\n续</p>');
+    expect(html).toContain('<td>高<br />飞</td>');
+  });
+
+  it('leaves the empty line the author wrote with two breaks', () => {
+    expect(render('一<br /><br />\n二').html.match(/<br \/>/g)).toHaveLength(2);
+    expect(render('一\n<br />\n二').html.match(/<br \/>/g)).toHaveLength(2);
+  });
+});
