@@ -26,6 +26,8 @@ export interface MarkdownResult {
   warnings: RenderWarning[];
 }
 
+const ALIGNMENTS = new Set(['left', 'center', 'right']);
+
 /**
  * A line end right after a `<br>` the author typed is that same break, not a second one:
  * with `breaks` (CJK posts) marked would add its own `<br>` and show an empty line.
@@ -49,6 +51,14 @@ const marked = new Marked({
     // Wide tables scroll inside their own block instead of widening the whole email.
     table(token: Tokens.Table) {
       return `<div class="nl-table">${Renderer.prototype.table.call(this, token)}</div>\n`;
+    },
+    // `align` alone loses to the stylesheet's `text-align: left` once MJML inlines it, and
+    // some clients ignore it: the column's alignment also goes inline, where it wins.
+    tablecell(token: Tokens.TableCell) {
+      const tag = token.header ? 'th' : 'td';
+      const content = this.parser.parseInline(token.tokens);
+      if (!token.align || !ALIGNMENTS.has(token.align)) return `<${tag}>${content}</${tag}>\n`;
+      return `<${tag} align="${token.align}" style="text-align:${token.align}">${content}</${tag}>\n`;
     },
   },
 });

@@ -197,3 +197,22 @@ describe('a <br> the author typed at the end of a line', () => {
     expect(render('一\n<br />\n二').html.match(/<br \/>/g)).toHaveLength(2);
   });
 });
+
+describe('table column alignment', () => {
+  it('goes inline on every cell of an aligned column, and unaligned columns get none', () => {
+    const { html } = render('| c | l | r | n |\n|:-:|:--|--:|---|\n| 1 | 2 | 3 | 4 |', false);
+    expect(html).toContain('<th align="center" style="text-align:center">c</th>');
+    expect(html).toContain('<th align="left" style="text-align:left">l</th>');
+    expect(html).toContain('<td align="right" style="text-align:right">3</td>');
+    expect(html).toContain('<th>n</th>');
+    expect(html).toContain('<td>4</td>');
+  });
+
+  it('lets no other style through a cell of raw HTML', () => {
+    const { html } = render(
+      '<table><tr><td style="text-align:center;color:red;background:url(x)">a</td><td style="text-align:justify">b</td></tr></table>',
+      false,
+    );
+    expect(html).toContain('<td style="text-align:center">a</td><td>b</td>');
+  });
+});
