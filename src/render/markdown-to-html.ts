@@ -2,14 +2,15 @@
  * Markdown body -> safe HTML fragment for the email, with warnings that point at
  * lines of the post. marked does the parsing; this file only adjusts what real posts
  * need (CJK emphasis, links a mail client cannot follow, table alignment, line breaks);
- * raw-html.ts decides which tag-like text is HTML, unmatched-backticks.ts which `[…](…)` is a link.
+ * raw-html.ts decides which tag-like text is HTML, link-tokenizer.ts which `[…](…)` is a link.
  */
 import { Marked, Renderer, type MarkedExtension, type Token, type Tokens } from 'marked';
 import { escapeHtml } from '../escape-html.ts';
 import { sanitizeFragment } from './sanitize-fragment.ts';
 import { resolveUrl } from './resolve-url.ts';
 import { authorHtml, isLineBreakTag, type OpenElements } from './raw-html.ts';
-import { backtickAwareLinks } from './unmatched-backticks.ts';
+import { lenientLinks } from './link-tokenizer.ts';
+import { isMisclosed } from './misclosed-links.ts';
 import type { RenderWarning } from './issue.ts';
 
 export interface MarkdownOptions {
@@ -45,7 +46,7 @@ const lineEndAfterBreakTag: NonNullable<MarkedExtension['extensions']>[number] =
 
 const marked = new Marked({
   gfm: true,
-  tokenizer: backtickAwareLinks,
+  tokenizer: lenientLinks,
   extensions: [lineEndAfterBreakTag],
   renderer: {
     // Wide tables scroll inside their own block instead of widening the whole email.
@@ -126,6 +127,7 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
         case 'link': {
           const link = token as Tokens.Link;
           const at = locate.lineOf(link.raw);
+          if (isMisclosed(link)) warn('LINK_MISCLOSED', `link "${link.text}" ends in "]" where ")" belongs; made a link`, at);
           if (link.raw.startsWith('<') && !isHttpUrlAutolink(link)) {
             // `<SOFA:RPCLab/>` parses as an autolink with scheme "SOFA"; the author meant the text.
             Object.assign(link, { type: 'text', text: escapeHtml(link.raw), escaped: true, tokens: undefined });
@@ -149,6 +151,7 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
         case 'image': {
           const image = token as Tokens.Image;
           const at = locate.lineOf(image.raw);
+          if (isMisclosed(image)) warn('LINK_MISCLOSED', `image "${image.text}" ends in "]" where ")" belongs; shown`, at);
           const verdict = resolveUrl(image.href, options.baseUrl, { allowData: true });
           if (!image.text.trim()) warn('IMAGE_ALT_MISSING', `image without alt text: ${image.href.slice(0, 80)}`, at);
           if (verdict.kind === 'unfollowable') {

@@ -81,16 +81,16 @@ function unmask<T>(value: T): T {
 
 const mayNeedMask = (src: string) => (src.startsWith('[') || src.startsWith('![')) && src.includes('`') && !src.includes(MASK);
 
-/** Tokenizer overrides for marked: `false` hands the source to marked's own tokenizer unchanged. */
-export const backtickAwareLinks = {
-  link(this: Tokenizer, src: string): Tokens.Link | Tokens.Image | false {
-    const masked = mayNeedMask(src) ? maskUnmatchedBackticks(src) : undefined;
-    const token = masked === undefined ? undefined : Tokenizer.prototype.link.call(this, masked);
-    return token ? unmask(token) : false;
-  },
-  reflink(this: Tokenizer, src: string, links: Parameters<Tokenizer['reflink']>[1]): Tokens.Link | Tokens.Image | Tokens.Text | false {
-    const masked = mayNeedMask(src) ? maskUnmatchedBackticks(src) : undefined;
-    const token = masked === undefined ? undefined : Tokenizer.prototype.reflink.call(this, masked, links);
-    return token && token.type !== 'text' ? unmask(token) : false;
-  },
-};
+/** marked's link, read with the unmatched backticks of its text as literal ones; undefined when that changes nothing. */
+export function backtickAwareLink(tokenizer: Tokenizer, src: string): Tokens.Link | Tokens.Image | undefined {
+  const masked = mayNeedMask(src) ? maskUnmatchedBackticks(src) : undefined;
+  const token = masked === undefined ? undefined : Tokenizer.prototype.link.call(tokenizer, masked);
+  return token ? unmask(token) : undefined;
+}
+
+/** The same for reference links (`[`text][ref]`). */
+export function backtickAwareReflink(tokenizer: Tokenizer, src: string, links: Parameters<Tokenizer['reflink']>[1]): Tokens.Link | Tokens.Image | undefined {
+  const masked = mayNeedMask(src) ? maskUnmatchedBackticks(src) : undefined;
+  const token = masked === undefined ? undefined : Tokenizer.prototype.reflink.call(tokenizer, masked, links);
+  return token && token.type !== 'text' ? unmask(token) : undefined;
+}

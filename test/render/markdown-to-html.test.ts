@@ -103,6 +103,24 @@ describe('links whose text holds a backtick that opens no code span (CommonMark:
   });
 });
 
+describe('a link closed with "]" instead of ")"', () => {
+  it.each([
+    ['See the [full report](https://x.example/r.md] for details.', '<a href="https://x.example/r.md">full report</a> for details.'],
+    ['* [a](https://x.example/a] and [b](https://x.example/b)', '<a href="https://x.example/a">a</a> and <a href="https://x.example/b">b</a>'],
+    ['![chart](https://x.example/c.png]', '<img src="https://x.example/c.png" alt="chart" />'],
+  ])('%s is made as meant, and the author is told with the line', (markdown, shown) => {
+    const { html, warnings } = render(`intro\n\n${markdown}`, false);
+    expect(html).toContain(shown);
+    expect(html).not.toContain('](');
+    expect(warnings.map((w) => [w.code, w.line])).toEqual([['LINK_MISCLOSED', 12]]);
+  });
+
+  it('leaves alone what is no link target: a bracket inside a URL, no URL at all', () => {
+    expect(render('[a](https://x.example/a](https://x.example/b)', false).warnings.map((w) => w.code)).not.toContain('LINK_MISCLOSED');
+    expect(render('[a](not a url] b', false).html).toContain('[a](not a url] b');
+  });
+});
+
 describe('maskUnmatchedBackticks', () => {
   it('masks only the runs that no run of the same length closes, and skips escaped ones', () => {
     expect(maskUnmatchedBackticks('[`a](u)')).toBe('[\uE000a](u)');
