@@ -28,6 +28,7 @@ const VOID_ELEMENTS = new Set<string>(voidHtmlTags);
 const UNSAFE_ELEMENTS = new Set(['script', 'iframe', 'style', 'object', 'embed', 'form', 'frame', 'frameset', 'link', 'meta', 'base', 'noscript']);
 
 const TAG = /<(\/?)([A-Za-z][\w:.-]*)([^<>]*)>/g;
+// CommonMark's raw HTML attribute grammar (marked's inline tag rule is the same), so both agree on what is a tag.
 const ATTRIBUTES = /^(?:\s+[A-Za-z_:][\w:.-]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?$/;
 const EVENT_HANDLER = /\son[a-z]+\s*=/i;
 
