@@ -34,6 +34,7 @@ export interface Post {
 
 export type WarningCode =
   | 'LINK_UNFOLLOWABLE'
+  | 'LINK_MISCLOSED'
   | 'LINK_INSECURE'
   | 'IMAGE_INSECURE'
   | 'IMAGE_ALT_MISSING'

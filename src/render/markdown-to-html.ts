@@ -1,13 +1,16 @@
 /**
  * Markdown body -> safe HTML fragment for the email, with warnings that point at
  * lines of the post. marked does the parsing; this file only adjusts what real posts
- * need (CJK emphasis, tag-like text, links a mail client cannot follow).
+ * need (CJK emphasis, links a mail client cannot follow, table alignment, line breaks);
+ * raw-html.ts decides which tag-like text is HTML, link-tokenizer.ts which `[…](…)` is a link.
  */
-import { Marked, Renderer, type Token, type Tokens } from 'marked';
-import htmlTags from 'html-tags';
+import { Marked, Renderer, type MarkedExtension, type Token, type Tokens } from 'marked';
 import { escapeHtml } from '../escape-html.ts';
 import { sanitizeFragment } from './sanitize-fragment.ts';
 import { resolveUrl } from './resolve-url.ts';
+import { authorHtml, isLineBreakTag, type OpenElements } from './raw-html.ts';
+import { lenientLinks } from './link-tokenizer.ts';
+import { isMisclosed } from './misclosed-links.ts';
 import type { RenderWarning } from './issue.ts';
 
 export interface MarkdownOptions {
@@ -24,26 +27,42 @@ export interface MarkdownResult {
   warnings: RenderWarning[];
 }
 
-const KNOWN_TAGS = new Set<string>(htmlTags);
-// javascript: URLs are reported where URLs are checked (rewriteHtmlUrls).
-const UNSAFE_HTML = /<\s*(script|iframe|style|object|embed|form|frame|frameset|link|meta|base)\b|\son[a-z]+\s*=/gi;
+const ALIGNMENTS = new Set(['left', 'center', 'right']);
+
+/**
+ * A line end right after a `<br>` the author typed is that same break, not a second one:
+ * with `breaks` (CJK posts) marked would add its own `<br>` and show an empty line.
+ */
+const lineEndAfterBreakTag: NonNullable<MarkedExtension['extensions']>[number] = {
+  name: 'lineEndAfterBreakTag',
+  level: 'inline',
+  tokenizer(src, tokens) {
+    const previous = tokens.at(-1);
+    if (previous?.type !== 'html' || !isLineBreakTag((previous as Tokens.HTML).raw)) return undefined;
+    const lineEnd = /^[ \t]*\n[ \t]*/.exec(src);
+    return lineEnd ? { type: 'text', raw: lineEnd[0], text: '\n' } : undefined;
+  },
+};
 
 const marked = new Marked({
   gfm: true,
+  tokenizer: lenientLinks,
+  extensions: [lineEndAfterBreakTag],
   renderer: {
     // Wide tables scroll inside their own block instead of widening the whole email.
     table(token: Tokens.Table) {
       return `<div class="nl-table">${Renderer.prototype.table.call(this, token)}</div>\n`;
     },
+    // `align` alone loses to the stylesheet's `text-align: left` once MJML inlines it, and
+    // some clients ignore it: the column's alignment also goes inline, where it wins.
+    tablecell(token: Tokens.TableCell) {
+      const tag = token.header ? 'th' : 'td';
+      const content = this.parser.parseInline(token.tokens);
+      if (!token.align || !ALIGNMENTS.has(token.align)) return `<${tag}>${content}</${tag}>\n`;
+      return `<${tag} align="${token.align}" style="text-align:${token.align}">${content}</${tag}>\n`;
+    },
   },
 });
-
-/** `<attach>`, `<T>` and `<SOFA:RPCLab/>` are words, not HTML: show them as written. */
-function escapeUnknownTags(html: string): string {
-  return html.replace(/<(\/?)([A-Za-z][\w:.-]*)([^<>]*)>/g, (whole, _slash: string, name: string) =>
-    KNOWN_TAGS.has(name.toLowerCase()) ? whole : escapeHtml(whole),
-  );
-}
 
 const LENIENT_STRONG = /\*\*(?=[^\s*])([^*\n]*?[^\s*])(\s*)\*\*/g;
 
@@ -52,21 +71,21 @@ const LENIENT_STRONG = /\*\*(?=[^\s*])([^*\n]*?[^\s*])(\s*)\*\*/g;
  * `**官网: **` and `**提问：**中文`: real Chinese posts then show the asterisks. marked
  * leaves such pairs as literal text; turn them into <strong> here.
  */
-function rescueStrong(token: Tokens.Text, lexer: Marked): void {
+function rescueStrong(token: Tokens.Text, lexer: Marked, options: Marked['defaults']): void {
   if (!token.text.includes('**') || token.tokens?.length) return;
   const matches = [...token.text.matchAll(LENIENT_STRONG)];
   if (matches.length === 0) return;
   const children: Token[] = [];
   let last = 0;
   for (const match of matches) {
-    if (match.index > last) children.push(...lexer.Lexer.lexInline(token.text.slice(last, match.index)));
+    if (match.index > last) children.push(...lexer.Lexer.lexInline(token.text.slice(last, match.index), options));
     const inner = match[1]!;
-    children.push({ type: 'strong', raw: match[0], text: inner, tokens: lexer.Lexer.lexInline(inner) });
+    children.push({ type: 'strong', raw: match[0], text: inner, tokens: lexer.Lexer.lexInline(inner, options) });
     // The space the author typed before the closing ** still separates the words.
     if (match[2]) children.push({ type: 'text', raw: ' ', text: ' ' });
     last = match.index + match[0].length;
   }
-  if (last < token.text.length) children.push(...lexer.Lexer.lexInline(token.text.slice(last)));
+  if (last < token.text.length) children.push(...lexer.Lexer.lexInline(token.text.slice(last), options));
   token.tokens = children;
 }
 
@@ -93,6 +112,8 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
   // lexer()/parser() take a whole options object, not overrides: start from the instance's.
   const markedOptions = { ...marked.defaults, breaks: options.lineBreaks };
   const tokens = marked.lexer(markdown, markedOptions);
+  const openElements: OpenElements = new Map();
+  const unsafeLines = new Set<number>();
 
   let line = options.firstLine;
   for (const block of tokens) {
@@ -101,11 +122,12 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
     void marked.walkTokens([block], (token) => {
       switch (token.type) {
         case 'text':
-          rescueStrong(token as Tokens.Text, marked);
+          rescueStrong(token as Tokens.Text, marked, markedOptions);
           break;
         case 'link': {
           const link = token as Tokens.Link;
           const at = locate.lineOf(link.raw);
+          if (isMisclosed(link)) warn('LINK_MISCLOSED', `link "${link.text}" ends in "]" where ")" belongs; made a link`, at);
           if (link.raw.startsWith('<') && !isHttpUrlAutolink(link)) {
             // `<SOFA:RPCLab/>` parses as an autolink with scheme "SOFA"; the author meant the text.
             Object.assign(link, { type: 'text', text: escapeHtml(link.raw), escaped: true, tokens: undefined });
@@ -129,6 +151,7 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
         case 'image': {
           const image = token as Tokens.Image;
           const at = locate.lineOf(image.raw);
+          if (isMisclosed(image)) warn('LINK_MISCLOSED', `image "${image.text}" ends in "]" where ")" belongs; shown`, at);
           const verdict = resolveUrl(image.href, options.baseUrl, { allowData: true });
           if (!image.text.trim()) warn('IMAGE_ALT_MISSING', `image without alt text: ${image.href.slice(0, 80)}`, at);
           if (verdict.kind === 'unfollowable') {
@@ -145,12 +168,12 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
           const at = locate.lineOf(html.raw);
           // An HTML block can span lines: point each warning at its own line.
           const lineAt = (index: number) => at + (html.text.slice(0, index).match(/\n/g)?.length ?? 0);
-          const unsafeLines = new Set([...html.text.matchAll(UNSAFE_HTML)].map((match) => lineAt(match.index)));
-          for (const unsafeLine of unsafeLines) {
-            warn('HTML_REMOVED', 'unsafe HTML (script, iframe, style, form or event handler) removed', unsafeLine);
-          }
-          // URLs first: the indexes it reports must be those of the text as written.
-          html.text = escapeUnknownTags(rewriteHtmlUrls(html.text, options.baseUrl, (code, message, index) => warn(code, message, lineAt(index))));
+          html.text = authorHtml(html.text, options.baseUrl, openElements, (code, message, index) => {
+            if (code !== 'HTML_REMOVED') return warn(code, message, lineAt(index));
+            // One warning per line, however many unsafe tags and handlers it holds.
+            if (!unsafeLines.has(lineAt(index))) warn(code, message, lineAt(index));
+            unsafeLines.add(lineAt(index));
+          });
           break;
         }
       }
@@ -160,30 +183,4 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
 
   const unsafe = marked.parser(tokens, markedOptions);
   return { html: sanitizeFragment(unsafe), warnings };
-}
-
-/** Raw `<a href>` and `<img src>` in a post follow the same rules as Markdown links. */
-type WarnAt = (code: RenderWarning['code'], message: string, index: number) => void;
-
-function rewriteHtmlUrls(html: string, baseUrl: string, warnAt: WarnAt): string {
-  return html.replace(/<(a|img)\b([^>]*)>/gi, (_tag, name: string, attributes: string, index: number) => {
-    const warn = (code: RenderWarning['code'], message: string) => warnAt(code, message, index);
-    const isImage = name.toLowerCase() === 'img';
-    if (isImage && !/\balt\s*=\s*("[^"]+"|'[^']+')/i.test(attributes)) warn('IMAGE_ALT_MISSING', 'image without alt text');
-    const rewritten = attributes.replace(
-      /\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi,
-      (_m, attr: string, dq?: string, sq?: string, bare?: string) => {
-        const value = dq ?? sq ?? bare ?? '';
-        const verdict = resolveUrl(value, baseUrl, { allowData: isImage });
-        if (verdict.kind === 'unfollowable') {
-          warn('LINK_UNFOLLOWABLE', `${isImage ? 'image' : 'link'} "${value.slice(0, 80)}": ${verdict.reason}`);
-          return '';
-        }
-        if (verdict.kind === 'data') warn('IMAGE_DATA_URI', 'data: image: Gmail and Outlook do not show it');
-        else if (verdict.insecure) warn(isImage ? 'IMAGE_INSECURE' : 'LINK_INSECURE', `${isImage ? 'image' : 'link'} uses http, not https: ${verdict.url}`);
-        return `${attr}="${escapeHtml(verdict.url)}"`;
-      },
-    );
-    return `<${name}${rewritten}>`;
-  });
 }

@@ -4,10 +4,13 @@
  */
 import { expect } from 'vitest';
 import { decodeHTML } from 'entities';
+import htmlTags, { voidHtmlTags } from 'html-tags';
+import { Marked, type Tokens } from 'marked';
 import type { Issue } from '../../src/render/issue.ts';
 import { PLACEHOLDERS } from '../../src/render/placeholders.ts';
 
-const HTML_TAG_IN_TEXT = /<\/?(p|div|span|a|img|br|strong|em|b|i|table|tr|td|th|li|ul|ol|h[1-6]|blockquote|pre|code|script|style)\b[^>]*>/i;
+// Lower case only: `FromIterator<A>` and `Pair<B>` are type names the text part shows as written.
+const HTML_TAG_IN_TEXT = /<\/?(p|div|span|a|img|br|strong|em|b|i|table|tr|td|th|li|ul|ol|h[1-6]|blockquote|pre|code|script|style)\b[^>]*>/;
 
 /** The visible content of the body, with code (where any character is legitimate) removed. */
 function proseOf(html: string): string {
@@ -129,5 +132,89 @@ export function expectUrlsUnbrokenInText(issue: Issue): void {
       return false;
     });
     expect(whole, `URL broken or missing in the text part: ${url}`).toBe(true);
+  }
+}
+
+/** Post Markdown with code (fenced, indented by a fence, inline) and HTML comments taken out. */
+function markdownProse(markdown: string): string {
+  return markdown
+    .replace(/^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^ {0,3}\1[^\n]*$|(?![\s\S]))/gm, '')
+    .replace(/(`+)(?!`)[\s\S]*?[^`]\1(?!`)/g, ' ')
+    .replace(/<!--[\s\S]*?-->/g, ' ');
+}
+
+/** Markdown links are made links: neither `](` in the HTML prose nor `[text](url)` in the text part. */
+export function expectNoVisibleLinkSyntax(issue: Issue): void {
+  const prose = proseOf(issue.html);
+  expect(prose, 'visible "](" in the HTML').not.toMatch(/\]\(/);
+  expect(prose, 'visible "[…](http" in the HTML').not.toMatch(/\[[^\]]*\]\s*\(\s*(https?:|\/)/);
+  // Code may legitimately show Markdown; take what the HTML shows as code out of the text part.
+  const codes = [...issue.html.matchAll(/<code[^>]*>([\s\S]*?)<\/code>/gi)].map((m) => decodeHTML(m[1]!.replace(/<[^>]+>/g, '')));
+  let text = issue.text;
+  for (const code of codes.sort((a, b) => b.length - a.length)) if (code.trim()) text = text.split(code).join(' ');
+  expect(text, 'a Markdown link in the text part').not.toMatch(/\[[^\]\n]*\]\(\s*(https?:|\/)[^)\s]*\)/);
+}
+
+type Alignment = 'left' | 'center' | 'right';
+
+/** How a cell shows in a client: its last inline text-align wins, then `align`, then the element's default. */
+function effectiveAlignment(cellTag: string): string {
+  const style = /\sstyle="([^"]*)"/i.exec(cellTag)?.[1] ?? '';
+  const declared = [...style.matchAll(/text-align\s*:\s*([a-z]+)/gi)].at(-1)?.[1];
+  if (declared) return declared.toLowerCase();
+  const align = /\salign="([a-z]+)"/i.exec(cellTag)?.[1];
+  if (align) return align.toLowerCase();
+  return /^<th\b/i.test(cellTag) ? 'center' : 'left';
+}
+
+/** Every cell of a Markdown table shows its column's alignment (`|:---:|` centred, none = left), inline for every client. */
+export function expectTableAlignmentKept(issue: Issue, markdown: string): void {
+  const columns: Alignment[][] = [];
+  const lexer = new Marked({ gfm: true });
+  void lexer.walkTokens(lexer.lexer(markdown), (token) => {
+    if (token.type === 'table') columns.push((token as Tokens.Table).align.map((a) => a ?? 'left'));
+  });
+  const tables = [...issue.html.matchAll(/class="nl-table"[^>]*>\s*<table[\s\S]*?<\/table>/gi)].map((m) => m[0]);
+  expect(tables.length, 'Markdown tables rendered').toBe(columns.length);
+  tables.forEach((table, index) => {
+    for (const row of table.match(/<tr\b[\s\S]*?<\/tr>/gi) ?? []) {
+      const cells = row.match(/<t[hd]\b[^>]*>/gi) ?? [];
+      cells.forEach((cell, column) => {
+        const expected = columns[index]![column] ?? 'left';
+        expect(effectiveAlignment(cell), `table ${index + 1}, column ${column + 1}: ${cell}`).toBe(expected);
+      });
+    }
+  });
+}
+
+const BR = /<br\s*\/?>/gi;
+
+/**
+ * No empty line the author did not write: a `<br>` followed by only whitespace and another
+ * `<br>` counts against the places where the post itself puts a break next to a break
+ * (`<br><br>`, or a `<br>` opening a line after a line of text).
+ */
+export function expectNoDoubledBreaks(issue: Issue, markdown: string): void {
+  const body = /<body[^>]*>([\s\S]*)<\/body>/i.exec(issue.html)?.[1] ?? issue.html;
+  const doubled = body.replace(/<pre[\s\S]*?<\/pre>/gi, '').match(/<br\s*\/?>(?:\s|&nbsp;)*(?=<br\s*\/?>)/gi)?.length ?? 0;
+  const prose = markdownProse(markdown);
+  const written = prose.match(/(?:<br\s*\/?>|\S[ \t]*\n)[ \t]*(?=<br\s*\/?>)/gi)?.length ?? 0;
+  expect(doubled, `${doubled} doubled breaks, the post writes ${written} (${prose.match(BR)?.length ?? 0} <br> in all)`).toBeLessThanOrEqual(written);
+}
+
+const HTML_ELEMENTS = new Set<string>(htmlTags);
+const VOID_ELEMENTS = new Set<string>(voidHtmlTags);
+
+/** `Result<Option>`, `FromIterator<A>`, `Vec<T>` written in prose outside code show as written. */
+export function expectTagLikeTextVisible(issue: Issue, markdown: string): void {
+  const prose = proseOf(issue.html).replace(/\s+/g, ' ');
+  const written = markdownProse(markdown)
+    .replace(/\]\([^)\s]*\)/g, '] ')
+    .replace(/<(?:https?|mailto):[^>\s]*>/gi, ' ');
+  for (const [whole, , inner] of written.matchAll(/\b([A-Za-z_]\w*)<([A-Za-z_]\w*)>/g)) {
+    // `line<br>`, `word<strong>` and old-style `line<BR>` are HTML the author wrote, the way HTML is written.
+    const lower = inner!.toLowerCase();
+    if ((inner === lower && HTML_ELEMENTS.has(lower)) || (inner === inner!.toUpperCase() && VOID_ELEMENTS.has(lower))) continue;
+    expect(prose, `"${whole}" lost from the HTML`).toContain(whole);
   }
 }

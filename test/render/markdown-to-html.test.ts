@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { markdownToHtml } from '../../src/render/markdown-to-html.ts';
+import { maskUnmatchedBackticks } from '../../src/render/unmatched-backticks.ts';
 
 const render = (markdown: string, lineBreaks = true) => markdownToHtml(markdown, { baseUrl: 'https://site.example', firstLine: 10, lineBreaks });
 
@@ -66,5 +67,170 @@ describe('markdownToHtml', () => {
 
   it('keeps ordered list numbering', () => {
     expect(render('3. c\n4. d').html).toContain('<ol start="3">');
+  });
+});
+
+describe('links whose text holds a backtick that opens no code span (CommonMark: a literal backtick)', () => {
+  it.each([
+    ['[`impl (Partial)Ord for Cell<T>](https://x.example/1)', 'https://x.example/1', '`impl (Partial)Ord for Cell&lt;T&gt;'],
+    ['see [``Vec::push` fast path](https://x.example/2) today', 'https://x.example/2', '``Vec::push` fast path'],
+    ['* [`Iterator::try_fold for Chain<A, B>](https://x.example/3)', 'https://x.example/3', '`Iterator::try_fold for Chain&lt;A, B&gt;'],
+    ['> [fix the ` in paths](https://x.example/4 "title")', 'https://x.example/4', 'fix the ` in paths'],
+  ])('%s is a link, with the backtick shown', (markdown, href, text) => {
+    const { html } = render(markdown, false);
+    expect(html).toContain(`<a href="${href}"`);
+    expect(html).toContain(`>${text}</a>`);
+    expect(html).not.toContain('](');
+  });
+
+  it('makes reference links and images the same way', () => {
+    const { html } = render('[`impl Default for HashMap<K>][ref]\n\n![a ` chart](https://x.example/c.png)\n\n[ref]: https://x.example/r', false);
+    expect(html).toContain('<a href="https://x.example/r">`impl Default for HashMap&lt;K&gt;</a>');
+    expect(html).toContain('<img src="https://x.example/c.png" alt="a ` chart" />');
+  });
+
+  it('makes the link when the backtick would otherwise close a code span after it', () => {
+    const { html } = render('* [`Iterator::try_fold for Chain<A, B>](https://x.example/7) and `Option` docs, [`b](https://x.example/8)', false);
+    expect(html).toContain(
+      '<a href="https://x.example/7">`Iterator::try_fold for Chain&lt;A, B&gt;</a> and <code>Option</code> docs, <a href="https://x.example/8">`b</a>',
+    );
+  });
+
+  it('still reads backticks that do close as code spans, inside and after the link', () => {
+    const { html } = render('[`Vec<T>` is `fast`](https://x.example/5) and `Option` [`a](https://x.example/6)', false);
+    expect(html).toContain('<a href="https://x.example/5"><code>Vec&lt;T&gt;</code> is <code>fast</code></a>');
+    expect(html).toContain('<code>Option</code> <a href="https://x.example/6">`a</a>');
+  });
+});
+
+describe('a link closed with "]" instead of ")"', () => {
+  it.each([
+    ['See the [full report](https://x.example/r.md] for details.', '<a href="https://x.example/r.md">full report</a> for details.'],
+    ['* [a](https://x.example/a] and [b](https://x.example/b)', '<a href="https://x.example/a">a</a> and <a href="https://x.example/b">b</a>'],
+    ['![chart](https://x.example/c.png]', '<img src="https://x.example/c.png" alt="chart" />'],
+  ])('%s is made as meant, and the author is told with the line', (markdown, shown) => {
+    const { html, warnings } = render(`intro\n\n${markdown}`, false);
+    expect(html).toContain(shown);
+    expect(html).not.toContain('](');
+    expect(warnings.map((w) => [w.code, w.line])).toEqual([['LINK_MISCLOSED', 12]]);
+  });
+
+  it('leaves alone what is no link target: a bracket inside a URL, no URL at all', () => {
+    expect(render('[a](https://x.example/a](https://x.example/b)', false).warnings.map((w) => w.code)).not.toContain('LINK_MISCLOSED');
+    expect(render('[a](not a url] b', false).html).toContain('[a](not a url] b');
+  });
+});
+
+describe('maskUnmatchedBackticks', () => {
+  it('masks only the runs that no run of the same length closes, and skips escaped ones', () => {
+    expect(maskUnmatchedBackticks('[`a](u)')).toBe('[\uE000a](u)');
+    expect(maskUnmatchedBackticks('[`a` b](u)')).toBeUndefined();
+    expect(maskUnmatchedBackticks('[``a` b`](u)')).toBe('[\uE000\uE000a` b`](u)');
+    expect(maskUnmatchedBackticks('[\\`a](u)')).toBeUndefined();
+    // Past the end of the link text nothing is masked.
+    expect(maskUnmatchedBackticks('[a](u) `b')).toBeUndefined();
+  });
+
+  it('masks a run whose closing run lies past the `](` that ends the link text, not one closed inside it', () => {
+    expect(maskUnmatchedBackticks('[`a](u) and `b`')).toBe('[\uE000a](u) and `b`');
+    expect(maskUnmatchedBackticks('[see `a[0](1)` here](u) `b`')).toBeUndefined();
+  });
+});
+
+const COLLIDING_NAMES = ['A', 'B', 'I', 'S', 'U', 'Option', 'Select', 'Head', 'Title', 'Input', 'Output', 'Data', 'Map', 'Object', 'Table', 'Link', 'Style'];
+
+describe('text that looks like a tag but was not written as HTML', () => {
+  it.each(COLLIDING_NAMES)('Type<%s> shows as written, and the words after it stay', (name) => {
+    const markdown = `Tracking Type<${name}> and more words\n\n# Head Type<${name}> too\n\n* [item Type<${name}>](https://x.example/i) tail\n\n| Type<${name}> | b |\n|---|---|\n| c | Type<${name}> end |`;
+    const { html, warnings } = render(markdown, false);
+    const shown = `Type&lt;${name}&gt;`;
+    expect(html).toContain(`<p>Tracking ${shown} and more words</p>`);
+    expect(html).toContain(`<h1>Head ${shown} too</h1>`);
+    expect(html).toContain(`<a href="https://x.example/i">item ${shown}</a> tail`);
+    expect(html).toContain(`<th>${shown}</th>`);
+    expect(html).toContain(`<td>c</td>\n<td>${shown} end</td>`);
+    expect(html.match(/<a\b/g)).toHaveLength(1);
+    expect(warnings).toEqual([]);
+  });
+
+  it('shows tag-like words inside raw HTML blocks as written too', () => {
+    const { html } = render('<table><tr><td>Cell of Result<Option> here</td><td>Vec<A></td></tr></table>', false);
+    expect(html).toContain('<td>Cell of Result&lt;Option&gt; here</td><td>Vec&lt;A&gt;</td>');
+  });
+
+  it('keeps the words of elements the sanitizer drops', () => {
+    const { html } = render('pick <option>one</option>, name <title>the page</title>, type <textarea>here</textarea>', false);
+    expect(html).toContain('pick one, name the page, type here');
+  });
+
+  it('keeps the raw HTML authors write: breaks, links, images, emphasis, centring, colour, tables', () => {
+    const { html } = render(
+      'a<br />b <a href="https://x.example/r">raw</a> <img src="https://x.example/i.png" alt="i"> <strong>s</strong> <center>c</center> <font color="red">f</font>\n\n<table><tr><td>x</td></tr></table>',
+      false,
+    );
+    expect(html).toContain('a<br />b <a href="https://x.example/r">raw</a> <img src="https://x.example/i.png" alt="i" /> <strong>s</strong>');
+    expect(html).toContain('<center>c</center> <font color="red">f</font>');
+    expect(html).toContain('<table><tr><td>x</td></tr></table>');
+  });
+
+  it('keeps old upper-case HTML that carries attributes or is void', () => {
+    const { html } = render('<A HREF="https://x.example/old">old link</A> then<BR>next <FONT COLOR="red">red</FONT>', false);
+    expect(html).toContain('<a href="https://x.example/old">old link</a> then<br />next <font color="red">red</font>');
+  });
+
+  it('still removes unsafe HTML in any case and warns, without taking type names for it', () => {
+    const { html, warnings } = render(
+      '<SCRIPT>alert(1)</SCRIPT>\n\n<style>p{}</style>\n\nResult<Object> and Option<Style> stay\n\n<object data="x">y</object>',
+      false,
+    );
+    expect(html).not.toMatch(/alert|p\{\}|<script|<style|<object/i);
+    expect(html).toContain('Result&lt;Object&gt; and Option&lt;Style&gt; stay');
+    expect(warnings.map((w) => [w.code, w.line])).toEqual([
+      ['HTML_REMOVED', 10],
+      ['HTML_REMOVED', 12],
+      ['HTML_REMOVED', 16],
+    ]);
+  });
+});
+
+describe('a <br> the author typed at the end of a line', () => {
+  it.each(['<br />', '<br/>', '<br>', '<BR>', '<br />  ', '<br> \t'])('"a%s" + newline is one break, with and without line breaks', (tag) => {
+    for (const lineBreaks of [true, false]) {
+      const { html } = render(`第一行${tag}\n第二行`, lineBreaks);
+      expect(html.match(/<br \/>/g), `lineBreaks: ${lineBreaks}`).toHaveLength(1);
+      expect(html).toContain('第二行');
+    }
+  });
+
+  it('is one break in list items, quotes and table cells too', () => {
+    const { html } = render('- 一<br />\n  续\n- 二<br>\n  续\n\n> 引<br/>\n> 续\n\n| a | b |\n|---|---|\n| 高<br>飞 | c |');
+    expect(html).toContain('<li>一<br />\n续</li>');
+    expect(html).toContain('<li>二<br />\n续</li>');
+    expect(html).toContain('<p>引<br />\n续</p>');
+    expect(html).toContain('<td>高<br />飞</td>');
+  });
+
+  it('leaves the empty line the author wrote with two breaks', () => {
+    expect(render('一<br /><br />\n二').html.match(/<br \/>/g)).toHaveLength(2);
+    expect(render('一\n<br />\n二').html.match(/<br \/>/g)).toHaveLength(2);
+  });
+});
+
+describe('table column alignment', () => {
+  it('goes inline on every cell of an aligned column, and unaligned columns get none', () => {
+    const { html } = render('| c | l | r | n |\n|:-:|:--|--:|---|\n| 1 | 2 | 3 | 4 |', false);
+    expect(html).toContain('<th align="center" style="text-align:center">c</th>');
+    expect(html).toContain('<th align="left" style="text-align:left">l</th>');
+    expect(html).toContain('<td align="right" style="text-align:right">3</td>');
+    expect(html).toContain('<th>n</th>');
+    expect(html).toContain('<td>4</td>');
+  });
+
+  it('lets no other style through a cell of raw HTML', () => {
+    const { html } = render(
+      '<table><tr><td style="text-align:center;color:red;background:url(x)">a</td><td style="text-align:justify">b</td></tr></table>',
+      false,
+    );
+    expect(html).toContain('<td style="text-align:center">a</td><td>b</td>');
   });
 });
