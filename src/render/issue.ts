@@ -35,6 +35,7 @@ export interface Post {
 export type WarningCode =
   | 'LINK_UNFOLLOWABLE'
   | 'LINK_MISCLOSED'
+  | 'EMPHASIS_UNCLOSED'
   | 'LINK_INSECURE'
   | 'IMAGE_INSECURE'
   | 'IMAGE_ALT_MISSING'

@@ -65,16 +65,23 @@ const marked = new Marked({
 });
 
 const LENIENT_STRONG = /\*\*(?=[^\s*])([^*\n]*?[^\s*])(\s*)\*\*/g;
+/** `**` that nothing closes, then text up to the end of its line: the author meant that text bold. */
+const UNCLOSED_STRONG = /\*\*(?=[^\s*])([^*\n]*[^\s*])()[ \t]*$/gm;
 
 /**
  * CommonMark only closes `**` when the delimiter is "right-flanking", which fails for
  * `**官网: **` and `**提问：**中文`: real Chinese posts then show the asterisks. marked
- * leaves such pairs as literal text; turn them into <strong> here.
+ * leaves such pairs as literal text; turn them into <strong> here. A `**` the author never
+ * closed (`**同步开源进展` on a line of its own) would show its asterisks too: it makes the
+ * rest of its line bold, and the caller warns, since only the author knows where it ends.
+ * Returns true when it did that.
  */
-function rescueStrong(token: Tokens.Text, lexer: Marked, options: Marked['defaults']): void {
-  if (!token.text.includes('**') || token.tokens?.length) return;
-  const matches = [...token.text.matchAll(LENIENT_STRONG)];
-  if (matches.length === 0) return;
+function rescueStrong(token: Tokens.Text, lexer: Marked, options: Marked['defaults']): boolean {
+  if (!token.text.includes('**') || token.tokens?.length) return false;
+  let matches = [...token.text.matchAll(LENIENT_STRONG)];
+  const unclosed = matches.length === 0;
+  if (unclosed) matches = [...token.text.matchAll(UNCLOSED_STRONG)];
+  if (matches.length === 0) return false;
   const children: Token[] = [];
   let last = 0;
   for (const match of matches) {
@@ -87,6 +94,7 @@ function rescueStrong(token: Tokens.Text, lexer: Marked, options: Marked['defaul
   }
   if (last < token.text.length) children.push(...lexer.Lexer.lexInline(token.text.slice(last), options));
   token.tokens = children;
+  return unclosed;
 }
 
 /** Tracks where in the post a token's raw text sits, to give warnings a line. */
@@ -122,7 +130,9 @@ export function markdownToHtml(markdown: string, options: MarkdownOptions): Mark
     void marked.walkTokens([block], (token) => {
       switch (token.type) {
         case 'text':
-          rescueStrong(token as Tokens.Text, marked, markedOptions);
+          if (rescueStrong(token as Tokens.Text, marked, markedOptions)) {
+            warn('EMPHASIS_UNCLOSED', 'a ** is never closed: the rest of its line is shown bold; close it where the bold text ends', locate.lineOf(token.raw));
+          }
           break;
         case 'link': {
           const link = token as Tokens.Link;

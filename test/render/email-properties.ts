@@ -218,3 +218,17 @@ export function expectTagLikeTextVisible(issue: Issue, markdown: string): void {
     expect(prose, `"${whole}" lost from the HTML`).toContain(whole);
   }
 }
+
+/**
+ * Every property above, for a post of any shape: the corpus test runs it over real posts and
+ * our own fixtures, so a new defect class is checked everywhere by adding it here.
+ */
+export function expectEveryProperty(issue: Issue, markdown: string): void {
+  expectReadableSafeEmail(issue, markdown);
+  expectCleanPreheader(issue);
+  expectUrlsUnbrokenInText(issue);
+  expectNoVisibleLinkSyntax(issue);
+  expectTableAlignmentKept(issue, markdown);
+  expectNoDoubledBreaks(issue, markdown);
+  expectTagLikeTextVisible(issue, markdown);
+}

@@ -13,6 +13,25 @@ describe('markdownToHtml', () => {
     expect(html).toContain('<strong>筛选：</strong>中文');
   });
 
+  it('makes the rest of the line bold after a ** nothing closes, and says on which line', () => {
+    const source = '**SOFA 问答**\n**同步开源进展，欢迎互动\n\n- **未闭合的条目\n\n[链接](https://x.example/)**紧跟链接\n\nline **open words  \n\n`**code`';
+    const { html, warnings } = render(source);
+    expect(html).not.toMatch(/\*\*(?!code)/);
+    expect(html).toContain('<strong>同步开源进展，欢迎互动</strong>');
+    expect(html).toContain('<strong>未闭合的条目</strong>');
+    expect(html).toContain('</a><strong>紧跟链接</strong>');
+    expect(html).toContain('line <strong>open words</strong>');
+    expect(html).toContain('<code>**code</code>');
+    expect(warnings.filter((w) => w.code === 'EMPHASIS_UNCLOSED').map((w) => w.line)).toEqual([11, 13, 15, 17]);
+  });
+
+  it('leaves ** pairs to the pair rule and lone ** followed by a space as text', () => {
+    const { html, warnings } = render('a ** b and 2 ** 3\n\n**一对**与**另一对**');
+    expect(html).toContain('a ** b and 2 ** 3');
+    expect(html).toContain('<strong>一对</strong>与<strong>另一对</strong>');
+    expect(warnings.filter((w) => w.code === 'EMPHASIS_UNCLOSED')).toEqual([]);
+  });
+
   it('shows tag-like words as written instead of swallowing them', () => {
     const { html } = render('加上<attach>true</attach>配置，<SOFA:RPCLab/> 和 Vec<T>。');
     expect(html).toContain('&lt;attach&gt;true&lt;/attach&gt;');
