@@ -191,6 +191,16 @@ describe('newsletter render with several posts and folders', () => {
     ]);
     expect(existsSync(out)).toBe(false);
   });
+  it('stops at the first post with one line naming --out when the output folder cannot be made', async () => {
+    const dir = site();
+    const notAFolder = join(dir, 'content', 'notes.txt');
+    const result = await newsletter(['render', join(dir, 'content', '2024'), '--out', join(notAFolder, 'dist')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^newsletter: --out: cannot write into .*notes\.txt.*: ENOTDIR \[INPUT_INVALID\]$/),
+    ]);
+  });
 });
 
 function escape(text: string): string {

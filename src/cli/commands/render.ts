@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { isNewsletterError } from '../../errors.ts';
+import { isNewsletterError, NewsletterError } from '../../errors.ts';
 import type { Issue } from '../../render/issue.ts';
-import { renderPostFile } from '../../render/render-post-file.ts';
+import { renderPostFile, type RenderPostFileOptions } from '../../render/render-post-file.ts';
 import { loadTemplates } from '../../render/templates.ts';
 import type { CliRun } from '../cli-io.ts';
 import { cliConfig, printWarnings, writeLine } from '../command-helpers.ts';
@@ -43,23 +43,22 @@ export function registerRenderCommand(program: Command, cli: CliRun): void {
       let failed = 0;
       let bugs = 0;
       for (const post of posts) {
-        const outcome = await renderOne(
-          post,
-          async (issue) => {
-            // Made only once a post renders: a run where every post fails writes nothing.
-            if (!outReady) await mkdir(flags.out, { recursive: true });
-            outReady = true;
-            const base = join(flags.out, issue.slug);
-            await Promise.all([writeFile(`${base}.html`, issue.html), writeFile(`${base}.txt`, issue.text), writeFile(`${base}.mjml`, issue.mjml)]);
-            return base;
-          },
-          options,
-        );
-        if (!outcome.ok) {
+        const rendered = await renderOne(post, options);
+        if (rendered instanceof Error) {
           failed += 1;
-          if (!isNewsletterError(outcome.error)) bugs += 1;
+          if (!isNewsletterError(rendered)) bugs += 1;
+          report(cli, post, { ok: false, error: rendered }, flags.json === true);
+          continue;
         }
-        report(cli, post, outcome, flags.json === true);
+        const issue = rendered;
+        // Made only once a post renders: a run where every post fails writes nothing.
+        if (!outReady) await writeOrStop(flags.out, () => mkdir(flags.out, { recursive: true }));
+        outReady = true;
+        const base = join(flags.out, issue.slug);
+        await writeOrStop(flags.out, () =>
+          Promise.all([writeFile(`${base}.html`, issue.html), writeFile(`${base}.txt`, issue.text), writeFile(`${base}.mjml`, issue.mjml)]),
+        );
+        report(cli, post, { ok: true, issue, base }, flags.json === true);
       }
       if (!flags.json) writeLine(io.stdout, `${posts.length - failed} rendered, ${failed} failed`);
       // 70 as for any command when the failure is a bug of ours, not the post's.
@@ -67,13 +66,23 @@ export function registerRenderCommand(program: Command, cli: CliRun): void {
     });
 }
 
-async function renderOne(post: PostToRender, write: (issue: Issue) => Promise<string>, options: Parameters<typeof renderPostFile>[1]): Promise<Outcome> {
+/** The issue, or why the post could not be rendered (an Error of some kind). */
+async function renderOne(post: PostToRender, options: RenderPostFileOptions): Promise<Issue | Error> {
   try {
     if (post.sameSlugAs !== undefined) throw slugTaken({ ...post, sameSlugAs: post.sameSlugAs });
-    const issue = await renderPostFile(post.file, options);
-    return { ok: true, issue, base: await write(issue) };
+    return await renderPostFile(post.file, options);
   } catch (error) {
-    return { ok: false, error };
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** An output folder that cannot be written ends the run: every other post would fail the same way. */
+async function writeOrStop(out: string, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new NewsletterError('INPUT_INVALID', `cannot write into ${out}: ${reason}`, { field: '--out', cause });
   }
 }
 
