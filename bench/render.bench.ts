@@ -1,11 +1,12 @@
 /**
  * How long rendering takes: a warm render of a parsed post (what a send pays once per
- * issue, and preview once per request) and the cold CLI (what an editor waits for).
- * `npm run bench:render [-- --runs 200 --cli-runs 10]`
+ * issue, and preview once per request), the cold CLI (what an editor waits for), and a
+ * folder of 200 posts in one `newsletter render` next to what 200 separate calls cost.
+ * `npm run bench:render [-- --runs 200 --cli-runs 10 --folder-posts 200 --folder-runs 3]`
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +15,7 @@ import { parsePost } from '../src/render/parse-post.ts';
 import { readPostSource } from '../src/render/render-post-file.ts';
 import { renderIssue } from '../src/render/render-issue.ts';
 import { loadTemplates } from '../src/render/templates.ts';
+import { buildPostFolder } from './post-folder.ts';
 
 const SEED = resolve('emails/posts/sofa-weekly-2019-11-01.md');
 /** The largest post in the shared corpus, when this checkout sits beside it. */
@@ -27,6 +29,8 @@ function option(name: string, fallback: number): number {
 }
 const RUNS = option('runs', 200);
 const CLI_RUNS = option('cli-runs', 10);
+const FOLDER_POSTS = option('folder-posts', 200);
+const FOLDER_RUNS = option('folder-runs', 3);
 
 interface Row {
   what: string;
@@ -96,6 +100,36 @@ async function coldCli(): Promise<Row> {
   }
 }
 
+/**
+ * The folder in one call, and the same posts one call each. The second is estimated from
+ * CLI_RUNS single calls on posts spread over the folder, times the number of posts: running
+ * all of them would take minutes and say nothing more.
+ */
+async function folderCli(): Promise<Row[]> {
+  const folder = await buildPostFolder(FOLDER_POSTS);
+  const out = await mkdtemp(join(tmpdir(), 'nl-bench-render-'));
+  try {
+    const posts = (await readdir(folder.dir)).sort();
+    const whole: number[] = [];
+    for (let i = 0; i < FOLDER_RUNS; i += 1) whole.push(await runCli(['render', folder.dir, '--out', out]));
+    const single: number[] = [];
+    for (let i = 0; i < CLI_RUNS; i += 1) {
+      const post = posts[Math.floor((i * posts.length) / CLI_RUNS)]!;
+      single.push(await runCli(['render', join(folder.dir, post), '--out', out]));
+    }
+    const made = `${posts.length} posts from ${folder.sources.length} (${folder.fromCorpus} from ../shared/corpus)`;
+    const folderRow = summarise(`cold CLI: newsletter render <folder of ${posts.length}> --out DIR`, whole, made);
+    const singleRow = summarise(`cold CLI: newsletter render <one post of the folder>`, single, 'posts spread over the folder');
+    const estimate = (singleRow.mean * posts.length) / 1000;
+    folderRow.note += `; ${(folderRow.mean / posts.length).toFixed(1)} ms a post`;
+    singleRow.note += `; x ${posts.length} = ${estimate.toFixed(1)} s, ${(estimate / (folderRow.mean / 1000)).toFixed(1)} times the folder call`;
+    return [folderRow, singleRow];
+  } finally {
+    await rm(out, { recursive: true, force: true });
+    await rm(folder.dir, { recursive: true, force: true });
+  }
+}
+
 function printTable(rows: Row[]): void {
   const ms = (v: number) => v.toFixed(1);
   const header = ['what', 'runs', 'mean ms', 'p50 ms', 'p95 ms', 'min ms', 'max ms', 'note'];
@@ -114,7 +148,7 @@ const load = loadavg()
 const rows: Row[] = [await warmRender(SEED)];
 if (existsSync(LARGEST_CORPUS_POST)) rows.push(await warmRender(LARGEST_CORPUS_POST));
 else console.log(`(no corpus at ${LARGEST_CORPUS_POST}: skipping the large post)`);
-rows.push(await coldCliHelp(), await coldCli());
+rows.push(await coldCliHelp(), await coldCli(), ...(await folderCli()));
 
 console.log(
   `\nrender benchmark · node ${process.version} · ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}) · load average before the run ${load}\n`,

@@ -1,4 +1,4 @@
-/** Which files the preview shows: one post, or every post under a folder. */
+/** Which files the preview shows, and `newsletter render` renders: one post, or every post under a folder. */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { NewsletterError } from '../errors.ts';

@@ -6,12 +6,14 @@ import type { Issue } from './issue.ts';
 import { decodePostBytes } from './decode-post.ts';
 import { parsePost } from './parse-post.ts';
 import { renderIssue } from './render-issue.ts';
-import { loadTemplates } from './templates.ts';
+import { loadTemplates, type Templates } from './templates.ts';
 
 export interface RenderPostFileOptions {
   identity: Identity;
   baseUrl?: string;
   emailsDir?: string;
+  /** Already loaded, when one run renders many posts: the layouts are read once, not per post. */
+  templates?: Templates;
 }
 
 export async function readPostSource(file: string): Promise<string> {
@@ -32,5 +34,5 @@ export async function renderPostFile(file: string, options: RenderPostFileOption
 /** A post that is not a file (Markdown sent to the admin API): `file` names it in messages and gives the slug. */
 export function renderPostSource(source: string, file: string, options: RenderPostFileOptions): Promise<Issue> {
   const post = parsePost(source, file);
-  return renderIssue(post, { identity: options.identity, baseUrl: options.baseUrl, templates: loadTemplates(options.emailsDir) });
+  return renderIssue(post, { identity: options.identity, baseUrl: options.baseUrl, templates: options.templates ?? loadTemplates(options.emailsDir) });
 }

@@ -23,7 +23,7 @@ describe.concurrent('the newsletter process', () => {
     writeFileSync(file, '---\ntitle: ok\ntags: [a, b\n---\nbody\n');
     const run = await spawnCli(['render', file, '--out', join(file, '..', 'out')], { env: {} });
     expect(run.code).toBe(1);
-    expect(run.stdout).toBe('');
+    expect(run.stdout).toBe('0 rendered, 1 failed\n');
     expect(run.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^newsletter: .*bad\.md:\d+: front matter is not valid YAML.*\[POST_FRONT_MATTER_INVALID\]$/),
     ]);
