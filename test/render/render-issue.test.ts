@@ -6,7 +6,7 @@ import { parsePost } from '../../src/render/parse-post.ts';
 import { renderIssue } from '../../src/render/render-issue.ts';
 import { fillPlaceholders } from '../../src/render/placeholders.ts';
 import { loadTemplates } from '../../src/render/templates.ts';
-import { expectCleanPreheader, expectReadableSafeEmail, expectUrlsUnbrokenInText } from './email-properties.ts';
+import { expectCleanPreheader, expectHiddenPreheader, expectReadableSafeEmail, expectUrlsUnbrokenInText } from './email-properties.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/posts/${name}`, import.meta.url));
 const identity: Identity = {
@@ -42,7 +42,7 @@ describe('renderIssue on a post with everything editors paste', () => {
     expect(issue.slug).toBe('qa-weekly');
     expect(issue.subject).toBe('Demo Weekly | 本周精选 & 问答【3/1 - 3/7】');
     expect(issue.preheader).toBe('Demo WEEKLY | 每周精选，筛选每周精华问答');
-    expect(issue.mjml).toContain(`<mj-preview>${issue.preheader}</mj-preview>`);
+    expectHiddenPreheader(issue);
   });
 
   it("shows the post's own calendar date, not the UTC one", async () => {
