@@ -10,6 +10,7 @@ import type { Identity } from '../config.ts';
 import { NewsletterError } from '../errors.ts';
 import { htmlToText } from './html-to-text.ts';
 import type { Issue, Post, RenderWarning } from './issue.ts';
+import { compactHtml } from './compact-html.ts';
 import { breaksLines, formatCalendarDate, issueLabel, labelsFor } from './labels.ts';
 import { markdownToHtml } from './markdown-to-html.ts';
 import { PLACEHOLDERS } from './placeholders.ts';
@@ -103,6 +104,7 @@ export async function renderIssue(post: Post, { identity, templates, baseUrl }: 
       cause,
     });
   }
+  result.html = compactHtml(result.html);
   for (const error of result.errors) {
     warnings.push({ code: 'MJML_INVALID', message: `layout line ${error.line}: ${error.message}`, line: undefined });
   }

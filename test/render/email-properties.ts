@@ -8,6 +8,7 @@ import htmlTags, { voidHtmlTags } from 'html-tags';
 import { Marked, type Tokens } from 'marked';
 import type { Issue } from '../../src/render/issue.ts';
 import { PLACEHOLDERS } from '../../src/render/placeholders.ts';
+import { GMAIL_CLIP_BYTES } from '../../src/render/render-issue.ts';
 
 // Lower case only: `FromIterator<A>` and `Pair<B>` are type names the text part shows as written.
 const HTML_TAG_IN_TEXT = /<\/?(p|div|span|a|img|br|strong|em|b|i|table|tr|td|th|li|ul|ol|h[1-6]|blockquote|pre|code|script|style)\b[^>]*>/;
@@ -231,4 +232,49 @@ export function expectEveryProperty(issue: Issue, markdown: string): void {
   expectTableAlignmentKept(issue, markdown);
   expectNoDoubledBreaks(issue, markdown);
   expectTagLikeTextVisible(issue, markdown);
+  expectUnderGmailClip(issue);
+  expectCompactHtml(issue);
+  expectHiddenPreheader(issue);
+}
+
+/** Gmail clips HTML past 102 KB, and with it the footer's unsubscribe link. */
+export function expectUnderGmailClip(issue: Issue): void {
+  const bytes = Buffer.byteLength(issue.html);
+  expect(bytes, `HTML of ${issue.slug} is ${(bytes / 1024).toFixed(1)} KB`).toBeLessThanOrEqual(GMAIL_CLIP_BYTES);
+}
+
+/**
+ * The cause of long issues passing the clip: styles repeated on every element. The body's
+ * prose elements (the most numerous) take their look from the <style> block, and the HTML
+ * carries no indentation or comments outside <pre>.
+ */
+export function expectCompactHtml(issue: Issue): void {
+  const start = issue.html.indexOf('class="nl-body"');
+  const body = issue.html.slice(start, issue.html.indexOf('nl-foot', start));
+  expect(start, 'the body cell').toBeGreaterThan(0);
+  const styled = body.match(/<(p|li|ul|ol|a|em|strong|span|br)\s[^>]*\bstyle=/gi) ?? [];
+  expect(styled.slice(0, 3), 'prose elements with inline styles').toEqual([]);
+  const outsidePre = issue.html.replace(/<pre[\s>][\s\S]*?<\/pre>/gi, '<pre></pre>');
+  expect(outsidePre.match(/[ \t\r\n]{2,}/g)?.length ?? 0, 'runs of whitespace outside <pre>').toBe(0);
+  const comments = (outsidePre.match(/<!--[\s\S]*?-->/g) ?? []).filter((comment) => !/^<!--(\[if|<!\[endif)/.test(comment));
+  expect(comments, 'comments other than conditional ones').toEqual([]);
+}
+
+/**
+ * The inbox preview line is in the HTML, first in the body, hidden by display, size and
+ * mso-hide: never by a text colour, which spam filters score as hidden text.
+ */
+export function expectHiddenPreheader(issue: Issue): void {
+  const body = /<body[^>]*>([\s\S]*)<\/body>/i.exec(issue.html)?.[1] ?? '';
+  const element = /<div class="nl-preheader" style="([^"]*)">([^<]*)<\/div>/.exec(body);
+  expect(element, 'a div.nl-preheader in the body').not.toBeNull();
+  const [, style, text] = element!;
+  const firstText = body
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<[^>]*>/g, '')
+    .trim();
+  expect(firstText.startsWith(text!.trim()), 'the preheader is the first text of the body').toBe(true);
+  expect(decodeHTML(text!)).toBe(issue.preheader);
+  for (const needed of ['display:none', 'mso-hide:all', 'max-height:0', 'overflow:hidden']) expect(style).toContain(needed);
+  expect(style).not.toMatch(/(^|;)\s*(color|background|opacity)/);
 }

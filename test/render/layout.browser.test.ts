@@ -17,6 +17,7 @@ import { renderPostFile } from '../../src/render/render-post-file.ts';
 const POSTS = [
   { name: 'seed', file: resolve('emails/posts/sofa-weekly-2019-11-01.md') },
   { name: 'wide content', file: resolve('test/fixtures/posts/wide-content.md') },
+  { name: 'narrow screen', file: resolve('test/fixtures/posts/narrow-screen.md') },
 ];
 
 interface View {
@@ -179,6 +180,195 @@ describe('the wide-content fixture', () => {
     }
   });
 });
+
+interface CellLines {
+  text: string;
+  lines: number;
+  width: number;
+}
+
+/** Runs in the page: the lines each cell of the first table takes, and its content width. */
+function cellsOfFirstTable(): CellLines[] {
+  const lineTops = (el: Element) => {
+    const tops = new Set<number>();
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (let i = 0; i < (node.textContent ?? '').length; i++) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const rect = range.getClientRects()[0];
+        if (rect && rect.width > 0) tops.add(Math.round(rect.top));
+      }
+    }
+    return tops.size;
+  };
+  const table = document.querySelector('.nl-body .nl-table table')!;
+  return [...table.querySelectorAll('th, td')].map((cell) => {
+    const style = getComputedStyle(cell);
+    const width = cell.getBoundingClientRect().width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return { text: (cell.textContent ?? '').trim(), lines: lineTops(cell), width };
+  });
+}
+
+interface WrapReport {
+  width: number;
+  /** Where a line was wrapped between two letters of a word that would have fitted on a line: `scrip|t`. */
+  midWord: string[];
+  wraps: number;
+}
+
+/** Runs in the page: every place the first code block wraps a source line, and whether it wrapped at a space. */
+function wrapsOfFirstCodeBlock(): WrapReport {
+  const pre = document.querySelector('.nl-body pre')!;
+  const style = getComputedStyle(pre);
+  const width = pre.getBoundingClientRect().width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const chars: { c: string; top: number; left: number; right: number }[] = [];
+  const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < (node.textContent ?? '').length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      chars.push({ c: node.textContent![i]!, top: rect ? Math.round(rect.top) : NaN, left: rect?.left ?? NaN, right: rect?.right ?? NaN });
+    }
+  }
+  const text = chars.map((ch) => ch.c).join('');
+  const midWord: string[] = [];
+  let wraps = 0;
+  let previous: (typeof chars)[number] | undefined;
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
+    if (Number.isNaN(ch.top) || ch.c === '\n') continue;
+    if (previous && ch.top > previous.top && text[i - 1] !== '\n') {
+      wraps += 1;
+      // Between two letters or digits is mid-word (a break after a hyphen or slash is the browser's
+      // ordinary line breaking). A token longer than a line has to break somewhere, though.
+      if (/[\p{L}\p{N}_]/u.test(text[i - 1]!) && /[\p{L}\p{N}_]/u.test(ch.c)) {
+        let start = i;
+        while (start > 0 && !/\s/.test(text[start - 1]!)) start -= 1;
+        let end = i;
+        while (end < text.length && !/\s/.test(text[end]!)) end += 1;
+        const tokenWidth = [...chars.slice(start, end)].reduce((sum, c) => sum + (c.right - c.left || 0), 0);
+        if (tokenWidth <= width) midWord.push(`${text.slice(start, i)}|${text.slice(i, end)}`);
+      }
+    }
+    previous = ch;
+  }
+  return { width, midWord, wraps };
+}
+
+describe('the narrow-screen fixture', () => {
+  for (const view of [
+    { width: 375, dark: false },
+    { width: 375, dark: true },
+    { width: 320, dark: false },
+  ]) {
+    it(`keeps short Chinese words in table cells whole at ${viewName(view)} px`, async () => {
+      const page = await openIssue('narrow screen', view);
+      try {
+        const cells = await page.evaluate(cellsOfFirstTable);
+        const shortWords = cells.filter((cell) => /^[\u3400-\u9fff]{2,4}$/.test(cell.text));
+        expect(shortWords.map((cell) => cell.text)).toEqual(expect.arrayContaining(['时间', '嘉宾', '林晓峰', '欧阳静怡']));
+        expect(shortWords.filter((cell) => cell.lines !== 1)).toEqual([]);
+        // No cell narrower than two characters of its 14 px text.
+        expect(cells.filter((cell) => cell.width < 28)).toEqual([]);
+      } finally {
+        await page.context().close();
+      }
+    });
+
+    it(`wraps code at spaces, breaking only a token longer than the line, at ${viewName(view)} px`, async () => {
+      const page = await openIssue('narrow screen', view);
+      try {
+        const report = await page.evaluate(wrapsOfFirstCodeBlock);
+        expect(report.wraps, 'the code is wider than the screen').toBeGreaterThan(3);
+        expect(report.midWord).toEqual([]);
+      } finally {
+        await page.context().close();
+      }
+    });
+  }
+
+  it('draws link underlines below the text, where they cannot hide an underscore', async () => {
+    const page = await openIssue('narrow screen', { width: 375, dark: false });
+    try {
+      const links = page.locator('.nl-body a:has(code)');
+      expect(await links.count()).toBeGreaterThanOrEqual(2);
+      for (const link of [links.first(), page.locator('.nl-body a', { hasText: 'snake_case_names_everywhere' })]) {
+        const offset = await link.evaluate((el) => {
+          const style = getComputedStyle(el);
+          return { offset: style.textUnderlineOffset, fontSize: parseFloat(style.fontSize), line: style.textDecorationLine };
+        });
+        expect(offset.line).toContain('underline');
+        expect(offset.offset).toMatch(/px$/);
+        // An underscore reaches about 0.15em below the baseline.
+        expect(parseFloat(offset.offset)).toBeGreaterThanOrEqual(0.2 * offset.fontSize);
+      }
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  for (const dark of [false, true]) {
+    it(`shows that a wide table scrolls, with a shadow on the side that has more${dark ? ', in dark mode' : ''}`, async () => {
+      const page = await openIssue('narrow screen', { width: 320, dark });
+      try {
+        const wrapper = page.locator('.nl-body div.nl-table').last();
+        const sizes = await wrapper.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+        expect(sizes.scroll).toBeGreaterThan(sizes.client + 50);
+        // Only the backgrounds are left to see: no text or borders.
+        await page.addStyleTag({ content: '.nl-table th, .nl-table td { color: transparent !important; border-color: transparent !important; }' });
+        const atStart = await edgeShades(page, wrapper);
+        await wrapper.evaluate((el) => (el.scrollLeft = el.scrollWidth));
+        const atEnd = await edgeShades(page, wrapper);
+        // Light: the shadow is darker than the card; dark: it is lighter. Both differ from the middle.
+        const contrast = (edge: number, middle: number) => Math.abs(edge - middle);
+        expect(contrast(atStart.right, atStart.middle), 'shadow at the right edge before scrolling').toBeGreaterThan(12);
+        expect(contrast(atStart.left, atStart.middle), 'no shadow at the left edge before scrolling').toBeLessThan(3);
+        expect(contrast(atEnd.left, atEnd.middle), 'shadow at the left edge after scrolling to the end').toBeGreaterThan(12);
+        expect(contrast(atEnd.right, atEnd.middle), 'no shadow at the right edge at the end').toBeLessThan(3);
+      } finally {
+        await page.context().close();
+      }
+    });
+  }
+});
+
+/**
+ * Mean grey level (0-255) of the 4 px at each side of a table's wrapper and of its middle, from a
+ * screenshot of its body rows (the header row has a background of its own, the scroll bar is no content).
+ */
+async function edgeShades(page: Page, wrapper: ReturnType<Page['locator']>): Promise<{ left: number; middle: number; right: number }> {
+  await wrapper.scrollIntoViewIfNeeded();
+  const box = (await wrapper.boundingBox())!;
+  const rows = await wrapper.evaluate((el) => ({
+    top: el.querySelector('thead')!.getBoundingClientRect().bottom,
+    bottom: el.querySelector('tbody')!.getBoundingClientRect().bottom,
+  }));
+  const clip = { x: box.x, y: rows.top + 1, width: box.width, height: rows.bottom - rows.top - 2 };
+  const png = (await page.screenshot({ clip })).toString('base64');
+  return page.evaluate(async (data) => {
+    const image = new Image();
+    await new Promise((done) => {
+      image.onload = done;
+      image.src = `data:image/png;base64,${data}`;
+    });
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const mean = (x: number) => {
+      const { data: pixels } = context.getImageData(x, 0, 4, image.height);
+      let sum = 0;
+      for (let i = 0; i < pixels.length; i += 4) sum += 0.3 * pixels[i]! + 0.59 * pixels[i + 1]! + 0.11 * pixels[i + 2]!;
+      return sum / (pixels.length / 4);
+    };
+    return { left: mean(0), middle: mean(Math.floor(image.width / 2) - 2), right: mean(image.width - 4) };
+  }, png);
+}
 
 /** Relative luminance of a computed `rgb(...)`/`rgba(...)` colour, enough to tell light from dark. */
 function luminance(colour: string): number {

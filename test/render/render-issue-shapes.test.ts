@@ -56,7 +56,9 @@ describe('renderIssue on a post that writes Rust types, backticks in link text a
     expect(centred).toHaveLength(3);
     for (const cell of centred) expect(lastTextAlign(cell), cell).toBe('center');
     for (const cell of columnCells(issue.html, 2)) expect(lastTextAlign(cell), cell).toBe('right');
-    for (const cell of columnCells(issue.html, 3)) expect(lastTextAlign(cell), cell).toBe('left');
+    // A body cell without a text-align of its own inherits the body text's left alignment; a
+    // header cell (centred by default) is given it.
+    for (const cell of columnCells(issue.html, 3)) expect(lastTextAlign(cell) ?? (cell.startsWith('<td') ? 'left' : undefined), cell).toBe('left');
   });
 
   it('keeps the raw HTML the author meant', async () => {

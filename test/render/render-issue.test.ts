@@ -6,7 +6,7 @@ import { parsePost } from '../../src/render/parse-post.ts';
 import { renderIssue } from '../../src/render/render-issue.ts';
 import { fillPlaceholders } from '../../src/render/placeholders.ts';
 import { loadTemplates } from '../../src/render/templates.ts';
-import { expectCleanPreheader, expectReadableSafeEmail, expectUrlsUnbrokenInText } from './email-properties.ts';
+import { expectCleanPreheader, expectHiddenPreheader, expectReadableSafeEmail, expectUrlsUnbrokenInText } from './email-properties.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/posts/${name}`, import.meta.url));
 const identity: Identity = {
@@ -42,7 +42,7 @@ describe('renderIssue on a post with everything editors paste', () => {
     expect(issue.slug).toBe('qa-weekly');
     expect(issue.subject).toBe('Demo Weekly | 本周精选 & 问答【3/1 - 3/7】');
     expect(issue.preheader).toBe('Demo WEEKLY | 每周精选，筛选每周精华问答');
-    expect(issue.mjml).toContain(`<mj-preview>${issue.preheader}</mj-preview>`);
+    expectHiddenPreheader(issue);
   });
 
   it("shows the post's own calendar date, not the UTC one", async () => {
@@ -157,7 +157,7 @@ describe('renderIssue preheader', () => {
     const { issue } = await renderFixture(name, { language });
     expectCleanPreheader(issue);
     expect(issue.preheader).toMatch(start);
-    expect(issue.mjml).toContain(`<mj-preview>${issue.preheader.replace(/&/g, '&amp;')}</mj-preview>`);
+    expectHiddenPreheader(issue);
   });
 
   it('comes from the description, cleaned the same way, when there is one', async () => {
