@@ -1,8 +1,8 @@
 /**
- * HTML bytes of each rendered post against Gmail's 102 KB clip: the seed, the shared corpus and
- * /work/archive when present (or the folders given), with the identities the corpus test uses
- * (This Week in Rust posts in English). Compare two checkouts by running it in each.
- * `node bin/run-ts.js bench/html-size.ts [--json out.json] [folder...]`
+ * HTML bytes of each rendered post against Gmail's 102 KB clip: the seed and the shared corpus
+ * when present (or the folders given), with the identities the corpus test uses (This Week in
+ * Rust posts in English). Compare two checkouts by running it in each.
+ * `npm run bench:html-size [-- --json out.json] [-- folder...]`
  */
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
@@ -13,7 +13,7 @@ import { renderPostFile } from '../src/render/render-post-file.ts';
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');
 const jsonOut = jsonAt === -1 ? undefined : args.splice(jsonAt, 2)[1];
-const folders = args.length > 0 ? args.map((folder) => resolve(folder)) : [resolve('../shared/corpus'), '/work/archive'].filter((folder) => existsSync(folder));
+const folders = args.length > 0 ? args.map((folder) => resolve(folder)) : [resolve('../shared/corpus')].filter((folder) => existsSync(folder));
 
 function postsUnder(dir: string): string[] {
   return readdirSync(dir)
