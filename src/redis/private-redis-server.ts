@@ -168,7 +168,9 @@ export async function startPrivateRedisServer(options: PrivateRedisOptions = {})
   const stop = async () => {
     process.off('exit', killOnExit);
     await kill();
-    rmSync(dir, { recursive: true, force: true });
+    // A child the server forked (an AOF rewrite after CONFIG SET appendonly yes) outlives its
+    // SIGKILL for a moment and may still create a file in the folder being removed.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   };
 
   let port = 0;
