@@ -6,8 +6,8 @@
 
 /** The pure core and the stateful adapters under it: the edges use them, never the other way. */
 const CORE = '^src/(render|subscribers|campaign|delivery)/';
-/** The edges (HTTP, CLI, preview, demo, the operations the edges share, the process builders) and the composition root. */
-const EDGES = '^src/(http|cli|preview|demo|operations|processes)/|^src/app[.]ts$';
+/** The edges (HTTP, CLI, preview, the editor's console, demo, the operations the edges share, the process builders) and the composition root. */
+const EDGES = '^src/(http|cli|preview|console|demo|operations|processes)/|^src/app[.]ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {

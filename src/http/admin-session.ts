@@ -1,5 +1,6 @@
 /**
- * A browser cannot send a bearer header from the address bar, so the queue dashboard also
+ * A browser cannot send a bearer header from the address bar, so the queue dashboard (and the
+ * editor's console, src/console/) also
  * takes a session cookie: the operator types the admin token once into /admin/login and
  * gets `nl_admin=<expiry>.<HMAC-SHA256(token, expiry)>` (HttpOnly, SameSite=Strict, Path=/admin,
  * Secure over https). The cookie holds no token, ends after 12 hours, and stops working the
@@ -32,7 +33,7 @@ export function isSessionValue(token: string, value: string | undefined, now: Da
   return timingSafeEqual(Buffer.from(sessionMac(token, expires)), Buffer.from(match[2]!));
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
+export function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
     if (key === name) return rest.join('=');
@@ -40,14 +41,20 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-function loginPage(message?: string) {
+/** Where to go after signing in: a page under /admin of this server only (no `//host`, no scheme). */
+export function adminNext(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\/admin(\/[^/\\]*)*(\?[^\\]*)?$/.test(value) && value.length <= 500 ? value : undefined;
+}
+
+function loginPage(message?: string, next?: string) {
   return page(
     'Newsletter admin',
     html`${message ? html`<p role="alert">${message}</p>` : ''}
 <form method="post" action="${LOGIN_PATH}">
 <label for="token">Admin token (NEWSLETTER_ADMIN_TOKEN)</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required>
-<button type="submit">Open the queue dashboard</button>
+${next ? html`<input type="hidden" name="next" value="${next}">` : ''}
+<button type="submit">Sign in</button>
 </form>
 <p class="muted">Signs this browser in for 12 hours with a cookie that holds no token. Scripts use <code>Authorization: Bearer</code> instead.</p>`,
   );
@@ -63,7 +70,7 @@ export function requireAdminSession(token: string, now: () => Date) {
     if (isSessionValue(token, cookieValue(request.headers.cookie, SESSION_COOKIE), now())) return;
     reply.code(401).header('www-authenticate', 'Bearer realm="newsletter admin"').header('cache-control', 'no-store');
     if (request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')) {
-      return reply.type('text/html; charset=utf-8').send(loginPage());
+      return reply.type('text/html; charset=utf-8').send(loginPage(undefined, adminNext(request.url)));
     }
     return reply.send({ ok: false, code: 'ADMIN_TOKEN_INVALID', message: 'Send Authorization: Bearer <NEWSLETTER_ADMIN_TOKEN>, or sign in at /admin/login.' });
   };
@@ -78,15 +85,16 @@ export async function adminSessionRoutes(app: FastifyInstance, deps: { token: st
   app.get(LOGIN_PATH, async (_request, reply) => reply.type('text/html; charset=utf-8').send(loginPage()));
 
   app.post<{ Body: unknown }>(LOGIN_PATH, { config: { rateLimit: { max: 10, timeWindow: 60_000 } } }, async (request, reply) => {
-    const body = request.body as { token?: unknown } | undefined;
+    const body = request.body as { token?: unknown; next?: unknown } | undefined;
     const presented = typeof body?.token === 'string' ? body.token : undefined;
+    const next = adminNext(body?.next);
     if (!isAdminToken(deps.token, presented)) {
-      return reply.code(401).type('text/html; charset=utf-8').send(loginPage('That is not the admin token.'));
+      return reply.code(401).type('text/html; charset=utf-8').send(loginPage('That is not the admin token.', next));
     }
     return reply
       .code(303)
       .header('set-cookie', cookie(request, createSessionValue(deps.token, now()), SESSION_SECONDS))
-      .header('location', deps.landing)
+      .header('location', next ?? deps.landing)
       .send();
   });
 

@@ -33,8 +33,8 @@ const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export async function queueDashboard(app: FastifyInstance, deps: { token: string; queue: Queue; now: () => Date }): Promise<void> {
-  await app.register(adminSessionRoutes, { token: deps.token, landing: `${QUEUE_DASHBOARD_PATH}/`, now: deps.now });
+export async function queueDashboard(app: FastifyInstance, deps: { token: string; queue: Queue; now: () => Date; landing?: string }): Promise<void> {
+  await app.register(adminSessionRoutes, { token: deps.token, landing: deps.landing ?? `${QUEUE_DASHBOARD_PATH}/`, now: deps.now });
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireAdminSession(deps.token, deps.now));
     // Runs after the server's strict headers (a parent's onSend hooks run first): relaxed here only.

@@ -5,7 +5,7 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import type { Identity } from '../config.ts';
@@ -48,6 +48,8 @@ export interface ServerDeps {
   trustProxy?: boolean | number | string[];
   /** When given (NEWSLETTER_ADMIN_TOKEN is set): the admin API under /api and the queue dashboard at /admin/queues, behind that token. */
   admin?: AdminApiDeps;
+  /** With `admin`: the editor's console under /admin (src/console/), wired by the web server process; sign-in lands there. */
+  adminConsole?: FastifyPluginAsync;
   /** Timeouts and the connection cap; each one left out is CONNECTION_LIMITS's (tests pass short ones). */
   connectionLimits?: Partial<ConnectionLimits>;
   /** When given, past issues are public at /issues, /issues/:slug (the "view in browser" link) and /feed.xml. */
@@ -163,7 +165,9 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   if (deps.admin) {
     await app.register(adminApi, { prefix: '/api', ...deps.admin });
-    await app.register(queueDashboard, { token: deps.admin.token, queue: deps.admin.operations.queue(), now });
+    const landing = deps.adminConsole ? '/admin/issues' : undefined;
+    await app.register(queueDashboard, { token: deps.admin.token, queue: deps.admin.operations.queue(), now, landing });
+    if (deps.adminConsole) await app.register(deps.adminConsole);
   }
 
   app.get('/healthz', async (_request, reply) => {

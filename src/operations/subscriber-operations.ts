@@ -11,7 +11,15 @@ import type { UnsubscribeMetrics } from '../metrics/metric-tally.ts';
 import { normalizeEmail } from '../subscribers/email-address.ts';
 import { escapeFormula } from '../subscribers/formula-cells.ts';
 import { importCsv, type ImportReport } from '../subscribers/import-csv.ts';
-import { parseListName, parseStatus, SUPPRESSED_STATUSES, type Subscriber, type SubscriberFilter } from '../subscribers/subscriber.ts';
+import {
+  parseListName,
+  parseStatus,
+  SUBSCRIBER_STATUSES,
+  SUPPRESSED_STATUSES,
+  type Subscriber,
+  type SubscriberFilter,
+  type SubscriberStatus,
+} from '../subscribers/subscriber.ts';
 import type { AddResult, StatusResult, SubscriberStore } from '../subscribers/subscriber-store.ts';
 
 /** An address, or a subscriber id (ids never contain "@"). */
@@ -61,6 +69,27 @@ export async function countSubscribers(store: SubscriberStore, { list, status }:
   let n = 0;
   for await (const batch of store.iterateSubscribers(list, 1000)) n += batch.filter((s) => s.status === status).length;
   return n;
+}
+
+export interface ListCounts {
+  list: string;
+  total: number;
+  byStatus: Record<SubscriberStatus, number>;
+}
+
+/** Each list with its members by status (`active` is who a campaign to it would go to now): one pass over each list. */
+export async function subscriberCounts(store: SubscriberStore): Promise<ListCounts[]> {
+  const counts: ListCounts[] = [];
+  for (const list of await store.listNames()) {
+    const byStatus = Object.fromEntries(SUBSCRIBER_STATUSES.map((s) => [s, 0])) as Record<SubscriberStatus, number>;
+    let total = 0;
+    for await (const batch of store.iterateSubscribers(list, 1000)) {
+      for (const subscriber of batch) byStatus[subscriber.status] += 1;
+      total += batch.length;
+    }
+    counts.push({ list, total, byStatus });
+  }
+  return counts;
 }
 
 /** Every matching subscriber in join order, streamed: a million never sit in memory. */
@@ -126,4 +155,21 @@ export function importSubscribersCsv(
 ): Promise<ImportReport> {
   const list = options.list === undefined ? undefined : parseListName(options.list);
   return importCsv(store, input, { file: options.file, list, onProgress: options.onProgress });
+}
+
+/**
+ * An import's report as people read it, the same in the terminal and the console: a summary
+ * line, one `file:line: reason` per listed bad row, and how many more were not listed.
+ */
+export function importReportLines(report: ImportReport, file: string): { summary: string; rejected: string[]; unlisted: string | undefined } {
+  const kinds = Object.entries(report.rejectedByKind).map(([kind, count]) => `${kind} ${count}`);
+  const summary =
+    `imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejectedTotal}` +
+    (kinds.length ? ` (${kinds.join(', ')})` : '');
+  const more = report.rejectedTotal - report.rejected.length;
+  return {
+    summary,
+    rejected: report.rejected.map(({ line, reason }) => `${file}:${line}: ${reason}`),
+    unlisted: more > 0 ? `${file}: ${more.toLocaleString('en')} more rejected rows are not listed (the first ${report.rejected.length} are)` : undefined,
+  };
 }

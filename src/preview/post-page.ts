@@ -14,7 +14,17 @@ export interface PostPageInput {
   generation: number;
   /** Undefined when tests can be sent; otherwise what to configure. */
   sendUnavailable: string | undefined;
+  /** Where the page links to, when it is served elsewhere than the preview (the console under /admin). */
+  paths?: { home: string; homeLabel: string; frame: (scheme: 'light' | 'dark', name: string) => string };
+  /** Replaces the "Send a test" tab's form (the console sends its own way). */
+  sendPanel?: SafeHtml;
 }
+
+const PREVIEW_PATHS: NonNullable<PostPageInput['paths']> = {
+  home: '/',
+  homeLabel: 'All posts',
+  frame: (scheme, name) => `/frame/${scheme}/${encodePostName(name)}`,
+};
 
 const TABS = [
   ['email', 'Email'],
@@ -33,7 +43,8 @@ export function postBody(input: PostPageInput): SafeHtml {
   const { outcome, name } = input;
   const good = outcome.ok ? outcome : outcome.lastGood;
   const when = outcome.ok ? html`rendered ${time(outcome.renderedAt)} in ${outcome.ms} ms` : html`failed at ${time(outcome.renderedAt)}`;
-  return html`<div class="bar"><a href="/">← All posts</a><h1>${good?.issue.subject ?? name}</h1>
+  const paths = input.paths ?? PREVIEW_PATHS;
+  return html`<div class="bar"><a href="${paths.home}">← ${paths.homeLabel}</a><h1>${good?.issue.subject ?? name}</h1>
 <span class="muted">${name}</span><span class="live">live</span><span class="muted">${when}</span></div>
 ${outcome.ok ? '' : errorCard(outcome.error, good !== undefined)}
 ${good ? html`<div class="${outcome.ok ? '' : 'stale'}">${rendered(input, good)}</div>` : ''}`;
@@ -55,7 +66,7 @@ ${where ? html`<p class="where">${where}${error.line ? html` <strong>(line ${err
 
 function rendered(input: PostPageInput, good: GoodRender): SafeHtml {
   const { issue, sample } = good;
-  const src = (scheme: string) => `/frame/${scheme}/${encodePostName(input.name)}?g=${input.generation}`;
+  const src = (scheme: 'light' | 'dark') => `${(input.paths ?? PREVIEW_PATHS).frame(scheme, input.name)}?g=${input.generation}`;
   const tablist = TABS.map(
     ([id, label]) =>
       html`<button type="button" role="tab" id="tab-${id}" data-tab="${id}" aria-controls="panel-${id}" aria-selected="${id === 'email'}">${label}</button>`,
@@ -111,6 +122,7 @@ View in browser: <a href="${sample.viewUrl}">${sample.viewUrl}</a></p>`;
 }
 
 function sendPanel(input: PostPageInput): SafeHtml {
+  if (input.sendPanel) return input.sendPanel;
   if (input.sendUnavailable) return html`<h2>Send a test</h2><p data-testid="send-unavailable">${input.sendUnavailable}</p>`;
   if (!input.outcome.ok) return html`<h2>Send a test</h2><p>Fix the error above first: a test is sent from the post as it is now.</p>`;
   return html`<h2>Send a test</h2>

@@ -14,6 +14,7 @@ import type { MailSender } from '../http/subscribe-routes.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { metricsRecorder } from '../metrics/metric-tally.ts';
 import { appScrapeSources } from '../metrics/scrape-registry.ts';
+import { editorsConsole } from '../console/console-routes.ts';
 import { campaignDeps } from '../operations/campaign-operations.ts';
 import { signingSecrets } from '../subscribers/signing-secrets.ts';
 import { runUntilSignal } from './until-signal.ts';
@@ -69,6 +70,16 @@ export async function buildWebServer(app: App, { log, overrides, importMaxBytes 
     trustProxy: config.http.trustProxy,
     bounceDomain: config.bounces.domain,
     admin,
+    adminConsole: admin
+      ? (scope) =>
+          editorsConsole(scope, {
+            token: admin.token,
+            operations: admin.operations,
+            postsDir: admin.postsDir,
+            metrics: admin.metrics,
+            now: overrides?.now ?? (() => new Date()),
+          })
+      : undefined,
     ...overrides,
   });
 }

@@ -245,6 +245,19 @@ export class SubscriberStore {
     return this.redis.zcard(list === undefined ? this.keys.all : this.keys.list(parseListName(list)));
   }
 
+  /** Every list that has ever had a member (a list is its zset; an empty one is gone), sorted. */
+  async listNames(): Promise<string[]> {
+    const marker = this.keys.list('');
+    const names = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${marker.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) names.add(key.slice(marker.length));
+    } while (cursor !== '0');
+    return [...names].sort();
+  }
+
   /**
    * One page of ids in join order, after the cursor `after` (0 to start). The cursor is a
    * score, not an index, so members joining or leaving meanwhile never shift a page.

@@ -41,7 +41,7 @@ describe('the queue dashboard in a browser', () => {
     const first = await page.goto(`${admin.base}/admin/queues/`);
     expect(first?.status()).toBe(401);
     await page.getByLabel(/Admin token/).fill(TOKEN);
-    await page.getByRole('button', { name: /Open the queue dashboard/ }).click();
+    await page.getByRole('button', { name: /Sign in/ }).click();
     await expect.poll(() => page.url()).toBe(`${admin.base}/admin/queues/`);
 
     await expect

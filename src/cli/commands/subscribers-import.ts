@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NewsletterError } from '../../errors.ts';
-import { importSubscribersCsv } from '../../operations/subscriber-operations.ts';
+import { importReportLines, importSubscribersCsv } from '../../operations/subscriber-operations.ts';
 import { REJECTED_LISTED } from '../../subscribers/import-rejections.ts';
 import type { CliRun } from '../cli-io.ts';
 import { listFlag, withApp, writeLine } from '../command-helpers.ts';
@@ -35,20 +35,10 @@ export function registerSubscribersImportCommand(group: Command, cli: CliRun): v
         }),
       );
       if (progress) io.stderr.write('\n');
-      if (flags.json) {
-        writeLine(io.stdout, JSON.stringify(report));
-      } else {
-        const kinds = Object.entries(report.rejectedByKind).map(([kind, count]) => `${kind} ${count}`);
-        writeLine(
-          io.stdout,
-          `imported ${report.imported}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejectedTotal}` +
-            (kinds.length ? ` (${kinds.join(', ')})` : ''),
-        );
-      }
-      for (const { line, reason } of report.rejected) io.stderr.write(`${file}:${line}: ${reason}\n`);
-      const unlisted = report.rejectedTotal - report.rejected.length;
-      if (unlisted > 0)
-        io.stderr.write(`${file}: ${unlisted.toLocaleString('en')} more rejected rows are not listed (the first ${report.rejected.length} are)\n`);
+      const lines = importReportLines(report, file);
+      writeLine(io.stdout, flags.json ? JSON.stringify(report) : lines.summary);
+      for (const line of lines.rejected) io.stderr.write(`${line}\n`);
+      if (lines.unlisted) io.stderr.write(`${lines.unlisted}\n`);
       if (report.rejectedTotal > 0) cli.exitCode = 1;
     });
 }
