@@ -50,6 +50,8 @@ export async function editorsConsole(app: FastifyInstance, deps: ConsoleDeps): P
   app.addHook('preHandler', requireCsrf(token, now));
   // Runs after the server's strict headers (a parent's onSend hooks run first).
   app.addHook('onSend', async (request, reply) => {
+    // The sign-in form is the server's own page (an inline <style>) under the server's own policy.
+    if (reply.statusCode === 401) return;
     reply.header('content-security-policy', request.routeOptions.url?.startsWith(`${CONSOLE}/frame/`) ? FRAME_CSP : CONSOLE_CSP);
   });
   app.setErrorHandler((error, request, reply) => sendError(error as Error, request, reply));
