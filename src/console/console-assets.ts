@@ -30,7 +30,8 @@ fieldset label.choice{display:flex;gap:8px;align-items:center;font-weight:400;ma
 input[type=text],input[type=email],input[type=search],input[type=datetime-local],input[type=file],select,textarea{font:inherit;color:inherit;background:var(--card);padding:6px 8px;border:1px solid #767676;border-radius:6px;max-width:100%;min-height:40px}
 textarea{width:100%;min-height:60px}
 .row{display:flex;flex-wrap:wrap;gap:8px 12px;align-items:flex-end}
-.notice{padding:8px 12px;border-radius:6px;border:1px solid var(--line);background:var(--card)}
+.notice{margin:0 0 14px;padding:8px 12px;border-radius:6px;border:1px solid var(--line);background:var(--card)}
+.notice p{margin:4px 0}
 .notice.ok{border-left:5px solid var(--ok)}
 .notice.bad{border-left:5px solid var(--bad)}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0 0 12px}
@@ -45,8 +46,15 @@ progress{width:100%;min-width:120px;height:14px;accent-color:var(--accent)}
 .state{display:inline-block;border-radius:999px;padding:1px 10px;font-size:13px;font-weight:700;background:#e5e7eb;color:#1b1f24}
 .state-sending{background:#dbeafe;color:#1e3a8a}.state-completed{background:#dcfce7;color:#14532d}
 .state-paused{background:#fef3c7;color:#78350f}.state-cancelled{background:#fee2e2;color:#7f1d1d}.state-scheduled{background:#ede9fe;color:#4c1d95}
+/* The console does not watch files: the preview's "live" mark would promise too much. */
+.live{display:none}
+[role=tablist]{overflow-x:auto}
+[role=tab]{white-space:nowrap}
 pre.report{white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-@media (max-width:480px){main{padding:12px 8px 32px}.frame-375,.frame-600{width:100%}figure{width:100%}table.posts th,table.posts td{padding:6px}}
+@media (max-width:480px){main{padding:12px 8px 32px}
+table.campaigns thead{display:none}table.campaigns,table.campaigns tbody,table.campaigns tr,table.campaigns td{display:block;width:auto}
+table.campaigns tr{border-bottom:1px solid var(--line);padding:6px 0}table.campaigns td{border:0;padding:2px 10px;text-align:left}
+table.campaigns td[data-label]::before{content:attr(data-label) ": ";font-weight:600}.phone-row{width:100%;border-left:0;padding-left:0}input[type=file],input[type=text],input[type=email],input[type=search]{width:100%}.row>div{flex:1 1 100%}.frame-375,.frame-600{width:100%}figure{width:100%}table.posts th,table.posts td{padding:6px}}
 @media (prefers-color-scheme:dark){
 :root{--bg:#111418;--fg:#e8eaed;--card:#1b1f24;--line:#3a414b;--muted:#a8b0bb;--accent:#8ab4ff;--bad:#ff8a80;--warn:#ffcc66;--ok:#6fdc8c}
 body{background:var(--bg);color:var(--fg)}

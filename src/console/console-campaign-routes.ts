@@ -56,15 +56,15 @@ export async function consoleCampaignRoutes(app: FastifyInstance, scope: Console
     const views = (await listCampaigns(ops, 200)).map((c) => campaignView(c, scope.now()));
     const rows = views.map(
       (v) => html`<tr data-id="${v.id}"><td><a href="${campaignPath(v.id)}">${v.subject}</a><div class="muted">${v.id}</div></td>
-<td>${v.list}</td><td><span class="state state-${v.state}" data-field="state">${v.state}</span></td>
-<td>${progress(v)}</td>
-<td class="num" data-field="accepted">${v.accepted}</td><td class="num" data-field="failed">${v.failed}</td><td class="num" data-field="rate">${v.rate}</td><td data-field="eta">${v.eta}</td></tr>`,
+<td data-label="List">${v.list}</td><td data-label="State"><span class="state state-${v.state}" data-field="state">${v.state}</span></td>
+<td data-label="Progress">${progress(v)}</td>
+<td class="num" data-label="Accepted" data-field="accepted">${v.accepted}</td><td class="num" data-label="Failed" data-field="failed">${v.failed}</td><td class="num" data-label="msg/s" data-field="rate">${v.rate}</td><td data-label="Time left" data-field="eta">${v.eta}</td></tr>`,
     );
     const body = html`<div class="bar"><h1>Campaigns</h1><span class="muted">Counts update by themselves.</span></div>
 ${
   views.length === 0
     ? html`<p class="card">No campaigns yet: open an <a href="${CONSOLE}/issues">issue</a> and send it.</p>`
-    : html`<div class="table-wrap" data-live="${CONSOLE}/campaigns.json"><table class="posts">
+    : html`<div class="table-wrap" data-live="${CONSOLE}/campaigns.json"><table class="posts campaigns">
 <thead><tr><th scope="col">Campaign</th><th scope="col">List</th><th scope="col">State</th><th scope="col">Progress</th><th scope="col">Accepted</th><th scope="col">Failed</th><th scope="col">msg/s</th><th scope="col">Time left</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
 }`;

@@ -35,6 +35,7 @@ beforeAll(async () => {
   smtp = await startTestSmtpServer();
   postsDir = await mkdtemp(join(tmpdir(), 'nl-console-posts-'));
   await cp(resolve('emails/posts', POST), join(postsDir, POST));
+  await cp(resolve('test/fixtures/posts/qa-weekly'), join(postsDir, 'qa-weekly'), { recursive: true });
   const prefix = uniquePrefix('console');
   ({ cleanup } = await connectTestRedis(prefix));
   env = {
@@ -68,8 +69,9 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
+/** The whole page, except an issue's (its three emails make it very long): the first screen of that. */
 async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: !name.startsWith('console-issue-') });
 }
 
 async function newContext(width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {
@@ -108,6 +110,7 @@ describe("the editor's console in a browser", () => {
 
     // The issue as the preview shows it: the email at 375 and 600 px and dark, the text part, the warnings.
     await page.getByRole('link', { name: 'Issues' }).click();
+    expect(await page.locator('table.posts tbody tr').count()).toBe(2);
     await page.getByRole('link', { name: SUBJECT }).click();
     await expect.poll(() => page.frameLocator('iframe[name=desktop]').locator('body').innerText()).toContain('SOFA');
     expect(await page.locator('iframe').count()).toBe(3);
