@@ -105,6 +105,27 @@ describe('the console refuses every change without both the sign-in cookie and i
     expect((await admin.harness.app.campaigns.require(CAMPAIGN)).state).toBe('paused');
   });
 
+  it('creates one campaign when two editors send the same issue to the same list at once, and tells the second', async () => {
+    const send = () => post('/admin/send', ROUTES[0]![1], { cookie }, { _csrf: csrf });
+    const answers = await Promise.all([send(), send(), send()]);
+    expect(answers.map((a) => a.status)).toEqual([303, 303, 303]);
+    const notices = answers.map((a) => new URL(a.headers.get('location')!, admin.base).searchParams.get('notice')).sort();
+    expect(notices).toEqual(['exists', 'exists', 'started']);
+    const ids = (await admin.harness.app.campaigns.list(100)).map((c) => c.id).sort();
+    expect(ids).toEqual(['sofa-weekly-2019-11-01--other', CAMPAIGN]);
+    // A reload of the confirm page offers no second send.
+    const confirm = await fetch(`${admin.base}/admin/confirm?post=${SEED_POST}&list=other&when=now`, { headers: { cookie } });
+    expect(await confirm.text()).toContain('already been sent to other');
+  });
+
+  it('answers the schedule choice 501 and creates nothing until scheduling is wired in', async () => {
+    const before = await admin.snapshot();
+    const response = await post('/admin/schedule', ROUTES[2]![1], { cookie }, { _csrf: csrf });
+    expect(response.status).toBe(501);
+    expect(await response.text()).toContain('nothing was created');
+    expect(await admin.snapshot()).toEqual(before);
+  });
+
   it('shows pages only after sign-in, never with the admin token in them, under a CSP without inline script', async () => {
     const anonymous = await fetch(`${admin.base}/admin/issues`, { headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(401);
