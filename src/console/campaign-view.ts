@@ -28,6 +28,7 @@ export interface CampaignView {
   rate: string;
   /** Time left at that rate: "3 min 20 s", "–" when unknown or done. */
   eta: string;
+  /** As people read them, in UTC; '' when not yet. */
   createdAt: string;
   startedAt: string;
   finishedAt: string;
@@ -44,6 +45,11 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${s % 60} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** `2026-12-05T02:09:58.308Z` -> `2026-12-05 02:09:58 UTC`; '' stays ''. */
+export function formatTime(iso: string | undefined): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : '';
 }
 
 export function campaignView(campaign: Campaign, now: Date): CampaignView {
@@ -72,8 +78,8 @@ export function campaignView(campaign: Campaign, now: Date): CampaignView {
     complained: returned.complained,
     rate: perSecond === undefined ? '–' : perSecond.toFixed(1),
     eta: state !== 'sending' || perSecond === undefined || left <= 0 ? '–' : formatDuration(left / perSecond),
-    createdAt: campaign.createdAt,
-    startedAt: campaign.startedAt ?? '',
-    finishedAt: campaign.finishedAt ?? '',
+    createdAt: formatTime(campaign.createdAt),
+    startedAt: formatTime(campaign.startedAt),
+    finishedAt: formatTime(campaign.finishedAt),
   };
 }

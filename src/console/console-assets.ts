@@ -24,7 +24,8 @@ button.quiet,.button.quiet{background:none;color:var(--accent);border:1px solid 
 button:disabled{opacity:.55;cursor:progress}
 select:focus-visible,textarea:focus-visible,summary:focus-visible{outline:3px solid #f0b000;outline-offset:2px}
 label{display:block;font-weight:600;margin:8px 0 4px}
-fieldset{border:1px solid var(--line);border-radius:8px;margin:0 0 12px;padding:8px 12px}
+fieldset{border:1px solid var(--line);border-radius:8px;margin:0 0 12px;padding:8px 12px;min-width:0}
+.row>div{min-width:0;max-width:100%}
 legend{font-weight:700;padding:0 4px}
 fieldset label.choice{display:flex;gap:8px;align-items:center;font-weight:400;margin:6px 0}
 input[type=text],input[type=email],input[type=search],input[type=datetime-local],input[type=file],select,textarea{font:inherit;color:inherit;background:var(--card);padding:6px 8px;border:1px solid #767676;border-radius:6px;max-width:100%;min-height:40px}
@@ -51,7 +52,7 @@ progress{width:100%;min-width:120px;height:14px;accent-color:var(--accent)}
 [role=tablist]{overflow-x:auto}
 [role=tab]{white-space:nowrap}
 pre.report{white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-@media (max-width:480px){main{padding:12px 8px 32px}
+@media (max-width:480px){main{padding:12px 8px 32px}header.top{padding:4px 8px}header.top nav{gap:0 10px}header.top nav a,button.link{font-size:14px}
 table.campaigns thead{display:none}table.campaigns,table.campaigns tbody,table.campaigns tr,table.campaigns td{display:block;width:auto}
 table.campaigns tr{border-bottom:1px solid var(--line);padding:6px 0}table.campaigns td{border:0;padding:2px 10px;text-align:left}
 table.campaigns td[data-label]::before{content:attr(data-label) ": ";font-weight:600}.phone-row{width:100%;border-left:0;padding-left:0}input[type=file],input[type=text],input[type=email],input[type=search]{width:100%}.row>div{flex:1 1 100%}.frame-375,.frame-600{width:100%}figure{width:100%}table.posts th,table.posts td{padding:6px}}

@@ -71,7 +71,7 @@ describe('a campaign as the console shows it', () => {
       eta: '–',
     });
     const done = campaignView(campaign({ state: 'completed', accepted: 980, finishedAt: '2026-12-05T10:01:40.000Z' }), new Date('2026-12-05T11:00:00.000Z'));
-    expect(done).toMatchObject({ state: 'completed', active: false, percent: 100, rate: '10.0', eta: '–' });
+    expect(done).toMatchObject({ state: 'completed', active: false, percent: 100, rate: '10.0', eta: '–', finishedAt: '2026-12-05 10:01:40 UTC' });
     expect(campaignView(campaign({ state: 'paused' }), new Date()).state).toBe('paused');
     expect(campaignView(campaign({ state: 'completed', total: 0, accepted: 0, failed: 0, skipped: 0 }), new Date()).percent).toBe(100);
   });

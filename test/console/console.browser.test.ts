@@ -184,8 +184,9 @@ describe("the editor's console in a browser", () => {
     expect(errors).toEqual([]);
     await context.close();
 
-    // At 375 px and in dark mode, every page reads without sideways scrolling of the page itself.
+    // At 320 and 375 px and in dark mode, every page reads without sideways scrolling of the page itself.
     for (const [width, scheme] of [
+      [320, 'light'],
       [375, 'light'],
       [375, 'dark'],
       [1280, 'dark'],
