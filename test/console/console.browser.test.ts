@@ -137,7 +137,18 @@ describe("the editor's console in a browser", () => {
     expect(await page.getByTestId('active-weekly').innerText()).toBe('3');
     await shoot(page, 'console-send-1280');
 
+    // The schedule choice: a time in a chosen zone, restated as typed; until scheduling is wired in, it creates nothing.
+    await page.getByLabel('At a time:').check();
+    await page.getByLabel('Date and time').fill('2030-12-09T09:00');
+    await page.getByLabel('Time zone').selectOption('Asia/Shanghai');
+    await page.getByRole('button', { name: 'Review…' }).click();
+    expect(await page.getByTestId('when').innerText()).toBe('Mon, 9 Dec 2030, 09:00 (Asia/Shanghai)');
+    await page.getByTestId('schedule').click();
+    expect(await page.locator('main').innerText()).toContain('nothing was created');
+    await page.goto(`${base}/admin/send/${POST}`);
+
     // Confirm restates subject, list, recipients and when; a double click creates one campaign.
+    await page.getByLabel('Now').check();
     await page.getByRole('button', { name: 'Review…' }).click();
     const facts = await page.getByTestId('confirm-facts').innerText();
     expect(facts).toContain(SUBJECT);
