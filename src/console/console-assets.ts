@@ -134,10 +134,26 @@ ${TABS_SCRIPT}
     const request = new XMLHttpRequest();
     request.open('POST', form.action);
     request.setRequestHeader('accept', 'text/html');
+    const id = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + String(Date.now()));
+    form.elements.importId.value = id;
+    let done = false;
+    async function rows() {
+      if (done) return;
+      try {
+        const answer = await fetch(form.action + '-progress?id=' + encodeURIComponent(id), { cache: 'no-store' });
+        if (answer.ok && !done) out.textContent = 'Importing… ' + (await answer.json()).rows.toLocaleString('en') + ' rows read';
+      } catch (_) {}
+      setTimeout(rows, 500);
+    }
     request.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
-      if (e.loaded === e.total) out.textContent = 'Importing… (the report follows when every row is read)';
+      out.textContent = 'Uploading… ' + bar.value + '%';
     });
+    request.upload.addEventListener('load', () => {
+      out.textContent = 'Importing… (the report follows when every row is read)';
+      rows();
+    });
+    request.addEventListener('loadend', () => { done = true; });
     request.addEventListener('load', () => {
       const next = new DOMParser().parseFromString(request.responseText, 'text/html').getElementById('app');
       if (next) document.getElementById('app').replaceWith(document.adoptNode(next));

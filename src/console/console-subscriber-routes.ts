@@ -28,9 +28,13 @@ export const CONSOLE_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
 const PATH = `${CONSOLE}/subscribers`;
 
 const text = (max: number) => z.string().max(max);
+/** Names an import in flight so the page can ask how far it is; the page's script picks it. */
+const IMPORT_ID = /^[A-Za-z0-9-]{8,64}$/;
 
 export async function consoleSubscriberRoutes(app: FastifyInstance, scope: ConsoleScope): Promise<void> {
   const store = scope.operations.subscribers;
+  /** Rows read so far by each import in flight in this process (an upload of millions takes a while after it has arrived). */
+  const importing = new Map<string, number>();
 
   async function subscribersPage(request: FastifyRequest, reply: FastifyReply, message?: SafeHtml, code = 200, found?: Subscriber) {
     const context = scope.context(request, 'subscribers');
@@ -77,7 +81,7 @@ ${
 <datalist id="list-names">${lists.map((l) => html`<option value="${l.list}">`)}</datalist></form></section>
 <section class="card" aria-labelledby="import-h"><h2 id="import-h">Import a CSV</h2>
 <p class="muted">A header row: email, optional name, status, lists; other columns become attributes. Bad rows are skipped and reported by line; importing the same file again changes nothing.</p>
-<form method="post" action="${PATH}/import" enctype="multipart/form-data" data-upload>${csrfField(context)}
+<form method="post" action="${PATH}/import" enctype="multipart/form-data" data-upload>${csrfField(context)}<input type="hidden" name="importId" value="">
 <div class="row"><div><label for="import-list">List every row joins (optional)</label><input id="import-list" name="list" type="text" list="list-names"></div>
 <div><label for="import-file">CSV file</label><input id="import-file" name="file" type="file" accept=".csv,text/csv" required></div>
 <button type="submit">Import</button></div>
@@ -132,16 +136,21 @@ ${
     `${PATH}/import`,
     {
       bodyLimit: CONSOLE_UPLOAD_MAX_BYTES,
-      config: { multipartOptions: { limits: { files: 1, fileSize: CONSOLE_UPLOAD_MAX_BYTES, fields: 3, parts: 4 } } },
+      config: { multipartOptions: { limits: { files: 1, fileSize: CONSOLE_UPLOAD_MAX_BYTES, fields: 4, parts: 5 } } },
       // Signed in and with the form's token by now: an editor's upload may take as long as it takes.
       onRequest: async (request) => liftBodyDeadline(request),
     },
     async (request, reply) => {
-      const body = z.object({ file: z.union([z.instanceof(Buffer), z.string()]), list: text(100).optional() }).safeParse(request.body);
+      const body = z
+        .object({ file: z.union([z.instanceof(Buffer), z.string()]), list: text(100).optional(), importId: text(64).optional() })
+        .safeParse(request.body);
       if (!request.isMultipart() || !body.success) return subscribersPage(request, reply, notice('Choose a CSV file to import.', 'bad'), 400);
       const file = 'upload.csv';
+      const id = IMPORT_ID.test(body.data.importId ?? '') ? body.data.importId! : undefined;
+      const onProgress = id ? (rows: number) => importing.set(id, rows) : undefined;
+      if (id) importing.set(id, 0);
       try {
-        const report = await importSubscribersCsv(store, Readable.from([body.data.file]), { file, list: body.data.list || undefined });
+        const report = await importSubscribersCsv(store, Readable.from([body.data.file]), { file, list: body.data.list || undefined, onProgress });
         const lines = importReportLines(report, file);
         const message = html`<section class="notice ${report.rejectedTotal ? 'bad' : 'ok'}" role="status" data-testid="import-report"><p><strong>Import finished:</strong> ${lines.summary}.</p>
 ${lines.rejected.length ? html`<pre class="report">${lines.rejected.join('\n')}${lines.unlisted ? `\n${lines.unlisted}` : ''}</pre>` : ''}</section>`;
@@ -149,9 +158,19 @@ ${lines.rejected.length ? html`<pre class="report">${lines.rejected.join('\n')}$
       } catch (error) {
         if (!isNewsletterError(error)) throw error;
         return subscribersPage(request, reply, notice(error.message, 'bad'), 400);
+      } finally {
+        if (id) importing.delete(id);
       }
     },
   );
+
+  // How far an import in flight is: 404 once it has finished (or was never here).
+  app.get(`${PATH}/import-progress`, async (request, reply) => {
+    const id = String((request.query as { id?: unknown }).id ?? '');
+    const rows = importing.get(id);
+    if (rows === undefined) return reply.code(404).send({ ok: false, code: 'INPUT_INVALID', message: 'no import in flight with that id' });
+    return { ok: true, rows };
+  });
 
   app.get(`${PATH}/export.csv`, async (request, reply) => {
     const query = z.object({ list: text(100).optional(), status: text(20).optional() }).safeParse(request.query);

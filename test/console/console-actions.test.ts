@@ -97,4 +97,30 @@ describe('subscribers in the console', () => {
       'r2@example.org,,active',
     ]);
   });
+
+  it('tells the page how many rows an import in flight has read, then forgets it', async () => {
+    const id = 'import-0123456789';
+    const csv = ['email', ...Array.from({ length: 30_000 }, (_, i) => `bulk${i}@example.org`)].join('\n');
+    const data = new FormData();
+    data.append('_csrf', csrf);
+    data.append('importId', id);
+    data.append('list', 'bulk');
+    data.append('file', new Blob([csv], { type: 'text/csv' }), 'bulk.csv');
+    const importing = fetch(`${admin.base}/admin/subscribers/import`, { method: 'POST', headers: { cookie }, body: data });
+    const seen: number[] = [];
+    await expect
+      .poll(
+        async () => {
+          const answer = await get(`/admin/subscribers/import-progress?id=${id}`);
+          if (answer.status === 200) seen.push(((await answer.json()) as { rows: number }).rows);
+          return seen.some((rows) => rows > 0);
+        },
+        { timeout: 30_000, interval: 5 },
+      )
+      .toBe(true);
+    const report = await (await importing).text();
+    expect(report).toContain('imported 30000, updated 0, unchanged 0, rejected 0');
+    expect(Math.max(...seen)).toBeLessThanOrEqual(30_000);
+    expect((await get(`/admin/subscribers/import-progress?id=${id}`)).status).toBe(404);
+  });
 });
