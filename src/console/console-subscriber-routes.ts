@@ -166,8 +166,8 @@ ${lines.rejected.length ? html`<pre class="report">${lines.rejected.join('\n')}$
 
   // How far an import in flight is: 404 once it has finished (or was never here).
   app.get(`${PATH}/import-progress`, async (request, reply) => {
-    const id = String((request.query as { id?: unknown }).id ?? '');
-    const rows = importing.get(id);
+    const { id } = request.query as { id?: unknown };
+    const rows = typeof id === 'string' ? importing.get(id) : undefined;
     if (rows === undefined) return reply.code(404).send({ ok: false, code: 'INPUT_INVALID', message: 'no import in flight with that id' });
     return { ok: true, rows };
   });
