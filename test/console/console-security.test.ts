@@ -5,6 +5,7 @@
  * of them; with both, the same request does change something (so the check can fail).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebServer } from '../../src/processes/web-server.ts';
 import { SEED_POST, startAdminServer, TOKEN, type AdminServer } from '../helpers/admin-server.ts';
 
 let admin: AdminServer;
@@ -105,14 +106,27 @@ describe('the console refuses every change without both the sign-in cookie and i
     expect((await admin.harness.app.campaigns.require(CAMPAIGN)).state).toBe('paused');
   });
 
-  it('creates one campaign when two editors send the same issue to the same list at once, and tells the second', async () => {
-    const send = () => post('/admin/send', ROUTES[0]![1], { cookie }, { _csrf: csrf });
-    const answers = await Promise.all([send(), send(), send()]);
-    expect(answers.map((a) => a.status)).toEqual([303, 303, 303]);
+  it('creates one campaign when editors on two servers send the same issue to the same list at once, and tells the others', async () => {
+    await admin.harness.addSubscribers(2, 'other');
+    // A second web server on the same Redis, as a second `newsletter server` behind a balancer: its own in-process guard.
+    const other = await buildWebServer(admin.harness.app, { overrides: { mailer: undefined } });
+    const otherBase = await other.listen({ port: 0, host: '127.0.0.1' });
+    const send = (base: string) =>
+      fetch(`${base}/admin/send`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ post: SEED_POST, list: 'other', _csrf: csrf }),
+        redirect: 'manual',
+      });
+    const answers = await Promise.all([send(admin.base), send(otherBase), send(admin.base), send(otherBase)]);
+    await other.close();
+    expect(answers.map((a) => a.status)).toEqual([303, 303, 303, 303]);
     const notices = answers.map((a) => new URL(a.headers.get('location')!, admin.base).searchParams.get('notice')).sort();
-    expect(notices).toEqual(['exists', 'exists', 'started']);
+    expect(notices).toEqual(['exists', 'exists', 'exists', 'started']);
     const ids = (await admin.harness.app.campaigns.list(100)).map((c) => c.id).sort();
     expect(ids).toEqual(['sofa-weekly-2019-11-01--other', CAMPAIGN]);
+    // Enqueued once: two recipients, one batch.
+    expect(await admin.harness.app.campaigns.require('sofa-weekly-2019-11-01--other')).toMatchObject({ total: 2, batches: 1 });
     // A reload of the confirm page offers no second send.
     const confirm = await fetch(`${admin.base}/admin/confirm?post=${SEED_POST}&list=other&when=now`, { headers: { cookie } });
     expect(await confirm.text()).toContain('already been sent to other');
