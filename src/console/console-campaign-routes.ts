@@ -92,8 +92,8 @@ ${
     );
     const body = html`<div class="bar"><a href="${CONSOLE}/campaigns">← All campaigns</a><h1>${status.subject}</h1></div>
 ${message ?? notice(key ? NOTICES[key] : undefined)}
-<section class="card" data-live="${campaignPath(id)}/status.json" data-id="${id}" aria-live="polite" data-testid="campaign">
-<dl class="facts"><dt>State</dt><dd><span class="state state-${view.state}" data-field="state" data-testid="state">${view.state}</span></dd>
+<section class="card" data-live="${campaignPath(id)}/status.json" data-id="${id}" data-testid="campaign">
+<dl class="facts"><dt>State</dt><dd role="status"><span class="state state-${view.state}" data-field="state" data-testid="state">${view.state}</span></dd>
 <dt>List</dt><dd>${status.list}</dd><dt>Campaign</dt><dd>${id}</dd><dt>Started</dt><dd data-field="startedAt">${view.startedAt || '–'}</dd><dt>Finished</dt><dd data-field="finishedAt">${view.finishedAt || '–'}</dd></dl>
 ${progress(view)}
 ${counts(view)}

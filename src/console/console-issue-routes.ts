@@ -54,7 +54,7 @@ export async function consoleIssueRoutes(app: FastifyInstance, scope: ConsoleSco
         homeLabel: 'All issues',
         frame: (scheme: FrameScheme, post: string) => `${CONSOLE}/frame/${scheme}/${encodePostName(post)}`,
       },
-      sendPanel: html`<h2>Send this issue</h2><p>Choose the list, send a test, then confirm.</p><p><a class="button" href="${sendPath(name)}">Send…</a></p>`,
+      sendPanel: html`<h2>Send a test, then the issue</h2><p>On the next page: a test to one or more addresses, then the list and when, then a confirmation.</p><p><a class="button" href="${sendPath(name)}">Send…</a></p>`,
     };
     const actions = outcome.ok ? html`<p><a class="button" href="${sendPath(name)}" data-testid="send-link">Send…</a></p>` : html``;
     return scope.sendPage(reply, postTitle(input), html`${postBody(input)}${actions}`, scope.context(request, 'issues'));
