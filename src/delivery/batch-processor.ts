@@ -15,10 +15,19 @@ import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { deliverOne, type DeliverOneDeps, type DeliveryResult } from './deliver-one.ts';
 import { buildMessageTemplate, MessageBuffers, type MessageTemplate } from './message-template.ts';
 import { recipientLinks } from './recipient-links.ts';
+import type { DomainPace } from './domain-pace.ts';
+import type { ReceivingGroups } from './receiving-groups.ts';
 import type { RelayBreaker } from './relay-breaker.ts';
 import type { Semaphore } from './semaphore.ts';
 
-export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'relay'> {
+export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'relay' | 'pace'> {
+  /**
+   * The receiving groups' pace for the fleet (domain-pace.ts): a recipient starts only once their
+   * group admits them; a paused group's recipients are handed back, their batch waits for the
+   * pause without spending attempts. Needs `groups`.
+   */
+  pace?: Pick<DomainPace, 'admit' | 'throttled' | 'pausedForMs'>;
+  groups?: Pick<ReceivingGroups, 'groupOfAddress'>;
   /** The fleet's relay breaker: while it pauses, no message starts and batches wait without spending attempts. */
   relay?: Pick<RelayBreaker, 'failure' | 'success' | 'pausedForMs'>;
   campaigns: CampaignStore;
@@ -74,6 +83,8 @@ interface BatchRun {
   storeFailure: Error | undefined;
   lockLost: boolean;
   relayPaused: boolean;
+  /** Recipients handed back (or throttled) because their group is paused, by group. */
+  groupWaits: Map<string, number>;
   ms: number;
 }
 
@@ -112,31 +123,71 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     const template = await templateFor(campaignId);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const recipients = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s]));
-    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, 'relay-failed': 0, paused: 0, 'settled-before': 0 };
-    const run = { summary, handedBack: 0, paused: false, storeFailure: undefined as Error | undefined };
+    const summary: BatchSummary = {
+      accepted: 0,
+      failed: 0,
+      skipped: 0,
+      deferred: 0,
+      'relay-failed': 0,
+      throttled: 0,
+      paused: 0,
+      'domain-paused': 0,
+      'settled-before': 0,
+    };
+    const run = { summary, handedBack: 0, paused: false, storeFailure: undefined as Error | undefined, groupWaits: new Map<string, number>() };
     const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
+    const mustStop = () => run.paused || deps.stopping?.() || lockLost() || run.storeFailure !== undefined || relayPaused();
+    const waitsFor = (group: string) => run.groupWaits.set(group, (run.groupWaits.get(group) ?? 0) + 1);
+    // Recipients settled in an earlier run take no turn of their group's pace (the ledger's own check still comes first in deliverOne).
+    const settled = deps.pace ? await deps.ledger.settledAmong(campaignId, ids) : new Set<string>();
     await Promise.all(
-      ids.map((subscriberId) =>
-        deps.inFlight.run(async (release) => {
-          // Pause takes effect before the next message: nothing new starts once it is seen.
-          if (run.paused || deps.stopping?.() || lockLost() || run.storeFailure !== undefined || relayPaused()) {
+      ids.map(async (subscriberId) => {
+        const recipient = recipients.get(subscriberId);
+        let group: string | undefined;
+        let release = () => {};
+        if (deps.pace && deps.groups && recipient && !settled.has(subscriberId)) {
+          group = await deps.groups.groupOfAddress(recipient.email);
+          // The group's turn is waited for outside the in-flight limit: a batch full of one
+          // slow group must not hold the slots other groups' recipients need.
+          if (mustStop()) {
             run.handedBack++;
             return;
           }
-          try {
-            // The slot passes on once the server has answered: the next message's check then
-            // shares a round trip with this one's ledger write.
-            const recipient = recipients.get(subscriberId);
-            const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, recipient, lastAttempt, onReply: release, log });
-            if (result === 'paused') run.paused = true;
-            summary[result]++;
-          } catch (error) {
-            if (!isRedisError(error)) throw error;
-            run.storeFailure ??= error as Error; // isRedisError holds for Error instances only
-            run.handedBack++;
+          const admission = await deps.pace.admit(group);
+          if (!admission.go) {
+            waitsFor(group);
+            return;
           }
-        }),
-      ),
+          release = admission.release;
+        }
+        try {
+          await deps.inFlight.run(async (releaseSlot) => {
+            // Pause takes effect before the next message: nothing new starts once it is seen.
+            if (mustStop()) {
+              run.handedBack++;
+              return;
+            }
+            try {
+              // The slot passes on once the server has answered: the next message's check then
+              // shares a round trip with this one's ledger write.
+              const onReply = () => {
+                releaseSlot();
+                release();
+              };
+              const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, recipient, lastAttempt, onReply, log, group });
+              if (result === 'paused') run.paused = true;
+              if ((result === 'domain-paused' || result === 'throttled') && group !== undefined) waitsFor(group);
+              summary[result]++;
+            } catch (error) {
+              if (!isRedisError(error)) throw error;
+              run.storeFailure ??= error as Error; // isRedisError holds for Error instances only
+              run.handedBack++;
+            }
+          });
+        } finally {
+          release();
+        }
+      }),
     );
     return { ...run, lockLost: lockLost(), relayPaused: relayPaused(), ms: deps.now().getTime() - started };
   }
@@ -151,6 +202,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       throw new Error(`batch ${job.id} lock lost; another worker finishes it`);
     }
     if (run.storeFailure !== undefined) throw run.storeFailure;
+    await deps.campaigns.setGroupWaits(job.data.campaignId, String(job.id), run.groupWaits).catch(() => {}); // shown only
     if (summary['relay-failed'] > 0 || run.relayPaused) {
       // The relay's failure is nobody's attempt: wait out the fleet's pause (or a short while
       // before the breaker has decided) and come back with the attempts untouched.
@@ -168,6 +220,14 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     if (summary.deferred > 0) {
       log?.warn(outcome, 'batch has deferred deliveries: tried again with backoff');
       throw new NewsletterError('SMTP_DEFERRED', `${summary.deferred} of ${job.data.ids.length} deliveries deferred; the batch will be tried again`);
+    }
+    if (run.groupWaits.size > 0) {
+      // A receiving domain's pause is nobody's attempt: come back when the first of the groups
+      // this batch waits for may send again; the ledger makes the re-run skip everyone settled.
+      const waitMs = Math.max(50, Math.min(...[...run.groupWaits.keys()].map((group) => deps.pace?.pausedForMs(group) ?? 0)));
+      log?.info({ ...outcome, waitMs, groups: Object.fromEntries(run.groupWaits) }, 'batch waits for receiving domains that asked us to slow down');
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError('receiving domains paused');
     }
     log?.info(outcome, 'batch finished');
     return summary;

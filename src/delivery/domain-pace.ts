@@ -1,0 +1,339 @@
+/**
+ * The pace of each receiving group (receiving-domain.ts), for the whole fleet. Adapter: { redis, prefix }.
+ *
+ * - A throttling reply (throttle-reply.ts) pauses the group for every worker on every host: for
+ *   the wait the reply asks, or `pauseMs`, doubled when the group throttles again before it is
+ *   back at full pace, up to `maxPauseMs`.
+ * - When the pause ends the group resumes slowly: 10 % of its rate, doubling every `rampStepMs`
+ *   (10, 20, 40, 80 %), then full. A group without a cap ramps from RAMP_BASE_PER_SECOND.
+ * - Caps: messages per second (GCRA, as rate-limiter.ts) and deliveries in flight (a lease per
+ *   delivery in a sorted set, scored by its expiry, so a killed worker's slots come back).
+ *
+ * Everything runs in scripts on Redis's own clock (hosts' clocks may differ). Each process
+ * reads the groups being paced every `watchMs`, so a group that is neither capped nor paced
+ * costs no Redis call per message; a capped or recovering one costs one.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export interface GroupCap {
+  /** Messages per second for the whole fleet; 0: no cap. */
+  perSecond: number;
+  /** Deliveries in flight for the whole fleet; 0: no cap. */
+  connections: number;
+}
+
+export interface PaceSettings {
+  pauseMs: number;
+  maxPauseMs: number;
+  rampStepMs: number;
+  /** The cap of a group (a provider's group name or a domain); {0, 0} when none. */
+  capOf(group: string): GroupCap;
+}
+
+/** What an uncapped group's slow start is a share of, in messages per second. */
+export const RAMP_BASE_PER_SECOND = 50;
+/** Steps of the slow start: 10, 20, 40, 80 %, then full. */
+const RAMP_STEPS = 4;
+/** A delivery's slot expires unless renewed this often (a killed worker's slots come back after it). */
+const LEASE_MS = 30_000;
+
+export interface GroupPace {
+  group: string;
+  /** paused: nothing starts until `until`; slow-start: back at `share` of its rate, climbing. */
+  state: 'paused' | 'slow-start';
+  /** When the pause ends (ISO, Redis's clock). */
+  until: string;
+  pausedForMs: number;
+  /** The share of the group's rate allowed now (0 while paused). */
+  share: number;
+  /** The throttling reply that paused it. */
+  reason: string;
+  /** How often it was paused since it was last at full pace. */
+  pauses: number;
+}
+
+export type Admission = { go: true; release: () => void } | { go: false; pausedForMs: number };
+
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
+ * KEYS: 1 the group's hash, 2 the groups being paced (zset: group -> when it is back at full pace).
+ * ARGV: 1 first pause, 2 longest, 3 ramp step, 4 wait asked (0: none), 5 reason, 6 group.
+ * Throttled while paused (messages in flight answering): nothing changes. Returns { opened 1|0, ms left, pauses }.
+ */
+const THROTTLED = `${NOW}
+local h = redis.call('HMGET', KEYS[1], 'until', 'pauseMs', 'pauses')
+local untilMs, last, pauses = tonumber(h[1]) or 0, tonumber(h[2]) or 0, tonumber(h[3]) or 0
+if now < untilMs then return { 0, untilMs - now, pauses } end
+local ramp = tonumber(ARGV[3]) * ${RAMP_STEPS}
+local pause = tonumber(ARGV[1])
+if untilMs > 0 and now < untilMs + ramp and last > 0 then pause = math.min(last * 2, tonumber(ARGV[2])) else pauses = 0 end
+if tonumber(ARGV[4]) > 0 then pause = math.min(tonumber(ARGV[4]), tonumber(ARGV[2])) end
+pauses = pauses + 1
+redis.call('HSET', KEYS[1], 'until', now + pause, 'pauseMs', pause, 'reason', ARGV[5], 'pauses', pauses)
+redis.call('PEXPIRE', KEYS[1], pause + ramp + tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[2], now + pause + ramp, ARGV[6])
+return { 1, pause, pauses }
+`;
+
+/**
+ * KEYS: 1 the groups being paced; ARGV: 1 the prefix of their hashes. Every group not yet back at
+ * full pace: { group, until, now, reason, pauses } flattened.
+ */
+const READ = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {}
+for _, group in ipairs(redis.call('ZRANGE', KEYS[1], 0, 999)) do
+  local h = redis.call('HMGET', ARGV[1] .. group, 'until', 'reason', 'pauses')
+  table.insert(out, group); table.insert(out, tonumber(h[1]) or 0); table.insert(out, now)
+  table.insert(out, h[2] or ''); table.insert(out, tonumber(h[3]) or 0)
+end
+return out
+`;
+
+/**
+ * KEYS: 1 the group's hash, 2 its rate key, 3 its leases. ARGV: 1 messages per second (0: none),
+ * 2 connections (0: none), 3 ramp step, 4 lease id, 5 lease ms, 6 the ramp's base rate.
+ * Returns { -1, ms left } while paused, { -2, 0 } while every connection is taken, else
+ * { 0, microseconds to wait for the reserved slot }.
+ */
+const ADMIT = `${NOW}
+local untilMs = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if now < untilMs then return { -1, untilMs - now } end
+local conns = tonumber(ARGV[2])
+if conns > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  if redis.call('ZCARD', KEYS[3]) >= conns then return { -2, 0 } end
+end
+local rate = tonumber(ARGV[1])
+local step = tonumber(ARGV[3])
+if untilMs > 0 and now < untilMs + step * ${RAMP_STEPS} then
+  local base = rate
+  if base <= 0 then base = tonumber(ARGV[6]) end
+  rate = base * 0.1 * math.pow(2, math.floor((now - untilMs) / step))
+end
+local wait = 0
+if rate > 0 then
+  local micros = now * 1000
+  local tat = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if tat < micros then tat = micros end
+  local nextFree = tat + math.floor(1000000 / rate)
+  redis.call('SET', KEYS[2], string.format('%.0f', nextFree), 'PX', math.ceil((nextFree - micros) / 1000) + 1000)
+  wait = tat - micros
+end
+if conns > 0 then
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[5]) + math.floor(wait / 1000), ARGV[4])
+  redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[5]) * 2 + math.floor(wait / 1000))
+end
+return { 0, wait }
+`;
+
+/** KEYS: 1 leases; ARGV: 1 lease ms, then lease ids. Pushes their expiry on, on Redis's clock. */
+const RENEW = `${NOW}
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
+return 0
+`;
+
+type PaceRedis = Redis & {
+  paceThrottled(
+    hash: string,
+    groups: string,
+    first: number,
+    max: number,
+    step: number,
+    asked: number,
+    reason: string,
+    group: string,
+  ): Promise<[number, number, number]>;
+  paceRead(groups: string, hashPrefix: string): Promise<(string | number)[]>;
+  paceAdmit(
+    hash: string,
+    rate: string,
+    leases: string,
+    perSecond: number,
+    conns: number,
+    step: number,
+    lease: string,
+    leaseMs: number,
+    base: number,
+  ): Promise<[number, number]>;
+  paceRenew(leases: string, leaseMs: number, ...ids: string[]): Promise<number>;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class DomainPace {
+  private readonly redis: PaceRedis;
+  private readonly base: string;
+  private readonly settings: PaceSettings;
+  /** Groups being paced, as last read: when each is back at full pace, and its pause's end (this host's clock). */
+  private known = new Map<string, { pausedUntil: number; fullAt: number }>();
+  /** Admissions of one group in this process go one after another: one reservation pending per group per process. */
+  private readonly gates = new Map<string, { tail: Promise<void>; users: number }>();
+  /** Leases held by this process: id -> group. */
+  private readonly leases = new Map<string, string>();
+  private timers: NodeJS.Timeout[] = [];
+  private readonly processId = randomBytes(6).toString('hex');
+  private leaseCount = 0;
+
+  constructor({ redis, prefix, settings }: { redis: Redis; prefix: string; settings: PaceSettings }) {
+    const scripted = redis as unknown as Partial<PaceRedis>;
+    if (!scripted.paceAdmit) {
+      redis.defineCommand('paceThrottled', { lua: THROTTLED, numberOfKeys: 2 });
+      redis.defineCommand('paceRead', { lua: READ, numberOfKeys: 1 });
+      redis.defineCommand('paceAdmit', { lua: ADMIT, numberOfKeys: 3 });
+      redis.defineCommand('paceRenew', { lua: RENEW, numberOfKeys: 1 });
+    }
+    this.redis = redis as PaceRedis;
+    // Under the app's prefix, with its hash tag like every other key (one Redis Cluster slot).
+    this.base = `${prefix}:{${prefix}}:pace`;
+    this.settings = settings;
+  }
+
+  private hashKey(group: string): string {
+    return `${this.base}:g:${group}`;
+  }
+
+  private get groupsKey(): string {
+    return `${this.base}:groups`;
+  }
+
+  /** Reads the paced groups now and every `everyMs`, and renews this process's leases. */
+  async watch(everyMs = 250): Promise<void> {
+    if (this.timers.length > 0) return;
+    this.timers.push(setInterval(() => void this.read().catch(() => {}), everyMs));
+    this.timers.push(setInterval(() => void this.renew().catch(() => {}), LEASE_MS / 3));
+    for (const timer of this.timers) timer.unref();
+    await this.read();
+  }
+
+  close(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+  }
+
+  /** Every group not yet back at full pace: paused, or resuming slowly. */
+  async read(): Promise<GroupPace[]> {
+    const flat = await this.redis.paceRead(this.groupsKey, `${this.base}:g:`);
+    const paces: GroupPace[] = [];
+    const known = new Map<string, { pausedUntil: number; fullAt: number }>();
+    const local = Date.now();
+    for (let i = 0; i < flat.length; i += 5) {
+      const [group, until, now, reason, pauses] = [String(flat[i]), Number(flat[i + 1]), Number(flat[i + 2]), String(flat[i + 3]), Number(flat[i + 4])];
+      const pausedForMs = Math.max(0, until - now);
+      const since = now - until;
+      const share = pausedForMs > 0 ? 0 : Math.min(1, 0.1 * 2 ** Math.floor(since / this.settings.rampStepMs));
+      paces.push({ group, state: pausedForMs > 0 ? 'paused' : 'slow-start', until: new Date(until).toISOString(), pausedForMs, share, reason, pauses });
+      known.set(group, { pausedUntil: local + pausedForMs, fullAt: local + (until + this.settings.rampStepMs * RAMP_STEPS - now) });
+    }
+    this.known = known;
+    return paces;
+  }
+
+  /** How long, as last seen, until messages to this group may start; 0 when they may. */
+  pausedForMs(group: string): number {
+    return Math.max(0, (this.known.get(group)?.pausedUntil ?? 0) - Date.now());
+  }
+
+  /**
+   * A throttling reply from this group: pauses it for the fleet. `opened` is true when this
+   * reply began the pause (the caller says so in the log); replies of messages in flight then
+   * change nothing.
+   */
+  async throttled(group: string, reply: string, askedMs: number | undefined): Promise<{ opened: boolean; pausedForMs: number; pauses: number }> {
+    const { pauseMs, maxPauseMs, rampStepMs } = this.settings;
+    const [opened, left, pauses] = await this.redis.paceThrottled(
+      this.hashKey(group),
+      this.groupsKey,
+      pauseMs,
+      maxPauseMs,
+      rampStepMs,
+      askedMs ?? 0,
+      reply.slice(0, 300),
+      group,
+    );
+    const now = Date.now();
+    this.known.set(group, { pausedUntil: now + Number(left), fullAt: now + Number(left) + rampStepMs * RAMP_STEPS });
+    return { opened: Number(opened) === 1, pausedForMs: Number(left), pauses: Number(pauses) };
+  }
+
+  /**
+   * Waits until a message to this group may start (its rate, a free connection), or says it is
+   * paused. Never holds anything of the caller's while it waits. `release` gives the connection back.
+   */
+  async admit(group: string): Promise<Admission> {
+    const cap = this.settings.capOf(group);
+    const paced = this.known.get(group);
+    if (paced && paced.pausedUntil > Date.now()) return { go: false, pausedForMs: paced.pausedUntil - Date.now() };
+    if (cap.perSecond <= 0 && cap.connections <= 0 && !(paced && paced.fullAt > Date.now())) return { go: true, release: () => {} };
+    return this.oneAtATime(group, () => this.reserve(group, cap));
+  }
+
+  private async reserve(group: string, cap: GroupCap): Promise<Admission> {
+    const lease = `${this.processId}:${++this.leaseCount}`;
+    const leases = `${this.base}:c:${group}`;
+    for (let poll = 5; ; poll = Math.min(poll * 2, 50)) {
+      const paced = this.known.get(group);
+      if (paced && paced.pausedUntil > Date.now()) return { go: false, pausedForMs: paced.pausedUntil - Date.now() };
+      const [verdict, value] = await this.redis.paceAdmit(
+        this.hashKey(group),
+        `${this.base}:r:${group}`,
+        leases,
+        cap.perSecond,
+        cap.connections,
+        this.settings.rampStepMs,
+        lease,
+        LEASE_MS,
+        RAMP_BASE_PER_SECOND,
+      );
+      if (Number(verdict) === -1) {
+        const now = Date.now();
+        this.known.set(group, { pausedUntil: now + Number(value), fullAt: now + Number(value) + this.settings.rampStepMs * RAMP_STEPS });
+        return { go: false, pausedForMs: Number(value) };
+      }
+      if (Number(verdict) === -2) {
+        await sleep(poll);
+        continue;
+      }
+      if (cap.connections > 0) this.leases.set(lease, group);
+      if (Number(value) > 0) await sleep(Math.ceil(Number(value) / 1000));
+      let released = false;
+      return {
+        go: true,
+        release: () => {
+          if (released || cap.connections <= 0) return;
+          released = true;
+          this.leases.delete(lease);
+          void this.redis.zrem(leases, lease).catch(() => {});
+        },
+      };
+    }
+  }
+
+  private async oneAtATime<T>(group: string, task: () => Promise<T>): Promise<T> {
+    const gate = this.gates.get(group) ?? { tail: Promise.resolve(), users: 0 };
+    this.gates.set(group, gate);
+    const before = gate.tail;
+    let done!: () => void;
+    gate.tail = new Promise<void>((resolve) => (done = resolve));
+    gate.users++;
+    try {
+      await before;
+      return await task();
+    } finally {
+      done();
+      if (--gate.users === 0) this.gates.delete(group);
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const byGroup = new Map<string, string[]>();
+    for (const [id, group] of this.leases) byGroup.set(group, [...(byGroup.get(group) ?? []), id]);
+    for (const [group, ids] of byGroup) await this.redis.paceRenew(`${this.base}:c:${group}`, LEASE_MS, ...ids);
+  }
+}
