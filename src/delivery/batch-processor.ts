@@ -83,8 +83,10 @@ interface BatchRun {
   storeFailure: Error | undefined;
   lockLost: boolean;
   relayPaused: boolean;
-  /** Recipients handed back (or throttled) because their group is paused, by group. */
+  /** Recipients handed back (or throttled) because their group is paused or busy, by group. */
   groupWaits: Map<string, number>;
+  /** When the first of those groups takes messages again. */
+  groupRetryMs: number;
   ms: number;
 }
 
@@ -134,10 +136,20 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       'domain-paused': 0,
       'settled-before': 0,
     };
-    const run = { summary, handedBack: 0, paused: false, storeFailure: undefined as Error | undefined, groupWaits: new Map<string, number>() };
+    const run = {
+      summary,
+      handedBack: 0,
+      paused: false,
+      storeFailure: undefined as Error | undefined,
+      groupWaits: new Map<string, number>(),
+      groupRetryMs: Infinity,
+    };
     const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
     const mustStop = () => run.paused || deps.stopping?.() || lockLost() || run.storeFailure !== undefined || relayPaused();
-    const waitsFor = (group: string) => run.groupWaits.set(group, (run.groupWaits.get(group) ?? 0) + 1);
+    const waitsFor = (group: string, retryMs: number) => {
+      run.groupWaits.set(group, (run.groupWaits.get(group) ?? 0) + 1);
+      run.groupRetryMs = Math.min(run.groupRetryMs, retryMs);
+    };
     // Recipients settled in an earlier run take no turn of their group's pace (the ledger's own check still comes first in deliverOne).
     const settled = deps.pace ? await deps.ledger.settledAmong(campaignId, ids) : new Set<string>();
     await Promise.all(
@@ -155,7 +167,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
           }
           const admission = await deps.pace.admit(group);
           if (!admission.go) {
-            waitsFor(group);
+            waitsFor(group, admission.retryMs);
             return;
           }
           release = admission.release;
@@ -176,7 +188,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
               };
               const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, recipient, lastAttempt, onReply, log, group });
               if (result === 'paused') run.paused = true;
-              if ((result === 'domain-paused' || result === 'throttled') && group !== undefined) waitsFor(group);
+              if ((result === 'domain-paused' || result === 'throttled') && group !== undefined) waitsFor(group, deps.pace?.pausedForMs(group) ?? 0);
               summary[result]++;
             } catch (error) {
               if (!isRedisError(error)) throw error;
@@ -222,9 +234,10 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       throw new NewsletterError('SMTP_DEFERRED', `${summary.deferred} of ${job.data.ids.length} deliveries deferred; the batch will be tried again`);
     }
     if (run.groupWaits.size > 0) {
-      // A receiving domain's pause is nobody's attempt: come back when the first of the groups
-      // this batch waits for may send again; the ledger makes the re-run skip everyone settled.
-      const waitMs = Math.max(50, Math.min(...[...run.groupWaits.keys()].map((group) => deps.pace?.pausedForMs(group) ?? 0)));
+      // A receiving domain's pause (or its cap's queue) is nobody's attempt: come back when the
+      // first of the groups this batch waits for may send again; the ledger makes the re-run skip
+      // everyone settled.
+      const waitMs = Math.max(50, run.groupRetryMs);
       log?.info({ ...outcome, waitMs, groups: Object.fromEntries(run.groupWaits) }, 'batch waits for receiving domains that asked us to slow down');
       await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError('receiving domains paused');

@@ -30,6 +30,8 @@ export interface SmtpFailureLike {
   message?: string;
   /** The end of the message had been sent when the send failed (transport.ts). */
   endSent?: boolean;
+  /** The session had reached this message's envelope when the send failed (transport.ts). */
+  inTransaction?: boolean;
 }
 
 export interface FailureVerdict {
@@ -48,12 +50,8 @@ export interface FailureVerdict {
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH']);
 
 function isRelayFailure(error: SmtpFailureLike, code: number): boolean {
-  return (
-    CONNECTION_CODES.has(error.code ?? '') ||
-    error.command === 'CONN' ||
-    error.command?.startsWith('AUTH') === true ||
-    (code === 421 && !recognizeThrottle(error))
-  );
+  if (code === 421 && recognizeThrottle(error)) return false;
+  return CONNECTION_CODES.has(error.code ?? '') || error.command === 'CONN' || error.command?.startsWith('AUTH') === true || code === 421;
 }
 
 function oneLine(text: string): string {

@@ -53,7 +53,19 @@ export interface GroupPace {
   pauses: number;
 }
 
-export type Admission = { go: true; release: () => void } | { go: false; pausedForMs: number };
+/**
+ * go: start the message (and `release` its connection once the server answered); or not now:
+ * the group is paused (`paused`), or its cap has more recipients queued in this process than it
+ * takes within ADMIT_QUEUE_MS, and the recipient is handed back to come again after `retryMs`.
+ */
+export type Admission = { go: true; release: () => void } | { go: false; paused: boolean; retryMs: number };
+
+/**
+ * The longest a recipient waits in this process for its capped group's turn. Longer, and it is
+ * handed back: a batch then ends with its other recipients sent instead of waiting for the
+ * slowest group's queue, and the next batches (other domains too) come in.
+ */
+export const ADMIT_QUEUE_MS = 1_000;
 
 const NOW = `
 local t = redis.call('TIME')
@@ -269,9 +281,10 @@ export class DomainPace {
   async admit(group: string): Promise<Admission> {
     const cap = this.settings.capOf(group);
     const paced = this.known.get(group);
-    if (paced && paced.pausedUntil > Date.now()) return { go: false, pausedForMs: paced.pausedUntil - Date.now() };
+    if (paced && paced.pausedUntil > Date.now()) return { go: false, paused: true, retryMs: paced.pausedUntil - Date.now() };
     if (cap.perSecond <= 0 && cap.connections <= 0 && !(paced && paced.fullAt > Date.now())) return { go: true, release: () => {} };
-    return this.oneAtATime(group, () => this.reserve(group, cap));
+    const turn = await this.oneAtATime(group, () => this.reserve(group, cap));
+    return turn ?? { go: false, paused: false, retryMs: ADMIT_QUEUE_MS };
   }
 
   private async reserve(group: string, cap: GroupCap): Promise<Admission> {
@@ -279,7 +292,7 @@ export class DomainPace {
     const leases = `${this.base}:c:${group}`;
     for (let poll = 5; ; poll = Math.min(poll * 2, 50)) {
       const paced = this.known.get(group);
-      if (paced && paced.pausedUntil > Date.now()) return { go: false, pausedForMs: paced.pausedUntil - Date.now() };
+      if (paced && paced.pausedUntil > Date.now()) return { go: false, paused: true, retryMs: paced.pausedUntil - Date.now() };
       const [verdict, value] = await this.redis.paceAdmit(
         this.hashKey(group),
         `${this.base}:r:${group}`,
@@ -294,7 +307,7 @@ export class DomainPace {
       if (Number(verdict) === -1) {
         const now = Date.now();
         this.known.set(group, { pausedUntil: now + Number(value), fullAt: now + Number(value) + this.settings.rampStepMs * RAMP_STEPS });
-        return { go: false, pausedForMs: Number(value) };
+        return { go: false, paused: true, retryMs: Number(value) };
       }
       if (Number(verdict) === -2) {
         await sleep(poll);
@@ -315,19 +328,30 @@ export class DomainPace {
     }
   }
 
-  private async oneAtATime<T>(group: string, task: () => Promise<T>): Promise<T> {
+  /** Runs `task` after the group's earlier admissions in this process; undefined when its turn does not come within ADMIT_QUEUE_MS. */
+  private async oneAtATime<T>(group: string, task: () => Promise<T>): Promise<T | undefined> {
     const gate = this.gates.get(group) ?? { tail: Promise.resolve(), users: 0 };
     this.gates.set(group, gate);
     const before = gate.tail;
     let done!: () => void;
     gate.tail = new Promise<void>((resolve) => (done = resolve));
     gate.users++;
+    const finish = () => {
+      done();
+      if (--gate.users === 0 && this.gates.get(group) === gate) this.gates.delete(group);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ADMIT_QUEUE_MS)));
+    if ((await Promise.race([before.then(() => 'turn' as const), late])) === 'late') {
+      // Gives its place up; those after it still wait for the ones before.
+      void before.then(finish);
+      return undefined;
+    }
+    clearTimeout(timer);
     try {
-      await before;
       return await task();
     } finally {
-      done();
-      if (--gate.users === 0) this.gates.delete(group);
+      finish();
     }
   }
 

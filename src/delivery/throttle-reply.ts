@@ -9,7 +9,8 @@
  * The rules, in order:
  * - Only a 4xx reply to the envelope or the message (MAIL FROM, RCPT TO, DATA and its end) can
  *   be one. A 421 at connect or greeting is the relay closing its door (relay-breaker.ts); a
- *   5xx is a refusal, settled as failed.
+ *   5xx is a refusal, settled as failed. nodemailer reports a 421 to RCPT TO as the connection
+ *   closing (command 'CONN'), so the transport says whether the session had reached the envelope.
  * - Greylisting ("greylisted, try again later") asks for one retry of one triplet, not a
  *   slower pace; a full mailbox (4.2.2) and "too many connections" (ours, to the relay) are
  *   not the domain's pace either.
@@ -29,6 +30,11 @@ export interface ReplyLike {
   response?: string;
   /** nodemailer's command the reply answered: 'CONN', 'EHLO', 'MAIL FROM', 'RCPT TO', 'DATA', 'AUTH …'. */
   command?: string;
+  /**
+   * The session had reached this message's envelope (transport.ts): nodemailer reports a 421 to
+   * RCPT TO as the server closing the connection ('CONN'), and only this tells the two apart.
+   */
+  inTransaction?: boolean;
 }
 
 export interface Throttle {
@@ -70,7 +76,7 @@ export function recognizeThrottle(error: ReplyLike): Throttle | undefined {
   const text = (error.response ?? '').replace(/\s+/g, ' ').trim();
   const code = typeof error.responseCode === 'number' ? error.responseCode : Number(/^([2-5]\d\d)\b/.exec(text)?.[1]);
   if (!(code >= 400 && code < 500)) return undefined;
-  if (!MESSAGE_COMMANDS.test(error.command ?? '')) return undefined;
+  if (!MESSAGE_COMMANDS.test(error.command ?? '') && !error.inTransaction) return undefined;
   if (NOT_A_THROTTLE.test(text) || /\b4\.2\.2\b/.test(text)) return undefined;
   const enhanced = /\b4\.(\d{1,3})\.\d{1,3}\b/.exec(text);
   const throttled = PROVIDER_TEXTS.some((pattern) => pattern.test(text)) || RATE_WORDING.test(text) || (enhanced?.[1] === '7' && TRY_LATER.test(text));

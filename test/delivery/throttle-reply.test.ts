@@ -49,6 +49,12 @@ describe('recognizeThrottle', () => {
     expect(recognizeThrottle({ responseCode: 421, response: reply, command: 'EHLO' })).toBeUndefined();
     expect(recognizeThrottle({ responseCode: 421, response: reply })).toBeUndefined();
     for (const command of ['MAIL FROM', 'RCPT TO', 'DATA']) expect(recognizeThrottle({ responseCode: 421, response: reply, command })).toBeDefined();
+    // nodemailer reports a 421 to RCPT TO as the server closing the connection; the transport says the envelope had begun.
+    const closing = { code: 'ECONNECTION', responseCode: 421, response: reply, command: 'CONN' };
+    expect(recognizeThrottle(closing)).toBeUndefined();
+    expect(recognizeThrottle({ ...closing, inTransaction: true })).toBeDefined();
+    expect(classifyFailure({ ...closing, inTransaction: true }).relayFailure).toBe(false);
+    expect(classifyFailure(closing).relayFailure).toBe(true);
   });
 
   it('takes the wait the reply asks for, when it names one', () => {

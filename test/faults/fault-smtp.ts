@@ -31,6 +31,8 @@ export interface FaultRates {
   slowEndMs?: number;
   /** Share of addresses whose first message the server takes whole, its connection then dropped before the answer reaches the client. */
   dropAfterEnd?: number;
+  /** The test's own answer to a RCPT TO, asked before the plan (undefined: the plan decides). */
+  onRcpt?: (address: string) => { code: number; message: string } | undefined;
 }
 
 /** A number in [0, 1) fixed by the seed and the address. */
@@ -70,6 +72,8 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
   const onRcpt = (address: string) => {
     const attempt = (attempts.get(address) ?? 0) + 1;
     attempts.set(address, attempt);
+    const own = rates.onRcpt?.(address);
+    if (own) return own;
     const fault = planFault(rates, address, attempt);
     if (fault === 'reject') return rejectReply;
     if (fault === 'defer') return { code: 451, message: '4.3.0 Temporary failure, try again later' };
