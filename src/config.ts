@@ -31,10 +31,12 @@ const identitySchema = z.object({
     .regex(/^[A-Za-z0-9.-]+$/, 'a dot-atom such as weekly.example.com'),
   /** Caps per receiving group or domain: `google: { perSecond: 10, connections: 10 }`; DOMAIN_RATES and DOMAIN_CONNECTIONS override them. */
   domains: z
-    .record(
-      z.string().regex(/^[a-z0-9.-]+$/, 'a group (google, microsoft, yahoo, apple, …) or a domain, in lower case'),
-      z.strictObject({ perSecond: z.number().min(0).max(100_000).optional(), connections: z.number().int().min(0).max(10_000).optional() }),
-    )
+    .record(z.string(), z.strictObject({ perSecond: z.number().min(0).max(100_000).optional(), connections: z.number().int().min(0).max(10_000).optional() }))
+    .superRefine((caps, context) => {
+      for (const name of Object.keys(caps))
+        if (!/^[a-z0-9.-]+$/.test(name))
+          context.addIssue({ code: 'custom', path: [name], message: 'a group (google, microsoft, yahoo, apple, …) or a domain, in lower case' });
+    })
     .optional(),
 });
 
