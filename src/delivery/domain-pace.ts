@@ -243,6 +243,8 @@ export class DomainPace {
       paces.push({ group, state: pausedForMs > 0 ? 'paused' : 'slow-start', until: new Date(until).toISOString(), pausedForMs, share, reason, pauses });
       known.set(group, { pausedUntil: local + pausedForMs, fullAt: local + (until + this.settings.rampStepMs * RAMP_STEPS - now) });
     }
+    // A pause this process began after the read was sent stays known until the next read sees it.
+    for (const [group, mine] of this.known) if (!known.has(group) && mine.pausedUntil > local) known.set(group, mine);
     this.known = known;
     return paces;
   }

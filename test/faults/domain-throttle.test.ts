@@ -124,10 +124,21 @@ describe('fault: a receiving domain that throttles', () => {
 
   it('holds a capped domain to its rate for two workers together, measured at the server, while another domain goes at its own pace', async () => {
     const CAP = 40;
+    const CONNECTIONS = 3;
+    const END_MS = 100;
+    // RCPTs accepted for the domain capped in connections (its end answered 100 ms late), to count its messages in flight at the server.
+    const fewRcpts: number[] = [];
     const s = await startScenario({
-      recipients: 1_000,
-      emailOf: (i) => (i % 5 < 2 ? `c${i}@capped.example` : `f${i}@fast.example`),
-      env: { DOMAIN_RATES: `capped.example=${CAP}`, DOMAIN_CONNECTIONS: 'capped.example=4' },
+      recipients: 1_100,
+      emailOf: (i) => (i >= 1_000 ? `s${i}@few.example` : i % 5 < 2 ? `c${i}@capped.example` : `f${i}@fast.example`),
+      faults: {
+        endDelayMs: (address) => (address.endsWith('@few.example') ? END_MS : undefined),
+        onRcpt(address) {
+          if (address.endsWith('@few.example')) fewRcpts.push(Date.now());
+          return undefined;
+        },
+      },
+      env: { DOMAIN_RATES: `capped.example=${CAP}`, DOMAIN_CONNECTIONS: `capped.example=4,few.example=${CONNECTIONS}` },
     });
     await Promise.all([s.processes.worker(s.env), s.processes.worker(s.env)]);
     const started = Date.now();
@@ -145,14 +156,21 @@ describe('fault: a receiving domain that throttles', () => {
     const steady = capped.slice(Math.floor(capped.length * 0.1), Math.ceil(capped.length * 0.9));
     const rate = (steady.length - 1) / ((steady.at(-1)! - steady[0]!) / 1000);
     const fastRate = (fast.length - 1) / ((fast.at(-1)! - fast[0]!) / 1000);
+    // In flight at the server: RCPTs accepted minus messages whose end was answered, at each RCPT.
+    const fewAnswered = times('few.example').map((t) => t + END_MS);
+    const inFlight = Math.max(...fewRcpts.map((at) => fewRcpts.filter((t) => t <= at).length - fewAnswered.filter((t) => t < at).length));
     console.log(
       `domain caps: capped.example ${capped.length} messages at ${rate.toFixed(1)}/s over its steady window (cap ${CAP}/s), ` +
+        `few.example at most ${inFlight} in flight at the server (cap ${CONNECTIONS}), ${fewAnswered.length} messages; ` +
         `fast.example ${fast.length} at ${fastRate.toFixed(0)}/s, done ${fast.at(-1)! - started} ms after the send (capped: ${capped.at(-1)! - started} ms)`,
     );
     expect(result.duplicates).toEqual([]);
     expect(result.unexpected).toEqual([]);
     expect(capped).toHaveLength(400);
     expect(Math.abs(rate - CAP) / CAP).toBeLessThan(0.1);
+    expect(fewAnswered).toHaveLength(100);
+    expect(inFlight).toBeLessThanOrEqual(CONNECTIONS);
+    expect(inFlight).toBeGreaterThanOrEqual(2);
     // The uncapped domain is not held back by the capped one's pace.
     expect(fast.at(-1)!).toBeLessThan(capped[Math.floor(capped.length / 2)]!);
   });
