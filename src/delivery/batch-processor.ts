@@ -152,26 +152,37 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     };
     // Recipients settled in an earlier run take no turn of their group's pace (the ledger's own check still comes first in deliverOne).
     const settled = deps.pace ? await deps.ledger.settledAmong(campaignId, ids) : new Set<string>();
+    /**
+     * Waits for the recipient's receiving group to take one more message (outside the in-flight
+     * limit: a batch full of one slow group must not hold the slots other groups' recipients need).
+     * Undefined when the recipient does not start now: handed back, or waiting for their group.
+     */
+    const takeTurn = async (subscriberId: string, recipient: { email: string } | undefined): Promise<{ group?: string; release: () => void } | undefined> => {
+      if (!deps.pace || !deps.groups || !recipient || settled.has(subscriberId)) return { release: () => {} };
+      const group = await deps.groups.groupOfAddress(recipient.email);
+      if (mustStop()) {
+        run.handedBack++;
+        return undefined;
+      }
+      try {
+        const admission = await deps.pace.admit(group);
+        if (admission.go) return { group, release: admission.release };
+        waitsFor(group, admission.retryMs);
+        return undefined;
+      } catch (error) {
+        // As a Redis failure in a delivery: this recipient waits, the others finish, then the batch goes back.
+        if (!isRedisError(error)) throw error;
+        run.storeFailure ??= error as Error;
+        run.handedBack++;
+        return undefined;
+      }
+    };
     await Promise.all(
       ids.map(async (subscriberId) => {
         const recipient = recipients.get(subscriberId);
-        let group: string | undefined;
-        let release = () => {};
-        if (deps.pace && deps.groups && recipient && !settled.has(subscriberId)) {
-          group = await deps.groups.groupOfAddress(recipient.email);
-          // The group's turn is waited for outside the in-flight limit: a batch full of one
-          // slow group must not hold the slots other groups' recipients need.
-          if (mustStop()) {
-            run.handedBack++;
-            return;
-          }
-          const admission = await deps.pace.admit(group);
-          if (!admission.go) {
-            waitsFor(group, admission.retryMs);
-            return;
-          }
-          release = admission.release;
-        }
+        const turn = await takeTurn(subscriberId, recipient);
+        if (!turn) return;
+        const { group, release } = turn;
         try {
           await deps.inFlight.run(async (releaseSlot) => {
             // Pause takes effect before the next message: nothing new starts once it is seen.
