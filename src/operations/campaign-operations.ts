@@ -14,6 +14,7 @@ import { campaignIdFor, planCampaign } from '../campaign/plan.ts';
 import { isRedisError } from '../redis/redis-errors.ts';
 import type { Identity } from '../config.ts';
 import { sendTestMessage } from '../delivery/send-test-message.ts';
+import type { GroupPace } from '../delivery/domain-pace.ts';
 import type { RelayState } from '../delivery/relay-breaker.ts';
 import type { MessageTransport } from '../delivery/transport.ts';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
@@ -38,6 +39,8 @@ export interface CampaignDeps {
   now: () => Date;
   /** The fleet's relay breaker as it is now. */
   relay: () => Promise<RelayState>;
+  /** The receiving groups paused or resuming slowly, for the fleet. */
+  pace: () => Promise<GroupPace[]>;
   /** BOUNCE_DOMAIN: test sends get a return path too; unset, bounces are not read. */
   bounceDomain: string | undefined;
 }
@@ -53,6 +56,7 @@ export function campaignDeps(app: App): CampaignDeps {
     publicUrl: app.config.http.publicUrl,
     now: () => new Date(),
     relay: () => app.relay.read(),
+    pace: () => app.pace.read(),
     bounceDomain: app.config.bounces.domain,
   };
 }
@@ -155,8 +159,13 @@ export function listCampaigns(deps: Pick<CampaignDeps, 'campaigns'>, limit = 100
   return deps.campaigns.list(limit);
 }
 
+/** A receiving group being paced, and how many of this campaign's recipients wait for it. */
+export type DomainStatus = GroupPace & { waiting: number };
+
 export type CampaignStatus = Campaign & {
   relay: RelayState;
+  /** Receiving groups (or domains) paused or resuming slowly after a throttling reply, with this campaign's recipients waiting on each. */
+  domains: DomainStatus[];
   /** Complaints per accepted message (returned.complained / accepted). */
   complaintRate: number;
   /** What the operator should look at now (a complaint rate past 0.1 %). */
@@ -164,9 +173,12 @@ export type CampaignStatus = Campaign & {
 };
 
 /** A campaign, what came back by mail and, since every campaign waits for it, whether the relay breaker pauses sending. */
-export async function campaignStatus(deps: Pick<CampaignDeps, 'campaigns' | 'relay'>, id: string): Promise<CampaignStatus> {
-  const [campaign, relay] = await Promise.all([deps.campaigns.require(id), deps.relay()]);
-  return { ...campaign, relay, complaintRate: complaintRate(campaign), warnings: returnedMailWarnings(campaign) };
+export async function campaignStatus(deps: Pick<CampaignDeps, 'campaigns' | 'relay' | 'pace'>, id: string): Promise<CampaignStatus> {
+  const [campaign, relay, pace, waits] = await Promise.all([deps.campaigns.require(id), deps.relay(), deps.pace(), deps.campaigns.groupWaits(id)]);
+  // Waits are what a batch's last run left; a finished campaign waits for nothing.
+  const waiting = (group: string) => (campaign.state === 'running' ? (waits[group] ?? 0) : 0);
+  const domains = pace.map((p) => ({ ...p, waiting: waiting(p.group) }));
+  return { ...campaign, relay, domains, complaintRate: complaintRate(campaign), warnings: returnedMailWarnings(campaign) };
 }
 
 export interface FailureRow {

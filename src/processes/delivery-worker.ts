@@ -73,6 +73,8 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     now: () => new Date(),
     metrics: metricsRecorder(app.fleetMetrics().tally),
     relay: app.relay,
+    pace: app.pace,
+    groups: app.receivingGroups(),
     log: options.log,
   });
   const lockDuration = options.lockDurationMs ?? config.sending.lockMs;
@@ -112,9 +114,11 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
   };
   // Another worker's pause is seen within a second; a failed first read is retried by the next.
   app.relay.watch().catch(() => {});
+  app.pace.watch().catch(() => {});
   app.onClose(async () => {
     await stop();
     app.relay.close();
+    app.pace.close();
   });
   return { worker, stop };
 }

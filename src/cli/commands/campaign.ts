@@ -3,13 +3,14 @@ import type { App } from '../../app.ts';
 import type { Campaign } from '../../campaign/campaign.ts';
 import { complaintRate, formatRate, returnedMailWarnings } from '../../campaign/returned-mail.ts';
 import type { RelayState } from '../../delivery/relay-breaker.ts';
+import type { DomainStatus } from '../../operations/campaign-operations.ts';
 import { NewsletterError } from '../../errors.ts';
 import { campaignDeps, campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume } from '../../operations/campaign-operations.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import type { CliOutput, CliRun } from '../cli-io.ts';
 import { withApp, writeLine } from '../command-helpers.ts';
 
-function describe(c: Campaign & { relay?: RelayState }): string {
+function describe(c: Campaign & { relay?: RelayState; domains?: DomainStatus[] }): string {
   const times = [`created ${c.createdAt}`, c.startedAt && `started ${c.startedAt}`, c.finishedAt && `finished ${c.finishedAt}`].filter(Boolean).join(', ');
   return [
     `${c.id}  ${c.state}`,
@@ -18,6 +19,7 @@ function describe(c: Campaign & { relay?: RelayState }): string {
     ...describeReturned(c),
     `  ${times}`,
     ...(c.relay && c.relay.state !== 'closed' ? [`  ${describeRelay(c.relay)}`] : []),
+    ...(c.domains ?? []).map((d) => `  ${describeDomain(d)}`),
     ...returnedMailWarnings(c).map((warning) => `  warning: ${warning}`),
   ].join('\n');
 }
@@ -36,6 +38,13 @@ function describeRelay(relay: RelayState): string {
   if (relay.state === 'open')
     return `relay: paused for ${Math.ceil(relay.pausedForMs / 1000)} s more after ${relay.failures} failures in a row (${relay.reason})`;
   return `relay: sending again on trial after a pause (${relay.failures} failures in a row)`;
+}
+
+function describeDomain(d: DomainStatus): string {
+  const waiting = `${d.waiting} recipient(s) of this campaign waiting`;
+  if (d.state === 'paused')
+    return `receiving domain ${d.group}: paused until ${d.until} (${Math.ceil(d.pausedForMs / 1000)} s more), ${waiting}; it said: ${d.reason}`;
+  return `receiving domain ${d.group}: resuming slowly at ${Math.round(d.share * 100)} % of its pace after a pause, ${waiting}; it said: ${d.reason}`;
 }
 
 /** The failed deliveries with the address and the server's reply, then the bounces that came back by mail (at most `limit`, 0 for all). */
