@@ -58,19 +58,21 @@ export async function startIfDue(deps: StartScheduledDeps, id: string): Promise<
     return 'gone';
   }
   const campaign = await deps.campaigns.require(id);
-  if ((await deps.directory.countList(campaign.list)) === 0) return cancelForList(deps, campaign);
+  if ((await deps.directory.countList(campaign.list)) === 0)
+    return endUnsent(deps, campaign, `list ${campaign.list} has no members left at the scheduled time`);
   const snapshot = await deps.campaigns.getSnapshot(id);
+  // Stored with the campaign in one script; gone only if someone deleted keys by hand. Retrying could never help.
+  if (!snapshot) return endUnsent(deps, campaign, 'its issue snapshot is missing from Redis');
   const started = await enqueueCampaign(
     { campaigns: deps.campaigns, queue: deps.queue(), directory: deps.directory, now: deps.now },
-    { issue: snapshot!, list: campaign.list, publicUrl: deps.publicUrl },
+    { issue: snapshot, list: campaign.list, publicUrl: deps.publicUrl },
   );
   await deps.schedule.forget(id);
   report(deps, started, claim === 'reclaimed');
   return 'started';
 }
 
-async function cancelForList(deps: StartScheduledDeps, campaign: Campaign): Promise<StartOutcome> {
-  const reason = `list ${campaign.list} has no members left at the scheduled time`;
+async function endUnsent(deps: StartScheduledDeps, campaign: Campaign, reason: string): Promise<StartOutcome> {
   await deps.campaigns.setEndReason(campaign.id, reason);
   await deps.campaigns.transition(campaign.id, ['enqueuing'], 'cancelled', deps.now(), 'finishedAt');
   await deps.schedule.forget(campaign.id);

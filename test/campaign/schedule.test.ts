@@ -5,6 +5,9 @@
  * clock is moved forward instead of waiting; test/campaign/schedule-processes.test.ts runs the
  * real processes in real time.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScheduleStore } from '../../src/campaign/schedule-store.ts';
 import { startDueCampaigns, startIfDue, type StartScheduledDeps } from '../../src/campaign/start-scheduled.ts';
@@ -15,6 +18,7 @@ import { isNewsletterError } from '../../src/errors.ts';
 import { deliveryIssue } from '../fixtures/delivery-issue.ts';
 import { SEED_POST, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
 import { IDLE, startHarness, type Harness } from '../helpers/delivery-harness.ts';
+import { runCli } from '../helpers/run-cli.ts';
 
 let harness: Harness | undefined;
 let admin: AdminServer | undefined;
@@ -210,5 +214,57 @@ describe('admin API: scheduling', () => {
       expect(await refused.json()).toMatchObject({ ok: false, code: 'CAMPAIGN_STATE_INVALID' });
     }
     expect(a.harness.smtp.messages).toHaveLength(2);
+  });
+});
+
+describe('newsletter send --at', () => {
+  const POST = 'emails/posts/sofa-weekly-2019-11-01.md';
+
+  it('refuses, exit 1 and naming the flag, a time in the past, in a DST gap, an unknown or conflicting zone, --tz alone, or --at with --test-to: nothing created', async () => {
+    const h = (harness = await startHarness());
+    await h.addSubscribers(1);
+    const send = (...args: string[]) => runCli(['send', POST, '--list', 'weekly', ...args], { env: h.env });
+    for (const [args, pattern] of [
+      [['--at', '2020-01-01 09:00', '--tz', 'UTC'], /--at: .*in the past.*\[INPUT_INVALID\]/],
+      [
+        ['--at', '2030-03-10 02:30', '--tz', 'America/New_York'],
+        /--at: 2030-03-10 02:30 does not exist in America\/New_York: the clocks jump from 2030-03-10 02:00 to 2030-03-10 03:00/,
+      ],
+      [['--at', '2030-11-03 01:30', '--tz', 'America/New_York'], /--at: .*happens twice/],
+      [['--at', '2030-12-07 09:00', '--tz', 'Mars/Olympus_Mons'], /--tz: unknown time zone/],
+      [['--at', '2030-12-07T09:00:00+08:00', '--tz', 'Europe/London'], /--tz: .*has offset \+08:00 but Europe\/London is at \+00:00/],
+      [['--tz', 'UTC'], /--tz: .*only says how to read --at/],
+      [['--at', '2030-12-07 09:00', '--dry-run'], /--at: /],
+    ] as const) {
+      const refused = await send(...args);
+      expect(refused.code, args.join(' ')).toBe(1);
+      expect(refused.stderr).toMatch(pattern);
+    }
+    expect(await h.app.campaigns.list()).toEqual([]);
+  });
+
+  it('renders and checks the post now: a broken post fails at scheduling time and nothing is scheduled', async () => {
+    const h = (harness = await startHarness());
+    const dir = mkdtempSync(join(tmpdir(), 'nl-schedule-'));
+    writeFileSync(join(dir, 'broken.md'), '---\nauthor: me\n---\nbody\n');
+    const refused = await runCli(['send', join(dir, 'broken.md'), '--list', 'weekly', '--at', new Date(Date.now() + HOUR).toISOString()], { env: h.env });
+    rmSync(dir, { recursive: true });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/\[POST_TITLE_MISSING\]/);
+    expect(await h.app.campaigns.list()).toEqual([]);
+    expect(await new ScheduleStore({ redis: h.app.redis, prefix: h.prefix }).due(new Date(Date.now() + 2 * HOUR))).toEqual([]);
+  });
+
+  it("schedules in newsletter.yaml's timezone by default and shows the time in that zone and UTC", async () => {
+    const h = (harness = await startHarness());
+    await h.addSubscribers(1);
+    const sent = await runCli(['send', POST, '--list', 'weekly', '--at', '2030-12-07 09:00'], { env: h.env });
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toContain('scheduled for 2030-12-07 09:00:00 Asia/Shanghai (+08:00) = 2030-12-07T01:00:00.000Z');
+    const status = await runCli(['campaign', 'status', h.campaignId, '--tz', 'Europe/London'], { env: h.env });
+    expect(status.stdout).toMatch(/scheduled\n.*\n.*\n\s+created .*, starts 2030-12-07 01:00:00 Europe\/London \(\+00:00\) = 2030-12-07T01:00:00\.000Z/);
+    const moved = await runCli(['campaign', 'schedule', h.campaignId, '--at', '2030-12-08 10:15:30'], { env: h.env });
+    expect(moved.code).toBe(0);
+    expect(await h.app.campaigns.require(h.campaignId)).toMatchObject({ state: 'scheduled', scheduledAt: '2030-12-08T02:15:30.000Z' });
   });
 });
