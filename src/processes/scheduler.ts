@@ -36,11 +36,19 @@ export function startScheduler(app: App, { log, intervalMs = app.config.schedule
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
+  // One line when polling starts to fail and one when it works again, not one a second through a Redis outage.
+  let failing = false;
   const poll = () => {
     running = startDueCampaigns(deps)
-      .then(() => undefined)
+      .then(() => {
+        if (failing) log?.info('scheduler: polling works again');
+        failing = false;
+      })
       // Redis away or a campaign that failed to enqueue: the next poll (or, past its lease, another process) tries again.
-      .catch((error: unknown) => log?.warn({ err: error }, 'scheduler: starting due campaigns failed; trying again'))
+      .catch((error: unknown) => {
+        if (!failing) log?.warn({ err: error }, 'scheduler: starting due campaigns failed; trying again every poll');
+        failing = true;
+      })
       .finally(() => {
         if (!stopped) timer = setTimeout(poll, intervalMs);
       });
