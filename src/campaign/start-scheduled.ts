@@ -41,7 +41,12 @@ export type StartOutcome = 'started' | 'cancelled' | 'not-due' | 'not-ours' | 'g
 export async function startDueCampaigns(deps: StartScheduledDeps, limit = 20): Promise<number> {
   let started = 0;
   for (const id of await deps.schedule.due(deps.now(), limit)) {
-    if ((await startIfDue(deps, id)) === 'started') started++;
+    try {
+      if ((await startIfDue(deps, id)) === 'started') started++;
+    } catch (error) {
+      // One campaign that cannot start holds up no other; it is tried again once its lease runs out.
+      deps.log?.warn({ campaignId: id, err: error }, 'scheduled campaign could not start; trying again later');
+    }
   }
   return started;
 }
