@@ -25,6 +25,18 @@ const identitySchema = z.object({
   postalAddress: z.string().min(1),
   language: z.string().min(2).default('en'),
   reason: z.string().min(1).default('You receive this email because you subscribed to this newsletter.'),
+  /** The zone `send --at` reads a wall time in (an IANA name); unset, the machine's. */
+  timezone: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as Asia/Shanghai, Europe/London or UTC')
+    .optional(),
   listId: z
     .string()
     .min(3)
@@ -108,6 +120,7 @@ const envSchema = z.object({
     .regex(/^(|true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a hop count, or proxy addresses separated by commas')
     .default(''),
   METRICS_FLUSH_MS: intFromEnv(5_000, 100, 600_000),
+  SCHEDULER_POLL_MS: intFromEnv(1_000, 50, 60_000),
   BOUNCE_DOMAIN: z
     .string()
     .regex(
@@ -218,6 +231,8 @@ export interface Config {
   readonly logLevel: string;
   /** How often each process adds its counts to the fleet metrics hash in Redis (and once more on close). */
   readonly metrics: { readonly flushMs: number };
+  /** How often each worker and web server looks for scheduled campaigns that are due. */
+  readonly scheduler: { readonly pollMs: number };
   /** What comes back after the 250: the return path's domain (off when unset) and what a soft bounce takes. */
   readonly bounces: {
     readonly domain: string | undefined;
@@ -366,6 +381,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     },
     logLevel: e.LOG_LEVEL,
     metrics: { flushMs: e.METRICS_FLUSH_MS },
+    scheduler: { pollMs: e.SCHEDULER_POLL_MS },
     bounces: {
       domain: e.BOUNCE_DOMAIN?.toLowerCase(),
       softLimit: e.SOFT_BOUNCE_LIMIT,

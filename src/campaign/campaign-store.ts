@@ -52,6 +52,8 @@ function fromHash(hash: Record<string, string>): Campaign | undefined {
     createdAt: hash.createdAt ?? '',
     startedAt: hash.startedAt || undefined,
     finishedAt: hash.finishedAt || undefined,
+    scheduledAt: hash.scheduledAt || undefined,
+    endReason: hash.endReason || undefined,
   } as Campaign;
   for (const field of NUMBERS) campaign[field] = Number(hash[field] ?? 0);
   campaign.returned = emptyReturnedCounts();
@@ -187,6 +189,11 @@ export class CampaignStore {
       });
     }
     return before as CampaignState;
+  }
+
+  /** Why the campaign ended without sending (shown in its status). */
+  async setEndReason(id: string, reason: string): Promise<void> {
+    await this.redis.hset(this.keys(id).meta, 'endReason', reason);
   }
 
   /** Failed deliveries with the server's reply, a page at a time. */

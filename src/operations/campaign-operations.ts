@@ -5,12 +5,14 @@
  */
 import type { Queue } from 'bullmq';
 import type { App } from '../app.ts';
-import type { BatchJobData, Campaign } from '../campaign/campaign.ts';
+import { isUnstarted, type BatchJobData, type Campaign } from '../campaign/campaign.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign, type ControlDeps } from '../campaign/campaign-controls.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { complaintRate, LATE_BOUNCE_KINDS, returnedMailWarnings, type ReturnedKind } from '../campaign/returned-mail.ts';
 import { enqueueCampaign, resendFailed, type ResendResult } from '../campaign/enqueue-campaign.ts';
 import { campaignIdFor, planCampaign } from '../campaign/plan.ts';
+import { ScheduleStore } from '../campaign/schedule-store.ts';
+import { startNow, type StartScheduledDeps } from '../campaign/start-scheduled.ts';
 import { isRedisError } from '../redis/redis-errors.ts';
 import type { Identity } from '../config.ts';
 import { sendTestMessage } from '../delivery/send-test-message.ts';
@@ -27,6 +29,8 @@ import type { SigningSecrets } from '../subscribers/tokens.ts';
 
 export interface CampaignDeps {
   campaigns: CampaignStore;
+  /** Scheduled starts (src/campaign/schedule-store.ts). */
+  schedule: ScheduleStore;
   subscribers: SubscriberStore;
   /** Opened on first use, so reading campaigns never creates the queue. */
   queue: () => Queue<BatchJobData>;
@@ -48,6 +52,7 @@ export interface CampaignDeps {
 export function campaignDeps(app: App): CampaignDeps {
   return {
     campaigns: app.campaigns,
+    schedule: new ScheduleStore({ redis: app.redis, prefix: app.config.redis.prefix }),
     subscribers: app.subscribers,
     queue: () => app.deliveryQueue(),
     transport: () => app.smtpPool(),
@@ -60,6 +65,16 @@ export function campaignDeps(app: App): CampaignDeps {
     bounceDomain: app.config.bounces.domain,
   };
 }
+
+/** What starting a draft or scheduled campaign needs (the scheduler's own dependencies). */
+export const startDeps = (deps: CampaignDeps): StartScheduledDeps => ({
+  campaigns: deps.campaigns,
+  schedule: deps.schedule,
+  queue: deps.queue,
+  directory: deps.subscribers,
+  publicUrl: deps.publicUrl,
+  now: deps.now,
+});
 
 const controls = (deps: CampaignDeps): ControlDeps => ({ campaigns: deps.campaigns, queue: deps.queue(), now: deps.now });
 
@@ -137,6 +152,12 @@ export async function sendIssue(deps: CampaignDeps, issue: Issue, request: SendT
   if (testTo) return { kind: 'test', ...(await sendTest(deps, issue, testTo)) };
   const queue = deps.queue();
   try {
+    // A draft or scheduled campaign of this post and list starts now with this rendering: one campaign, never two.
+    const existing = await deps.campaigns.get(campaignIdFor(issue.slug, list!));
+    if (existing && isUnstarted(existing)) {
+      const { snapshot } = planCampaign({ issue, list: list!, now: deps.now(), publicUrl: deps.publicUrl });
+      return { kind: 'campaign', campaign: await startNow(startDeps(deps), existing.id, snapshot), workers: await queue.getWorkersCount() };
+    }
     const campaign = await enqueueCampaign(
       { campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now },
       { issue, list: list!, publicUrl: deps.publicUrl },

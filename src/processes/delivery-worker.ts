@@ -23,6 +23,7 @@ import { metricsRecorder } from '../metrics/metric-tally.ts';
 import { CampaignStore } from '../campaign/campaign-store.ts';
 import { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import { signingSecrets } from '../subscribers/signing-secrets.ts';
+import { startScheduler } from './scheduler.ts';
 import { runUntilSignal } from './until-signal.ts';
 
 export interface DeliveryWorkerOptions {
@@ -138,6 +139,8 @@ export async function runDeliveryWorker(config: Config, { concurrency }: { concu
     log,
     async start() {
       await buildDeliveryWorker(app, { concurrency, log }).worker.waitUntilReady();
+      // Registered after the worker, so it stops first at close (close runs in reverse).
+      startScheduler(app, { log });
       log.info({ concurrency: concurrency ?? config.sending.concurrency }, 'worker ready');
     },
     stop: () => app.close(),
