@@ -15,7 +15,11 @@ import type { BatchJobData } from './campaign/campaign.ts';
 import { CampaignStore } from './campaign/campaign-store.ts';
 import type { Config } from './config.ts';
 import { DELIVERY_EVENTS_MAX_LEN, DELIVERY_QUEUE, deliveryJobOptions, deliveryQueuePrefix } from './delivery/delivery-queue.ts';
+import { DomainPace } from './delivery/domain-pace.ts';
+import { ReceivingGroups } from './delivery/receiving-groups.ts';
 import { RelayBreaker } from './delivery/relay-breaker.ts';
+import { createDnsLookup } from './doctor/adapters/dns-resolver.ts';
+import { failed } from './doctor/dns-lookup.ts';
 import { nodemailerTransport, type MessageTransport } from './delivery/transport.ts';
 import { NewsletterError } from './errors.ts';
 import { RETURNED_MAIL_QUEUE, type ReturnedMail } from './inbound/returned-mail-queue.ts';
@@ -37,6 +41,10 @@ export interface App {
   readonly campaigns: CampaignStore;
   /** The fleet's relay breaker (its state in Redis); a delivery worker watches it. */
   readonly relay: RelayBreaker;
+  /** Each receiving group's pace for the fleet (its state in Redis); a delivery worker watches it. */
+  readonly pace: DomainPace;
+  /** Recipients' domains to pacing groups, by MX through DNS_SERVERS (cached in this process). */
+  receivingGroups(): ReceivingGroups;
   /** A plain nodemailer transport for one-off mail (confirmations); throws SMTP_NOT_CONFIGURED without SMTP_URL. */
   mailer(): Transporter;
   /** The delivery queue (BullMQ). */
@@ -115,6 +123,21 @@ function createSmtpPool(config: Config): MessageTransport {
   return nodemailerTransport(transporter, { dkim: config.smtp.dkim, timeouts: { commandMs: timeoutMs, endMs: dataTimeoutMs } });
 }
 
+function paceSettings(config: Config) {
+  const { pauseMs, maxPauseMs, rampStepMs, caps } = config.sending.domains;
+  return { pauseMs, maxPauseMs, rampStepMs, capOf: (group: string) => caps[group] ?? { perSecond: 0, connections: 0 } };
+}
+
+/** The MX hosts of a domain, lowest preference first, through the resolver `newsletter doctor` uses (DNS_SERVERS). */
+function mxLookup(config: Config) {
+  const dns = createDnsLookup(config.dns.servers, { timeoutMs: config.sending.domains.mxTimeoutMs });
+  return async (domain: string) => {
+    const answer = await dns.mx(domain);
+    if (failed(answer)) throw new Error(answer.error);
+    return [...answer.records].sort((a, b) => a.priority - b.priority).map((record) => record.exchange);
+  };
+}
+
 export async function createApp(
   config: Config,
   { warn = (m) => process.stderr.write(`warning: ${m}\n`), checkRedisSafety: checkSafety = true }: CreateAppOptions = {},
@@ -150,6 +173,11 @@ export async function createApp(
     subscribers: new SubscriberStore({ redis, prefix }),
     campaigns: new CampaignStore({ redis, prefix }),
     relay: new RelayBreaker({ redis, prefix, settings: config.sending.relay }),
+    pace: new DomainPace({ redis, prefix, settings: paceSettings(config) }),
+    receivingGroups: lazy(
+      () => new ReceivingGroups({ mx: mxLookup(config), timeoutMs: config.sending.domains.mxTimeoutMs }),
+      () => {},
+    ),
     mailer: lazy(
       () => createTransport({ url: smtpUrlOf(config), ...tlsOptions(config) }),
       (transport) => transport.close(),

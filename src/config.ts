@@ -25,13 +25,52 @@ const identitySchema = z.object({
   postalAddress: z.string().min(1),
   language: z.string().min(2).default('en'),
   reason: z.string().min(1).default('You receive this email because you subscribed to this newsletter.'),
+  /** The zone `send --at` reads a wall time in (an IANA name); unset, the machine's. */
+  timezone: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as Asia/Shanghai, Europe/London or UTC')
+    .optional(),
   listId: z
     .string()
     .min(3)
     .regex(/^[A-Za-z0-9.-]+$/, 'a dot-atom such as weekly.example.com'),
+  /** Caps per receiving group or domain: `google: { perSecond: 10, connections: 10 }`; DOMAIN_RATES and DOMAIN_CONNECTIONS override them. */
+  domains: z
+    .record(z.string(), z.strictObject({ perSecond: z.number().min(0).max(100_000).optional(), connections: z.number().int().min(0).max(10_000).optional() }))
+    .superRefine((caps, context) => {
+      for (const name of Object.keys(caps))
+        if (!/^[a-z0-9.-]+$/.test(name))
+          context.addIssue({ code: 'custom', path: [name], message: 'a group (google, microsoft, yahoo, apple, …) or a domain, in lower case' });
+    })
+    .optional(),
 });
 
-export type Identity = z.infer<typeof identitySchema>;
+/**
+ * Conservative caps for the large providers (messages per second, deliveries in flight, for the
+ * whole fleet): they share one reputation per sending IP and throttle a burst long before their
+ * limits are reached. Overridden per group in newsletter.yaml or DOMAIN_RATES/DOMAIN_CONNECTIONS.
+ */
+export const DEFAULT_DOMAIN_CAPS: Readonly<Record<string, { perSecond: number; connections: number }>> = {
+  google: { perSecond: 10, connections: 10 },
+  microsoft: { perSecond: 5, connections: 5 },
+  yahoo: { perSecond: 5, connections: 5 },
+  apple: { perSecond: 5, connections: 5 },
+};
+
+const groupNumbers = (example: string) =>
+  z
+    .string()
+    .regex(/^([a-z0-9.-]+=\d+(\.\d+)?)(,[a-z0-9.-]+=\d+(\.\d+)?)*$/, `group or domain=number, separated by commas: ${example}`)
+    .default('');
+
+export type Identity = Omit<z.infer<typeof identitySchema>, 'domains'>;
 
 const intFromEnv = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -60,6 +99,12 @@ const envSchema = z.object({
   RELAY_FAILURES_TO_PAUSE: intFromEnv(5, 1, 10_000),
   RELAY_PAUSE_MS: intFromEnv(30_000, 100, 3_600_000),
   RELAY_PAUSE_MAX_MS: intFromEnv(600_000, 100, 86_400_000),
+  DOMAIN_PAUSE_MS: intFromEnv(60_000, 100, 3_600_000),
+  DOMAIN_PAUSE_MAX_MS: intFromEnv(1_800_000, 100, 86_400_000),
+  DOMAIN_RAMP_STEP_MS: intFromEnv(60_000, 100, 3_600_000),
+  DOMAIN_RATES: groupNumbers('google=10,example.com=2'),
+  DOMAIN_CONNECTIONS: groupNumbers('google=10,yahoo=5'),
+  DOMAIN_MX_TIMEOUT_MS: intFromEnv(1_500, 10, 60_000),
   DKIM_DOMAIN: z.string().optional(),
   DKIM_SELECTOR: z.string().optional(),
   DKIM_PRIVATE_KEY: z.string().optional(),
@@ -75,6 +120,7 @@ const envSchema = z.object({
     .regex(/^(|true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a hop count, or proxy addresses separated by commas')
     .default(''),
   METRICS_FLUSH_MS: intFromEnv(5_000, 100, 600_000),
+  SCHEDULER_POLL_MS: intFromEnv(1_000, 50, 60_000),
   BOUNCE_DOMAIN: z
     .string()
     .regex(
@@ -152,6 +198,16 @@ export interface Config {
     readonly lockMs: number;
     /** The relay breaker: failures in a row that pause the fleet's sending, and the pauses (delivery/relay-breaker.ts). */
     readonly relay: { readonly threshold: number; readonly pauseMs: number; readonly maxPauseMs: number };
+    /** Each receiving group's pace: pauses after a throttling reply, the slow start after one, caps (delivery/domain-pace.ts). */
+    readonly domains: {
+      readonly pauseMs: number;
+      readonly maxPauseMs: number;
+      readonly rampStepMs: number;
+      /** How long an MX lookup may take before a domain counts as its own group. */
+      readonly mxTimeoutMs: number;
+      /** Per group or domain; a group not named has no cap of its own (0: none). */
+      readonly caps: Readonly<Record<string, { readonly perSecond: number; readonly connections: number }>>;
+    };
   };
   readonly secrets: {
     /** Undefined only in dev mode, where a fixed, public development secret is used. */
@@ -175,6 +231,8 @@ export interface Config {
   readonly logLevel: string;
   /** How often each process adds its counts to the fleet metrics hash in Redis (and once more on close). */
   readonly metrics: { readonly flushMs: number };
+  /** How often each worker and web server looks for scheduled campaigns that are due. */
+  readonly scheduler: { readonly pollMs: number };
   /** What comes back after the 250: the return path's domain (off when unset) and what a soft bounce takes. */
   readonly bounces: {
     readonly domain: string | undefined;
@@ -192,6 +250,31 @@ export interface Config {
     readonly maxConnections: number;
     readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   };
+}
+
+function parseGroupNumbers(value: string): Map<string, number> {
+  return new Map(
+    value
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.lastIndexOf('=')), Number(pair.slice(pair.lastIndexOf('=') + 1))] as const),
+  );
+}
+
+/** The defaults, then newsletter.yaml's `domains`, then the environment, per group. */
+function domainCaps(
+  fromFile: z.infer<typeof identitySchema>['domains'],
+  rates: string,
+  connections: string,
+): Record<string, { perSecond: number; connections: number }> {
+  const caps: Record<string, { perSecond: number; connections: number }> = {};
+  for (const [group, cap] of Object.entries(DEFAULT_DOMAIN_CAPS)) caps[group] = { ...cap };
+  for (const [group, cap] of Object.entries(fromFile ?? {})) {
+    caps[group] = { perSecond: cap.perSecond ?? caps[group]?.perSecond ?? 0, connections: cap.connections ?? caps[group]?.connections ?? 0 };
+  }
+  for (const [group, n] of parseGroupNumbers(rates)) caps[group] = { connections: 0, ...caps[group], perSecond: n };
+  for (const [group, n] of parseGroupNumbers(connections)) caps[group] = { perSecond: 0, ...caps[group], connections: Math.floor(n) };
+  return caps;
 }
 
 function parseTrustProxy(value: string): boolean | number | string[] {
@@ -218,7 +301,7 @@ function configError(issues: readonly ConfigIssue[], file?: string): NewsletterE
   return new NewsletterError('CONFIG_INVALID', issues.map((issue) => `${path(issue) || '(root)'}: ${issue.message}`).join('; '), { file });
 }
 
-function loadIdentity(file: string): Identity {
+function loadIdentity(file: string): z.infer<typeof identitySchema> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -257,7 +340,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
   const issues = [...(parsed.error?.issues ?? []), ...dkimIssues(env), ...inboundTlsIssues(env)];
   if (!parsed.success || issues.length > 0) throw configError(issues);
   const e = parsed.data;
-  const identity = loadIdentity(resolve(cwd, e.NEWSLETTER_CONFIG));
+  const { domains, ...identity } = loadIdentity(resolve(cwd, e.NEWSLETTER_CONFIG));
   return deepFreeze({
     identity,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
@@ -277,6 +360,13 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
       concurrency: e.WORKER_CONCURRENCY,
       lockMs: e.WORKER_LOCK_MS,
       relay: { threshold: e.RELAY_FAILURES_TO_PAUSE, pauseMs: e.RELAY_PAUSE_MS, maxPauseMs: Math.max(e.RELAY_PAUSE_MS, e.RELAY_PAUSE_MAX_MS) },
+      domains: {
+        pauseMs: e.DOMAIN_PAUSE_MS,
+        maxPauseMs: Math.max(e.DOMAIN_PAUSE_MS, e.DOMAIN_PAUSE_MAX_MS),
+        rampStepMs: e.DOMAIN_RAMP_STEP_MS,
+        mxTimeoutMs: e.DOMAIN_MX_TIMEOUT_MS,
+        caps: domainCaps(domains, e.DOMAIN_RATES, e.DOMAIN_CONNECTIONS),
+      },
     },
     secrets: { current: e.NEWSLETTER_SECRET, previous: e.NEWSLETTER_PREVIOUS_SECRET },
     admin: { token: e.NEWSLETTER_ADMIN_TOKEN },
@@ -291,6 +381,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfi
     },
     logLevel: e.LOG_LEVEL,
     metrics: { flushMs: e.METRICS_FLUSH_MS },
+    scheduler: { pollMs: e.SCHEDULER_POLL_MS },
     bounces: {
       domain: e.BOUNCE_DOMAIN?.toLowerCase(),
       softLimit: e.SOFT_BOUNCE_LIMIT,

@@ -30,6 +30,44 @@ function folderWithIdentity(yaml: string): string {
 }
 
 describe('loadConfig', () => {
+  it("reads receiving domains' caps: defaults for the large providers, then newsletter.yaml's domains, then the environment", () => {
+    const identity = [
+      'name: N',
+      'fromAddress: n@example.org',
+      'siteUrl: https://example.org',
+      'postalAddress: 1 Road',
+      'listId: n.example.org',
+      'domains:',
+      '  google: { perSecond: 40 }',
+      '  example.com: { perSecond: 2, connections: 1 }',
+    ].join('\n');
+    const cwd = folderWithIdentity(identity);
+    const config = loadConfig({
+      cwd,
+      env: { DOMAIN_RATES: 'yahoo=3,example.net=0.5', DOMAIN_CONNECTIONS: 'google=20', DOMAIN_PAUSE_MS: '5000', DOMAIN_PAUSE_MAX_MS: '1000' },
+    });
+    expect(config.sending.domains).toEqual({
+      pauseMs: 5_000,
+      maxPauseMs: 5_000,
+      rampStepMs: 60_000,
+      mxTimeoutMs: 1_500,
+      caps: {
+        google: { perSecond: 40, connections: 20 },
+        microsoft: { perSecond: 5, connections: 5 },
+        yahoo: { perSecond: 3, connections: 5 },
+        apple: { perSecond: 5, connections: 5 },
+        'example.com': { perSecond: 2, connections: 1 },
+        'example.net': { perSecond: 0.5, connections: 0 },
+      },
+    });
+    expect(config.identity).not.toHaveProperty('domains');
+    expect(configError({ DOMAIN_RATES: 'google:10' }).location.field).toBe('DOMAIN_RATES');
+    expect(configError({}, folderWithIdentity(`${identity}\n  Bad_Name: { perSecond: 1 }`))).toMatchObject({
+      message: expect.stringMatching(/lower case/),
+      location: { field: 'domains.Bad_Name' },
+    });
+  });
+
   it('reads the identity from newsletter.yaml and infrastructure from the environment, frozen', () => {
     const config = loadConfig({ cwd: repo, env: { SMTP_URL: 'smtp://u:p@mail.example:587', REDIS_PREFIX: 'nl' } });
     expect(config.identity.name).toBe('SOFA Weekly');

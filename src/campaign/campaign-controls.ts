@@ -28,7 +28,7 @@ export async function resumeCampaign(deps: ControlDeps, id: string): Promise<Cam
 
 /** For good: the remaining recipients are skipped with reason "campaign cancelled". */
 export async function cancelCampaign(deps: ControlDeps, id: string): Promise<Campaign> {
-  await deps.campaigns.transition(id, ['enqueuing', 'running', 'paused'], 'cancelled', deps.now(), 'finishedAt');
+  await deps.campaigns.transition(id, ['draft', 'scheduled', 'enqueuing', 'running', 'paused'], 'cancelled', deps.now(), 'finishedAt');
   await wakeBatches(deps, id);
   return deps.campaigns.require(id);
 }

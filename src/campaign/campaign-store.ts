@@ -8,6 +8,7 @@
  *   P:c:{c:<id>}:sending  hash    subscriber id -> ms time: the end of the message is going out, no reply recorded yet
  *   P:c:{c:<id>}:pending  string  the page of batches being enqueued (JSON), until they are counted
  *   P:c:{c:<id>}:returned hash    what came back by mail: subscriber id (and kind) -> entry (returned-mail.ts)
+ *   P:c:{c:<id>}:waits    hash    batch job id -> {group: recipients} waiting for a paused receiving domain (JSON)
  *   P:campaigns           zset    campaign ids by creation time
  */
 import type { Redis } from 'ioredis';
@@ -34,6 +35,7 @@ export function campaignKeys(prefix: string, id: string) {
     sending: `${base}:sending`,
     pending: `${base}:pending`,
     returned: `${base}:returned`,
+    waits: `${base}:waits`,
   };
 }
 
@@ -50,6 +52,8 @@ function fromHash(hash: Record<string, string>): Campaign | undefined {
     createdAt: hash.createdAt ?? '',
     startedAt: hash.startedAt || undefined,
     finishedAt: hash.finishedAt || undefined,
+    scheduledAt: hash.scheduledAt || undefined,
+    endReason: hash.endReason || undefined,
   } as Campaign;
   for (const field of NUMBERS) campaign[field] = Number(hash[field] ?? 0);
   campaign.returned = emptyReturnedCounts();
@@ -187,6 +191,11 @@ export class CampaignStore {
     return before as CampaignState;
   }
 
+  /** Why the campaign ended without sending (shown in its status). */
+  async setEndReason(id: string, reason: string): Promise<void> {
+    await this.redis.hset(this.keys(id).meta, 'endReason', reason);
+  }
+
   /** Failed deliveries with the server's reply, a page at a time. */
   async failures(id: string, cursor = '0', count = 500): Promise<{ failures: FailedDelivery[]; cursor: string }> {
     const [next, flat] = await this.redis.hscan(this.keys(id).ledger, cursor, 'COUNT', count);
@@ -248,6 +257,29 @@ export class CampaignStore {
       cursor = next;
     } while (cursor !== '0');
     return [...seen.values()];
+  }
+
+  /**
+   * What one batch's recipients wait for, as its last run left them: recipients by receiving
+   * group whose pause held them (none: the batch waits for nothing). Kept only to be shown.
+   */
+  async setGroupWaits(id: string, jobId: string, waits: ReadonlyMap<string, number>): Promise<void> {
+    const key = this.keys(id).waits;
+    if (waits.size === 0) await this.redis.hdel(key, jobId);
+    else await this.redis.hset(key, jobId, JSON.stringify(Object.fromEntries(waits)));
+  }
+
+  /** Recipients of the campaign waiting for each paused receiving group, summed over its batches. */
+  async groupWaits(id: string): Promise<Record<string, number>> {
+    const total: Record<string, number> = {};
+    for (const value of Object.values(await this.redis.hgetall(this.keys(id).waits))) {
+      try {
+        for (const [group, n] of Object.entries(JSON.parse(value) as Record<string, number>)) total[group] = (total[group] ?? 0) + Number(n);
+      } catch {
+        // A field another version wrote: only shown, never relied on.
+      }
+    }
+    return total;
   }
 
   /** The ledger entry of one recipient; undefined before any outcome. */

@@ -3,7 +3,11 @@
  */
 import type { ReturnedCounts } from './returned-mail.ts';
 
-export const CAMPAIGN_STATES = ['enqueuing', 'running', 'paused', 'cancelled', 'completed'] as const;
+/**
+ * draft: created, not started, no time (unscheduled); scheduled: starts at `scheduledAt` (the
+ * scheduler moves it to enqueuing); enqueuing -> running -> completed, or paused / cancelled.
+ */
+export const CAMPAIGN_STATES = ['draft', 'scheduled', 'enqueuing', 'running', 'paused', 'cancelled', 'completed'] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
 export interface Campaign {
@@ -16,6 +20,10 @@ export interface Campaign {
   createdAt: string;
   startedAt: string | undefined;
   finishedAt: string | undefined;
+  /** When a scheduled campaign starts (or started), ISO 8601 in UTC; undefined for one sent at once or a draft. */
+  scheduledAt: string | undefined;
+  /** Why it ended without sending, e.g. its list had no members left when its time came. */
+  endReason: string | undefined;
   /** Recipients enqueued so far; final once the state leaves `enqueuing`. */
   total: number;
   accepted: number;
@@ -45,6 +53,11 @@ export interface IssueSnapshot {
 /** Every recipient ends in exactly one of these; the sum is the total. */
 export function settledCount(c: Pick<Campaign, 'accepted' | 'failed' | 'skipped'>): number {
   return c.accepted + c.failed + c.skipped;
+}
+
+/** Not started yet: it can still be scheduled, unscheduled, started or re-sent with a new rendering. */
+export function isUnstarted(c: Pick<Campaign, 'state'>): boolean {
+  return c.state === 'draft' || c.state === 'scheduled';
 }
 
 export function isFinished(c: Pick<Campaign, 'state'>): boolean {

@@ -48,6 +48,8 @@ export function planCampaign({ issue, list, now, publicUrl }: PlanInput): { camp
     createdAt: now.toISOString(),
     startedAt: undefined,
     finishedAt: undefined,
+    scheduledAt: undefined,
+    endReason: undefined,
     total: 0,
     accepted: 0,
     failed: 0,

@@ -30,6 +30,8 @@ export interface CampaignView {
   eta: string;
   /** As people read them, in UTC; '' when not yet. */
   createdAt: string;
+  /** When a scheduled campaign starts (or started); '' when it was sent at once. */
+  scheduledAt: string;
   startedAt: string;
   finishedAt: string;
 }
@@ -66,7 +68,8 @@ export function campaignView(campaign: Campaign, now: Date): CampaignView {
     subject: campaign.subject,
     list: campaign.list,
     state,
-    active: state === 'sending',
+    // A scheduled campaign is watched as closely: its start shows within a second.
+    active: state === 'sending' || state === 'scheduled',
     total: campaign.total,
     settled,
     percent: campaign.total === 0 ? (state === 'completed' ? 100 : 0) : Math.floor((settled / campaign.total) * 100),
@@ -79,6 +82,7 @@ export function campaignView(campaign: Campaign, now: Date): CampaignView {
     rate: perSecond === undefined ? '–' : perSecond.toFixed(1),
     eta: state !== 'sending' || perSecond === undefined || left <= 0 ? '–' : formatDuration(left / perSecond),
     createdAt: formatTime(campaign.createdAt),
+    scheduledAt: formatTime(campaign.scheduledAt),
     startedAt: formatTime(campaign.startedAt),
     finishedAt: formatTime(campaign.finishedAt),
   };

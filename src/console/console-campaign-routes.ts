@@ -15,6 +15,7 @@ import { campaignPath, campaignView, type CampaignView } from './campaign-view.t
 
 const NOTICES: Record<string, string> = {
   started: 'The campaign is created and the workers are sending it.',
+  scheduled: 'The campaign is created and scheduled: it starts at its time, with this rendering of the post.',
   exists: 'This issue was already sent to this list: here is its campaign. Nothing new was created.',
   paused: 'Paused: no new message starts; messages in flight finish.',
   resumed: 'Resumed: sending continues where it stopped, no one twice.',
@@ -94,7 +95,7 @@ ${
 ${message ?? notice(key ? NOTICES[key] : undefined)}
 <section class="card" data-live="${campaignPath(id)}/status.json" data-id="${id}" data-testid="campaign">
 <dl class="facts"><dt>State</dt><dd role="status"><span class="state state-${view.state}" data-field="state" data-testid="state">${view.state}</span></dd>
-<dt>List</dt><dd>${status.list}</dd><dt>Campaign</dt><dd>${id}</dd><dt>Started</dt><dd data-field="startedAt">${view.startedAt || '–'}</dd><dt>Finished</dt><dd data-field="finishedAt">${view.finishedAt || '–'}</dd></dl>
+<dt>List</dt><dd>${status.list}</dd><dt>Campaign</dt><dd>${id}</dd><dt>Starts at</dt><dd data-field="scheduledAt" data-testid="scheduled-at">${view.scheduledAt || '–'}</dd><dt>Started</dt><dd data-field="startedAt">${view.startedAt || '–'}</dd><dt>Finished</dt><dd data-field="finishedAt">${view.finishedAt || '–'}</dd></dl>
 ${progress(view)}
 ${counts(view)}
 ${status.warnings.map((w) => html`<p class="notice bad">${w}</p>`)}

@@ -12,6 +12,7 @@ import { isNewsletterError } from '../errors.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { sendIssue, sendTest } from '../operations/campaign-operations.ts';
 import { renderFromSource } from '../operations/post-source.ts';
+import { readStartTime, scheduleIssue, scheduleTimeZone } from '../operations/schedule-operations.ts';
 import { subscriberCounts } from '../operations/subscriber-operations.ts';
 import type { Issue } from '../render/issue.ts';
 import { CONSOLE, csrfField, notice, type PageContext } from './console-document.ts';
@@ -68,7 +69,8 @@ ${lists.length === 0 ? html`<p>No lists yet: add subscribers first (<a href="${C
   }
 
   function sendChoices(name: string, lists: Awaited<ReturnType<typeof subscriberCounts>>): SafeHtml {
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    // The zone `send --at` reads a time in: newsletter.yaml's `timezone`, else the machine's.
+    const zone = scheduleTimeZone(ops);
     return html`<form method="get" action="${CONSOLE}/confirm">
 <input type="hidden" name="post" value="${name}">
 <fieldset><legend>List</legend>
@@ -80,7 +82,7 @@ ${lists.map(
 <fieldset><legend>When</legend>
 <label class="choice"><input type="radio" name="when" value="now" checked> Now</label>
 <label class="choice"><input type="radio" name="when" value="at"> At a time:</label>
-<div class="row"><div><label for="at">Date and time</label><input id="at" name="at" type="datetime-local" step="60"></div>
+<div class="row"><div><label for="at">Date and time</label><input id="at" name="at" type="datetime-local" step="1"></div>
 <div><label for="tz">Time zone</label><select id="tz" name="tz">${TIME_ZONES.map((z) => html`<option${z === zone ? html` selected` : ''}>${z}</option>`)}</select></div></div>
 </fieldset>
 <button type="submit">Review…</button>
@@ -198,18 +200,38 @@ ${lists.map(
     return reply.redirect(`${campaignPath(id)}?notice=started`, 303);
   });
 
-  // THE SEAM for scheduling (issue 16, built on another branch): this route calls one
-  // operation, `scheduleCampaign(ops, issue, { list, at, timeZone })` from
-  // src/operations/campaign-operations.ts, then redirects to the campaign like /send does.
-  // Until it is merged, scheduling answers 501 and changes nothing.
+  // The same scheduling as `send --at` and the API's scheduledAt: rendered and checked now,
+  // created now as a scheduled campaign, started at that time by whichever process polls first.
   app.post(`${CONSOLE}/schedule`, async (request, reply) => {
-    const context = scope.context(request, 'issues');
-    return scope.sendPage(
-      reply,
-      'Scheduling is not available yet',
-      html`<h1>Scheduling is not available yet</h1><p class="notice bad" role="status">This server cannot schedule a campaign yet; nothing was created. Go back and choose “Now”.</p>`,
-      context,
-      501,
-    );
+    const body = z
+      .object({ post: z.string().min(1).max(1000), list: z.string().min(1).max(100), at: z.string().max(40), tz: z.string().max(64) })
+      .safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ ok: false, code: 'INPUT_INVALID', message: 'post, list, at and tz are required' });
+    const { post, list } = body.data;
+    let issue: Issue;
+    let id: string;
+    let at: Date;
+    try {
+      const when = parseWhen({ when: 'at', at: body.data.at, tz: body.data.tz });
+      if (when.kind !== 'at') throw new Error('parseWhen ignored a time');
+      at = readStartTime(ops, when.at.replace('T', ' '), { zone: when.timeZone, fields: { at: 'at', tz: 'tz' } });
+      issue = await render(post);
+      id = campaignIdFor(issue.slug, list);
+    } catch (error) {
+      if (!isNewsletterError(error)) throw error;
+      return sendForm(request, reply, post, notice(error.message, 'bad'), 400);
+    }
+    if (creating.has(id) || (await ops.campaigns.get(id))) return reply.redirect(`${campaignPath(id)}?notice=exists`, 303);
+    const created = scheduleIssue(ops, issue, { list, at });
+    creating.set(id, created);
+    try {
+      await created;
+    } catch (error) {
+      if (!isNewsletterError(error)) throw error;
+      return sendForm(request, reply, post, notice(error.message, 'bad'), 400);
+    } finally {
+      creating.delete(id);
+    }
+    return reply.redirect(`${campaignPath(id)}?notice=scheduled`, 303);
   });
 }

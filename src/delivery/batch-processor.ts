@@ -15,10 +15,19 @@ import type { SigningSecrets } from '../subscribers/tokens.ts';
 import { deliverOne, type DeliverOneDeps, type DeliveryResult } from './deliver-one.ts';
 import { buildMessageTemplate, MessageBuffers, type MessageTemplate } from './message-template.ts';
 import { recipientLinks } from './recipient-links.ts';
+import type { DomainPace } from './domain-pace.ts';
+import type { ReceivingGroups } from './receiving-groups.ts';
 import type { RelayBreaker } from './relay-breaker.ts';
 import type { Semaphore } from './semaphore.ts';
 
-export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'relay'> {
+export interface BatchProcessorDeps extends Omit<DeliverOneDeps, 'links' | 'relay' | 'pace'> {
+  /**
+   * The receiving groups' pace for the fleet (domain-pace.ts): a recipient starts only once their
+   * group admits them; a paused group's recipients are handed back, their batch waits for the
+   * pause without spending attempts. Needs `groups`.
+   */
+  pace?: Pick<DomainPace, 'admit' | 'throttled' | 'pausedForMs'>;
+  groups?: Pick<ReceivingGroups, 'groupOfAddress'>;
   /** The fleet's relay breaker: while it pauses, no message starts and batches wait without spending attempts. */
   relay?: Pick<RelayBreaker, 'failure' | 'success' | 'pausedForMs'>;
   campaigns: CampaignStore;
@@ -74,6 +83,10 @@ interface BatchRun {
   storeFailure: Error | undefined;
   lockLost: boolean;
   relayPaused: boolean;
+  /** Recipients handed back (or throttled) because their group is paused or busy, by group. */
+  groupWaits: Map<string, number>;
+  /** When the first of those groups takes messages again. */
+  groupRetryMs: number;
   ms: number;
 }
 
@@ -112,31 +125,92 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     const template = await templateFor(campaignId);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const recipients = new Map((await deps.directory.getMany(ids)).map((s) => [s.id, s]));
-    const summary: BatchSummary = { accepted: 0, failed: 0, skipped: 0, deferred: 0, 'relay-failed': 0, paused: 0, 'settled-before': 0 };
-    const run = { summary, handedBack: 0, paused: false, storeFailure: undefined as Error | undefined };
+    const summary: BatchSummary = {
+      accepted: 0,
+      failed: 0,
+      skipped: 0,
+      deferred: 0,
+      'relay-failed': 0,
+      throttled: 0,
+      paused: 0,
+      'domain-paused': 0,
+      'settled-before': 0,
+    };
+    const run = {
+      summary,
+      handedBack: 0,
+      paused: false,
+      storeFailure: undefined as Error | undefined,
+      groupWaits: new Map<string, number>(),
+      groupRetryMs: Infinity,
+    };
     const lockLost = () => job.id !== undefined && (deps.lockLost?.(job.id) ?? false);
+    const mustStop = () => run.paused || deps.stopping?.() || lockLost() || run.storeFailure !== undefined || relayPaused();
+    const waitsFor = (group: string, retryMs: number) => {
+      run.groupWaits.set(group, (run.groupWaits.get(group) ?? 0) + 1);
+      run.groupRetryMs = Math.min(run.groupRetryMs, retryMs);
+    };
+    // Recipients settled in an earlier run take no turn of their group's pace (the ledger's own check still comes first in deliverOne).
+    const settled = deps.pace ? await deps.ledger.settledAmong(campaignId, ids) : new Set<string>();
+    /**
+     * Waits for the recipient's receiving group to take one more message (outside the in-flight
+     * limit: a batch full of one slow group must not hold the slots other groups' recipients need).
+     * Undefined when the recipient does not start now: handed back, or waiting for their group.
+     */
+    const takeTurn = async (subscriberId: string, recipient: { email: string } | undefined): Promise<{ group?: string; release: () => void } | undefined> => {
+      if (!deps.pace || !deps.groups || !recipient || settled.has(subscriberId)) return { release: () => {} };
+      const group = await deps.groups.groupOfAddress(recipient.email);
+      if (mustStop()) {
+        run.handedBack++;
+        return undefined;
+      }
+      try {
+        const admission = await deps.pace.admit(group);
+        if (admission.go) return { group, release: admission.release };
+        waitsFor(group, admission.retryMs);
+        return undefined;
+      } catch (error) {
+        // As a Redis failure in a delivery: this recipient waits, the others finish, then the batch goes back.
+        if (!isRedisError(error)) throw error;
+        run.storeFailure ??= error as Error;
+        run.handedBack++;
+        return undefined;
+      }
+    };
     await Promise.all(
-      ids.map((subscriberId) =>
-        deps.inFlight.run(async (release) => {
-          // Pause takes effect before the next message: nothing new starts once it is seen.
-          if (run.paused || deps.stopping?.() || lockLost() || run.storeFailure !== undefined || relayPaused()) {
-            run.handedBack++;
-            return;
-          }
-          try {
-            // The slot passes on once the server has answered: the next message's check then
-            // shares a round trip with this one's ledger write.
-            const recipient = recipients.get(subscriberId);
-            const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, recipient, lastAttempt, onReply: release, log });
-            if (result === 'paused') run.paused = true;
-            summary[result]++;
-          } catch (error) {
-            if (!isRedisError(error)) throw error;
-            run.storeFailure ??= error as Error; // isRedisError holds for Error instances only
-            run.handedBack++;
-          }
-        }),
-      ),
+      ids.map(async (subscriberId) => {
+        const recipient = recipients.get(subscriberId);
+        const turn = await takeTurn(subscriberId, recipient);
+        if (!turn) return;
+        const { group, release } = turn;
+        try {
+          await deps.inFlight.run(async (releaseSlot) => {
+            // Pause takes effect before the next message: nothing new starts once it is seen.
+            if (mustStop()) {
+              run.handedBack++;
+              return;
+            }
+            try {
+              // The slot passes on once the server has answered: the next message's check then
+              // shares a round trip with this one's ledger write.
+              const onReply = () => {
+                releaseSlot();
+                release();
+              };
+              const result = await deliverOne(deliverDeps, { campaignId, template, subscriberId, recipient, lastAttempt, onReply, log, group });
+              if (result === 'paused') run.paused = true;
+              if ((result === 'domain-paused' || result === 'throttled') && group !== undefined) waitsFor(group, deps.pace?.pausedForMs(group) ?? 0);
+              summary[result]++;
+            } catch (error) {
+              if (!isRedisError(error)) throw error;
+              run.storeFailure ??= error as Error; // isRedisError holds for Error instances only
+              run.handedBack++;
+            }
+          });
+        } finally {
+          release();
+        }
+      }),
     );
     return { ...run, lockLost: lockLost(), relayPaused: relayPaused(), ms: deps.now().getTime() - started };
   }
@@ -151,6 +225,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
       throw new Error(`batch ${job.id} lock lost; another worker finishes it`);
     }
     if (run.storeFailure !== undefined) throw run.storeFailure;
+    await deps.campaigns.setGroupWaits(job.data.campaignId, String(job.id), run.groupWaits).catch(() => {}); // shown only
     if (summary['relay-failed'] > 0 || run.relayPaused) {
       // The relay's failure is nobody's attempt: wait out the fleet's pause (or a short while
       // before the breaker has decided) and come back with the attempts untouched.
@@ -168,6 +243,15 @@ export function createBatchProcessor(deps: BatchProcessorDeps) {
     if (summary.deferred > 0) {
       log?.warn(outcome, 'batch has deferred deliveries: tried again with backoff');
       throw new NewsletterError('SMTP_DEFERRED', `${summary.deferred} of ${job.data.ids.length} deliveries deferred; the batch will be tried again`);
+    }
+    if (run.groupWaits.size > 0) {
+      // A receiving domain's pause (or its cap's queue) is nobody's attempt: come back when the
+      // first of the groups this batch waits for may send again; the ledger makes the re-run skip
+      // everyone settled.
+      const waitMs = Math.max(50, run.groupRetryMs);
+      log?.info({ ...outcome, waitMs, groups: Object.fromEntries(run.groupWaits) }, 'batch waits for receiving domains that asked us to slow down');
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError('receiving domains paused');
     }
     log?.info(outcome, 'batch finished');
     return summary;

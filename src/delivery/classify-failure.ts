@@ -15,9 +15,12 @@
  * Apart from the outcome: was it the relay that failed, not the recipient? No connection, no
  * greeting, a timeout, a dropped connection, a TLS or login failure, or 421 ("closing
  * channel") say nothing about the recipient and the same about every other one: the relay
- * breaker counts them (relay-breaker.ts).
+ * breaker counts them (relay-breaker.ts). A 421 answering one message's envelope or data with
+ * a throttling text (throttle-reply.ts) is its receiving domain's pace instead, not the relay's:
+ * deliver-one pauses that domain's group, and the relay breaker counts nothing.
  */
 import type { SmtpOutcome } from '../campaign/delivery-outcome.ts';
+import { recognizeThrottle } from './throttle-reply.ts';
 
 export interface SmtpFailureLike {
   code?: string;
@@ -27,6 +30,8 @@ export interface SmtpFailureLike {
   message?: string;
   /** The end of the message had been sent when the send failed (transport.ts). */
   endSent?: boolean;
+  /** The session had reached this message's envelope when the send failed (transport.ts). */
+  inTransaction?: boolean;
 }
 
 export interface FailureVerdict {
@@ -45,6 +50,7 @@ export interface FailureVerdict {
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH']);
 
 function isRelayFailure(error: SmtpFailureLike, code: number): boolean {
+  if (code === 421 && recognizeThrottle(error)) return false;
   return CONNECTION_CODES.has(error.code ?? '') || error.command === 'CONN' || error.command?.startsWith('AUTH') === true || code === 421;
 }
 

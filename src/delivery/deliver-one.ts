@@ -11,18 +11,21 @@ import { classifyFailure, type FailureVerdict, type SmtpFailureLike } from './cl
 import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_AFTER_END, OUTCOME_UNKNOWN_CONCURRENT } from '../campaign/delivery-outcome.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
+import type { DomainPace } from './domain-pace.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RelayBreaker } from './relay-breaker.ts';
 import type { RecipientLinks } from './recipient-links.ts';
 import type { RecipientDirectory } from './recipient-directory.ts';
+import { recognizeThrottle } from './throttle-reply.ts';
 import type { MessageTransport } from './transport.ts';
 
 /**
  * What one deliverOne call did: settled the recipient, deferred them (`relay-failed`: deferred
- * because the relay failed, which spends no attempt), found them settled before, or stopped
- * for a pause.
+ * because the relay failed; `throttled`: deferred because their receiving domain asked us to
+ * slow down; neither spends an attempt), found them settled before, or stopped for a pause
+ * (`domain-paused`: their domain's group was paused meanwhile; nothing was sent or recorded).
  */
-export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'deferred' | 'relay-failed' | 'paused' | 'settled-before';
+export type DeliveryResult = 'accepted' | 'failed' | 'skipped' | 'deferred' | 'relay-failed' | 'throttled' | 'paused' | 'domain-paused' | 'settled-before';
 
 export interface DeliverOneDeps {
   ledger: DeliveryLedger;
@@ -37,6 +40,8 @@ export interface DeliverOneDeps {
   metrics?: DeliveryMetrics;
   /** Told of every relay failure and of successes, for the whole fleet; none in tests that don't need it. */
   relay?: Pick<RelayBreaker, 'failure' | 'success'>;
+  /** The receiving groups' pace for the fleet: told of throttling replies, asked right before a message starts. */
+  pace?: Pick<DomainPace, 'throttled' | 'pausedForMs'>;
 }
 
 export interface DeliverOneInput {
@@ -54,6 +59,8 @@ export interface DeliverOneInput {
   onReply?: () => void;
   /** The batch's logger (campaignId, jobId bound): failures are logged here, masked. */
   log?: Pick<Logger, 'info' | 'debug' | 'warn'>;
+  /** The recipient's receiving group (receiving-domain.ts), when the pace is kept. */
+  group?: string;
 }
 
 /** The subscriber left (unsubscribed, bounced, removed) while their message was on its way. */
@@ -114,6 +121,12 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   const links = deps.links(subscriberId, { id: campaignId });
   const raw = personalise(input.template, { to: recipient.email, messageId, ...links }, deps.buffers?.take());
   await deps.rateLimiter?.acquire();
+  // The last moment before anything goes out: a pause another worker began while this one
+  // waited for its turn holds the message (nothing sent, nothing recorded).
+  if (input.group !== undefined && (deps.pace?.pausedForMs(input.group) ?? 0) > 0) {
+    deps.buffers?.give(raw); // never handed to the connection
+    return 'domain-paused';
+  }
   const sent = deps.metrics?.sendStarted();
   try {
     // Right before the end of the message, after which the server may accept it: the
@@ -144,6 +157,22 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
       // The other attempt's reply replaces this when it records one; if it never does, the
       // recipient is settled all the same and the campaign can complete.
       return settleUnsent(deps, input, 'failed', OUTCOME_UNKNOWN_CONCURRENT);
+    }
+    const throttle = input.group !== undefined && deps.pace ? recognizeThrottle(error as SmtpFailureLike) : undefined;
+    if (throttle) {
+      // The receiving domain's pace, not this recipient's fault nor the relay's: the group
+      // pauses for the fleet, and the recipient waits for it without spending an attempt.
+      sent?.('deferred', '4xx');
+      const { opened, pausedForMs, pauses } = await deps.pace!.throttled(input.group!, throttle.reply, throttle.waitMs);
+      if (opened) {
+        const until = new Date(Date.now() + pausedForMs).toISOString();
+        input.log?.warn(
+          { group: input.group, reason: throttle.reply, pauseMs: pausedForMs, until, pauses },
+          'receiving domain throttles: paused for the whole fleet',
+        );
+      } else input.log?.info({ subscriberId, group: input.group, reply: throttle.reply }, 'delivery deferred: the receiving domain throttles');
+      await ledger.recordReply(campaignId, subscriberId, 'deferred', throttle.reply, deps.now());
+      return 'throttled';
     }
     return recordFailure(deps, input, classifyFailure(error as SmtpFailureLike), sent);
   }

@@ -46,6 +46,13 @@ export class DeliveryLedger {
     return { settled, state: (state as CampaignState | null) ?? undefined, outcomeUnknown: !settled && mark !== null };
   }
 
+  /** Which of these recipients are settled already (one read for a batch; deliverOne's precheck still decides). */
+  async settledAmong(campaignId: string, subscriberIds: readonly string[]): Promise<Set<string>> {
+    if (subscriberIds.length === 0) return new Set();
+    const entries = await this.redis.hmget(campaignKeys(this.prefix, campaignId).ledger, ...subscriberIds);
+    return new Set(subscriberIds.filter((_, i) => entries[i] != null && decodeLedgerEntry(entries[i]!)?.outcome !== 'deferred'));
+  }
+
   /**
    * Marks the recipient "sending": called right before the end of the message goes to the
    * server, which can accept it from then on. Cleared by any record(). Refused ('settled',

@@ -49,6 +49,12 @@ export interface SendFailure extends Error {
   command?: string;
   /** The end of the message had been handed to the connection when the send failed. */
   endSent?: true;
+  /**
+   * The session had reached this message's envelope when the send failed: a reply then answered
+   * MAIL FROM, RCPT TO or DATA, even where nodemailer reports a 421 as the connection closing
+   * (command 'CONN'). A receiving domain's throttle comes there (throttle-reply.ts).
+   */
+  inTransaction?: true;
 }
 
 /**
@@ -208,6 +214,7 @@ export function nodemailerTransport(mail: Transporter, options: { dkim?: DKIMOpt
     send(envelope, raw, beforeEnd) {
       const clock = timeouts && stepClock(timeouts);
       let endSent = false;
+      let inTransaction = false;
       // SMTPConnection.send takes a Buffer or a stream; the DKIM signer hands back a stream.
       const body = messageStream(signer ? signer.sign(raw) : raw, {
         beforeEnd,
@@ -231,6 +238,7 @@ export function nodemailerTransport(mail: Transporter, options: { dkim?: DKIMOpt
               },
               createReadStream: () => {
                 clock?.start('envelope');
+                inTransaction = true;
                 return body;
               },
             },
@@ -240,6 +248,7 @@ export function nodemailerTransport(mail: Transporter, options: { dkim?: DKIMOpt
             if (!error) return resolve(String(info?.response ?? ''));
             const failure: SendFailure = clock?.timedOut() ?? error;
             if (endSent) failure.endSent = true;
+            if (inTransaction) failure.inTransaction = true;
             reject(failure);
           },
         );

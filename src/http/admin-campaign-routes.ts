@@ -1,7 +1,8 @@
 /**
  * Admin API (mounted under /api), posts and campaigns: render a post (a post under POSTS_DIR
- * or Markdown in the body); create and send (a list, a test address or a dry run), list,
- * status, failures, pause, resume, cancel, resend to the failed. Each route parses its input, calls the same operation as the CLI
+ * or Markdown in the body); create and send (a list, a test address or a dry run; now or at
+ * `scheduledAt`), list, status, failures, schedule, unschedule, start, pause, resume, cancel,
+ * resend to the failed. Each route parses its input, calls the same operation as the CLI
  * command of the same name, and answers JSON.
  */
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +20,8 @@ import {
   type CampaignDeps,
 } from '../operations/campaign-operations.ts';
 import { renderFromSource, type PostSource } from '../operations/post-source.ts';
+import { readStartTime, rescheduleCampaign, scheduleIssue, startCampaign, unscheduleCampaign } from '../operations/schedule-operations.ts';
+import { NewsletterError } from '../errors.ts';
 import { noBody, parseInput, queryInt } from './admin-input.ts';
 
 export interface AdminCampaignRouteDeps {
@@ -55,8 +58,18 @@ const sourceOf = (body: { post?: string; markdown?: string; slug?: string }): Po
 
 const renderBody = z.strictObject(sourceFields).superRefine(checkSource);
 const createBody = z
-  .strictObject({ ...sourceFields, list: z.string().optional(), testTo: z.string().optional(), dryRun: z.boolean().optional() })
+  .strictObject({
+    ...sourceFields,
+    list: z.string().optional(),
+    testTo: z.string().optional(),
+    dryRun: z.boolean().optional(),
+    scheduledAt: z.string().max(100).optional(),
+  })
   .superRefine(checkSource);
+const scheduleBody = z.strictObject({ scheduledAt: z.string().max(100) });
+
+/** ISO 8601 with an offset, in the future: there is no time zone to read a bare wall time in. */
+const startTimeOf = (ops: CampaignDeps, text: string) => readStartTime(ops, text, { requireOffset: true, fields: { at: 'scheduledAt', tz: 'scheduledAt' } });
 
 const idParams = z.strictObject({ id: z.string().min(1).max(250) });
 const limitQuery = (fallback: number, max: number) => z.strictObject({ limit: queryInt(1, max).optional() }).transform((q) => q.limit ?? fallback);
@@ -67,7 +80,17 @@ export async function adminCampaignRoutes(app: FastifyInstance, deps: AdminCampa
   app.post('/campaigns', { bodyLimit: CREATE_BODY_LIMIT }, async (request, reply) => {
     const body = parseInput(createBody, request.body, 'body');
     const target = parseSendTarget({ list: body.list, testTo: body.testTo });
+    const at = body.scheduledAt === undefined ? undefined : startTimeOf(ops, body.scheduledAt);
+    if (at && (target.testTo || body.dryRun)) {
+      throw new NewsletterError('INPUT_INVALID', 'scheduledAt schedules a campaign to a list; it does not go with testTo or dryRun', { field: 'scheduledAt' });
+    }
+    // Rendered and checked now: a broken post fails when it is scheduled, not at its time.
     const issue = await renderFromSource(sourceOf(body), { postsDir: deps.postsDir, identity: ops.identity, baseUrl: body.baseUrl });
+    if (at) {
+      const campaign = await scheduleIssue(ops, issue, { list: target.list!, at, field: 'scheduledAt' });
+      reply.code(202).header('location', `/api/campaigns/${encodeURIComponent(campaign.id)}`);
+      return { ok: true, kind: 'scheduled', campaign, warnings: issue.warnings };
+    }
     const result = await sendIssue(ops, issue, { ...target, dryRun: body.dryRun });
     // Accepted: the workers send it from here on; the campaign's own URL shows how far they are.
     if (result.kind === 'campaign') reply.code(202).header('location', `/api/campaigns/${encodeURIComponent(result.campaign.id)}`);
@@ -102,10 +125,18 @@ export async function adminCampaignRoutes(app: FastifyInstance, deps: AdminCampa
     return { ok: true, ...(await campaignFailures(ops, id, limit)) };
   });
 
+  app.post('/campaigns/:id/schedule', async (request) => {
+    const { id } = parseInput(idParams, request.params, 'path');
+    const { scheduledAt } = parseInput(scheduleBody, request.body, 'body');
+    return { ok: true, campaign: await rescheduleCampaign(ops, id, startTimeOf(ops, scheduledAt), 'scheduledAt') };
+  });
+
   for (const [action, run] of [
     ['pause', pause],
     ['resume', resume],
     ['cancel', cancel],
+    ['unschedule', unscheduleCampaign],
+    ['start', startCampaign],
   ] as const) {
     app.post(`/campaigns/:id/${action}`, async (request) => {
       const { id } = parseInput(idParams, request.params, 'path');

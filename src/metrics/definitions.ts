@@ -93,6 +93,13 @@ export const UNSUBSCRIBE_DELAY: HistogramDefinition = {
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
 };
 
+export const SCHEDULE_LATENESS: HistogramDefinition = {
+  kind: 'histogram',
+  name: 'newsletter_schedule_late_seconds',
+  help: 'How long after its scheduled time a scheduled campaign started (about the poll interval, 1 s; more when no worker or web server was running at its time)',
+  buckets: [0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400],
+};
+
 /** Not stored: the deferred messages again, as one series to alert on. */
 export const RETRIES = {
   name: 'newsletter_delivery_retries_total',
@@ -100,7 +107,7 @@ export const RETRIES = {
 };
 
 export const FLEET_COUNTERS = [MESSAGES, UNSUBSCRIBES, RETURNED_MAIL, UNMATCHED_MAIL] as const;
-export const FLEET_HISTOGRAMS = [SEND_DURATION, UNSUBSCRIBE_DELAY] as const;
+export const FLEET_HISTOGRAMS = [SEND_DURATION, UNSUBSCRIBE_DELAY, SCHEDULE_LATENESS] as const;
 
 function formatLabels(labels: Readonly<Record<string, string>>): string {
   return Object.entries(labels)

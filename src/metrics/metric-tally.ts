@@ -11,6 +11,7 @@ import {
   REPLY_CLASSES,
   RETURNED_MAIL,
   RETURNED_MAIL_KINDS,
+  SCHEDULE_LATENESS,
   SEND_DURATION,
   sumField,
   UNSUBSCRIBE_DELAY,
@@ -83,8 +84,13 @@ export interface ReturnedMailMetrics extends UnsubscribeMetrics {
   unmatchedMail(reason: UnmatchedReason): void;
 }
 
+export interface ScheduleMetrics {
+  /** A scheduled campaign started, this many seconds after its time. */
+  scheduleStarted(lateSeconds: number): void;
+}
+
 /** Recorders writing into one tally (a process has one, shared by its worker and web server). */
-export function metricsRecorder(tally: MetricTally, clock: () => number = () => performance.now()): DeliveryMetrics & ReturnedMailMetrics {
+export function metricsRecorder(tally: MetricTally, clock: () => number = () => performance.now()): DeliveryMetrics & ReturnedMailMetrics & ScheduleMetrics {
   // Field names built once: the send path only looks them up.
   const messageFields = {} as Record<MessageOutcome, Record<ReplyClass, string>>;
   for (const outcome of MESSAGE_OUTCOMES) {
@@ -114,6 +120,9 @@ export function metricsRecorder(tally: MetricTally, clock: () => number = () => 
     },
     unmatchedMail(reason) {
       tally.add(unmatchedFields.get(reason)!);
+    },
+    scheduleStarted(lateSeconds) {
+      tally.observe(SCHEDULE_LATENESS, lateSeconds);
     },
   };
 }

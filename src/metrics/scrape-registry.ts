@@ -20,7 +20,20 @@ interface RelayState {
   pauses: number;
 }
 
+/** What the gauges read of a receiving group being paced (delivery/domain-pace.ts's GroupPace, with this fleet's waiting recipients). */
+interface DomainPaceState {
+  group: string;
+  state: 'paused' | 'slow-start';
+  until: string;
+  pausedForMs: number;
+  share: number;
+  reason: string;
+  waiting: number;
+}
+
 export interface ScrapeSources {
+  /** Receiving groups paused or resuming slowly, with the recipients of running campaigns waiting on each. */
+  domains?(): Promise<DomainPaceState[]>;
   /** The fleet metrics hash (FleetCounters.read). */
   readFleet(): Promise<Record<string, string>>;
   /** BullMQ's getJobCounts(...QUEUE_STATES) on the delivery queue. */
@@ -36,8 +49,17 @@ export function appScrapeSources(app: {
   fleetMetrics(): { read(): Promise<Record<string, string>> };
   deliveryQueue(): Queue;
   relay: { read(): Promise<RelayState> };
+  pace: { read(): Promise<Omit<DomainPaceState, 'waiting'>[]> };
+  campaigns: { list(limit: number): Promise<{ id: string; state: string }[]>; groupWaits(id: string): Promise<Record<string, number>> };
 }): ScrapeSources {
   return {
+    async domains() {
+      const paced = await app.pace.read();
+      if (paced.length === 0) return [];
+      const running = (await app.campaigns.list(50)).filter((c) => c.state === 'running');
+      const waits = await Promise.all(running.map((c) => app.campaigns.groupWaits(c.id)));
+      return paced.map((p) => ({ ...p, waiting: waits.reduce((sum, w) => sum + (w[p.group] ?? 0), 0) }));
+    },
     readFleet: () => app.fleetMetrics().read(),
     queueCounts: () => app.deliveryQueue().getJobCounts(...QUEUE_STATES),
     workerCount: () => app.deliveryQueue().getWorkersCount(),
@@ -103,6 +125,38 @@ export function createScrapeRegistry(sources: ScrapeSources): Registry {
     (s) => s.failures,
   );
   relayGauge('newsletter_relay_pauses', 'How often the relay breaker has paused sending', (s) => s.pauses);
+  // One read of the paced groups per scrape, shared by their gauges; a group appears while paced and disappears once back at full pace.
+  let domains: Promise<DomainPaceState[]> | undefined;
+  const readDomains = () => (domains ??= (sources.domains?.() ?? Promise.resolve([])).finally(() => (domains = undefined)));
+  const domainGauge = (name: string, help: string, labelNames: string[], values: (d: DomainPaceState) => [Record<string, string>, number][]) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const d of await readDomains()) for (const [labels, value] of values(d)) this.set(labels, value);
+      },
+    });
+  domainGauge(
+    'newsletter_domain_paused',
+    'Receiving groups (or domains) paused for the whole fleet after a throttling reply (1), or resuming slowly (0)',
+    ['group'],
+    (d) => [[{ group: d.group }, d.state === 'paused' ? 1 : 0]],
+  );
+  domainGauge('newsletter_domain_paused_until_seconds', "When the group's pause ends (Unix time, seconds)", ['group'], (d) => [
+    [{ group: d.group }, Date.parse(d.until) / 1000],
+  ]);
+  domainGauge('newsletter_domain_pace_share', "The share of the group's rate allowed now (0 while paused, climbing to 1 after)", ['group'], (d) => [
+    [{ group: d.group }, d.share],
+  ]);
+  domainGauge('newsletter_domain_waiting_recipients', "Recipients of running campaigns waiting for the group's pause", ['group'], (d) => [
+    [{ group: d.group }, d.waiting],
+  ]);
+  domainGauge('newsletter_domain_pause_info', 'Why the group was paused: the throttling reply (value 1)', ['group', 'reason'], (d) => [
+    [{ group: d.group, reason: d.reason.slice(0, 200) }, 1],
+  ]);
   new Gauge({
     name: 'newsletter_delivery_workers',
     help: 'Delivery worker processes connected to the queue, on every host',

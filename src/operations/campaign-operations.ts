@@ -5,15 +5,18 @@
  */
 import type { Queue } from 'bullmq';
 import type { App } from '../app.ts';
-import type { BatchJobData, Campaign } from '../campaign/campaign.ts';
+import { isUnstarted, type BatchJobData, type Campaign } from '../campaign/campaign.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign, type ControlDeps } from '../campaign/campaign-controls.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import { complaintRate, LATE_BOUNCE_KINDS, returnedMailWarnings, type ReturnedKind } from '../campaign/returned-mail.ts';
 import { enqueueCampaign, resendFailed, type ResendResult } from '../campaign/enqueue-campaign.ts';
 import { campaignIdFor, planCampaign } from '../campaign/plan.ts';
+import { ScheduleStore } from '../campaign/schedule-store.ts';
+import { startNow, type StartScheduledDeps } from '../campaign/start-scheduled.ts';
 import { isRedisError } from '../redis/redis-errors.ts';
 import type { Identity } from '../config.ts';
 import { sendTestMessage } from '../delivery/send-test-message.ts';
+import type { GroupPace } from '../delivery/domain-pace.ts';
 import type { RelayState } from '../delivery/relay-breaker.ts';
 import type { MessageTransport } from '../delivery/transport.ts';
 import { NewsletterError, isNewsletterError } from '../errors.ts';
@@ -26,6 +29,8 @@ import type { SigningSecrets } from '../subscribers/tokens.ts';
 
 export interface CampaignDeps {
   campaigns: CampaignStore;
+  /** Scheduled starts (src/campaign/schedule-store.ts). */
+  schedule: ScheduleStore;
   subscribers: SubscriberStore;
   /** Opened on first use, so reading campaigns never creates the queue. */
   queue: () => Queue<BatchJobData>;
@@ -38,6 +43,8 @@ export interface CampaignDeps {
   now: () => Date;
   /** The fleet's relay breaker as it is now. */
   relay: () => Promise<RelayState>;
+  /** The receiving groups paused or resuming slowly, for the fleet. */
+  pace: () => Promise<GroupPace[]>;
   /** BOUNCE_DOMAIN: test sends get a return path too; unset, bounces are not read. */
   bounceDomain: string | undefined;
 }
@@ -45,6 +52,7 @@ export interface CampaignDeps {
 export function campaignDeps(app: App): CampaignDeps {
   return {
     campaigns: app.campaigns,
+    schedule: new ScheduleStore({ redis: app.redis, prefix: app.config.redis.prefix }),
     subscribers: app.subscribers,
     queue: () => app.deliveryQueue(),
     transport: () => app.smtpPool(),
@@ -53,9 +61,20 @@ export function campaignDeps(app: App): CampaignDeps {
     publicUrl: app.config.http.publicUrl,
     now: () => new Date(),
     relay: () => app.relay.read(),
+    pace: () => app.pace.read(),
     bounceDomain: app.config.bounces.domain,
   };
 }
+
+/** What starting a draft or scheduled campaign needs (the scheduler's own dependencies). */
+export const startDeps = (deps: CampaignDeps): StartScheduledDeps => ({
+  campaigns: deps.campaigns,
+  schedule: deps.schedule,
+  queue: deps.queue,
+  directory: deps.subscribers,
+  publicUrl: deps.publicUrl,
+  now: deps.now,
+});
 
 const controls = (deps: CampaignDeps): ControlDeps => ({ campaigns: deps.campaigns, queue: deps.queue(), now: deps.now });
 
@@ -133,6 +152,12 @@ export async function sendIssue(deps: CampaignDeps, issue: Issue, request: SendT
   if (testTo) return { kind: 'test', ...(await sendTest(deps, issue, testTo)) };
   const queue = deps.queue();
   try {
+    // A draft or scheduled campaign of this post and list starts now with this rendering: one campaign, never two.
+    const existing = await deps.campaigns.get(campaignIdFor(issue.slug, list!));
+    if (existing && isUnstarted(existing)) {
+      const { snapshot } = planCampaign({ issue, list: list!, now: deps.now(), publicUrl: deps.publicUrl });
+      return { kind: 'campaign', campaign: await startNow(startDeps(deps), existing.id, snapshot), workers: await queue.getWorkersCount() };
+    }
     const campaign = await enqueueCampaign(
       { campaigns: deps.campaigns, queue, directory: deps.subscribers, now: deps.now },
       { issue, list: list!, publicUrl: deps.publicUrl },
@@ -155,8 +180,13 @@ export function listCampaigns(deps: Pick<CampaignDeps, 'campaigns'>, limit = 100
   return deps.campaigns.list(limit);
 }
 
+/** A receiving group being paced, and how many of this campaign's recipients wait for it. */
+export type DomainStatus = GroupPace & { waiting: number };
+
 export type CampaignStatus = Campaign & {
   relay: RelayState;
+  /** Receiving groups (or domains) paused or resuming slowly after a throttling reply, with this campaign's recipients waiting on each. */
+  domains: DomainStatus[];
   /** Complaints per accepted message (returned.complained / accepted). */
   complaintRate: number;
   /** What the operator should look at now (a complaint rate past 0.1 %). */
@@ -164,9 +194,12 @@ export type CampaignStatus = Campaign & {
 };
 
 /** A campaign, what came back by mail and, since every campaign waits for it, whether the relay breaker pauses sending. */
-export async function campaignStatus(deps: Pick<CampaignDeps, 'campaigns' | 'relay'>, id: string): Promise<CampaignStatus> {
-  const [campaign, relay] = await Promise.all([deps.campaigns.require(id), deps.relay()]);
-  return { ...campaign, relay, complaintRate: complaintRate(campaign), warnings: returnedMailWarnings(campaign) };
+export async function campaignStatus(deps: Pick<CampaignDeps, 'campaigns' | 'relay' | 'pace'>, id: string): Promise<CampaignStatus> {
+  const [campaign, relay, pace, waits] = await Promise.all([deps.campaigns.require(id), deps.relay(), deps.pace(), deps.campaigns.groupWaits(id)]);
+  // Waits are what a batch's last run left; a finished campaign waits for nothing.
+  const waiting = (group: string) => (campaign.state === 'running' ? (waits[group] ?? 0) : 0);
+  const domains = pace.map((p) => ({ ...p, waiting: waiting(p.group) }));
+  return { ...campaign, relay, domains, complaintRate: complaintRate(campaign), warnings: returnedMailWarnings(campaign) };
 }
 
 export interface FailureRow {

@@ -23,6 +23,7 @@ import { metricsRecorder } from '../metrics/metric-tally.ts';
 import { CampaignStore } from '../campaign/campaign-store.ts';
 import { SubscriberStore } from '../subscribers/subscriber-store.ts';
 import { signingSecrets } from '../subscribers/signing-secrets.ts';
+import { startScheduler } from './scheduler.ts';
 import { runUntilSignal } from './until-signal.ts';
 
 export interface DeliveryWorkerOptions {
@@ -73,6 +74,8 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
     now: () => new Date(),
     metrics: metricsRecorder(app.fleetMetrics().tally),
     relay: app.relay,
+    pace: app.pace,
+    groups: app.receivingGroups(),
     log: options.log,
   });
   const lockDuration = options.lockDurationMs ?? config.sending.lockMs;
@@ -112,9 +115,11 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
   };
   // Another worker's pause is seen within a second; a failed first read is retried by the next.
   app.relay.watch().catch(() => {});
+  app.pace.watch().catch(() => {});
   app.onClose(async () => {
     await stop();
     app.relay.close();
+    app.pace.close();
   });
   return { worker, stop };
 }
@@ -134,6 +139,8 @@ export async function runDeliveryWorker(config: Config, { concurrency }: { concu
     log,
     async start() {
       await buildDeliveryWorker(app, { concurrency, log }).worker.waitUntilReady();
+      // Registered after the worker, so it stops first at close (close runs in reverse).
+      startScheduler(app, { log });
       log.info({ concurrency: concurrency ?? config.sending.concurrency }, 'worker ready');
     },
     stop: () => app.close(),

@@ -17,6 +17,7 @@ import { appScrapeSources } from '../metrics/scrape-registry.ts';
 import { editorsConsole } from '../console/console-routes.ts';
 import { campaignDeps } from '../operations/campaign-operations.ts';
 import { signingSecrets } from '../subscribers/signing-secrets.ts';
+import { startScheduler } from './scheduler.ts';
 import { runUntilSignal } from './until-signal.ts';
 
 export interface WebServerOptions {
@@ -110,6 +111,7 @@ export async function runWebServer(config: Config, { port = config.http.port, ho
       } catch (cause) {
         throw new NewsletterError('CONFIG_INVALID', `cannot listen on ${host}:${port}: ${(cause as Error).message}`, { field: 'PORT', cause });
       }
+      startScheduler(app, { log });
     },
     async stop() {
       // Stop taking requests and finish confirmation emails in flight, then SMTP and Redis.

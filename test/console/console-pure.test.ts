@@ -18,6 +18,8 @@ function campaign(overrides: Partial<Campaign> = {}): Campaign {
     createdAt: '2026-12-05T10:00:00.000Z',
     startedAt: '2026-12-05T10:00:00.000Z',
     finishedAt: undefined,
+    scheduledAt: undefined,
+    endReason: undefined,
     total: 1000,
     accepted: 380,
     failed: 10,

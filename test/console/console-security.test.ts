@@ -132,12 +132,26 @@ describe('the console refuses every change without both the sign-in cookie and i
     expect(await confirm.text()).toContain('already been sent to other');
   });
 
-  it('answers the schedule choice 501 and creates nothing until scheduling is wired in', async () => {
+  it('schedules once: a wall time in its zone becomes one scheduled campaign, again finds it, a time the clocks skip changes nothing', async () => {
+    const schedule = (fields: Record<string, string>) =>
+      post('/admin/schedule', (x) => form({ post: SEED_POST, list: 'later', ...fields, ...x }), { cookie }, { _csrf: csrf });
+    const id = 'sofa-weekly-2019-11-01--later';
     const before = await admin.snapshot();
-    const response = await post('/admin/schedule', ROUTES[2]![1], { cookie }, { _csrf: csrf });
-    expect(response.status).toBe(501);
-    expect(await response.text()).toContain('nothing was created');
+    // 02:30 on 14 March 2027 does not exist in New York: the clocks jump from 02:00 to 03:00.
+    const gap = await schedule({ at: '2027-03-14T02:30', tz: 'America/New_York' });
+    expect(gap.status).toBe(400);
+    expect(await gap.text()).toContain('does not exist in America/New_York');
     expect(await admin.snapshot()).toEqual(before);
+
+    const first = await schedule({ at: '2030-01-01T09:00', tz: 'Asia/Shanghai' });
+    expect(first.status).toBe(303);
+    expect(first.headers.get('location')).toBe(`/admin/campaigns/${id}?notice=scheduled`);
+    expect(await admin.harness.app.campaigns.require(id)).toMatchObject({ state: 'scheduled', scheduledAt: '2030-01-01T01:00:00.000Z' });
+    const again = await schedule({ at: '2030-01-02T09:00', tz: 'UTC' });
+    expect(again.headers.get('location')).toBe(`/admin/campaigns/${id}?notice=exists`);
+    expect(await admin.harness.app.campaigns.require(id)).toMatchObject({ state: 'scheduled', scheduledAt: '2030-01-01T01:00:00.000Z' });
+    const page = await (await fetch(`${admin.base}/admin/campaigns/${id}`, { headers: { cookie } })).text();
+    expect(page).toContain('2030-01-01 01:00:00 UTC');
   });
 
   it('shows pages only after sign-in, never with the admin token in them, under a CSP without inline script', async () => {

@@ -30,6 +30,8 @@ export interface ScenarioOptions {
   faults?: Omit<FaultRates, 'seed'>;
   seed?: string;
   env?: Record<string, string>;
+  /** The recipients' addresses (default r<i>@example.org). */
+  emailOf?: (i: number) => string;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function startFaultScenario(options: ScenarioOptions): Promise<Faul
   try {
     smtp = await startFaultSmtpServer({ seed: options.seed ?? 'faults-1', ...options.faults });
     harness = await startHarness({ redisUrl: redis.url, smtp, env: { ...FAULT_ENV, ...options.env } });
-    const subscribers = await harness.addSubscribers(options.recipients);
+    const subscribers = await harness.addSubscribers(options.recipients, 'weekly', options.emailOf);
     // While Redis restarts, BullMQ would print each reconnect error of this (enqueueing) queue.
     harness.app.deliveryQueue().on('error', () => {});
     const h = harness;

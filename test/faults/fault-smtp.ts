@@ -31,6 +31,10 @@ export interface FaultRates {
   slowEndMs?: number;
   /** Share of addresses whose first message the server takes whole, its connection then dropped before the answer reaches the client. */
   dropAfterEnd?: number;
+  /** How long the answer to the end of every message to this address is held (undefined: not held), whatever the attempt. */
+  endDelayMs?: (address: string) => number | undefined;
+  /** The test's own answer to a RCPT TO, asked before the plan (undefined: the plan decides). */
+  onRcpt?: (address: string) => { code: number; message: string } | undefined;
 }
 
 /** A number in [0, 1) fixed by the seed and the address. */
@@ -70,6 +74,8 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
   const onRcpt = (address: string) => {
     const attempt = (attempts.get(address) ?? 0) + 1;
     attempts.set(address, attempt);
+    const own = rates.onRcpt?.(address);
+    if (own) return own;
     const fault = planFault(rates, address, attempt);
     if (fault === 'reject') return rejectReply;
     if (fault === 'defer') return { code: 451, message: '4.3.0 Temporary failure, try again later' };
@@ -89,8 +95,10 @@ export async function startFaultSmtpServer(rates: FaultRates): Promise<FaultSmtp
   const current = () => instances.at(-1)!;
   // The end's answer is the server's, so the faults after it are a proxy's in front of it.
   const proxy: AfterEndProxy | undefined =
-    rates.slowEnd || rates.dropAfterEnd
+    rates.slowEnd || rates.dropAfterEnd || rates.endDelayMs
       ? await startAfterEndProxy(first.port, (to) => {
+          const delayMs = rates.endDelayMs?.(to);
+          if (delayMs !== undefined) return { delayMs };
           const fault = planFault(rates, to, attempts.get(to) ?? 1);
           return fault === 'dropAfterEnd' ? 'drop' : fault === 'slowEnd' ? { delayMs: rates.slowEndMs ?? 4_000 } : undefined;
         })

@@ -19,7 +19,8 @@ export interface Harness {
   newApp(extraEnv?: Record<string, string>): Promise<App>;
   /** A delivery worker in this process on the harness's App, as `newsletter worker` builds it; closed with the App. */
   startWorker(options?: DeliveryWorkerOptions): DeliveryWorker;
-  addSubscribers(count: number, list?: string): Promise<{ id: string; email: string }[]>;
+  /** `count` subscribers, r<i>@example.org unless `emailOf` names each. */
+  addSubscribers(count: number, list?: string, emailOf?: (i: number) => string): Promise<{ id: string; email: string }[]>;
   send(list?: string, issue?: Issue): Promise<Campaign>;
   /** Resolves with the campaign once it satisfies `predicate`; fails with the last one read after `timeoutMs`. */
   waitFor(predicate: (c: Campaign) => boolean, timeoutMs?: number): Promise<Campaign>;
@@ -81,8 +82,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // Batches that met a Redis or relay failure come back within a fifth of a second, not 5 s.
     startWorker: (workerOptions) => buildDeliveryWorker(app, { retryWaitMs: 200, ...workerOptions }),
     campaignId,
-    async addSubscribers(count, list = 'weekly') {
-      const inputs = Array.from({ length: count }, (_, i) => ({ email: `r${i}@example.org`, lists: [list] }));
+    async addSubscribers(count, list = 'weekly', emailOf = (i) => `r${i}@example.org`) {
+      const inputs = Array.from({ length: count }, (_, i) => ({ email: emailOf(i), lists: [list] }));
       return (await app.subscribers.addMany(inputs)).map((r) => ({ id: r.subscriber.id, email: r.subscriber.email }));
     },
     send(list = 'weekly', issue = deliveryIssue) {

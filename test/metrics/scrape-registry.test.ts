@@ -22,6 +22,10 @@ describe('the /metrics registry', () => {
         relayReads++;
         return { state: 'open', pausedForMs: 12_500, failures: 5, reason: 'Greeting never received', pauses: 3 };
       },
+      domains: async () => [
+        { group: 'google', state: 'paused', until: '2030-01-01T00:00:00.000Z', pausedForMs: 60_000, share: 0, reason: '421 4.7.28 unusual rate', waiting: 42 },
+        { group: 'yahoo', state: 'slow-start', until: '2029-12-31T23:59:00.000Z', pausedForMs: 0, share: 0.2, reason: '421 4.7.0 [TSS04]', waiting: 0 },
+      ],
     });
     const text = await registry.metrics();
     expect(reads).toBe(1);
@@ -38,6 +42,12 @@ describe('the /metrics registry', () => {
     expect(samples.get('newsletter_send_duration_seconds_sum')).toBe(0.06);
     expect(samples.get('newsletter_queue_batches{state="waiting"}')).toBe(4);
     expect(samples.get('newsletter_queue_batches{state="active"}')).toBe(0);
+    expect(samples.get('newsletter_domain_paused{group="google"}')).toBe(1);
+    expect(samples.get('newsletter_domain_paused{group="yahoo"}')).toBe(0);
+    expect(samples.get('newsletter_domain_paused_until_seconds{group="google"}')).toBe(Date.parse('2030-01-01T00:00:00.000Z') / 1000);
+    expect(samples.get('newsletter_domain_waiting_recipients{group="google"}')).toBe(42);
+    expect(samples.get('newsletter_domain_pace_share{group="yahoo"}')).toBe(0.2);
+    expect(samples.get('newsletter_domain_pause_info{group="google",reason="421 4.7.28 unusual rate"}')).toBe(1);
     expect(samples.get('newsletter_delivery_workers')).toBe(2);
     expect(samples.get('newsletter_delivery_retries_total')).toBe(0);
     expect(samples.get('newsletter_relay_paused')).toBe(1);

@@ -3,21 +3,38 @@ import type { App } from '../../app.ts';
 import type { Campaign } from '../../campaign/campaign.ts';
 import { complaintRate, formatRate, returnedMailWarnings } from '../../campaign/returned-mail.ts';
 import type { RelayState } from '../../delivery/relay-breaker.ts';
+import type { DomainStatus } from '../../operations/campaign-operations.ts';
 import { NewsletterError } from '../../errors.ts';
 import { campaignDeps, campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume } from '../../operations/campaign-operations.ts';
+import { readStartTime, rescheduleCampaign, scheduleTimeZone, startCampaign, unscheduleCampaign } from '../../operations/schedule-operations.ts';
+import { formatInZone } from '../../campaign/schedule-time.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import type { CliOutput, CliRun } from '../cli-io.ts';
 import { withApp, writeLine } from '../command-helpers.ts';
 
-function describe(c: Campaign & { relay?: RelayState }): string {
-  const times = [`created ${c.createdAt}`, c.startedAt && `started ${c.startedAt}`, c.finishedAt && `finished ${c.finishedAt}`].filter(Boolean).join(', ');
+/** `2026-12-07 09:00:00 Asia/Shanghai (+08:00) = 2026-12-07T01:00:00.000Z`: the time in the editor's zone and in UTC. */
+function scheduledText(iso: string, zone: string): string {
+  return `${formatInZone(new Date(iso), zone)} = ${iso}`;
+}
+
+function describe(c: Campaign & { relay?: RelayState; domains?: DomainStatus[] }, zone: string): string {
+  const times = [
+    `created ${c.createdAt}`,
+    c.scheduledAt && `${c.state === 'scheduled' ? 'starts' : 'scheduled for'} ${scheduledText(c.scheduledAt, zone)}`,
+    c.startedAt && `started ${c.startedAt}`,
+    c.finishedAt && `finished ${c.finishedAt}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return [
     `${c.id}  ${c.state}`,
     `  "${c.subject}" to list ${c.list}`,
     `  total ${c.total}: accepted ${c.accepted}, failed ${c.failed}, skipped ${c.skipped}${c.deferred ? `, deferred ${c.deferred}` : ''}`,
     ...describeReturned(c),
     `  ${times}`,
+    ...(c.endReason ? [`  ended: ${c.endReason}`] : []),
     ...(c.relay && c.relay.state !== 'closed' ? [`  ${describeRelay(c.relay)}`] : []),
+    ...(c.domains ?? []).map((d) => `  ${describeDomain(d)}`),
     ...returnedMailWarnings(c).map((warning) => `  warning: ${warning}`),
   ].join('\n');
 }
@@ -38,6 +55,13 @@ function describeRelay(relay: RelayState): string {
   return `relay: sending again on trial after a pause (${relay.failures} failures in a row)`;
 }
 
+function describeDomain(d: DomainStatus): string {
+  const waiting = `${d.waiting} recipient(s) of this campaign waiting`;
+  if (d.state === 'paused')
+    return `receiving domain ${d.group}: paused until ${d.until} (${Math.ceil(d.pausedForMs / 1000)} s more), ${waiting}; it said: ${d.reason}`;
+  return `receiving domain ${d.group}: resuming slowly at ${Math.round(d.share * 100)} % of its pace after a pause, ${waiting}; it said: ${d.reason}`;
+}
+
 /** The failed deliveries with the address and the server's reply, then the bounces that came back by mail (at most `limit`, 0 for all). */
 export async function printFailures(out: CliOutput, app: App, id: string, limit = 0, json = false): Promise<void> {
   const { failures, total } = await campaignFailures(campaignDeps(app), id, limit);
@@ -50,18 +74,27 @@ export async function printFailures(out: CliOutput, app: App, id: string, limit 
 }
 
 export function registerCampaignCommand(program: Command, { io }: CliRun): void {
-  const group = program.command('campaign').description('Watch and steer campaigns: list, status, failures, pause, resume, cancel, resend --failed');
+  const group = program
+    .command('campaign')
+    .description('Watch and steer campaigns: list, status, failures, schedule, unschedule, start, pause, resume, cancel, resend --failed');
 
   group
     .command('list')
     .description('Campaigns, newest first')
     .option('--json', 'print a JSON array')
-    .action(async (flags: { json?: boolean }) => {
-      const campaigns = await withApp(io, (app) => listCampaigns(campaignDeps(app), 100), { quiet: true });
+    .option('--tz <zone>', "show scheduled times in this IANA time zone (default: timezone in newsletter.yaml, else the machine's), beside UTC")
+    .action(async (flags: { json?: boolean; tz?: string }) => {
+      const { campaigns, zone } = await withApp(
+        io,
+        async (app) => ({ zone: scheduleTimeZone(app.config, flags.tz), campaigns: await listCampaigns(campaignDeps(app), 100) }),
+        { quiet: true },
+      );
       if (flags.json) return writeLine(io.stdout, JSON.stringify(campaigns));
       if (campaigns.length === 0) return writeLine(io.stdout, 'no campaigns yet');
-      for (const c of campaigns)
-        writeLine(io.stdout, `${c.id}\t${c.state}\t${c.accepted}/${c.total} accepted, ${c.failed} failed, ${c.skipped} skipped\t${c.createdAt}`);
+      for (const c of campaigns) {
+        const when = c.state === 'scheduled' && c.scheduledAt ? `starts ${scheduledText(c.scheduledAt, zone)}` : c.createdAt;
+        writeLine(io.stdout, `${c.id}\t${c.state}\t${c.accepted}/${c.total} accepted, ${c.failed} failed, ${c.skipped} skipped\t${when}`);
+      }
     });
 
   group
@@ -70,13 +103,17 @@ export function registerCampaignCommand(program: Command, { io }: CliRun): void 
     .argument('<id>', 'campaign id (see campaign list)')
     .option('--json', 'print the campaign as JSON')
     .option('--wait', 'show progress until it ends')
-    .action(async (id: string, flags: { json?: boolean; wait?: boolean }) => {
-      const campaign = await withApp(
+    .option('--tz <zone>', 'show a scheduled time in this IANA time zone, beside UTC')
+    .action(async (id: string, flags: { json?: boolean; wait?: boolean; tz?: string }) => {
+      const { campaign, zone } = await withApp(
         io,
-        (app) => (flags.wait ? waitWithProgress(app.campaigns, id, { stream: io.stderr }) : campaignStatus(campaignDeps(app), id)),
+        async (app) => ({
+          zone: scheduleTimeZone(app.config, flags.tz),
+          campaign: await (flags.wait ? waitWithProgress(app.campaigns, id, { stream: io.stderr }) : campaignStatus(campaignDeps(app), id)),
+        }),
         { quiet: true },
       );
-      writeLine(io.stdout, flags.json ? JSON.stringify(campaign) : describe(campaign));
+      writeLine(io.stdout, flags.json ? JSON.stringify(campaign) : describe(campaign, zone));
     });
 
   group
@@ -95,12 +132,30 @@ export function registerCampaignCommand(program: Command, { io }: CliRun): void 
       .argument('<id>', 'campaign id')
       .option('--json', 'print the campaign as JSON')
       .action(async (id: string, flags: { json?: boolean }) => {
-        const campaign = await withApp(io, (app) => run(campaignDeps(app), id));
-        writeLine(io.stdout, flags.json ? JSON.stringify(campaign) : describe(campaign));
+        const { campaign, zone } = await withApp(io, async (app) => ({ zone: scheduleTimeZone(app.config), campaign: await run(campaignDeps(app), id) }));
+        writeLine(io.stdout, flags.json ? JSON.stringify(campaign) : describe(campaign, zone));
       });
   control('pause', 'Stop sending before the next message; resume continues where it stopped', pause);
   control('resume', 'Continue a paused campaign from its ledger (no one gets it twice); also retries batches that failed outright', resume);
-  control('cancel', 'Stop for good: the recipients not yet sent to are skipped', cancel);
+  control('cancel', 'Stop for good: the recipients not yet sent to are skipped (a draft or scheduled campaign never starts)', cancel);
+  control('unschedule', 'Make a scheduled campaign a draft again: nothing is sent until it is scheduled or started', unscheduleCampaign);
+  control('start', 'Start a draft or scheduled campaign now, with the issue rendered when it was created', startCampaign);
+
+  group
+    .command('schedule')
+    .description('Move the start of a draft or scheduled campaign (refused once it has started)')
+    .argument('<id>', 'campaign id')
+    .requiredOption('--at <time>', 'the new start: "2026-12-07 09:00", "2026-12-07 09:00:30" or ISO 8601 with an offset')
+    .option('--tz <zone>', "the IANA time zone --at is read in (default: timezone in newsletter.yaml, else the machine's)")
+    .option('--json', 'print the campaign as JSON')
+    .action(async (id: string, flags: { at: string; tz?: string; json?: boolean }) => {
+      const { campaign, zone } = await withApp(io, async (app) => {
+        const deps = campaignDeps(app);
+        const at = readStartTime(deps, flags.at, { zone: flags.tz });
+        return { zone: scheduleTimeZone(app.config, flags.tz), campaign: await rescheduleCampaign(deps, id, at, '--at') };
+      });
+      writeLine(io.stdout, flags.json ? JSON.stringify(campaign) : describe(campaign, zone));
+    });
 
   group
     .command('resend')

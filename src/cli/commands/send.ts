@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { campaignDeps, parseSendTarget, sendIssue } from '../../operations/campaign-operations.ts';
+import { readStartTime, scheduleIssue, scheduleTimeZone } from '../../operations/schedule-operations.ts';
+import { formatInZone } from '../../campaign/schedule-time.ts';
+import { NewsletterError } from '../../errors.ts';
 import { renderPostFile } from '../../render/render-post-file.ts';
 import { waitWithProgress } from './campaign-progress.ts';
 import { printFailures } from './campaign.ts';
@@ -13,6 +16,8 @@ interface SendFlags {
   wait?: boolean;
   json?: boolean;
   baseUrl?: string;
+  at?: string;
+  tz?: string;
 }
 
 export function registerSendCommand(program: Command, cli: CliRun): void {
@@ -27,12 +32,31 @@ export function registerSendCommand(program: Command, cli: CliRun): void {
     .option('--wait', 'show progress until the campaign ends, then list failures')
     .option('--json', 'print {"campaignId","total","accepted","failed","skipped"} (with --wait: at the end)')
     .option('--base-url <url>', 'resolve site-relative links against this URL')
+    .option('--at <time>', 'start at this time instead of now: "2026-12-07 09:00", "2026-12-07 09:00:30" or ISO 8601 with an offset')
+    .option('--tz <zone>', "the IANA time zone --at is read in (default: timezone in newsletter.yaml, else the machine's)")
     .action(async (file: string, flags: SendFlags) => {
       const { list, testTo } = parseSendTarget({ list: flags.list, testTo: flags.testTo }, { list: '--list', testTo: '--test-to' });
+      if (flags.tz !== undefined && flags.at === undefined) throw new NewsletterError('INPUT_INVALID', '--tz only says how to read --at', { field: '--tz' });
+      if (flags.at !== undefined && (testTo || flags.dryRun || flags.wait)) {
+        throw new NewsletterError('INPUT_INVALID', '--at schedules a campaign to a list; it does not go with --test-to, --dry-run or --wait', {
+          field: '--at',
+        });
+      }
       const config = cliConfig(io);
+      // The time is checked before rendering, and the post is rendered and checked now, not when the time comes.
+      const at = flags.at === undefined ? undefined : readStartTime({ identity: config.identity, now: () => new Date() }, flags.at, { zone: flags.tz });
       const issue = await renderPostFile(file, { identity: config.identity, baseUrl: flags.baseUrl });
       printWarnings(io.stderr, file, issue.warnings);
       await withApp(io, async (app) => {
+        if (at) {
+          const campaign = await scheduleIssue(campaignDeps(app), issue, { list: list!, at, field: '--at' });
+          if (flags.json) return writeLine(io.stdout, JSON.stringify({ campaignId: campaign.id, state: campaign.state, scheduledAt: campaign.scheduledAt }));
+          const zone = scheduleTimeZone(config, flags.tz);
+          return writeLine(
+            io.stdout,
+            `campaign ${campaign.id} scheduled for ${formatInZone(at, zone)} = ${at.toISOString()}; it goes to the members of ${campaign.list} at that time`,
+          );
+        }
         const result = await sendIssue(campaignDeps(app), issue, { list, testTo, dryRun: flags.dryRun });
         if (result.kind === 'dry-run') {
           const { slug, subject, recipients } = result;
