@@ -71,6 +71,8 @@ export interface PendingPage {
 export interface FailedDelivery {
   subscriberId: string;
   reply: string;
+  /** ISO 8601, when the failure was recorded; absent for failures recorded before times were kept. */
+  at?: string;
 }
 
 /** One recipient's entry of what came back by mail. */
@@ -202,7 +204,7 @@ export class CampaignStore {
     const failures: FailedDelivery[] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const entry = decodeLedgerEntry(flat[i + 1]!);
-      if (entry?.outcome === 'failed') failures.push({ subscriberId: flat[i]!, reply: entry.detail });
+      if (entry?.outcome === 'failed') failures.push({ subscriberId: flat[i]!, reply: entry.detail, at: entry.at?.toISOString() });
     }
     return { failures, cursor: next };
   }

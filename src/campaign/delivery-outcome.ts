@@ -22,8 +22,11 @@ export type LedgerOutcome = SettledOutcome | 'deferred';
 
 /**
  * The ledger's encoding: one letter, then `:detail` when there is one (the SMTP reply of a
- * failure, the reason of a skip). One letter keeps a million-recipient ledger small. The
- * letters are stored data: changing one breaks campaigns written before.
+ * failure, the reason of a skip), then for a failure its time after a U+001F separator (epoch
+ * milliseconds, base 36). One letter keeps a million-recipient ledger small; the time goes at
+ * the end so that the scripts' prefix checks (`f:outcome unknown`) read old and new entries
+ * alike, and entries written before it decode with no time. The letters are stored data:
+ * changing one breaks campaigns written before.
  */
 export const LEDGER_CODES: Readonly<Record<LedgerOutcome, string>> = { accepted: 'a', failed: 'f', skipped: 's', deferred: 'r' };
 
@@ -33,23 +36,35 @@ export interface LedgerEntry {
   outcome: LedgerOutcome;
   /** The reply of a failure or deferral, the reason of a skip; '' for accepted. */
   detail: string;
+  /** When a failure was recorded (kept for failures only: they are few, and people ask when). */
+  at?: Date;
 }
+
+const TIME_SEPARATOR = '\u001f';
 
 /** Details are one line and bounded: they come from SMTP servers. */
 function cleanDetail(detail: string): string {
-  return detail.replace(/[\r\n]+/g, ' ').slice(0, 500);
+  return detail
+    .replace(/[\r\n]+/g, ' ')
+    .replaceAll(TIME_SEPARATOR, ' ')
+    .slice(0, 500);
 }
 
-export function encodeLedgerEntry({ outcome, detail }: LedgerEntry): string {
+export function encodeLedgerEntry({ outcome, detail, at }: LedgerEntry): string {
   const clean = cleanDetail(detail);
-  return clean ? `${LEDGER_CODES[outcome]}:${clean}` : LEDGER_CODES[outcome];
+  const time = outcome === 'failed' && at ? `${TIME_SEPARATOR}${at.getTime().toString(36)}` : '';
+  return clean || time ? `${LEDGER_CODES[outcome]}:${clean}${time}` : LEDGER_CODES[outcome];
 }
 
 /** Undefined for a value this module did not write. */
 export function decodeLedgerEntry(value: string): LedgerEntry | undefined {
   const outcome = OUTCOME_OF_CODE.get(value.slice(0, 1));
   if (!outcome || (value.length > 1 && value[1] !== ':')) return undefined;
-  return { outcome, detail: value.slice(2) };
+  const rest = value.slice(2);
+  const cut = rest.lastIndexOf(TIME_SEPARATOR);
+  if (cut === -1) return { outcome, detail: rest };
+  const ms = parseInt(rest.slice(cut + 1), 36);
+  return { outcome, detail: rest.slice(0, cut), ...(Number.isFinite(ms) ? { at: new Date(ms) } : {}) };
 }
 
 /**

@@ -11,7 +11,7 @@ import { html, type SafeHtml } from '../http/html.ts';
 import { campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume } from '../operations/campaign-operations.ts';
 import { CONSOLE, csrfField, formatCount, maskEmail, notice, type PageContext } from './console-document.ts';
 import type { ConsoleScope } from './console-scope.ts';
-import { campaignPath, campaignView, type CampaignView } from './campaign-view.ts';
+import { campaignPath, campaignView, formatTime, type CampaignView } from './campaign-view.ts';
 
 const NOTICES: Record<string, string> = {
   started: 'The campaign is created and the workers are sending it.',
@@ -89,7 +89,7 @@ ${
     const key = (request.query as { notice?: string }).notice;
     const failureRows = failures.map(
       (f) =>
-        html`<tr><td>${f.email ? (showAddresses ? f.email : maskEmail(f.email)) : html`<span class="muted">(removed)</span>`}</td><td>${f.returned ? `${f.returned.kind} bounce ${f.returned.status ?? ''}` : 'SMTP'}</td><td class="reply">${f.reply}</td></tr>`,
+        html`<tr><td>${f.email ? (showAddresses ? f.email : maskEmail(f.email)) : html`<span class="muted">(removed)</span>`}</td><td>${f.returned ? `${f.returned.kind} bounce ${f.returned.status ?? ''}` : 'SMTP'}</td><td class="reply">${f.reply}</td><td data-testid="failed-at">${formatTime(f.at) || '–'}</td></tr>`,
     );
     const body = html`<div class="bar"><a href="${CONSOLE}/campaigns">← All campaigns</a><h1>${status.subject}</h1></div>
 ${message ?? notice(key ? NOTICES[key] : undefined)}
@@ -107,7 +107,7 @@ ${
   total === 0
     ? html`<p class="muted">None.</p>`
     : html`<p>${showAddresses ? html`<a href="${campaignPath(id)}">Mask the addresses</a>` : html`<a href="${campaignPath(id)}?addresses=shown">Show the addresses</a>`}${total > FAILURES_SHOWN ? ` · the first ${FAILURES_SHOWN} of ${formatCount(total)} (all: newsletter campaign failures ${id})` : ''}</p>
-<div class="table-wrap"><table class="posts"><thead><tr><th scope="col">Address</th><th scope="col">Kind</th><th scope="col">Server's reply</th></tr></thead><tbody>${failureRows}</tbody></table></div>`
+<div class="table-wrap"><table class="posts"><thead><tr><th scope="col">Address</th><th scope="col">Kind</th><th scope="col">Server's reply</th><th scope="col">When</th></tr></thead><tbody>${failureRows}</tbody></table></div>`
 }</section>`;
     return scope.sendPage(reply, status.subject, body, context, code);
   }

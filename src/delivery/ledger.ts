@@ -68,7 +68,7 @@ export class DeliveryLedger {
   async record(campaignId: string, subscriberId: string, outcome: LedgerOutcome, detail: string, now: Date): Promise<boolean> {
     const { ledger, meta, sending } = campaignKeys(this.prefix, campaignId);
     // A deferral's reply is only logged: a deferred entry is waiting, and a million of them must stay small.
-    const entry = encodeLedgerEntry({ outcome, detail: outcome === 'deferred' ? '' : detail });
+    const entry = encodeLedgerEntry({ outcome, detail: outcome === 'deferred' ? '' : detail, at: now });
     return (await this.redis.campaignRecord(meta, ledger, sending, subscriberId, entry, outcome, now.toISOString())) === 1;
   }
 

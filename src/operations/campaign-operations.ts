@@ -208,6 +208,8 @@ export interface FailureRow {
   email: string | null;
   /** The SMTP reply; for a bounce that came back by mail, what its report said. */
   reply: string;
+  /** ISO 8601, when the failure was recorded (not for bounces that came back by mail, nor failures recorded before times were kept). */
+  at?: string;
   /** Only for a bounce that came back by mail after the server accepted the message: its kind and RFC 3463 status. */
   returned?: { kind: ReturnedKind; status: string | null };
 }
@@ -225,7 +227,7 @@ export async function campaignFailures(
   await deps.campaigns.require(id);
   const [failed, returned] = await Promise.all([deps.campaigns.allFailures(id), deps.campaigns.allReturned(id)]);
   const rows: FailureRow[] = [
-    ...failed.map((f) => ({ subscriberId: f.subscriberId, email: null, reply: f.reply })),
+    ...failed.map((f) => ({ subscriberId: f.subscriberId, email: null, reply: f.reply, ...(f.at ? { at: f.at } : {}) })),
     ...returned
       .filter((r) => LATE_BOUNCE_KINDS.has(r.kind))
       .map((r) => ({ subscriberId: r.subscriberId, email: null, reply: r.detail, returned: { kind: r.kind, status: r.status } })),

@@ -52,6 +52,8 @@ describe('campaign actions in the console', () => {
     const masked = await (await get(`/admin/campaigns/${CAMPAIGN}`)).text();
     expect(masked).toContain('r•••@example.org');
     expect(masked).toContain('5.2.1 Mailbox disabled');
+    // With the time the server refused it, as people read it.
+    expect(masked).toMatch(/<td data-testid="failed-at">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<\/td>/);
     expect(masked).not.toContain('r1@example.org');
     expect(await (await get(`/admin/campaigns/${CAMPAIGN}?addresses=shown`)).text()).toContain('r1@example.org');
 

@@ -39,7 +39,7 @@ describe('sending a campaign through a worker to a real SMTP server', () => {
     expect(await harness.app.campaigns.ledgerEntry(done.id, rejected.id)).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^550 5\.1\.1 /) });
     expect((await harness.app.subscribers.get(rejected.id))?.status).toBe('bounced');
     const failures = await harness.app.campaigns.allFailures(done.id);
-    expect(failures).toEqual([{ subscriberId: rejected.id, reply: expect.stringContaining('User unknown') }]);
+    expect(failures).toEqual([{ subscriberId: rejected.id, reply: expect.stringContaining('User unknown'), at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
   });
 
   it("puts each recipient's own verifiable unsubscribe link in the body and the List-Unsubscribe header", async () => {

@@ -68,14 +68,19 @@ describe('admin API: campaigns', () => {
     });
     await admin.harness.addSubscribers(3);
     admin.harness.startWorker();
+    const sentAt = Date.now();
     await admin.call('POST', '/api/campaigns', { json: { post: SEED_POST, list: 'weekly' } });
     expect(await waitForState(admin, CAMPAIGN, 'completed')).toMatchObject({ accepted: 2, failed: 1 });
     const failures = await (await admin.call('GET', `/api/campaigns/${CAMPAIGN}/failures`)).json();
     expect(failures).toEqual({
       ok: true,
       total: 1,
-      failures: [{ subscriberId: expect.any(String), email: 'r1@example.org', reply: expect.stringMatching(/^550 5\.2\.1/) }],
+      failures: [{ subscriberId: expect.any(String), email: 'r1@example.org', reply: expect.stringMatching(/^550 5\.2\.1/), at: expect.any(String) }],
     });
+    // When the server refused it: after the send began, not after now.
+    const failedAt = Date.parse(failures.failures[0].at);
+    expect(failedAt).toBeGreaterThanOrEqual(sentAt - 1000);
+    expect(failedAt).toBeLessThanOrEqual(Date.now());
 
     reject = false;
     const resend = await admin.call('POST', `/api/campaigns/${CAMPAIGN}/resend`, { json: { failed: true } });

@@ -68,7 +68,8 @@ export async function printFailures(out: CliOutput, app: App, id: string, limit 
   if (json) return writeLine(out, JSON.stringify(failures));
   for (const row of failures) {
     const said = row.returned ? `came back by mail: ${[row.returned.kind, row.returned.status].filter(Boolean).join(' ')}: ${row.reply}` : row.reply;
-    writeLine(out, `${row.email ?? `(removed ${row.subscriberId})`}\t${said}`);
+    // The time last, when known: bounces that came back by mail and older failures have none.
+    writeLine(out, `${row.email ?? `(removed ${row.subscriberId})`}\t${said}${row.at ? `\t${row.at}` : ''}`);
   }
   if (failures.length < total) writeLine(out, `... and ${total - failures.length} more: newsletter campaign failures ${id}`);
 }
