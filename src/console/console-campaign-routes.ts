@@ -11,6 +11,7 @@ import { html, type SafeHtml } from '../http/html.ts';
 import { campaignFailures, campaignStatus, cancel, listCampaigns, pause, resendToFailed, resume } from '../operations/campaign-operations.ts';
 import { CONSOLE, csrfField, formatCount, maskEmail, notice, type PageContext } from './console-document.ts';
 import type { ConsoleScope } from './console-scope.ts';
+import { startCampaign, unscheduleCampaign } from '../operations/schedule-operations.ts';
 import { campaignPath, campaignView, formatTime, type CampaignView } from './campaign-view.ts';
 
 const NOTICES: Record<string, string> = {
@@ -21,6 +22,7 @@ const NOTICES: Record<string, string> = {
   resumed: 'Resumed: sending continues where it stopped, no one twice.',
   cancelled: 'Cancelled: the recipients not yet sent to are skipped.',
   resent: 'A new round to the failed recipients is on its way.',
+  unscheduled: 'Unscheduled: it is a draft now and starts only when you start it (or schedule it again with newsletter campaign schedule).',
 };
 
 const FAILURES_SHOWN = 100;
@@ -116,6 +118,7 @@ ${
     const post = (action: string, label: string, states: string, cls = '') =>
       html`<form method="post" action="${campaignPath(id)}/${action}" data-once data-when-state="${states}"${states.split(' ').includes(view.state) ? '' : html` hidden`}>${csrfField(context)}<button type="submit" class="${cls}">${label}</button></form>`;
     return html`${post('pause', 'Pause', 'sending')}${post('resume', 'Resume', 'paused')}
+${post('start', 'Start now', 'scheduled draft')}${post('unschedule', 'Unschedule', 'scheduled', 'quiet')}
 ${view.failed > 0 ? post('resend', 'Resend to the failed', 'completed', 'quiet') : ''}
 <a class="button quiet" href="${campaignPath(id)}/cancel" data-when-state="sending paused scheduled"${['sending', 'paused', 'scheduled'].includes(view.state) ? '' : html` hidden`}>Cancel…</a>`;
   }
@@ -138,6 +141,8 @@ ${view.failed > 0 ? post('resend', 'Resend to the failed', 'completed', 'quiet')
     resume: [(id) => resume(ops, id), 'resumed'],
     cancel: [(id) => cancel(ops, id), 'cancelled'],
     resend: [(id) => resendToFailed(ops, id), 'resent'],
+    start: [(id) => startCampaign(ops, id), 'started'],
+    unschedule: [(id) => unscheduleCampaign(ops, id), 'unscheduled'],
   };
   for (const [action, [operation, done]] of Object.entries(run)) {
     app.post(`${CONSOLE}/campaigns/:id/${action}`, async (request, reply) => {

@@ -63,6 +63,8 @@ const ROUTES: [string, (extra: Record<string, string>) => { body: BodyInit; type
   ['/admin/subscribers/add', (x) => form({ email: 'added@example.org', list: 'weekly', ...x })],
   ['/admin/subscribers/status', (x) => form({ email: 'r0@example.org', status: 'unsubscribed', reason: 'asked', ...x })],
   ['/admin/subscribers/import', (x) => upload(x)],
+  [`/admin/campaigns/${CAMPAIGN}/start`, (x) => form(x)],
+  [`/admin/campaigns/${CAMPAIGN}/unschedule`, (x) => form(x)],
 ];
 
 async function post(path: string, make: (typeof ROUTES)[number][1], headers: Record<string, string>, extra: Record<string, string>) {
@@ -152,6 +154,18 @@ describe('the console refuses every change without both the sign-in cookie and i
     expect(await admin.harness.app.campaigns.require(id)).toMatchObject({ state: 'scheduled', scheduledAt: '2030-01-01T01:00:00.000Z' });
     const page = await (await fetch(`${admin.base}/admin/campaigns/${id}`, { headers: { cookie } })).text();
     expect(page).toContain('2030-01-01 01:00:00 UTC');
+
+    // Unschedule makes it a draft; Start now plans it at once, with the rendering it has.
+    const action = (name: string) => post(`/admin/campaigns/${id}/${name}`, (x) => form(x), { cookie }, { _csrf: csrf });
+    expect((await action('unschedule')).headers.get('location')).toBe(`/admin/campaigns/${id}?notice=unscheduled`);
+    expect(await admin.harness.app.campaigns.require(id)).toMatchObject({ state: 'draft' });
+    await admin.harness.addSubscribers(2, 'later', (i) => `later${i}@example.org`);
+    expect((await action('start')).headers.get('location')).toBe(`/admin/campaigns/${id}?notice=started`);
+    expect(await admin.harness.app.campaigns.require(id)).toMatchObject({ state: 'running', total: 2 });
+    // Started: neither can be undone from the console.
+    const refused = await action('unschedule');
+    expect(refused.status).toBe(409);
+    expect(await admin.harness.app.campaigns.require(id)).toMatchObject({ state: 'running' });
   });
 
   it('shows pages only after sign-in, never with the admin token in them, under a CSP without inline script', async () => {
