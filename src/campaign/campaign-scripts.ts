@@ -2,7 +2,7 @@
  * Lua scripts that keep a campaign's counters and its ledger in step. Every key of one
  * campaign carries the hash tag `{c:<id>}`, so the scripts also run on Redis Cluster.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import { LEDGER_CODES, OUTCOME_UNKNOWN, type LedgerOutcome } from './delivery-outcome.ts';
 import { BOUNCE_RANKS, RETURNED_CODES, RETURNED_KINDS, returnedCounterField } from './returned-mail.ts';
 
@@ -178,11 +178,11 @@ interface CampaignScriptCommands {
   campaignResetFailed(meta: string, ledger: string, ...ids: string[]): Promise<number>;
 }
 
-export type CampaignRedis = Redis & CampaignScriptCommands;
+export type CampaignRedis = RedisClient & CampaignScriptCommands;
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
-export function withCampaignScripts(redis: Redis): CampaignRedis {
+export function withCampaignScripts(redis: RedisClient): CampaignRedis {
   if (!defined.has(redis)) {
     redis.defineCommand('campaignCreate', { lua: CREATE, numberOfKeys: 2 });
     redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 3 });

@@ -2,7 +2,7 @@
  * Subscribers in Redis. Adapter: takes { redis, prefix }, owns no connection. The keys are
  * laid out in subscriber-keys.ts; every write is a compare-and-set (store-scripts.ts).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient, ReplicaAck } from '../redis/redis-client.ts';
 import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
 import { execWrites, queueWrites, withScripts, type ScriptedPipeline, type ScriptedRedis, type Write } from './store-scripts.ts';
@@ -46,10 +46,12 @@ export interface StatusResult {
 }
 
 export interface SubscriberStoreDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   now?: () => Date;
   newId?: () => string;
+  /** Status changes wait for a replica (unset: they do not). */
+  replicaWait?: ReplicaAck;
 }
 
 const MAX_ATTEMPTS = 50;
@@ -73,8 +75,11 @@ export class SubscriberStore {
   private readonly now: () => Date;
   private readonly newId: () => string;
 
-  constructor({ redis, prefix, now = () => new Date(), newId = newSubscriberId }: SubscriberStoreDeps) {
+  private readonly replicaWait: ReplicaAck | undefined;
+
+  constructor({ redis, prefix, now = () => new Date(), newId = newSubscriberId, replicaWait }: SubscriberStoreDeps) {
     this.redis = withScripts(redis);
+    this.replicaWait = replicaWait;
     this.keys = subscriberKeys(prefix);
     this.softBounces = new SoftBounceStore({ redis, prefix });
     this.now = now;
@@ -219,7 +224,11 @@ export class SubscriberStore {
       const pipeline = this.redis.pipeline() as ScriptedPipeline;
       const calls = queueWrites(pipeline, this.keys, [{ after, rev, emailKey: emailKey(after.email), listsBefore: after.lists }]);
       const [value = 0] = await execWrites(pipeline, calls);
-      if (value > 0) return { subscriber: after, changed: true };
+      if (value > 0) {
+        // An unsubscribe or a bounce is a promise to the recipient: it must outlive a failover.
+        await this.replicaWait?.after(this.keys.record(id));
+        return { subscriber: after, changed: true };
+      }
       await backoff(attempt);
     }
     throw new Error(`subscriber store: too many concurrent changes to ${id}`);

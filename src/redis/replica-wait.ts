@@ -1,0 +1,72 @@
+/**
+ * Makes a write survive a failover: Redis replicates asynchronously, so a primary that dies
+ * after acknowledging a write, before a replica has it, takes the write with it. `WAIT 1 <ms>`
+ * on the connection that wrote blocks until a replica has every write that connection sent.
+ *
+ * Batched: every caller in one tick of the event loop (the "sending" marks of all the
+ * deliveries in flight, say) shares one WAIT per primary, since one WAIT covers all the
+ * connection's earlier writes. Skipped where there is nothing to wait for: no replica
+ * attached (INFO replication, re-read every few seconds, and at once after a WAIT that timed
+ * out, e.g. a new primary whose old peer is gone), or REDIS_WAIT_REPLICAS=0. Adapter.
+ */
+import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.ts';
+import { primaryFor } from './redis-connection.ts';
+
+export interface ReplicaWaitOptions {
+  client: RedisClient;
+  /** 0: never wait (the settings turned it off). */
+  replicas: 0 | 1;
+  timeoutMs: number;
+  /** A WAIT that ended before a replica had the writes: they stand on the primary only. */
+  onShortfall?: (node: string) => void;
+  /** How long a node's replica count is trusted (default 5 s). */
+  recheckMs?: number;
+}
+
+interface NodeState {
+  /** connected_slaves when last read, and when. */
+  replicas: number;
+  readAt: number;
+  /** The WAIT not sent yet that callers join. */
+  pending: Promise<void> | undefined;
+}
+
+export class ReplicaWait {
+  private readonly nodes = new WeakMap<Redis, NodeState>();
+  private readonly recheckMs: number;
+
+  constructor(private readonly options: ReplicaWaitOptions) {
+    this.recheckMs = options.recheckMs ?? 5_000;
+  }
+
+  /** Resolves once the writes this client sent to the node holding `key` reached a replica, or when there is none to wait for. */
+  async after(key: string): Promise<void> {
+    if (this.options.replicas === 0) return;
+    const node = primaryFor(this.options.client, key);
+    if (!node) return;
+    let state = this.nodes.get(node);
+    if (!state) this.nodes.set(node, (state = { replicas: 0, readAt: 0, pending: undefined }));
+    if (Date.now() - state.readAt > this.recheckMs) await this.readReplicas(node, state);
+    if (state.replicas < this.options.replicas) return;
+    state.pending ??= this.waitNextTick(node, state);
+    return state.pending;
+  }
+
+  private async readReplicas(node: Redis, state: NodeState): Promise<void> {
+    state.readAt = Date.now();
+    const info = await node.info('replication');
+    state.replicas = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+  }
+
+  private waitNextTick(node: Redis, state: NodeState): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      state.pending = undefined;
+      const acked = Number(await node.call('WAIT', String(this.options.replicas), String(this.options.timeoutMs)));
+      if (acked < this.options.replicas) {
+        state.readAt = 0;
+        this.options.onShortfall?.(`${node.options.host}:${node.options.port}`);
+      }
+    });
+  }
+}
