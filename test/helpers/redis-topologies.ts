@@ -91,8 +91,11 @@ export interface SentinelSetup {
 
 /** 1 primary, 1 replica (in sync), 3 sentinels that agree on them. */
 export async function startSentinelSetup(name = 'newsletter'): Promise<SentinelSetup> {
-  const primary = await startPrivateRedisServer({ appendfsync: 'everysec' });
-  const replica = await startPrivateRedisServer({ appendfsync: 'everysec', args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+  const primary = await startPrivateRedisServer({ appendfsync: 'everysec', args: ['--repl-diskless-sync-delay', '0'] });
+  const replica = await startPrivateRedisServer({
+    appendfsync: 'everysec',
+    args: ['--repl-diskless-sync-delay', '0', '--replicaof', '127.0.0.1', String(primary.port)],
+  });
   const sentinels: Sentinel[] = [];
   const stop = async () => {
     for (const sentinel of sentinels) await sentinel.stop();
@@ -150,7 +153,7 @@ export async function startCluster(): Promise<ClusterSetup> {
       nodes.push(
         await startPrivateRedisServer({
           appendfsync: 'everysec',
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000'],
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', '--repl-diskless-sync-delay', '0'],
         }),
       );
     await run('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);

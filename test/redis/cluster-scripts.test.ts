@@ -11,9 +11,10 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScheduleStore } from '../../src/campaign/schedule-store.ts';
 import { ReturnedMailStore } from '../../src/inbound/returned-mail-store.ts';
+import { keySlot } from '../../src/redis/key-slot.ts';
 import { isCluster } from '../../src/redis/redis-connection.ts';
 import { startFaultScenario, type FaultScenario } from '../faults/fault-harness.ts';
-import { startCluster, type ClusterSetup } from '../helpers/redis-topologies.ts';
+import { ask, startCluster, type ClusterSetup } from '../helpers/redis-topologies.ts';
 
 /** Every script src/ defines, by the name it is called by. */
 function scriptsInSource(dir = 'src'): Map<string, string> {
@@ -77,6 +78,9 @@ describe('on a real Redis Cluster', () => {
     await s.harness.waitFor((c) => c.state === 'completed', 30_000);
     await worker.stop();
     expect(await app.campaigns.require(id)).toMatchObject({ total: 30, accepted: 29, skipped: 1 });
+    // The ledger's writes waited for a replica, on the master that holds the campaign's slot.
+    const holder = await s.redis.masterOf(keySlot(app.campaigns.keys(id).ledger));
+    expect(Number(/^cmdstat_wait:calls=(\d+)/m.exec(String(await ask(holder.port, 'INFO', 'commandstats')))?.[1] ?? 0)).toBeGreaterThan(0);
 
     // What the worker does only on trouble, and what the CLI and inbound do.
     await app.relay.failure('421 test');

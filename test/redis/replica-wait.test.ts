@@ -1,0 +1,79 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startPrivateRedisServer, type PrivateRedisServer } from '../../src/redis/private-redis-server.ts';
+import { ReplicaWait } from '../../src/redis/replica-wait.ts';
+import { ask } from '../helpers/redis-topologies.ts';
+
+const servers: PrivateRedisServer[] = [];
+const clients: Redis[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.disconnect();
+  for (const server of servers.splice(0).reverse()) await server.stop();
+});
+
+async function primaryWithReplica(): Promise<{ primary: PrivateRedisServer; replica: PrivateRedisServer }> {
+  const primary = await startPrivateRedisServer({ args: ['--repl-diskless-sync-delay', '0'] });
+  servers.push(primary);
+  const replica = await startPrivateRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+  servers.push(replica);
+  await expect.poll(async () => /master_link_status:up/.test(String(await ask(replica.port, 'INFO', 'replication'))), { timeout: 10_000 }).toBe(true);
+  return { primary, replica };
+}
+
+/** How many WAITs the server ran. */
+async function waits(server: PrivateRedisServer): Promise<number> {
+  return Number(/^cmdstat_wait:calls=(\d+)/m.exec(String(await ask(server.port, 'INFO', 'commandstats')))?.[1] ?? 0);
+}
+
+const connect = (server: PrivateRedisServer) => {
+  const client = new Redis(server.url, { enableAutoPipelining: true });
+  clients.push(client);
+  return client;
+};
+
+describe('ReplicaWait', () => {
+  it('makes the writes of one tick wait for the replica with one WAIT, and the replica has every one of them', async () => {
+    const { primary, replica } = await primaryWithReplica();
+    const client = connect(primary);
+    const wait = new ReplicaWait({ client, replicas: 1, timeoutMs: 1_000 });
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        await client.hset('p:c:{c:1}:sending', String(i), '1');
+        await wait.after('p:c:{c:1}:sending');
+      }),
+    );
+    expect(await waits(primary)).toBe(1);
+    // Read at once, no polling: the WAIT returned only once the replica had them.
+    expect(await ask(replica.port, 'HLEN', 'p:c:{c:1}:sending')).toBe(50);
+  });
+
+  it('sends no WAIT where there is no replica, or when REDIS_WAIT_REPLICAS=0', async () => {
+    const alone = await startPrivateRedisServer();
+    servers.push(alone);
+    await new ReplicaWait({ client: connect(alone), replicas: 1, timeoutMs: 1_000 }).after('k');
+    expect(await waits(alone)).toBe(0);
+    const { primary } = await primaryWithReplica();
+    await new ReplicaWait({ client: connect(primary), replicas: 0, timeoutMs: 1_000 }).after('k');
+    expect(await waits(primary)).toBe(0);
+  });
+
+  it('gives up after the timeout when the replica is gone, says so, and then stops waiting: the primary reports no replica', async () => {
+    const { primary, replica } = await primaryWithReplica();
+    const client = connect(primary);
+    const shortfalls: string[] = [];
+    const wait = new ReplicaWait({ client, replicas: 1, timeoutMs: 300, onShortfall: (node) => shortfalls.push(node) });
+    await wait.after('k');
+    await replica.stop();
+    await expect.poll(async () => /connected_slaves:0/.test(String(await ask(primary.port, 'INFO', 'replication'))), { timeout: 10_000 }).toBe(true);
+    await client.set('k', 'v');
+    // It still believes in the replica: one WAIT, which times out.
+    const started = Date.now();
+    await wait.after('k');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(shortfalls).toEqual([`127.0.0.1:${primary.port}`]);
+    const before = await waits(primary);
+    await wait.after('k');
+    await wait.after('k');
+    expect(await waits(primary)).toBe(before);
+  });
+});
