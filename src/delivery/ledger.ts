@@ -68,10 +68,19 @@ export class DeliveryLedger {
    */
   async markSending(campaignId: string, subscriberId: string, now: Date): Promise<'ok' | 'settled' | 'marked'> {
     const { ledger, sending } = campaignKeys(this.prefix, campaignId);
-    const marked = await this.redis.campaignMarkSending(ledger, sending, subscriberId, now.getTime());
-    // Only then may the end of the message go: the deliveries marked in this tick share one WAIT.
-    if (marked === 'ok') await this.replicaWait?.after(sending);
-    return marked;
+    const markedAt = now.getTime();
+    try {
+      const marked = await this.redis.campaignMarkSending(ledger, sending, subscriberId, markedAt);
+      // Only then may the end of the message go: the deliveries marked in this tick share one WAIT.
+      if (marked === 'ok') await this.replicaWait?.after(sending);
+      return marked;
+    } catch (error) {
+      // The end will not be sent, yet the mark may be set (and replicated) with its reply lost
+      // as the primary failed: left, it would read "outcome unknown" and the recipient would
+      // never get the message. Take it back once Redis answers again.
+      await this.retrying(() => this.redis.campaignUnmark(sending, subscriberId, markedAt)).catch(() => {});
+      throw error;
+    }
   }
 
   /** Writes the outcome unless the recipient is settled already; true when written. Keeps the counters and completion in step. */
@@ -89,10 +98,15 @@ export class DeliveryLedger {
    * away (restarting) keep trying rather than leave the recipient "sending" (outcome unknown).
    */
   async recordReply(campaignId: string, subscriberId: string, outcome: LedgerOutcome, detail: string, now: Date): Promise<boolean> {
+    return this.retrying(() => this.record(campaignId, subscriberId, outcome, detail, now));
+  }
+
+  /** Keeps trying `write` while Redis is away (restarting, failing over), for up to replyRetryMs. */
+  private async retrying<T>(write: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.replyRetryMs;
     for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
       try {
-        return await this.record(campaignId, subscriberId, outcome, detail, now);
+        return await write();
       } catch (error) {
         if (Date.now() + pause > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, pause));

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withCampaignScripts } from '../../src/campaign/campaign-scripts.ts';
 import { ScheduleStore } from '../../src/campaign/schedule-store.ts';
 import { ReturnedMailStore } from '../../src/inbound/returned-mail-store.ts';
 import { keySlot } from '../../src/redis/key-slot.ts';
@@ -93,6 +94,7 @@ describe('on a real Redis Cluster', () => {
     await app.pace.throttled('example.org', '421 4.7.0 try later', 100);
     await app.pace.read();
     await app.campaigns.resetFailed(id, [first!.id]);
+    await withCampaignScripts(app.redis).campaignUnmark(app.campaigns.keys(id).sending, first!.id, 1);
     await app.campaigns.recordReturned(id, first!.id, { kind: 'hard', status: '5.1.1', detail: 'no such user' } as never);
     const returned = new ReturnedMailStore({ redis: app.redis, prefix: s.harness.prefix });
     await returned.markCounted('m1', new Date());
