@@ -6,6 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,10 +78,65 @@ async function startSentinel(primaryPort: number, name: string): Promise<Sentine
   };
 }
 
+/**
+ * The primary's address for everyone (clients, sentinels, the replica), through a proxy of the
+ * test's: partition() drops, from then on, what the primary sends on its replication link (the
+ * connection that asked for PSYNC), as a network that loses packets between the two would; every
+ * other connection passes. The replica falls behind and nobody notices at once. (A proxy on the
+ * replication link alone would be "fixed" by the sentinels, which repoint a replica that names
+ * another primary than theirs.)
+ */
+export interface PrimaryProxy {
+  readonly port: number;
+  partition(): void;
+  close(): Promise<void>;
+}
+
+async function startPrimaryProxy(primaryPort: number): Promise<PrimaryProxy> {
+  const sockets = new Set<Socket>();
+  let partitioned = false;
+  const server = createServer((client) => {
+    const primary = netConnect(primaryPort, '127.0.0.1');
+    for (const socket of [client, primary]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+    }
+    const cut = () => {
+      client.destroy();
+      primary.destroy();
+    };
+    client.on('close', cut);
+    primary.on('close', cut);
+    let replication = false;
+    client.on('data', (chunk: Buffer) => {
+      replication ||= /\bP?SYNC\b/i.test(chunk.toString('latin1'));
+      primary.write(chunk);
+    });
+    primary.on('data', (chunk: Buffer) => {
+      if (!(partitioned && replication)) client.write(chunk);
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    partition() {
+      partitioned = true;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 export interface SentinelSetup {
   readonly name: string;
   primary: PrivateRedisServer;
   replica: PrivateRedisServer;
+  /** Where everyone reaches the first primary, through a proxy the test can partition from its replica. */
+  readonly link: PrimaryProxy;
   readonly sentinels: readonly Sentinel[];
   /** REDIS_URL for the app: redis+sentinel://127.0.0.1:p1,.../name */
   readonly url: string;
@@ -92,19 +148,21 @@ export interface SentinelSetup {
 /** 1 primary, 1 replica (in sync), 3 sentinels that agree on them. */
 export async function startSentinelSetup(name = 'newsletter'): Promise<SentinelSetup> {
   const primary = await startPrivateRedisServer({ appendfsync: 'everysec', args: ['--repl-diskless-sync-delay', '0'] });
+  const link = await startPrimaryProxy(primary.port);
   const replica = await startPrivateRedisServer({
     appendfsync: 'everysec',
-    args: ['--repl-diskless-sync-delay', '0', '--replicaof', '127.0.0.1', String(primary.port)],
+    args: ['--repl-diskless-sync-delay', '0', '--replicaof', '127.0.0.1', String(link.port)],
   });
   const sentinels: Sentinel[] = [];
   const stop = async () => {
     for (const sentinel of sentinels) await sentinel.stop();
     await replica.stop();
+    await link.close();
     await primary.stop();
   };
   try {
     await until('replica in sync', async () => (field(await ask(replica.port, 'INFO', 'replication'), 'master_link_status') === 'up' ? true : undefined));
-    for (let i = 0; i < 3; i++) sentinels.push(await startSentinel(primary.port, name));
+    for (let i = 0; i < 3; i++) sentinels.push(await startSentinel(link.port, name));
     // Each sentinel must know the replica and the other sentinels before a failover can be agreed.
     await until('sentinels agree', async () => {
       for (const { port } of sentinels) {
@@ -122,6 +180,7 @@ export async function startSentinelSetup(name = 'newsletter'): Promise<SentinelS
     name,
     primary,
     replica,
+    link,
     sentinels,
     url: `redis+sentinel://${sentinels.map(({ port }) => `127.0.0.1:${port}`).join(',')}/${name}`,
     async currentPrimaryPort() {
