@@ -114,4 +114,18 @@ describe('on a real Redis Cluster', () => {
     const notRun = [...scriptsInSource()].filter(([name]) => !sent.has(shaOf.get(name) ?? '')).map(([name, file]) => `${name} (${file})`);
     expect(notRun).toEqual([]);
   }, 90_000);
+
+  it('checks every master at start: one with an evicting maxmemory-policy is refused, by its address', async () => {
+    const master = await s.redis.masterOf(keySlot('any-key'));
+    await ask(master.port, 'CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      await expect(s.harness.newApp()).rejects.toMatchObject({
+        code: 'REDIS_UNSAFE',
+        message: expect.stringContaining(`127.0.0.1:${master.port}: Redis maxmemory-policy is "allkeys-lru"`),
+      });
+    } finally {
+      await ask(master.port, 'CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
+    await expect(s.harness.newApp()).resolves.toBeDefined();
+  });
 });
