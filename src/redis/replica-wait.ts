@@ -4,8 +4,8 @@
  * on the connection that wrote blocks until a replica has every write that connection sent.
  *
  * Batched: every caller in one tick of the event loop (the "sending" marks of all the
- * deliveries in flight, say) shares one WAIT per primary, since one WAIT covers all the
- * connection's earlier writes. Skipped where there is nothing to wait for: no replica
+ * deliveries in flight, say), and every caller while a WAIT is out, shares the next WAIT to
+ * that primary, since one WAIT covers all the connection's earlier writes. Skipped where there is nothing to wait for: no replica
  * attached (INFO replication, re-read every few seconds, and at once after a WAIT that timed
  * out, e.g. a new primary whose old peer is gone), or REDIS_WAIT_REPLICAS=0. Adapter.
  */
@@ -30,6 +30,8 @@ interface NodeState {
   readAt: number;
   /** The WAIT not sent yet that callers join. */
   pending: Promise<void> | undefined;
+  /** The WAIT sent, not answered yet. */
+  inFlight: Promise<void> | undefined;
 }
 
 export class ReplicaWait {
@@ -46,10 +48,10 @@ export class ReplicaWait {
     const node = primaryFor(this.options.client, key);
     if (!node) return;
     let state = this.nodes.get(node);
-    if (!state) this.nodes.set(node, (state = { replicas: 0, readAt: 0, pending: undefined }));
+    if (!state) this.nodes.set(node, (state = { replicas: 0, readAt: 0, pending: undefined, inFlight: undefined }));
     if (Date.now() - state.readAt > this.recheckMs) await this.readReplicas(node, state);
     if (state.replicas < this.options.replicas) return;
-    state.pending ??= this.waitNextTick(node, state);
+    state.pending ??= this.nextWait(node, state);
     return state.pending;
   }
 
@@ -59,14 +61,28 @@ export class ReplicaWait {
     state.replicas = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
   }
 
-  private waitNextTick(node: Redis, state: NodeState): Promise<void> {
-    return new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      state.pending = undefined;
-      const acked = Number(await node.call('WAIT', String(this.options.replicas), String(this.options.timeoutMs)));
-      if (acked < this.options.replicas) {
-        state.readAt = 0;
-        this.options.onShortfall?.(`${node.options.host}:${node.options.port}`);
-      }
-    });
+  /**
+   * The next WAIT: sent on the next tick, or once the one in flight is answered (a WAIT sent
+   * behind it would wait on the same connection anyway), so under load every caller meanwhile
+   * shares it: at most one WAIT in flight and one gathering per primary.
+   */
+  private nextWait(node: Redis, state: NodeState): Promise<void> {
+    const previous = state.inFlight ?? new Promise<void>((resolve) => setImmediate(resolve));
+    const wait: Promise<void> = previous
+      .catch(() => {})
+      .then(async () => {
+        state.pending = undefined;
+        state.inFlight = wait;
+        try {
+          const acked = Number(await node.call('WAIT', String(this.options.replicas), String(this.options.timeoutMs)));
+          if (acked < this.options.replicas) {
+            state.readAt = 0;
+            this.options.onShortfall?.(`${node.options.host}:${node.options.port}`);
+          }
+        } finally {
+          if (state.inFlight === wait) state.inFlight = undefined;
+        }
+      });
+    return wait;
   }
 }

@@ -47,6 +47,32 @@ describe('ReplicaWait', () => {
     expect(await ask(replica.port, 'HLEN', 'p:c:{c:1}:sending')).toBe(50);
   });
 
+  it('while a WAIT is out, every caller meanwhile, over many ticks, shares the next one', async () => {
+    const { primary, replica } = await primaryWithReplica();
+    const client = connect(primary);
+    const wait = new ReplicaWait({ client, replicas: 1, timeoutMs: 5_000 });
+    await wait.after('k');
+    const before = await waits(primary);
+    // The replica stops answering: the first WAIT stays out while 20 more callers come, each in a
+    // tick of its own. (Their writes would have to come before it: a WAIT holds its connection.)
+    const pid = Number(/^process_id:(\d+)/m.exec(String(await ask(replica.port, 'INFO', 'server')))?.[1]);
+    process.kill(pid, 'SIGSTOP');
+    const calls: Promise<void>[] = [];
+    try {
+      await client.set('k', '0');
+      calls.push(wait.after('k'));
+      for (let i = 1; i <= 20; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        calls.push(wait.after('k'));
+      }
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await Promise.all(calls);
+    expect((await waits(primary)) - before).toBe(2);
+    expect(await ask(replica.port, 'GET', 'k')).toBe('0');
+  });
+
   it('sends no WAIT where there is no replica, or when REDIS_WAIT_REPLICAS=0', async () => {
     const alone = await startPrivateRedisServer();
     servers.push(alone);
