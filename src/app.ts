@@ -184,7 +184,9 @@ export async function createApp(
           // Once a minute at most: a replica that fell behind would otherwise warn on every tick.
           if (Date.now() - shortfallWarnedAt < 60_000) return;
           shortfallWarnedAt = Date.now();
-          warn(`no replica of Redis ${node} confirmed writes within REDIS_WAIT_TIMEOUT_MS: they are on the primary only until it catches up`);
+          warn(
+            `no replica of Redis ${node} confirmed writes within REDIS_WAIT_TIMEOUT_MS: they are retried until one does, or until the primary reports no replica`,
+          );
         },
       });
       waits.set(client, wait);

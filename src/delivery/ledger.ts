@@ -89,7 +89,8 @@ export class DeliveryLedger {
     // A deferral's reply is only logged: a deferred entry is waiting, and a million of them must stay small.
     const entry = encodeLedgerEntry({ outcome, detail: outcome === 'deferred' ? '' : detail });
     const written = (await this.redis.campaignRecord(meta, ledger, sending, subscriberId, entry, outcome, now.toISOString())) === 1;
-    if (written) await this.replicaWait?.after(ledger);
+    // Also when it changed nothing: an earlier try of this very outcome may have been written and not confirmed.
+    await this.replicaWait?.after(ledger);
     return written;
   }
 

@@ -217,7 +217,11 @@ export class SubscriberStore {
       const stored = await this.read(id);
       if (!stored) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `no subscriber with id ${id}`);
       const { subscriber, rev } = stored;
-      if (subscriber.status === status || !allowedFrom(subscriber.status)) return { subscriber, changed: false };
+      if (subscriber.status === status || !allowedFrom(subscriber.status)) {
+        // Already so: maybe by an earlier try of this change whose replica wait failed; confirm it now.
+        if (subscriber.status === status) await this.replicaWait?.after(this.keys.record(id));
+        return { subscriber, changed: false };
+      }
       const at = this.now().toISOString();
       const history = [...subscriber.history, { status, reason, at }].slice(-HISTORY_LIMIT);
       const after: Subscriber = { ...subscriber, status, history, updatedAt: at };

@@ -53,6 +53,7 @@ describe('fault: the Redis primary fails over mid-campaign', () => {
     console.log(
       `failover: link partitioned after ${before} messages (${duringPartition} more received before the kill), primary killed, replica promoted in ${promotedMs} ms; ledger ${JSON.stringify(result.ledgerCounts)}`,
     );
+    if (result.duplicates.length + result.unexpectedCount > 0) console.log(JSON.stringify({ duplicates: result.duplicates, unexpected: result.unexpected }));
     expect(before).toBeLessThan(4_000);
     expect(result.duplicates).toEqual([]);
     expect(result.foreign).toEqual([]);

@@ -25,16 +25,18 @@ async function waits(server: PrivateRedisServer): Promise<number> {
   return Number(/^cmdstat_wait:calls=(\d+)/m.exec(String(await ask(server.port, 'INFO', 'commandstats')))?.[1] ?? 0);
 }
 
-const connect = (server: PrivateRedisServer) => {
-  const client = new Redis(server.url, { enableAutoPipelining: true });
+/** Connected (its first 'ready' is behind it, as for the app's clients, which connect before use). */
+const connect = async (server: PrivateRedisServer) => {
+  const client = new Redis(server.url, { enableAutoPipelining: true, lazyConnect: true });
   clients.push(client);
+  await client.connect();
   return client;
 };
 
 describe('ReplicaWait', () => {
   it('makes the writes of one tick wait for the replica with one WAIT, and the replica has every one of them', async () => {
     const { primary, replica } = await primaryWithReplica();
-    const client = connect(primary);
+    const client = await connect(primary);
     const wait = new ReplicaWait({ client, replicas: 1, timeoutMs: 1_000 });
     await Promise.all(
       Array.from({ length: 50 }, async (_, i) => {
@@ -49,7 +51,7 @@ describe('ReplicaWait', () => {
 
   it('while a WAIT is out, every caller meanwhile, over many ticks, shares the next one', async () => {
     const { primary, replica } = await primaryWithReplica();
-    const client = connect(primary);
+    const client = await connect(primary);
     const wait = new ReplicaWait({ client, replicas: 1, timeoutMs: 5_000 });
     await wait.after('k');
     const before = await waits(primary);
@@ -76,30 +78,44 @@ describe('ReplicaWait', () => {
   it('sends no WAIT where there is no replica, or when REDIS_WAIT_REPLICAS=0', async () => {
     const alone = await startPrivateRedisServer();
     servers.push(alone);
-    await new ReplicaWait({ client: connect(alone), replicas: 1, timeoutMs: 1_000 }).after('k');
+    await new ReplicaWait({ client: await connect(alone), replicas: 1, timeoutMs: 1_000 }).after('k');
     expect(await waits(alone)).toBe(0);
     const { primary } = await primaryWithReplica();
-    await new ReplicaWait({ client: connect(primary), replicas: 0, timeoutMs: 1_000 }).after('k');
+    await new ReplicaWait({ client: await connect(primary), replicas: 0, timeoutMs: 1_000 }).after('k');
     expect(await waits(primary)).toBe(0);
   });
 
-  it('gives up after the timeout when the replica is gone, says so, and then stops waiting: the primary reports no replica', async () => {
+  it('refuses a write no replica confirmed within the timeout, says so, then waits no more once the primary reports no replica', async () => {
     const { primary, replica } = await primaryWithReplica();
-    const client = connect(primary);
+    const client = await connect(primary);
     const shortfalls: string[] = [];
     const wait = new ReplicaWait({ client, replicas: 1, timeoutMs: 300, onShortfall: (node) => shortfalls.push(node) });
     await wait.after('k');
     await replica.stop();
     await expect.poll(async () => /connected_slaves:0/.test(String(await ask(primary.port, 'INFO', 'replication'))), { timeout: 10_000 }).toBe(true);
     await client.set('k', 'v');
-    // It still believes in the replica: one WAIT, which times out.
+    // It still believes in the replica: one WAIT, which times out, and the write is not to be trusted.
     const started = Date.now();
-    await wait.after('k');
+    await expect(wait.after('k')).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE', message: expect.stringContaining('no replica confirmed the write') });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(shortfalls).toEqual([`127.0.0.1:${primary.port}`]);
+    // Asked again: the primary has no replica now, so there is nothing to wait for (the promise of one Redis).
     const before = await waits(primary);
     await wait.after('k');
     await wait.after('k');
     expect(await waits(primary)).toBe(before);
+  });
+
+  it('refuses a write when the connection was lost before the WAIT was answered: a WAIT on the next connection says nothing of it', async () => {
+    const { primary } = await primaryWithReplica();
+    const client = await connect(primary);
+    const wait = new ReplicaWait({ client, replicas: 1, timeoutMs: 1_000 });
+    await wait.after('k');
+    await client.set('k', 'v');
+    const pending = wait.after('k');
+    client.disconnect(true);
+    await expect(pending).rejects.toBeDefined();
+    await client.set('k', 'w');
+    await wait.after('k');
   });
 });
