@@ -201,21 +201,73 @@ export interface ClusterSetup {
   stop(): Promise<void>;
 }
 
-/** 3 primaries with a replica each, through `redis-cli --cluster create`, ready once every node reports the cluster ok. */
-export async function startCluster(): Promise<ClusterSetup> {
+/** TLS for the Cluster's nodes, replication and bus: their certificate and the authority that signed it (files). */
+export interface ClusterTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/**
+ * 3 primaries with a replica each, through `redis-cli --cluster create`, ready once every node
+ * reports the cluster ok. With `tls`, clients, replication and the cluster bus speak TLS on ports
+ * of their own (the URL names them), beside the plain ports the helpers use.
+ */
+export async function startCluster({ tls }: { tls?: ClusterTls } = {}): Promise<ClusterSetup> {
   const nodes: PrivateRedisServer[] = [];
+  const tlsPorts: number[] = [];
   const stop = async () => {
     for (const node of nodes) await node.stop();
   };
   try {
-    for (let i = 0; i < 6; i++)
+    for (let i = 0; i < 6; i++) {
+      const tlsPort = tls ? await freePort() : 0;
+      if (tls) tlsPorts.push(tlsPort);
+      const tlsArgs = tls
+        ? [
+            '--tls-port',
+            String(tlsPort),
+            '--tls-cert-file',
+            tls.certFile,
+            '--tls-key-file',
+            tls.keyFile,
+            '--tls-ca-cert-file',
+            tls.caFile,
+            '--tls-cluster',
+            'yes',
+            '--tls-replication',
+            'yes',
+            '--tls-auth-clients',
+            'no',
+          ]
+        : [];
       nodes.push(
         await startPrivateRedisServer({
           appendfsync: 'everysec',
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', '--repl-diskless-sync-delay', '0'],
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            '1000',
+            '--repl-diskless-sync-delay',
+            '0',
+            ...tlsArgs,
+          ],
         }),
       );
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);
+    }
+    const addresses = (tls ? tlsPorts : nodes.map(({ port }) => port)).map((port) => `127.0.0.1:${port}`);
+    await run('redis-cli', [
+      ...(tls ? ['--tls', '--cacert', tls.caFile] : []),
+      '--cluster',
+      'create',
+      ...addresses,
+      '--cluster-replicas',
+      '1',
+      '--cluster-yes',
+    ]);
     await until('cluster ok on every node', async () => {
       for (const { port } of nodes) if (field(await ask(port, 'CLUSTER', 'INFO'), 'cluster_state') !== 'ok') return undefined;
       // Every master has its replica attached, so a failover has somewhere to go.
@@ -229,7 +281,9 @@ export async function startCluster(): Promise<ClusterSetup> {
   }
   return {
     nodes,
-    url: `redis+cluster://${nodes.map(({ port }) => `127.0.0.1:${port}`).join(',')}`,
+    url: tls
+      ? `rediss+cluster://${tlsPorts.map((port) => `127.0.0.1:${port}`).join(',')}`
+      : `redis+cluster://${nodes.map(({ port }) => `127.0.0.1:${port}`).join(',')}`,
     async masterOf(slot) {
       for (const node of nodes) {
         const ranges = (await ask(node.port, 'CLUSTER', 'SLOTS').catch(() => [])) as [number, number, [string, number]][];
