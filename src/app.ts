@@ -9,7 +9,6 @@
  * top (a worker registered with onClose) stops before the SMTP pool, and Redis goes last.
  */
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { BatchJobData } from './campaign/campaign.ts';
 import { CampaignStore } from './campaign/campaign-store.ts';
@@ -24,7 +23,11 @@ import { nodemailerTransport, type MessageTransport } from './delivery/transport
 import { NewsletterError } from './errors.ts';
 import { RETURNED_MAIL_QUEUE, type ReturnedMail } from './inbound/returned-mail-queue.ts';
 import { FleetCounters } from './metrics/fleet-counters.ts';
-import { checkRedisSafety } from './redis-safety.ts';
+import type { RedisClient } from './redis/redis-client.ts';
+import { openRedis, primariesOf } from './redis/redis-connection.ts';
+import { describeTopology, type RedisTopology } from './redis/redis-topology.ts';
+import { ReplicaWait } from './redis/replica-wait.ts';
+import { checkRedisSafety, type RedisSafetyReport } from './redis-safety.ts';
 import { SubscriberStore } from './subscribers/subscriber-store.ts';
 
 /**
@@ -36,7 +39,7 @@ export type ConnectionKind = 'blocking' | 'pipelined';
 
 export interface App {
   readonly config: Config;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly subscribers: SubscriberStore;
   readonly campaigns: CampaignStore;
   /** The fleet's relay breaker (its state in Redis); a delivery worker watches it. */
@@ -56,7 +59,12 @@ export interface App {
   /** This process's counts for /metrics, added to the fleet's hash in Redis every METRICS_FLUSH_MS and on close. */
   fleetMetrics(): FleetCounters;
   /** A further Redis connection for a long-lived consumer, closed with the app. */
-  connection(kind: ConnectionKind): Redis;
+  connection(kind: ConnectionKind): RedisClient;
+  /**
+   * Waits for a replica to hold the writes `client` made (batched per tick), where the
+   * deployment has replicas and REDIS_WAIT_REPLICAS=1: the ledger and status changes use it.
+   */
+  replicaWait(client: RedisClient): ReplicaWait;
   /** Runs first at close(): before everything opened so far (a process stops taking work before its clients go). */
   onClose(closer: Closer): void;
   close(): Promise<void>;
@@ -71,14 +79,9 @@ export interface CreateAppOptions {
 
 type Closer = () => Promise<unknown> | void;
 
-/** A Redis URL without its password, for messages. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}
-
 /** Connects, or throws one CONFIG_INVALID naming REDIS_URL; later errors (reconnects) go to `warn`. */
-async function connectRedis(url: string, warn: (message: string) => void): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+async function connectRedis(topology: RedisTopology, warn: (message: string) => void): Promise<RedisClient> {
+  const redis = openRedis(topology, 'main', { lazyConnect: true });
   let firstError: Error | undefined;
   const remember = (error: Error) => (firstError ??= error);
   redis.on('error', remember);
@@ -87,10 +90,25 @@ async function connectRedis(url: string, warn: (message: string) => void): Promi
   } catch (cause) {
     redis.disconnect();
     const reason = (firstError ?? (cause as Error)).message;
-    throw new NewsletterError('CONFIG_INVALID', `cannot connect to Redis at ${redactUrl(url)}: ${reason}`, { field: 'REDIS_URL', cause });
+    throw new NewsletterError('CONFIG_INVALID', `cannot connect to Redis at ${describeTopology(topology)}: ${reason}`, { field: 'REDIS_URL', cause });
   }
   redis.off('error', remember).on('error', (error: Error) => warn(`Redis: ${error.message}`));
   return redis;
+}
+
+/** The start-up checks on every node that takes writes (each master of a Cluster; Sentinel's current primary): the first refusal, every warning once. */
+async function checkEveryPrimary(redis: RedisClient): Promise<string[]> {
+  const primaries = primariesOf(redis);
+  const reports: RedisSafetyReport[] = [];
+  for (const node of primaries) {
+    try {
+      reports.push(await checkRedisSafety(node));
+    } catch (error) {
+      if (primaries.length > 1 && error instanceof NewsletterError) error.message = `${node.options.host}:${node.options.port}: ${error.message}`;
+      throw error;
+    }
+  }
+  return [...new Set(reports.flatMap((report) => report.warnings))];
 }
 
 function smtpUrlOf(config: Config): string {
@@ -142,18 +160,39 @@ export async function createApp(
   config: Config,
   { warn = (m) => process.stderr.write(`warning: ${m}\n`), checkRedisSafety: checkSafety = true }: CreateAppOptions = {},
 ): Promise<App> {
-  const redis = await connectRedis(config.redis.url, warn);
+  const redis = await connectRedis(config.redis.topology, warn);
   const closers: Closer[] = [() => redis.quit()];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
   };
   try {
-    if (checkSafety) for (const message of (await checkRedisSafety(redis)).warnings) warn(message);
+    if (checkSafety) for (const message of await checkEveryPrimary(redis)) warn(message);
   } catch (error) {
     await close();
     throw error;
   }
   const { prefix } = config.redis;
+  const waits = new WeakMap<RedisClient, ReplicaWait>();
+  let shortfallWarnedAt = 0;
+  const replicaWait = (client: RedisClient) => {
+    let wait = waits.get(client);
+    if (!wait) {
+      wait = new ReplicaWait({
+        client,
+        ...config.redis.wait,
+        onShortfall: (node) => {
+          // Once a minute at most: a replica that fell behind would otherwise warn on every tick.
+          if (Date.now() - shortfallWarnedAt < 60_000) return;
+          shortfallWarnedAt = Date.now();
+          warn(
+            `no replica of Redis ${node} confirmed writes within REDIS_WAIT_TIMEOUT_MS: they are retried until one does, or until the primary reports no replica`,
+          );
+        },
+      });
+      waits.set(client, wait);
+    }
+    return wait;
+  };
 
   /** A client made on first use and closed with the app. */
   const lazy = <T>(open: () => T, closeIt: (opened: T) => Promise<unknown> | void): (() => T) => {
@@ -170,7 +209,7 @@ export async function createApp(
   return {
     config,
     redis,
-    subscribers: new SubscriberStore({ redis, prefix }),
+    subscribers: new SubscriberStore({ redis, prefix, replicaWait: replicaWait(redis) }),
     campaigns: new CampaignStore({ redis, prefix }),
     relay: new RelayBreaker({ redis, prefix, settings: config.sending.relay }),
     pace: new DomainPace({ redis, prefix, settings: paceSettings(config) }),
@@ -223,13 +262,11 @@ export async function createApp(
       (fleet) => fleet.close(),
     ),
     connection(kind) {
-      const connection =
-        kind === 'blocking'
-          ? new Redis(config.redis.url, { maxRetriesPerRequest: null })
-          : new Redis(config.redis.url, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+      const connection = openRedis(config.redis.topology, kind);
       closers.push(() => connection.quit());
       return connection;
     },
+    replicaWait,
     onClose(closer) {
       closers.push(closer);
     },

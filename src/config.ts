@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { z } from 'zod';
 import { NewsletterError } from './errors.ts';
+import { parseRedisTopology, RedisTopologyError, type RedisTopology } from './redis/redis-topology.ts';
 
 // CR or LF in a value that goes into a header would let it add headers of its own.
 const headerText = (header: string) =>
@@ -78,8 +79,15 @@ const envSchema = z.object({
   NEWSLETTER_CONFIG: z.string().default('newsletter.yaml'),
   POSTS_DIR: z.string().min(1).default('emails/posts'),
   REDIS_URL: z
-    .url({ protocol: /^rediss?$/, hostname: /^\S+$/, error: 'a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379' })
+    .string()
+    .regex(/^rediss?(\+(sentinel|cluster))?:\/\/\S+$/, 'a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL, e.g. redis://127.0.0.1:6379')
     .default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: z.string().min(1).optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_CLUSTER_NODES: z.string().min(1).optional(),
+  REDIS_WAIT_REPLICAS: z.enum(['0', '1']).default('1'),
+  REDIS_WAIT_TIMEOUT_MS: intFromEnv(1_000, 10, 60_000),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]+$/)
@@ -166,6 +174,24 @@ function dkimIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
   return [{ path: ['DKIM_PRIVATE_KEY'], message: 'DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together' }];
 }
 
+/** Which deployment REDIS_URL and the REDIS_SENTINELS/REDIS_CLUSTER_NODES settings describe (redis/redis-topology.ts). */
+function redisTopologyOf(e: z.infer<typeof envSchema> | undefined): { topology?: RedisTopology; issues: ConfigIssue[] } {
+  if (!e) return { issues: [] };
+  try {
+    const topology = parseRedisTopology({
+      url: e.REDIS_URL,
+      sentinels: e.REDIS_SENTINELS,
+      sentinelName: e.REDIS_SENTINEL_NAME,
+      sentinelPassword: e.REDIS_SENTINEL_PASSWORD,
+      clusterNodes: e.REDIS_CLUSTER_NODES,
+    });
+    return { topology, issues: [] };
+  } catch (error) {
+    if (!(error instanceof RedisTopologyError)) throw error;
+    return { issues: [{ path: [error.field], message: error.message }] };
+  }
+}
+
 /** STARTTLS needs both files; one alone is a mistake, not "no TLS". */
 function inboundTlsIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
   if (Boolean(env.INBOUND_TLS_CERT) === Boolean(env.INBOUND_TLS_KEY)) return [];
@@ -174,7 +200,17 @@ function inboundTlsIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
 
 export interface Config {
   readonly identity: Readonly<Identity>;
-  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly redis: {
+    /** REDIS_URL as given (it may name Sentinel or Cluster); `topology` is what to connect to. */
+    readonly url: string;
+    readonly prefix: string;
+    readonly topology: RedisTopology;
+    /**
+     * Writes the guarantees rest on wait for this many replicas (0 or 1), when the deployment has
+     * replicas; each wait gives up after timeoutMs (the write stands, on the primary only).
+     */
+    readonly wait: { readonly replicas: 0 | 1; readonly timeoutMs: number };
+  };
   readonly smtp: {
     readonly url: string | undefined;
     readonly maxConnections: number;
@@ -337,13 +373,19 @@ function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export function loadConfig({ env = process.env, cwd = process.cwd() }: LoadConfigOptions = {}): Config {
   const given = withoutEmpty(env);
   const parsed = envSchema.safeParse(given);
-  const issues = [...(parsed.error?.issues ?? []), ...dkimIssues(env), ...inboundTlsIssues(env)];
+  const { topology, issues: topologyIssues } = redisTopologyOf(parsed.data);
+  const issues = [...(parsed.error?.issues ?? []), ...dkimIssues(env), ...inboundTlsIssues(env), ...topologyIssues];
   if (!parsed.success || issues.length > 0) throw configError(issues);
   const e = parsed.data;
   const { domains, ...identity } = loadIdentity(resolve(cwd, e.NEWSLETTER_CONFIG));
   return deepFreeze({
     identity,
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      prefix: e.REDIS_PREFIX,
+      topology: topology!,
+      wait: { replicas: e.REDIS_WAIT_REPLICAS === '1' ? 1 : 0, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS },
+    },
     smtp: {
       url: e.SMTP_URL,
       maxConnections: e.SMTP_MAX_CONNECTIONS,

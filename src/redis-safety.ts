@@ -3,7 +3,7 @@
  * refuses an evicting `maxmemory-policy` (Redis would delete keys under memory pressure),
  * warns when nothing is kept on disk (a restart would lose everything).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/redis-client.ts';
 import { NewsletterError } from './errors.ts';
 
 export interface RedisSafetyReport {
@@ -18,7 +18,7 @@ export function infoField(info: string, field: string): string | undefined {
 }
 
 /** CONFIG GET is disabled on some managed Redis services; then we know less and say so. */
-async function configGet(redis: Redis, name: string): Promise<string | undefined> {
+async function configGet(redis: RedisClient, name: string): Promise<string | undefined> {
   try {
     const reply = (await redis.config('GET', name)) as string[];
     return reply[1];
@@ -28,7 +28,7 @@ async function configGet(redis: Redis, name: string): Promise<string | undefined
 }
 
 /** What decides whether Redis keeps data: its eviction policy and what it writes to disk; undefined where Redis will not say. */
-export async function readRedisSafety(redis: Redis): Promise<Omit<RedisSafetyReport, 'warnings'> & { memoryInfo: string }> {
+export async function readRedisSafety(redis: RedisClient): Promise<Omit<RedisSafetyReport, 'warnings'> & { memoryInfo: string }> {
   const memory = await redis.info('memory');
   const persistence = await redis.info('persistence');
   const maxmemoryPolicy = infoField(memory, 'maxmemory_policy') ?? (await configGet(redis, 'maxmemory-policy'));
@@ -39,7 +39,7 @@ export async function readRedisSafety(redis: Redis): Promise<Omit<RedisSafetyRep
   return { maxmemoryPolicy, aof, rdb, memoryInfo: memory };
 }
 
-export async function checkRedisSafety(redis: Redis): Promise<RedisSafetyReport> {
+export async function checkRedisSafety(redis: RedisClient): Promise<RedisSafetyReport> {
   const { maxmemoryPolicy, aof, rdb } = await readRedisSafety(redis);
   if (maxmemoryPolicy !== undefined && maxmemoryPolicy !== 'noeviction') {
     throw new NewsletterError(

@@ -73,7 +73,12 @@ describe('loadConfig', () => {
     expect(config.identity.name).toBe('SOFA Weekly');
     expect(config.identity.siteUrl).toBe('https://www.sofastack.tech');
     expect(config.smtp.url).toBe('smtp://u:p@mail.example:587');
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'nl' });
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      prefix: 'nl',
+      topology: { kind: 'single', url: 'redis://127.0.0.1:6379', username: undefined, password: undefined, tls: false },
+      wait: { replicas: 1, timeoutMs: 1_000 },
+    });
     expect(Object.isFrozen(config.identity)).toBe(true);
     expect(() => {
       (config.redis as { prefix: string }).prefix = 'x';

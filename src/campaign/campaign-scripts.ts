@@ -2,7 +2,7 @@
  * Lua scripts that keep a campaign's counters and its ledger in step. Every key of one
  * campaign carries the hash tag `{c:<id>}`, so the scripts also run on Redis Cluster.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import { LEDGER_CODES, OUTCOME_UNKNOWN, type LedgerOutcome } from './delivery-outcome.ts';
 import { BOUNCE_RANKS, RETURNED_CODES, RETURNED_KINDS, returnedCounterField } from './returned-mail.ts';
 
@@ -142,6 +142,16 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 'ok'
 `;
 
+/**
+ * KEYS: 1 sending. ARGV: 1 subscriber id, 2 the mark's time as set. Takes back a mark whose
+ * message was never ended (Redis failed before the mark was confirmed): only this attempt's
+ * own mark, never one another attempt set since. Returns 1 when removed.
+ */
+const UNMARK = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+return redis.call('HDEL', KEYS[1], ARGV[1])
+`;
+
 const luaTable = (entries: [string, string | number][]) => `{ ${entries.map(([key, value]) => `${key} = ${JSON.stringify(value)}`).join(', ')} }`;
 
 /**
@@ -170,6 +180,7 @@ return 1
 interface CampaignScriptCommands {
   campaignRecordReturned(meta: string, returned: string, field: string, entry: string): Promise<number>;
   campaignMarkSending(ledger: string, sending: string, id: string, now: number): Promise<'ok' | 'settled' | 'marked'>;
+  campaignUnmark(sending: string, id: string, markedAt: number): Promise<number>;
   campaignPrecheck(meta: string, ledger: string, sending: string, id: string): Promise<[string | null, string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
   campaignRecord(meta: string, ledger: string, sending: string, id: string, entry: string, outcome: LedgerOutcome, now: string): Promise<number>;
@@ -178,15 +189,16 @@ interface CampaignScriptCommands {
   campaignResetFailed(meta: string, ledger: string, ...ids: string[]): Promise<number>;
 }
 
-export type CampaignRedis = Redis & CampaignScriptCommands;
+export type CampaignRedis = RedisClient & CampaignScriptCommands;
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
-export function withCampaignScripts(redis: Redis): CampaignRedis {
+export function withCampaignScripts(redis: RedisClient): CampaignRedis {
   if (!defined.has(redis)) {
     redis.defineCommand('campaignCreate', { lua: CREATE, numberOfKeys: 2 });
     redis.defineCommand('campaignPrecheck', { lua: PRECHECK, numberOfKeys: 3 });
     redis.defineCommand('campaignMarkSending', { lua: MARK_SENDING, numberOfKeys: 2 });
+    redis.defineCommand('campaignUnmark', { lua: UNMARK, numberOfKeys: 1 });
     redis.defineCommand('campaignRecord', { lua: RECORD, numberOfKeys: 3 });
     redis.defineCommand('campaignAddBatches', { lua: ADD_BATCHES, numberOfKeys: 2 });
     redis.defineCommand('campaignTransition', { lua: TRANSITION, numberOfKeys: 1 });

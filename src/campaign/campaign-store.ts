@@ -11,7 +11,7 @@
  *   P:c:{c:<id>}:waits    hash    batch job id -> {group: recipients} waiting for a paused receiving domain (JSON)
  *   P:campaigns           zset    campaign ids by creation time
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import { NewsletterError } from '../errors.ts';
 import { CAMPAIGN_STATES, type Campaign, type CampaignState, type IssueSnapshot } from './campaign.ts';
 import { withCampaignScripts, type CampaignRedis } from './campaign-scripts.ts';
@@ -82,7 +82,7 @@ export class CampaignStore {
   private readonly redis: CampaignRedis;
   private readonly prefix: string;
 
-  constructor({ redis, prefix }: { redis: Redis; prefix: string }) {
+  constructor({ redis, prefix }: { redis: RedisClient; prefix: string }) {
     this.redis = withCampaignScripts(redis);
     this.prefix = prefix;
   }

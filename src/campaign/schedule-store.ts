@@ -13,7 +13,7 @@
  * starts the campaign. The scripts touch one campaign's keys only (its hash tag): they run on
  * Redis Cluster too.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import { NewsletterError } from '../errors.ts';
 import type { CampaignState, IssueSnapshot } from './campaign.ts';
 import { campaignKeys } from './campaign-store.ts';
@@ -78,16 +78,16 @@ interface ScheduleCommands {
   campaignClaimStart(meta: string, now: number, leaseMs: number): Promise<string>;
 }
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
-function withScheduleScripts(redis: Redis): Redis & ScheduleCommands {
+function withScheduleScripts(redis: RedisClient): RedisClient & ScheduleCommands {
   if (!defined.has(redis)) {
     redis.defineCommand('campaignSchedule', { lua: SCHEDULE, numberOfKeys: 2 });
     redis.defineCommand('campaignUnschedule', { lua: UNSCHEDULE, numberOfKeys: 1 });
     redis.defineCommand('campaignClaimStart', { lua: CLAIM, numberOfKeys: 1 });
     defined.add(redis);
   }
-  return redis as Redis & ScheduleCommands;
+  return redis as RedisClient & ScheduleCommands;
 }
 
 function refuse(id: string, before: string, action: string): never {
@@ -98,10 +98,10 @@ function refuse(id: string, before: string, action: string): never {
 }
 
 export class ScheduleStore {
-  private readonly redis: Redis & ScheduleCommands;
+  private readonly redis: RedisClient & ScheduleCommands;
   private readonly prefix: string;
 
-  constructor({ redis, prefix }: { redis: Redis; prefix: string }) {
+  constructor({ redis, prefix }: { redis: RedisClient; prefix: string }) {
     this.redis = withScheduleScripts(redis);
     this.prefix = prefix;
   }

@@ -3,7 +3,7 @@
  * Every key shares the app's hash tag, so they stay in one Redis Cluster slot; READ builds the
  * groups' hash names from a prefix it is given, which a Cluster accepts within one slot.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 
 /** Steps of the slow start: 10, 20, 40, 80 %, then full. */
 export const RAMP_STEPS = 4;
@@ -92,7 +92,7 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
 return 0
 `;
 
-export type PaceRedis = Redis & {
+export type PaceRedis = RedisClient & {
   paceThrottled(
     hash: string,
     groups: string,

@@ -14,7 +14,7 @@
  * costs no Redis call per message; a capped or recovering one costs one.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import { ADMIT, READ, RAMP_STEPS, RENEW, THROTTLED, type PaceRedis } from './domain-pace-scripts.ts';
 
 export interface GroupCap {
@@ -82,7 +82,7 @@ export class DomainPace {
   private readonly processId = randomBytes(6).toString('hex');
   private leaseCount = 0;
 
-  constructor({ redis, prefix, settings }: { redis: Redis; prefix: string; settings: PaceSettings }) {
+  constructor({ redis, prefix, settings }: { redis: RedisClient; prefix: string; settings: PaceSettings }) {
     const scripted = redis as unknown as Partial<PaceRedis>;
     if (!scripted.paceAdmit) {
       redis.defineCommand('paceThrottled', { lua: THROTTLED, numberOfKeys: 2 });

@@ -2,7 +2,7 @@
  * The per-recipient record of a campaign: read right before a send, written right after
  * the server's reply. Adapter: { redis, prefix }. See campaign-store.ts for the keys.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient, ReplicaAck } from '../redis/redis-client.ts';
 import type { CampaignState } from '../campaign/campaign.ts';
 import { withCampaignScripts, type CampaignRedis } from '../campaign/campaign-scripts.ts';
 import { campaignKeys } from '../campaign/campaign-store.ts';
@@ -20,8 +20,13 @@ export interface Precheck {
 }
 
 export interface LedgerOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
+  /**
+   * The "sending" mark and outcomes wait for a replica before they count (unset: they do not):
+   * a mark lost at failover is a message sent twice, an outcome lost one whose fate is unknown.
+   */
+  replicaWait?: ReplicaAck;
   /** How long recordReply keeps trying while Redis is away (default 60 s). */
   replyRetryMs?: number;
 }
@@ -30,9 +35,11 @@ export class DeliveryLedger {
   private readonly redis: CampaignRedis;
   private readonly prefix: string;
   private readonly replyRetryMs: number;
+  private readonly replicaWait: ReplicaAck | undefined;
 
-  constructor({ redis, prefix, replyRetryMs = 60_000 }: LedgerOptions) {
+  constructor({ redis, prefix, replyRetryMs = 60_000, replicaWait }: LedgerOptions) {
     this.redis = withCampaignScripts(redis);
+    this.replicaWait = replicaWait;
     this.prefix = prefix;
     this.replyRetryMs = replyRetryMs;
   }
@@ -61,7 +68,19 @@ export class DeliveryLedger {
    */
   async markSending(campaignId: string, subscriberId: string, now: Date): Promise<'ok' | 'settled' | 'marked'> {
     const { ledger, sending } = campaignKeys(this.prefix, campaignId);
-    return this.redis.campaignMarkSending(ledger, sending, subscriberId, now.getTime());
+    const markedAt = now.getTime();
+    try {
+      const marked = await this.redis.campaignMarkSending(ledger, sending, subscriberId, markedAt);
+      // Only then may the end of the message go: the deliveries marked in this tick share one WAIT.
+      if (marked === 'ok') await this.replicaWait?.after(sending);
+      return marked;
+    } catch (error) {
+      // The end will not be sent, yet the mark may be set (and replicated) with its reply lost
+      // as the primary failed: left, it would read "outcome unknown" and the recipient would
+      // never get the message. Take it back once Redis answers again.
+      await this.retrying(() => this.redis.campaignUnmark(sending, subscriberId, markedAt)).catch(() => {});
+      throw error;
+    }
   }
 
   /** Writes the outcome unless the recipient is settled already; true when written. Keeps the counters and completion in step. */
@@ -69,7 +88,10 @@ export class DeliveryLedger {
     const { ledger, meta, sending } = campaignKeys(this.prefix, campaignId);
     // A deferral's reply is only logged: a deferred entry is waiting, and a million of them must stay small.
     const entry = encodeLedgerEntry({ outcome, detail: outcome === 'deferred' ? '' : detail, at: now });
-    return (await this.redis.campaignRecord(meta, ledger, sending, subscriberId, entry, outcome, now.toISOString())) === 1;
+    const written = (await this.redis.campaignRecord(meta, ledger, sending, subscriberId, entry, outcome, now.toISOString())) === 1;
+    // Also when it changed nothing: an earlier try of this very outcome may have been written and not confirmed.
+    await this.replicaWait?.after(ledger);
+    return written;
   }
 
   /**
@@ -77,10 +99,15 @@ export class DeliveryLedger {
    * away (restarting) keep trying rather than leave the recipient "sending" (outcome unknown).
    */
   async recordReply(campaignId: string, subscriberId: string, outcome: LedgerOutcome, detail: string, now: Date): Promise<boolean> {
+    return this.retrying(() => this.record(campaignId, subscriberId, outcome, detail, now));
+  }
+
+  /** Keeps trying `write` while Redis is away (restarting, failing over), for up to replyRetryMs. */
+  private async retrying<T>(write: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.replyRetryMs;
     for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
       try {
-        return await this.record(campaignId, subscriberId, outcome, detail, now);
+        return await write();
       } catch (error) {
         if (Date.now() + pause > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, pause));

@@ -3,7 +3,7 @@
  * Adapter: { redis, prefix }. GCRA on Redis's own clock (hosts' clocks may differ): each
  * call reserves the next free slot and says how long to wait for it.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 
 const RESERVE = `
 local t = redis.call('TIME')
@@ -15,14 +15,14 @@ redis.call('SET', KEYS[1], string.format('%.0f', nextFree), 'PX', math.ceil((nex
 return math.floor(tat - now)
 `;
 
-type LimiterRedis = Redis & { rateReserve(key: string, intervalMicros: number): Promise<number> };
+type LimiterRedis = RedisClient & { rateReserve(key: string, intervalMicros: number): Promise<number> };
 
 export class RateLimiter {
   private readonly redis: LimiterRedis;
   private readonly key: string;
   private readonly intervalMicros: number;
 
-  constructor({ redis, prefix, perSecond }: { redis: Redis; prefix: string; perSecond: number }) {
+  constructor({ redis, prefix, perSecond }: { redis: RedisClient; prefix: string; perSecond: number }) {
     if (!(perSecond > 0)) throw new Error('RateLimiter needs a positive rate');
     if (!(redis as unknown as Partial<LimiterRedis>).rateReserve) redis.defineCommand('rateReserve', { lua: RESERVE, numberOfKeys: 1 });
     this.redis = redis as LimiterRedis;

@@ -14,7 +14,7 @@
  * differ). Workers read it once a second, not once a message: a success costs a Redis call
  * only when the last read showed failures.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 
 export interface RelayBreakerSettings {
   /** Relay failures in a row that open the breaker. */
@@ -87,7 +87,7 @@ return 0
 `;
 
 type Reply = [string, number, number, string, number];
-type BreakerRedis = Redis & {
+type BreakerRedis = RedisClient & {
   relayRead(key: string): Promise<Reply>;
   relayFailure(key: string, threshold: number, pauseMs: number, maxPauseMs: number, reason: string): Promise<Reply>;
   relaySuccess(key: string): Promise<number>;
@@ -117,7 +117,7 @@ export class RelayBreaker {
   private pausedUntil = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor({ redis, prefix, settings }: { redis: Redis; prefix: string; settings: RelayBreakerSettings }) {
+  constructor({ redis, prefix, settings }: { redis: RedisClient; prefix: string; settings: RelayBreakerSettings }) {
     const scripted = redis as unknown as Partial<BreakerRedis>;
     if (!scripted.relayRead) {
       redis.defineCommand('relayRead', { lua: READ, numberOfKeys: 1 });

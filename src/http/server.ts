@@ -6,7 +6,7 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import type { CampaignStore } from '../campaign/campaign-store.ts';
 import type { Identity } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -34,7 +34,7 @@ export interface ServerDeps {
   /** Answers /healthz: resolves when Redis answers. */
   ping: () => Promise<unknown>;
   /** When given, rate limits are kept in Redis and hold across server processes. */
-  rateLimitStore?: { redis: Redis; prefix: string };
+  rateLimitStore?: { redis: RedisClient; prefix: string };
   /** Per client address; defaults: subscribe 10 per 15 minutes, confirmation links 60 per minute. Unsubscribe is never limited. */
   limits?: { subscribe?: { max: number; timeWindow: number }; links?: { max: number; timeWindow: number } };
   confirmationWindowSeconds?: number;

@@ -14,7 +14,7 @@
  *   P:{P}:inbound:unmatched-raw  list  `<id>\n<the message's first bytes, latin1>`, newest first
  *   P:{P}:inbound:counted        zset  message id (hash) -> ms time it was processed
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import { createHash } from 'node:crypto';
 import type { UnmatchedReason } from '../metrics/definitions.ts';
 import type { InboundKind } from './classify-inbound-message.ts';
@@ -70,9 +70,9 @@ end
 return 1
 `;
 
-type StoreRedis = Redis & { returnedMailRecord(counted: string, unmatched: string, raw: string, ...args: (string | number)[]): Promise<number> };
+type StoreRedis = RedisClient & { returnedMailRecord(counted: string, unmatched: string, raw: string, ...args: (string | number)[]): Promise<number> };
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
 export function returnedMailKeys(prefix: string) {
   const base = `${prefix}:{${prefix}}:inbound`;
@@ -83,7 +83,7 @@ export class ReturnedMailStore {
   private readonly redis: StoreRedis;
   private readonly keys: ReturnType<typeof returnedMailKeys>;
 
-  constructor({ redis, prefix }: { redis: Redis; prefix: string }) {
+  constructor({ redis, prefix }: { redis: RedisClient; prefix: string }) {
     if (!defined.has(redis)) {
       redis.defineCommand('returnedMailRecord', { lua: RECORD, numberOfKeys: 3 });
       defined.add(redis);

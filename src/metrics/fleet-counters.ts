@@ -3,7 +3,7 @@
  * METRICS_FLUSH_MS (and on close) in one MULTI, never a write per message; the web server
  * reads the whole hash once per scrape. Adapter: { redis, prefix }.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import { isSumField } from './definitions.ts';
 import { MetricTally } from './metric-tally.ts';
 
@@ -13,7 +13,7 @@ export function fleetMetricsKey(prefix: string): string {
 }
 
 export interface FleetCountersDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   flushMs: number;
   /** A flush failed; its counts are kept and go with the next one. */
@@ -22,7 +22,7 @@ export interface FleetCountersDeps {
 
 export class FleetCounters {
   readonly tally = new MetricTally();
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly key: string;
   private readonly onError: (error: Error) => void;
   private readonly timer: NodeJS.Timeout;

@@ -58,8 +58,8 @@ export function buildDeliveryWorker(app: App, options: DeliveryWorkerOptions = {
   const lostLocks = new Set<string>();
   const processor = createBatchProcessor({
     campaigns: new CampaignStore({ redis, prefix }),
-    ledger: new DeliveryLedger({ redis, prefix }),
-    directory: new SubscriberStore({ redis, prefix }),
+    ledger: new DeliveryLedger({ redis, prefix, replicaWait: app.replicaWait(redis) }),
+    directory: new SubscriberStore({ redis, prefix, replicaWait: app.replicaWait(redis) }),
     transport,
     rateLimiter: config.sending.ratePerSecond > 0 ? new RateLimiter({ redis, prefix, perSecond: config.sending.ratePerSecond }) : undefined,
     identity: config.identity,

@@ -30,18 +30,24 @@ function secretOf(config: Config): string | undefined {
   }
 }
 
+function redisSecrets({ redis: { url, topology } }: Config): string[] {
+  const inUrl = /^[^:]+:\/\/[^:@/]*:([^@/]*)@/.exec(url)?.[1];
+  const sentinel = topology.kind === 'sentinel' ? topology.sentinelPassword : undefined;
+  return [inUrl, topology.password, sentinel].filter((value): value is string => Boolean(value));
+}
+
 /** Every value doctor must never print. */
 export function secretsOf(config: Config): (string | undefined)[] {
   const smtp = config.smtp.url ? new URL(config.smtp.url) : undefined;
   const imap = config.bounces.imapUrl ? new URL(config.bounces.imapUrl) : undefined;
-  const redis = new URL(config.redis.url);
   return [
     config.secrets.current,
     config.secrets.previous,
     config.admin.token,
     config.smtp.dkim?.privateKey,
     ...(config.smtp.dkim?.privateKey.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----')) ?? []),
-    ...[smtp, imap, redis].flatMap((url) => (url?.password ? [url.password, decodeURIComponent(url.password)] : [])),
+    ...[smtp, imap].flatMap((url) => (url?.password ? [url.password, decodeURIComponent(url.password)] : [])),
+    ...redisSecrets(config),
   ];
 }
 

@@ -8,6 +8,7 @@
 import { createApp, type App } from '../app.ts';
 import type { Config } from '../config.ts';
 import { isNewsletterError, NewsletterError } from '../errors.ts';
+import { parseRedisTopology } from '../redis/redis-topology.ts';
 import { startPrivateRedisServer } from '../redis/private-redis-server.ts';
 
 export interface LocalAppOptions {
@@ -34,7 +35,8 @@ export async function openLocalApp(config: Config, { say = () => {}, path }: Loc
     });
     say(`no Redis answers at REDIS_URL: started a private redis-server at ${redis.url} for this run (its data goes when the run ends)`);
     try {
-      const app = await createApp({ ...config, redis: { ...config.redis, url: redis.url } }, { warn: () => {} });
+      const topology = parseRedisTopology({ url: redis.url });
+      const app = await createApp({ ...config, redis: { ...config.redis, url: redis.url, topology } }, { warn: () => {} });
       // The server goes after every client of the App has closed.
       return {
         ...app,

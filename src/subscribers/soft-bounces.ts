@@ -3,7 +3,7 @@
  * once however many reports it brings. The rule that turns them into `bounced` is
  * judgeSoftBounces (soft-bounce-rule.ts); this adapter only keeps them. Takes { redis, prefix }.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import { subscriberKeys, type SubscriberKeys } from './subscriber-keys.ts';
 
 /**
@@ -13,10 +13,10 @@ import { subscriberKeys, type SubscriberKeys } from './subscriber-keys.ts';
 const KEEP_SECONDS = 366 * 24 * 3600;
 
 export class SoftBounceStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: SubscriberKeys;
 
-  constructor({ redis, prefix }: { redis: Redis; prefix: string }) {
+  constructor({ redis, prefix }: { redis: RedisClient; prefix: string }) {
     this.redis = redis;
     this.keys = subscriberKeys(prefix);
   }

@@ -5,7 +5,8 @@
  * other's change: the loser gets 0 and re-reads. All keys share one hash tag, so the scripts
  * also run on Redis Cluster.
  */
-import type { Redis, ChainableCommander } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.ts';
 import type { Subscriber } from './subscriber.ts';
 import type { SubscriberKeys } from './subscriber-keys.ts';
 import { recordValue } from './subscriber-record.ts';
@@ -98,15 +99,15 @@ interface ScriptCommands {
   subscriberRemove(numKeys: number, ...args: (string | number)[]): Promise<number>;
 }
 
-export type ScriptedRedis = Redis & ScriptCommands;
+export type ScriptedRedis = RedisClient & ScriptCommands;
 export type ScriptedPipeline = ChainableCommander & {
   subscriberWriteMany(numKeys: number, ...args: (string | number)[]): ChainableCommander;
 };
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
 /** Registers the scripts on a connection once (ioredis sends EVALSHA, falling back to EVAL). */
-export function withScripts(redis: Redis): ScriptedRedis {
+export function withScripts(redis: RedisClient): ScriptedRedis {
   if (!defined.has(redis)) {
     redis.defineCommand('subscriberWriteMany', { lua: WRITE_MANY });
     redis.defineCommand('subscriberRemove', { lua: REMOVE });

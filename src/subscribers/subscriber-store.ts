@@ -2,7 +2,8 @@
  * Subscribers in Redis. Adapter: takes { redis, prefix }, owns no connection. The keys are
  * laid out in subscriber-keys.ts; every write is a compare-and-set (store-scripts.ts).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient, ReplicaAck } from '../redis/redis-client.ts';
+import { primariesOf } from '../redis/redis-connection.ts';
 import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
 import { execWrites, queueWrites, withScripts, type ScriptedPipeline, type ScriptedRedis, type Write } from './store-scripts.ts';
@@ -46,10 +47,12 @@ export interface StatusResult {
 }
 
 export interface SubscriberStoreDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   now?: () => Date;
   newId?: () => string;
+  /** Status changes wait for a replica (unset: they do not). */
+  replicaWait?: ReplicaAck;
 }
 
 const MAX_ATTEMPTS = 50;
@@ -73,8 +76,11 @@ export class SubscriberStore {
   private readonly now: () => Date;
   private readonly newId: () => string;
 
-  constructor({ redis, prefix, now = () => new Date(), newId = newSubscriberId }: SubscriberStoreDeps) {
+  private readonly replicaWait: ReplicaAck | undefined;
+
+  constructor({ redis, prefix, now = () => new Date(), newId = newSubscriberId, replicaWait }: SubscriberStoreDeps) {
     this.redis = withScripts(redis);
+    this.replicaWait = replicaWait;
     this.keys = subscriberKeys(prefix);
     this.softBounces = new SoftBounceStore({ redis, prefix });
     this.now = now;
@@ -212,14 +218,22 @@ export class SubscriberStore {
       const stored = await this.read(id);
       if (!stored) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `no subscriber with id ${id}`);
       const { subscriber, rev } = stored;
-      if (subscriber.status === status || !allowedFrom(subscriber.status)) return { subscriber, changed: false };
+      if (subscriber.status === status || !allowedFrom(subscriber.status)) {
+        // Already so: maybe by an earlier try of this change whose replica wait failed; confirm it now.
+        if (subscriber.status === status) await this.replicaWait?.after(this.keys.record(id));
+        return { subscriber, changed: false };
+      }
       const at = this.now().toISOString();
       const history = [...subscriber.history, { status, reason, at }].slice(-HISTORY_LIMIT);
       const after: Subscriber = { ...subscriber, status, history, updatedAt: at };
       const pipeline = this.redis.pipeline() as ScriptedPipeline;
       const calls = queueWrites(pipeline, this.keys, [{ after, rev, emailKey: emailKey(after.email), listsBefore: after.lists }]);
       const [value = 0] = await execWrites(pipeline, calls);
-      if (value > 0) return { subscriber: after, changed: true };
+      if (value > 0) {
+        // An unsubscribe or a bounce is a promise to the recipient: it must outlive a failover.
+        await this.replicaWait?.after(this.keys.record(id));
+        return { subscriber: after, changed: true };
+      }
       await backoff(attempt);
     }
     throw new Error(`subscriber store: too many concurrent changes to ${id}`);
@@ -249,12 +263,15 @@ export class SubscriberStore {
   async listNames(): Promise<string[]> {
     const marker = this.keys.list('');
     const names = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${marker.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of found) names.add(key.slice(marker.length));
-    } while (cursor !== '0');
+    // SCAN sees one node's keys: on a Cluster, walk every master.
+    for (const node of primariesOf(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', `${marker.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of found) names.add(key.slice(marker.length));
+      } while (cursor !== '0');
+    }
     return [...names].sort();
   }
 

@@ -26,9 +26,13 @@ const badEnv: BadSetting[] = [
   {
     name: 'REDIS_URL that is not a redis:// URL',
     env: { REDIS_URL: 'http://127.0.0.1:6379' },
-    line: /^newsletter: REDIS_URL: a redis:\/\/ or rediss:\/\/ URL with a host, e\.g\. redis:\/\/127\.0\.0\.1:6379 \[/,
+    line: /^newsletter: REDIS_URL: a redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/ or redis\+cluster:\/\/ URL, e\.g\. redis:\/\/127\.0\.0\.1:6379 \[/,
   },
-  { name: 'REDIS_URL without a host', env: { REDIS_URL: 'redis://' }, line: /^newsletter: REDIS_URL: a redis:\/\/ or rediss:\/\/ URL with a host/ },
+  {
+    name: 'REDIS_URL without a host',
+    env: { REDIS_URL: 'redis://' },
+    line: /^newsletter: REDIS_URL: a redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/ or redis\+cluster:\/\/ URL/,
+  },
   {
     name: 'REDIS_URL where nothing answers (the password stays out of the message)',
     env: { REDIS_URL: 'redis://:hunter2-password@127.0.0.1:1' },
@@ -59,7 +63,7 @@ const badEnv: BadSetting[] = [
     line: new RegExp(
       '^newsletter: ' +
         [
-          'REDIS_URL: a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379',
+          'REDIS_URL: a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL, e.g. redis://127.0.0.1:6379',
           'SMTP_URL: an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@mail.example.com:587',
           'SEND_ATTEMPTS: Too small: expected number to be >=1',
           'NEWSLETTER_DEV_MODE: Invalid option: expected one of "0"|"1"|"true"|"false"',

@@ -34,7 +34,7 @@ describe.concurrent('the newsletter process', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^newsletter: REDIS_URL: a redis:\/\/ or rediss:\/\/ URL with a host.*\[CONFIG_INVALID\]$/),
+      expect.stringMatching(/^newsletter: REDIS_URL: a redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/ or redis\+cluster:\/\/ URL.*\[CONFIG_INVALID\]$/),
     ]);
   });
 });

@@ -10,6 +10,30 @@ afterEach(async () => {
 });
 
 describe('the delivery ledger', () => {
+  it('waits for the replica after a "sending" mark and an outcome; when that wait fails the mark is taken back, so the recipient is still sent to', async () => {
+    harness = await startHarness();
+    const [subscriber] = await harness.addSubscribers(1);
+    await harness.send();
+    const waited: string[] = [];
+    let failing = false;
+    const replicaWait = {
+      after: async (key: string) => {
+        waited.push(key);
+        if (failing) throw new Error('Connection is closed.');
+      },
+    };
+    const ledger = new DeliveryLedger({ redis: harness.app.redis, prefix: harness.prefix, replicaWait });
+    const { sending, ledger: entries } = harness.app.campaigns.keys(harness.campaignId);
+    failing = true;
+    await expect(ledger.markSending(harness.campaignId, subscriber!.id, new Date())).rejects.toThrow('Connection is closed.');
+    expect(await harness.app.redis.hlen(sending)).toBe(0);
+    expect(await ledger.precheck(harness.campaignId, subscriber!.id)).toMatchObject({ settled: false, outcomeUnknown: false });
+    failing = false;
+    expect(await ledger.markSending(harness.campaignId, subscriber!.id, new Date())).toBe('ok');
+    expect(await ledger.record(harness.campaignId, subscriber!.id, 'accepted', '', new Date())).toBe(true);
+    expect(waited).toEqual([sending, sending, entries]);
+  });
+
   it('reads the ledger entry and the campaign state in one go', async () => {
     harness = await startHarness();
     const [subscriber] = await harness.addSubscribers(1);

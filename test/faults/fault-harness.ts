@@ -13,9 +13,18 @@ import { startFaultSmtpServer, type FaultRates, type FaultSmtpServer } from './f
 import { startPrivateRedisServer, type PrivateRedisServer } from '../../src/redis/private-redis-server.ts';
 import { ProcessRegistry } from '../helpers/processes.ts';
 
-export interface FaultScenario {
-  /** Its own redis-server with an append-only file fsynced on every write, so it can be killed and restarted with what it acknowledged. */
-  redis: PrivateRedisServer;
+/** A Redis deployment of the scenario's own: its REDIS_URL, and how to end it. */
+export interface ScenarioRedis {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export interface FaultScenario<R extends ScenarioRedis = PrivateRedisServer> {
+  /**
+   * Its own redis-server with an append-only file fsynced on every write, so it can be killed
+   * and restarted with what it acknowledged; or the deployment the test started (Sentinel, Cluster).
+   */
+  redis: R;
   smtp: FaultSmtpServer;
   harness: Harness;
   processes: ProcessRegistry;
@@ -25,8 +34,10 @@ export interface FaultScenario {
   close(): Promise<void>;
 }
 
-export interface ScenarioOptions {
+export interface ScenarioOptions<R extends ScenarioRedis = PrivateRedisServer> {
   recipients: number;
+  /** Starts the deployment to run on (default: one private redis-server); the scenario stops it. */
+  redis?: () => Promise<R>;
   faults?: Omit<FaultRates, 'seed'>;
   seed?: string;
   env?: Record<string, string>;
@@ -49,8 +60,8 @@ const FAULT_ENV = {
   LOG_LEVEL: 'info',
 };
 
-export async function startFaultScenario(options: ScenarioOptions): Promise<FaultScenario> {
-  const redis = await startPrivateRedisServer({ appendfsync: 'always' });
+export async function startFaultScenario<R extends ScenarioRedis = PrivateRedisServer>(options: ScenarioOptions<R>): Promise<FaultScenario<R>> {
+  const redis = options.redis ? await options.redis() : ((await startPrivateRedisServer({ appendfsync: 'always' })) as unknown as R);
   const processes = new ProcessRegistry();
   let smtp: FaultSmtpServer | undefined;
   let harness: Harness | undefined;
@@ -85,8 +96,8 @@ export async function startFaultScenario(options: ScenarioOptions): Promise<Faul
 }
 
 /** The calling file's scenario starter: one scenario per test, closed after the test whatever happened. */
-export function scenarioPerTest(): (options: ScenarioOptions) => Promise<FaultScenario> {
-  let scenario: FaultScenario | undefined;
+export function scenarioPerTest<R extends ScenarioRedis = PrivateRedisServer>(): (options: ScenarioOptions<R>) => Promise<FaultScenario<R>> {
+  let scenario: FaultScenario<R> | undefined;
   afterEach(async () => {
     await scenario?.close();
     scenario = undefined;
@@ -120,7 +131,7 @@ export interface Audit {
 
 /** Reads the ledger and the server's records after the campaign ended; every list in the result is empty when all is well. */
 export async function audit(
-  s: FaultScenario,
+  s: FaultScenario<ScenarioRedis>,
   campaignId: string,
   expect: (subscriber: { id: string; email: string }) => Expectation = () => ACCEPTED,
 ): Promise<Audit> {
@@ -154,7 +165,7 @@ export async function audit(
 }
 
 /** Recipients recorded as "outcome unknown", and whether the server did receive their message. */
-export async function unconfirmedRecipients(s: FaultScenario, campaignId: string): Promise<{ email: string; received: boolean }[]> {
+export async function unconfirmedRecipients(s: FaultScenario<ScenarioRedis>, campaignId: string): Promise<{ email: string; received: boolean }[]> {
   const failures = await s.harness.app.campaigns.allFailures(campaignId);
   const emails = new Map(s.subscribers.map((sub) => [sub.id, sub.email]));
   const received = new Set(s.smtp.messages.filter((m) => m.messageId.startsWith(`${campaignId}.`)).map((m) => m.to[0]));

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/redis-client.ts';
+import { primariesOf } from '../../src/redis/redis-connection.ts';
 
 export interface KeyDump {
   type: string;
@@ -13,14 +14,17 @@ export interface KeyDump {
  * it: subscribers, campaigns, ledgers, rate-limit counters and the BullMQ queue, whose keys
  * (`<prefix>:{<prefix>}:q:*`, see deliveryQueuePrefix) start with the same prefix.
  */
-export async function dumpKeys(redis: Redis, prefix: string): Promise<Record<string, KeyDump>> {
+export async function dumpKeys(redis: RedisClient, prefix: string): Promise<Record<string, KeyDump>> {
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
+  // SCAN sees one node's keys: on a Cluster, walk every master.
+  for (const node of primariesOf(redis)) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+  }
   const dump: Record<string, KeyDump> = {};
   for (const key of keys.sort()) {
     const type = await redis.type(key);
