@@ -12,6 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 
+/** A captured file's arrival number, from its name (`0042-ann-example.org.eml`). */
+function sequenceOf(path: string): number {
+  return Number(/(\d+)-[^/\\]*\.eml$/.exec(path)?.[1] ?? 0);
+}
 export interface CaptureSmtpServer {
   /** smtp://127.0.0.1:<port>, for SMTP_URL. */
   readonly url: string;
@@ -54,7 +58,9 @@ export async function startCaptureSmtpServer({ dir, host = '127.0.0.1' }: { dir:
         writeFile(partial, Buffer.concat(chunks))
           .then(() => rename(partial, path))
           .then(() => {
-            files.push(path);
+            // Writes finish in any order; the list keeps the order the messages arrived in.
+            const at = files.findIndex((other) => sequenceOf(other) > sequenceOf(path));
+            files.splice(at === -1 ? files.length : at, 0, path);
             callback();
           }, callback);
       });
