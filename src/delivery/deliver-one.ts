@@ -130,8 +130,6 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   const sent = deps.metrics?.sendStarted();
   /** This attempt's own "sending" mark, once set. */
   let marked: SendingMark | undefined;
-  /** Whether the end of the message may have reached the server: from then on the mark stands. */
-  let endSent = false;
   try {
     // Right before the end of the message, after which the server may accept it: the
     // "sending" mark goes to Redis, so whoever finds it without an outcome knows the message
@@ -151,9 +149,9 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
       if (mark.value.result !== 'ok') throw new TakenMeanwhile(mark.value.result);
       if (!stillActive.value) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
     });
-    endSent = true;
   } catch (error) {
-    endSent = (error as SendFailure).endSent === true;
+    /** Whether the end of the message may have reached the server: then the mark stands, whatever follows. */
+    const endSent = (error as SendFailure).endSent === true;
     input.onReply?.();
     try {
       return await settleFailedSend(deps, input, error, sent);
