@@ -151,7 +151,7 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     });
   } catch (error) {
     /** Whether the end of the message may have reached the server: then the mark stands, whatever follows. */
-    const endSent = (error as SendFailure).endSent === true;
+    const endSent = (error as SendFailure | undefined)?.endSent === true;
     input.onReply?.();
     try {
       return await settleFailedSend(deps, input, error, sent);
