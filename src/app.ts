@@ -90,7 +90,12 @@ async function connectRedis(topology: RedisTopology, warn: (message: string) => 
   } catch (cause) {
     redis.disconnect();
     const reason = (firstError ?? (cause as Error)).message;
-    throw new NewsletterError('CONFIG_INVALID', `cannot connect to Redis at ${describeTopology(topology)}: ${reason}`, { field: 'REDIS_URL', cause });
+    // The sentinels themselves refused us (requirepass on them): their password is the setting to fix.
+    const sentinelsRefused = topology.kind === 'sentinel' && /^All sentinels are unreachable.*\b(NOAUTH|WRONGPASS)\b/.test(reason);
+    throw new NewsletterError('CONFIG_INVALID', `cannot connect to Redis at ${describeTopology(topology)}: ${reason}`, {
+      field: sentinelsRefused ? 'REDIS_SENTINEL_PASSWORD' : 'REDIS_URL',
+      cause,
+    });
   }
   redis.off('error', remember).on('error', (error: Error) => warn(`Redis: ${error.message}`));
   return redis;

@@ -128,24 +128,30 @@ return { redis.call('HGET', KEYS[2], ARGV[1]), redis.call('HGET', KEYS[1], 'stat
 `;
 
 /**
- * KEYS: 1 ledger, 2 sending. ARGV: 1 subscriber id, 2 now (ms). Right before the end of a
- * message: marks the recipient "sending" only when nobody settled them and nobody else's
- * mark is there, in one step, so two workers holding the same batch (one stalled past its
- * lock, the other given the batch since) never both send the end. Returns 'ok', 'settled'
- * or 'marked'.
+ * KEYS: 1 ledger, 2 sending. ARGV: 1 subscriber id, 2 the attempt's mark (its time, then a
+ * token of its own). Right before the end of a message: marks the recipient "sending" only when
+ * nobody settled them and nobody else's mark is there, in one step, so two workers holding the
+ * same batch (one stalled past its lock, the other given the batch since) never both send the
+ * end. Returns 'ok', 'settled' or 'marked'. The same mark again is 'ok': the client sends a
+ * script again when its connection closed before the reply (ioredis after a reconnect, a
+ * Cluster after a failover), and a mark that ran, reached the replica and lost its reply with
+ * the dying primary must not read as another attempt's, or this one would record "outcome
+ * unknown" for a message nobody sent.
  */
 const MARK_SENDING = `
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
 if entry and string.sub(entry, 1, 1) ~= '${DEFERRED}' then return 'settled' end
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'marked' end
+local mark = redis.call('HGET', KEYS[2], ARGV[1])
+if mark == ARGV[2] then return 'ok' end
+if mark then return 'marked' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 'ok'
 `;
 
 /**
- * KEYS: 1 sending. ARGV: 1 subscriber id, 2 the mark's time as set. Takes back a mark whose
- * message was never ended (Redis failed before the mark was confirmed): only this attempt's
- * own mark, never one another attempt set since. Returns 1 when removed.
+ * KEYS: 1 sending. ARGV: 1 subscriber id, 2 the attempt's mark as set. Takes back a mark whose
+ * message was never ended (Redis failed before the mark was confirmed, or right before the end):
+ * only this attempt's own mark, never one another attempt set since. Returns 1 when removed.
  */
 const UNMARK = `
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
@@ -179,8 +185,8 @@ return 1
 
 interface CampaignScriptCommands {
   campaignRecordReturned(meta: string, returned: string, field: string, entry: string): Promise<number>;
-  campaignMarkSending(ledger: string, sending: string, id: string, now: number): Promise<'ok' | 'settled' | 'marked'>;
-  campaignUnmark(sending: string, id: string, markedAt: number): Promise<number>;
+  campaignMarkSending(ledger: string, sending: string, id: string, mark: string): Promise<'ok' | 'settled' | 'marked'>;
+  campaignUnmark(sending: string, id: string, mark: string): Promise<number>;
   campaignPrecheck(meta: string, ledger: string, sending: string, id: string): Promise<[string | null, string | null, string | null]>;
   campaignCreate(meta: string, issue: string, snapshot: string, ...fields: string[]): Promise<number>;
   campaignRecord(meta: string, ledger: string, sending: string, id: string, entry: string, outcome: LedgerOutcome, now: string): Promise<number>;

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { DeliveryMetrics } from '../metrics/metric-tally.ts';
 import { classifyFailure, type FailureVerdict, type SmtpFailureLike } from './classify-failure.ts';
 import { OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_AFTER_END, OUTCOME_UNKNOWN_CONCURRENT } from '../campaign/delivery-outcome.ts';
-import type { DeliveryLedger } from './ledger.ts';
+import type { DeliveryLedger, SendingMark } from './ledger.ts';
 import { messageIdFor, personalise, type MessageBuffers, type MessageTemplate } from './message-template.ts';
 import type { DomainPace } from './domain-pace.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -17,7 +17,7 @@ import type { RelayBreaker } from './relay-breaker.ts';
 import type { RecipientLinks } from './recipient-links.ts';
 import type { RecipientDirectory } from './recipient-directory.ts';
 import { recognizeThrottle } from './throttle-reply.ts';
-import type { MessageTransport } from './transport.ts';
+import type { MessageTransport, SendFailure } from './transport.ts';
 
 /**
  * What one deliverOne call did: settled the recipient, deferred them (`relay-failed`: deferred
@@ -128,6 +128,8 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     return 'domain-paused';
   }
   const sent = deps.metrics?.sendStarted();
+  /** This attempt's own "sending" mark, once set. */
+  let marked: SendingMark | undefined;
   try {
     // Right before the end of the message, after which the server may accept it: the
     // "sending" mark goes to Redis, so whoever finds it without an outcome knows the message
@@ -137,44 +139,30 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
     // unsubscribe answered before this message's DATA began (the wait for a rate limit or a
     // connection can be long) stops it before its end.
     await deps.transport.send({ from: links.returnPath ?? input.template.from, to: recipient.email, messageId }, raw, async () => {
-      const [mark, stillActive] = await Promise.all([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]).catch(
-        (error: unknown) => {
-          throw new StoreFailed('Redis failed right before the end of the message', { cause: error });
-        },
-      );
-      if (mark !== 'ok') throw new TakenMeanwhile(mark);
-      if (!stillActive) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
+      // Both answers, also when one fails: the subscriber lives under other keys than the
+      // campaign (on a Cluster maybe on another master, failing over on its own), and a mark set
+      // while that read failed is this attempt's to take back.
+      const [mark, stillActive] = await Promise.allSettled([ledger.markSending(campaignId, subscriberId, deps.now()), deps.directory.canReceive(subscriberId)]);
+      if (mark.status === 'fulfilled' && mark.value.result === 'ok') marked = mark.value;
+      if (mark.status === 'rejected') throw new StoreFailed('Redis failed right before the end of the message', { cause: mark.reason });
+      if (stillActive.status === 'rejected') throw new StoreFailed('Redis failed right before the end of the message', { cause: stillActive.reason });
+      if (mark.value.result !== 'ok') throw new TakenMeanwhile(mark.value.result);
+      if (!stillActive.value) throw new SuppressedMeanwhile('unsubscribed while the message was on its way');
     });
   } catch (error) {
+    /** Whether the end of the message may have reached the server: then the mark stands, whatever follows. */
+    const endSent = (error as SendFailure | undefined)?.endSent === true;
     input.onReply?.();
-    // Not a deferral: the batch goes back to the queue without spending an attempt (batch-processor.ts).
-    if (error instanceof StoreFailed) throw error.cause;
-    if (error instanceof SuppressedMeanwhile) {
-      return settleUnsent(deps, input, 'skipped', (await suppressedNow(deps, subscriberId)) ?? 'subscriber left while the message was on its way');
+    try {
+      return await settleFailedSend(deps, input, error, sent);
+    } catch (unsettled) {
+      // Redis failed before an outcome was recorded: right before the end (StoreFailed), or at
+      // the outcome or a call before it (the relay's, the pace's). When the end never went, this
+      // attempt knows the message was not sent, and its mark must not outlive it: left, it would
+      // read "outcome unknown" and the recipient would never be sent to.
+      if (!endSent) await takeBackUnended(marked, input);
+      throw unsettled;
     }
-    if (error instanceof TakenMeanwhile) {
-      if (error.by === 'settled') return 'settled-before';
-      // The other attempt's reply replaces this when it records one; if it never does, the
-      // recipient is settled all the same and the campaign can complete.
-      return settleUnsent(deps, input, 'failed', OUTCOME_UNKNOWN_CONCURRENT);
-    }
-    const throttle = input.group !== undefined && deps.pace ? recognizeThrottle(error as SmtpFailureLike) : undefined;
-    if (throttle) {
-      // The receiving domain's pace, not this recipient's fault nor the relay's: the group
-      // pauses for the fleet, and the recipient waits for it without spending an attempt.
-      sent?.('deferred', '4xx');
-      const { opened, pausedForMs, pauses } = await deps.pace!.throttled(input.group!, throttle.reply, throttle.waitMs);
-      if (opened) {
-        const until = new Date(Date.now() + pausedForMs).toISOString();
-        input.log?.warn(
-          { group: input.group, reason: throttle.reply, pauseMs: pausedForMs, until, pauses },
-          'receiving domain throttles: paused for the whole fleet',
-        );
-      } else input.log?.info({ subscriberId, group: input.group, reply: throttle.reply }, 'delivery deferred: the receiving domain throttles');
-      await ledger.recordReply(campaignId, subscriberId, 'deferred', throttle.reply, deps.now());
-      return 'throttled';
-    }
-    return recordFailure(deps, input, classifyFailure(error as SmtpFailureLike), sent);
   }
   sent?.('accepted', '2xx');
   input.onReply?.();
@@ -182,6 +170,59 @@ export async function deliverOne(deps: DeliverOneDeps, input: DeliverOneInput): 
   if (await deps.relay?.success()) input.log?.info('relay answers again: sending resumed');
   await ledger.recordReply(campaignId, subscriberId, 'accepted', '', deps.now());
   return 'accepted';
+}
+
+/**
+ * Takes back this attempt's mark when its end never went. If even that fails (Redis away past
+ * the ledger's retries), the mark stays and the recipient will read "outcome unknown": never a
+ * message sent twice, but one lost, so it is said.
+ */
+async function takeBackUnended(marked: SendingMark | undefined, input: DeliverOneInput): Promise<void> {
+  await marked?.takeBack().catch((error: unknown) => {
+    input.log?.warn(
+      { subscriberId: input.subscriberId, err: error },
+      'could not take back the "sending" mark of a message that never ended: the recipient will read outcome unknown',
+    );
+  });
+}
+
+/** What a send that failed, or was stopped before its end, becomes; recorded. */
+async function settleFailedSend(
+  deps: DeliverOneDeps,
+  input: DeliverOneInput,
+  error: unknown,
+  sent: ReturnType<DeliveryMetrics['sendStarted']> | undefined,
+): Promise<DeliveryResult> {
+  const { ledger } = deps;
+  const { campaignId, subscriberId } = input;
+  // Not a deferral: the batch goes back to the queue without spending an attempt (batch-processor.ts).
+  if (error instanceof StoreFailed) throw error.cause;
+  if (error instanceof SuppressedMeanwhile) {
+    return settleUnsent(deps, input, 'skipped', (await suppressedNow(deps, subscriberId)) ?? 'subscriber left while the message was on its way');
+  }
+  if (error instanceof TakenMeanwhile) {
+    if (error.by === 'settled') return 'settled-before';
+    // The other attempt's reply replaces this when it records one; if it never does, the
+    // recipient is settled all the same and the campaign can complete.
+    return settleUnsent(deps, input, 'failed', OUTCOME_UNKNOWN_CONCURRENT);
+  }
+  const throttle = input.group !== undefined && deps.pace ? recognizeThrottle(error as SmtpFailureLike) : undefined;
+  if (throttle) {
+    // The receiving domain's pace, not this recipient's fault nor the relay's: the group
+    // pauses for the fleet, and the recipient waits for it without spending an attempt.
+    sent?.('deferred', '4xx');
+    const { opened, pausedForMs, pauses } = await deps.pace!.throttled(input.group!, throttle.reply, throttle.waitMs);
+    if (opened) {
+      const until = new Date(Date.now() + pausedForMs).toISOString();
+      input.log?.warn(
+        { group: input.group, reason: throttle.reply, pauseMs: pausedForMs, until, pauses },
+        'receiving domain throttles: paused for the whole fleet',
+      );
+    } else input.log?.info({ subscriberId, group: input.group, reply: throttle.reply }, 'delivery deferred: the receiving domain throttles');
+    await ledger.recordReply(campaignId, subscriberId, 'deferred', throttle.reply, deps.now());
+    return 'throttled';
+  }
+  return recordFailure(deps, input, classifyFailure(error as SmtpFailureLike), sent);
 }
 
 /** What a failed SMTP attempt becomes: outcome unknown, a relay failure, a deferral, or failed (with a hard bounce). */

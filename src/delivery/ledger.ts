@@ -2,6 +2,7 @@
  * The per-recipient record of a campaign: read right before a send, written right after
  * the server's reply. Adapter: { redis, prefix }. See campaign-store.ts for the keys.
  */
+import { randomBytes } from 'node:crypto';
 import type { RedisClient, ReplicaAck } from '../redis/redis-client.ts';
 import type { CampaignState } from '../campaign/campaign.ts';
 import { withCampaignScripts, type CampaignRedis } from '../campaign/campaign-scripts.ts';
@@ -17,6 +18,19 @@ export interface Precheck {
    * died (or is still waiting). The server may have accepted it, so it must not be sent again.
    */
   outcomeUnknown: boolean;
+}
+
+/** What markSending did, and how this attempt takes its own mark back. */
+export interface SendingMark {
+  /** 'ok': marked, the end may go; 'settled' or 'marked': another attempt settled or is sending this recipient. */
+  result: 'ok' | 'settled' | 'marked';
+  /**
+   * For an attempt that knows its end never went (it failed before handing the end to the
+   * connection): removes this attempt's mark, never another's, so the recipient is tried again
+   * rather than read as "outcome unknown". Keeps trying while Redis is away (up to replyRetryMs),
+   * and waits for a replica as the mark did.
+   */
+  takeBack(): Promise<void>;
 }
 
 export interface LedgerOptions {
@@ -64,21 +78,29 @@ export class DeliveryLedger {
    * Marks the recipient "sending": called right before the end of the message goes to the
    * server, which can accept it from then on. Cleared by any record(). Refused ('settled',
    * 'marked') when the recipient was settled or marked by another attempt since the precheck:
-   * then this attempt must not send the end.
+   * then this attempt must not send the end. The mark is this attempt's own (its time and a
+   * random token), so that a script the client sent again after a lost reply knows it, and a
+   * take-back removes nobody else's.
    */
-  async markSending(campaignId: string, subscriberId: string, now: Date): Promise<'ok' | 'settled' | 'marked'> {
+  async markSending(campaignId: string, subscriberId: string, now: Date): Promise<SendingMark> {
     const { ledger, sending } = campaignKeys(this.prefix, campaignId);
-    const markedAt = now.getTime();
+    const mark = `${now.getTime()}:${randomBytes(6).toString('base64url')}`;
+    // Confirmed by a replica like the mark: a take-back lost at failover would bring the mark back.
+    const takeBack = () =>
+      this.retrying(async () => {
+        await this.redis.campaignUnmark(sending, subscriberId, mark);
+        await this.replicaWait?.after(sending);
+      });
     try {
-      const marked = await this.redis.campaignMarkSending(ledger, sending, subscriberId, markedAt);
+      const result = await this.redis.campaignMarkSending(ledger, sending, subscriberId, mark);
       // Only then may the end of the message go: the deliveries marked in this tick share one WAIT.
-      if (marked === 'ok') await this.replicaWait?.after(sending);
-      return marked;
+      if (result === 'ok') await this.replicaWait?.after(sending);
+      return { result, takeBack };
     } catch (error) {
       // The end will not be sent, yet the mark may be set (and replicated) with its reply lost
       // as the primary failed: left, it would read "outcome unknown" and the recipient would
       // never get the message. Take it back once Redis answers again.
-      await this.retrying(() => this.redis.campaignUnmark(sending, subscriberId, markedAt)).catch(() => {});
+      await takeBack().catch(() => {});
       throw error;
     }
   }

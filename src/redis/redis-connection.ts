@@ -23,6 +23,9 @@ function roleOptions(role: ConnectionRole): RedisOptions {
   return { maxRetriesPerRequest: 3 };
 }
 
+/** Rounds over every sentinel one connect makes (about 3 s with the pauses between them). */
+const SENTINEL_ROUNDS = 5;
+
 export interface OpenOptions {
   lazyConnect?: boolean;
 }
@@ -49,6 +52,10 @@ export function openRedis(topology: RedisTopology, role: ConnectionRole, { lazyC
       ...(topology.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
       // After a failover the old primary may still answer, READONLY, as a replica: reconnect to the new one.
       reconnectOnError: (error) => error.message.startsWith('READONLY'),
+      // Every sentinel unreachable or refusing (a wrong REDIS_SENTINEL_PASSWORD) a few rounds over:
+      // this connect fails instead of asking again forever, so a process refuses to start, naming
+      // the cause; a running client's own reconnects (retryStrategy) keep asking after that.
+      sentinelRetryStrategy: (times) => (times > SENTINEL_ROUNDS ? null : Math.min(times * 200, 1_000)),
     });
   }
   const clusterOptions: ClusterOptions = {

@@ -25,9 +25,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/** One command on a short-lived connection to 127.0.0.1:port. */
-export async function ask(port: number, ...command: string[]): Promise<unknown> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** One command on a short-lived connection to 127.0.0.1:port (`{ port, password }` for a server that asks for one). */
+export async function ask(to: number | { port: number; password?: string | undefined }, ...command: string[]): Promise<unknown> {
+  const { port, password } = typeof to === 'number' ? { port: to, password: undefined } : to;
+  const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
     await client.connect();
     return await client.call(command[0]!, ...command.slice(1));
@@ -40,10 +41,12 @@ const field = (info: unknown, name: string) => new RegExp(`^${name}:(.*)$`, 'm')
 
 interface Sentinel {
   port: number;
+  /** What the sentinel asks its clients for (requirepass), if anything. */
+  password: string | undefined;
   stop(): Promise<void>;
 }
 
-async function startSentinel(primaryPort: number, name: string): Promise<Sentinel> {
+async function startSentinel(primaryPort: number, name: string, requirepass: string | undefined): Promise<Sentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'newsletter-sentinel-'));
   const port = await freePort();
   const conf = join(dir, 'sentinel.conf');
@@ -57,15 +60,19 @@ async function startSentinel(primaryPort: number, name: string): Promise<Sentine
       `sentinel down-after-milliseconds ${name} 1000`,
       `sentinel failover-timeout ${name} 10000`,
       `sentinel parallel-syncs ${name} 1`,
+      // The sentinels ask each other for the same password.
+      ...(requirepass === undefined ? [] : [`requirepass ${requirepass}`, `sentinel sentinel-pass ${requirepass}`]),
       '',
     ].join('\n'),
   );
   const child: ChildProcess = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  await until(`sentinel on ${port}`, async () => ((await redisAnswers(`redis://127.0.0.1:${port}`)) ? true : undefined), 10_000);
+  const auth = requirepass === undefined ? '' : `:${encodeURIComponent(requirepass)}@`;
+  await until(`sentinel on ${port}`, async () => ((await redisAnswers(`redis://${auth}127.0.0.1:${port}`)) ? true : undefined), 10_000);
   return {
     port,
+    password: requirepass,
     async stop() {
       process.off('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
@@ -145,8 +152,13 @@ export interface SentinelSetup {
   stop(): Promise<void>;
 }
 
+export interface SentinelSetupOptions {
+  /** A password on the sentinels themselves (requirepass): clients give it as REDIS_SENTINEL_PASSWORD. */
+  sentinelPassword?: string;
+}
+
 /** 1 primary, 1 replica (in sync), 3 sentinels that agree on them. */
-export async function startSentinelSetup(name = 'newsletter'): Promise<SentinelSetup> {
+export async function startSentinelSetup(name = 'newsletter', { sentinelPassword }: SentinelSetupOptions = {}): Promise<SentinelSetup> {
   const primary = await startPrivateRedisServer({ appendfsync: 'everysec', args: ['--repl-diskless-sync-delay', '0'] });
   const link = await startPrimaryProxy(primary.port);
   const replica = await startPrivateRedisServer({
@@ -162,11 +174,11 @@ export async function startSentinelSetup(name = 'newsletter'): Promise<SentinelS
   };
   try {
     await until('replica in sync', async () => (field(await ask(replica.port, 'INFO', 'replication'), 'master_link_status') === 'up' ? true : undefined));
-    for (let i = 0; i < 3; i++) sentinels.push(await startSentinel(link.port, name));
+    for (let i = 0; i < 3; i++) sentinels.push(await startSentinel(link.port, name, sentinelPassword));
     // Each sentinel must know the replica and the other sentinels before a failover can be agreed.
     await until('sentinels agree', async () => {
-      for (const { port } of sentinels) {
-        const [master] = (await ask(port, 'SENTINEL', 'MASTERS')) as string[][];
+      for (const sentinel of sentinels) {
+        const [master] = (await ask(sentinel, 'SENTINEL', 'MASTERS')) as string[][];
         const info = Object.fromEntries(Array.from({ length: master!.length / 2 }, (_, i) => [master![2 * i], master![2 * i + 1]]));
         if (Number(info['num-slaves']) < 1 || Number(info['num-other-sentinels']) < 2) return undefined;
       }
@@ -184,7 +196,7 @@ export async function startSentinelSetup(name = 'newsletter'): Promise<SentinelS
     sentinels,
     url: `redis+sentinel://${sentinels.map(({ port }) => `127.0.0.1:${port}`).join(',')}/${name}`,
     async currentPrimaryPort() {
-      const [, port] = (await ask(sentinels[0]!.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[];
+      const [, port] = (await ask(sentinels[0]!, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[];
       return Number(port);
     },
     stop,

@@ -94,7 +94,7 @@ describe('on a real Redis Cluster', () => {
     await app.pace.throttled('example.org', '421 4.7.0 try later', 100);
     await app.pace.read();
     await app.campaigns.resetFailed(id, [first!.id]);
-    await withCampaignScripts(app.redis).campaignUnmark(app.campaigns.keys(id).sending, first!.id, 1);
+    await withCampaignScripts(app.redis).campaignUnmark(app.campaigns.keys(id).sending, first!.id, '1');
     await app.campaigns.recordReturned(id, first!.id, { kind: 'hard', status: '5.1.1', detail: 'no such user' } as never);
     const returned = new ReturnedMailStore({ redis: app.redis, prefix: s.harness.prefix });
     await returned.markCounted('m1', new Date());

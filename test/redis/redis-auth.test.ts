@@ -1,7 +1,8 @@
 /**
  * Credentials on each deployment: an ACL user on a Cluster whose default user is off, a
- * password (requirepass) on the primary and replica behind Sentinel. The app connects with the
- * credentials in REDIS_URL (and only with them) and a worker process sends a campaign.
+ * password (requirepass) on the primary and replica behind Sentinel, and one on the sentinels
+ * themselves. The app connects with the credentials in REDIS_URL (and REDIS_SENTINEL_PASSWORD for
+ * the sentinels), and only with them, and a worker process sends a campaign.
  */
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
@@ -60,6 +61,23 @@ describe('Redis credentials', () => {
       },
     });
     await refusedWithout(s.redis.url.replace(':s3cret@', ''));
+    await sendsOnce(s);
+  }, 90_000);
+
+  it('behind Sentinel, with a password on the sentinels (REDIS_SENTINEL_PASSWORD): connects and sends with it, is refused without', async () => {
+    const s = await startScenario({
+      recipients: 20,
+      redis: async () => {
+        const setup = await startSentinelSetup('newsletter', { sentinelPassword: 'sentinel-s3cret' });
+        return { url: setup.url, stop: () => setup.stop() };
+      },
+      env: { REDIS_SENTINEL_PASSWORD: 'sentinel-s3cret' },
+    });
+    // Without the sentinels' password, or with a wrong one: refused at start, naming the setting, not left waiting.
+    for (const env of [{}, { REDIS_SENTINEL_PASSWORD: 'wrong' }]) {
+      const config = loadConfig({ cwd: REPO, env: { REDIS_URL: s.redis.url, ...env } });
+      await expect(createApp(config, { warn: () => {} })).rejects.toMatchObject({ code: 'CONFIG_INVALID', location: { field: 'REDIS_SENTINEL_PASSWORD' } });
+    }
     await sendsOnce(s);
   }, 90_000);
 });
