@@ -47,10 +47,14 @@ local function revOf(value) return value and string.match(value, '^(%d+)|') end
  * New numbers continue layout 1's counter, so join order runs on across the move.
  */
 const WRITE_MANY = `${LUA_COMMON}
-local function nextNumber()
-  if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], redis.call('GET', KEYS[4]) or '0') end
-  return redis.call('INCR', KEYS[1])
+-- The counter and the counts are read and written once a call, not once a record.
+local number = tonumber(redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[4]) or '0')
+local numberBefore = number
+local moved = {}
+local function member(key, name, n, on)
+  if (redis.call('SETBIT', key, n, on and 1 or 0) == 1) ~= on then moved[key] = {name, (moved[key] and moved[key][2] or 0) + (on and 1 or -1)} end
 end
+local hasLegacy = redis.call('EXISTS', KEYS[5]) == 1
 local listPrefix = ARGV[2]
 local function listName(key) return string.sub(key, #listPrefix + 1) end
 local results = {}
@@ -62,13 +66,14 @@ for a = 3, #ARGV, 6 do
   if expected == '0' then
     if redis.call('HEXISTS', KEYS[k], emailKey) == 1 then
       result = -1
-    elseif redis.call('HEXISTS', KEYS[5], emailKey) == 1 then
+    elseif hasLegacy and redis.call('HEXISTS', KEYS[5], emailKey) == 1 then
       result = -2
     else
-      n = nextNumber()
+      number = number + 1
+      n = number
       redis.call('HSET', KEYS[k], emailKey, n)
       redis.call('HSET', bucketKey(ARGV[1], n), fieldOf(n), value)
-      setMember(KEYS[2], KEYS[3], '${ALL_COUNT}', n, true)
+      member(KEYS[3], '${ALL_COUNT}', n, true)
       result = n
     end
   else
@@ -79,11 +84,18 @@ for a = 3, #ARGV, 6 do
     end
   end
   if result > 0 then
-    for i = k + 1, k + nJoin do setMember(KEYS[2], KEYS[i], listName(KEYS[i]), n, true) end
-    for i = k + nJoin + 1, k + nJoin + nLeave do setMember(KEYS[2], KEYS[i], listName(KEYS[i]), n, false) end
+    for i = k + 1, k + nJoin do member(KEYS[i], listName(KEYS[i]), n, true) end
+    for i = k + nJoin + 1, k + nJoin + nLeave do member(KEYS[i], listName(KEYS[i]), n, false) end
   end
   results[#results + 1] = result
   k = k + 1 + nJoin + nLeave
+end
+if number ~= numberBefore then redis.call('SET', KEYS[1], number) end
+for key, change in pairs(moved) do
+  if change[2] ~= 0 and redis.call('HINCRBY', KEYS[2], change[1], change[2]) <= 0 then
+    redis.call('HDEL', KEYS[2], change[1])
+    redis.call('DEL', key)
+  end
 end
 return results
 `;
