@@ -131,3 +131,12 @@ export function formatStoreFixture(fixture: StoreFixture): string {
   };
   return `${print(fixture, '', '')}\n`;
 }
+
+/**
+ * A list's members in the order they joined the newsletter, as layout 2 pages a list (by
+ * subscriber number). Layout 1 paged by when each joined that list, which differs for a
+ * subscriber who joined a second list later: the members are the same either way.
+ */
+export function joinOrder(fixture: StoreFixture, list: string): string[] {
+  return (fixture.expected.subscribers as { id: string; lists: string[] }[]).filter((s) => s.lists.includes(list)).map((s) => s.id);
+}
