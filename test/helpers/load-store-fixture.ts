@@ -1,6 +1,7 @@
 /**
  * A store fixture: every key a store wrote under one prefix, as JSON in test/fixtures (e.g.
- * store-layout-1.json, built by test/fixtures/build-layout-1-store.ts), and loaded back into a
+ * store-layout-1.json, built by test/fixtures/build-layout-1-store.ts of commit f1b4be1 on
+ * layout 1's code, and removed after it: it only compiles against that code), and loaded back into a
  * Redis under another prefix, so a test can read or migrate a store written by older code.
  * Knows Redis types and the `<prefix>:{<prefix>}:` key shape only, nothing of a store's layout.
  */

@@ -1,6 +1,6 @@
 /**
  * The store fixture test/fixtures/store-layout-1.json (a store written by layout 1's code, see
- * build-layout-1-store.ts) loads into a fresh prefix, and today's store reads back from it what
+ * build-layout-1-store.ts of commit f1b4be1) loads into a fresh prefix, and today's store reads back from it what
  * layout 1's store read when the fixture was built, before anything is moved. The move itself,
  * while a campaign sends: store-migration.test.ts.
  */
