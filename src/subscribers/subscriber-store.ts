@@ -353,6 +353,11 @@ export class SubscriberStore {
     return report;
   }
 
+  /** Whether some subscribers are still in layout 1 (`newsletter migrate` moves them). */
+  hasLayout1(): Promise<boolean> {
+    return hasLegacySubscribers(this.redis, this.prefix);
+  }
+
   /** Whether layout-1 subscribers may still be there (see LEGACY_CHECK_MS). */
   private async legacyPresent(): Promise<boolean> {
     if (this.legacyGone && Date.now() - this.legacyCheckedAt < LEGACY_CHECK_MS) return false;

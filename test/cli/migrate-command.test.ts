@@ -29,12 +29,15 @@ describe('newsletter migrate', () => {
     const before = await new SubscriberStore({ redis, prefix }).countList();
     const first = await cli('migrate');
     expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('warning: subscribers are still kept in the layout before 0.2');
     expect(first.stdout).toMatch(new RegExp(`^moved ${before} subscribers in \\d+\\.\\d s; 0 left in the old layout\\n$`));
     const snapshot = await dumpKeys(redis, prefix);
     const again = await cli('migrate', '--json');
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({ moved: 0, damaged: [], left: 0 });
     expect(await dumpKeys(redis, prefix)).toEqual(snapshot);
-    expect((await cli('migrate')).stdout).toBe('nothing to move: every subscriber is in the current layout\n');
+    const third = await cli('migrate');
+    expect(third.stdout).toBe('nothing to move: every subscriber is in the current layout\n');
+    expect(third.stderr).not.toContain('layout before 0.2');
   });
 });
