@@ -7,11 +7,15 @@ import { once } from 'node:events';
 
 const NAMES = ['Zoë Müller', '李伟', "O'Brien, Pat", 'José Ñúñez', 'Anna'];
 
-/** Writes `rows` distinct subscribers (`reader<i>@example<i % 97>.com`) to `file`. */
-export async function writeSubscribersCsv(file: string, rows: number): Promise<void> {
+/**
+ * Writes `rows` distinct subscribers (`reader<i>@example<i % 97>.com`) to `file`; with `every`,
+ * only row i where i % every is 0, each exactly as the full file has it (the same subscribers
+ * again, for an import into a second list).
+ */
+export async function writeSubscribersCsv(file: string, rows: number, { every = 1 }: { every?: number } = {}): Promise<void> {
   const out = createWriteStream(file);
   out.write('\uFEFFemail,name,city,plan\r\n');
-  for (let i = 0; i < rows; i++) {
+  for (let i = 0; i < rows; i += every) {
     const name = NAMES[i % NAMES.length]!;
     const line = `reader${i}@example${i % 97}.com,"${name.replace(/"/g, '""')}",City ${i % 1000},${i % 3 ? 'free' : 'pro'}\r\n`;
     if (!out.write(line)) await once(out, 'drain');

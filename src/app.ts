@@ -211,10 +211,17 @@ export async function createApp(
     };
   };
 
+  const subscribers = new SubscriberStore({ redis, prefix, replicaWait: replicaWait(redis) });
+  if (checkSafety && (await subscribers.hasLayout1())) {
+    warn(
+      'subscribers are still kept in the layout before 0.2 (about 880 bytes of Redis each, against about 200): run `newsletter migrate` (online; everything works meanwhile)',
+    );
+  }
+
   return {
     config,
     redis,
-    subscribers: new SubscriberStore({ redis, prefix, replicaWait: replicaWait(redis) }),
+    subscribers,
     campaigns: new CampaignStore({ redis, prefix }),
     relay: new RelayBreaker({ redis, prefix, settings: config.sending.relay }),
     pace: new DomainPace({ redis, prefix, settings: paceSettings(config) }),

@@ -1,21 +1,15 @@
 /**
- * New subscriber ids: 96 random bits, base64url (16 characters). The bytes come from one
- * crypto-random pool refilled 512 ids at a time: a randomBytes call per id cost ~1.5 us,
- * about 5 % of an import's time per row.
+ * Subscriber ids. PURE. A subscriber's id is its number (join order) in decimal: short in
+ * every batch job, ledger entry and link. Subscribers created before layout 2 keep the id
+ * they had (96 random bits, base64url, 16 characters), which no number can be mistaken for
+ * (a number has at most 15 digits), so links already sent keep working.
  */
-import { randomBytes } from 'node:crypto';
 
-const ID_BYTES = 12;
-const POOL_IDS = 512;
+const NUMBER_ID = /^[1-9]\d{0,14}$/;
 
-let pool = Buffer.alloc(0);
-let offset = 0;
+export const idOfNumber = (n: number): string => String(n);
 
-export function newSubscriberId(): string {
-  if (offset + ID_BYTES > pool.length) {
-    pool = randomBytes(ID_BYTES * POOL_IDS);
-    offset = 0;
-  }
-  offset += ID_BYTES;
-  return pool.toString('base64url', offset - ID_BYTES, offset);
+/** The number an id names, or undefined for a layout-1 id (or none at all). */
+export function numberOfId(id: string): number | undefined {
+  return NUMBER_ID.test(id) ? Number(id) : undefined;
 }

@@ -1,18 +1,22 @@
 /**
  * Subscribers in Redis. Adapter: takes { redis, prefix }, owns no connection. The keys are
- * laid out in subscriber-keys.ts; every write is a compare-and-set (store-scripts.ts).
+ * laid out in subscriber-keys.ts; every write is a compare-and-set (store-scripts.ts). A store
+ * still holding subscribers in layout 1 is read in both layouts, and a subscriber changed
+ * there is first moved (subscriber-migration.ts).
  */
 import type { RedisClient, ReplicaAck } from '../redis/redis-client.ts';
-import { primariesOf } from '../redis/redis-connection.ts';
 import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
-import { execWrites, queueWrites, withScripts, type ScriptedPipeline, type ScriptedRedis, type Write } from './store-scripts.ts';
+import { readMemberPage } from './member-pages.ts';
+import { execWrites, queueWrites, readLegacyIdArgs, removeArgs, withScripts, type ScriptedPipeline, type ScriptedRedis, type Write } from './store-scripts.ts';
 import { SoftBounceStore } from './soft-bounces.ts';
-import { newSubscriberId } from './subscriber-id.ts';
-import { subscriberKeys, type SubscriberKeys } from './subscriber-keys.ts';
-import { parseRecord } from './subscriber-record.ts';
+import { idOfNumber, numberOfId } from './subscriber-id.ts';
+import { ALL_COUNT, bucketOf, fieldOf, legacyKeys, subscriberKeys, type LegacyKeys, type SubscriberKeys } from './subscriber-keys.ts';
+import { hasLegacySubscribers, migrateSubscriberLayout, moveSubscribers, type MigrationReport } from './subscriber-migration.ts';
+import { parseLegacyRecord, parseRecord } from './subscriber-record.ts';
 import { canReceive, parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import { HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput } from './subscriber-merge.ts';
+import { primariesOf } from '../redis/redis-connection.ts';
 
 export { normalizeInput, type NormalizedInput, type SubscriberInput };
 
@@ -50,7 +54,6 @@ export interface SubscriberStoreDeps {
   redis: RedisClient;
   prefix: string;
   now?: () => Date;
-  newId?: () => string;
   /** Status changes wait for a replica (unset: they do not). */
   replicaWait?: ReplicaAck;
 }
@@ -60,31 +63,39 @@ const MAX_ATTEMPTS = 50;
 /** After a lost compare-and-set: a short random pause so racing writers stop moving in lockstep. */
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
-type Stored = { subscriber: Subscriber; rev: string };
+/** A record as read: `n` undefined when it is still in layout 1 (move it before changing it). */
+type Stored = { subscriber: Subscriber; rev: string; n: number | undefined; legacyId: string | undefined };
 
-/** Some members of a list, and the position (score) of the last of them. */
+/** Some members of a list, and the position of the last of them. */
 export interface ListPage {
   ids: string[];
   upTo: number;
 }
 
+/** How long a "no layout-1 data here" answer is trusted before asking again (a layout-1 writer could still be running). */
+const LEGACY_CHECK_MS = 1000;
+
 export class SubscriberStore {
   /** Which campaigns each subscriber soft-bounced from (the inbound side counts them). */
   readonly softBounces: SoftBounceStore;
   private readonly redis: ScriptedRedis;
+  private readonly prefix: string;
   private readonly keys: SubscriberKeys;
+  private readonly legacy: LegacyKeys;
   private readonly now: () => Date;
-  private readonly newId: () => string;
-
   private readonly replicaWait: ReplicaAck | undefined;
+  /** Layout 1 once gone stays gone: after that it is asked at most once a second. */
+  private legacyGone = false;
+  private legacyCheckedAt = 0;
 
-  constructor({ redis, prefix, now = () => new Date(), newId = newSubscriberId, replicaWait }: SubscriberStoreDeps) {
+  constructor({ redis, prefix, now = () => new Date(), replicaWait }: SubscriberStoreDeps) {
     this.redis = withScripts(redis);
+    this.prefix = prefix;
     this.replicaWait = replicaWait;
     this.keys = subscriberKeys(prefix);
+    this.legacy = legacyKeys(prefix);
     this.softBounces = new SoftBounceStore({ redis, prefix });
     this.now = now;
-    this.newId = newId;
   }
 
   /** The connection belongs to the composition root; nothing to release here. */
@@ -100,7 +111,7 @@ export class SubscriberStore {
   }
 
   async getByEmail(email: string): Promise<Subscriber | undefined> {
-    const id = await this.redis.hget(this.keys.emailIndex, emailKey(normalizeEmail(email)));
+    const [id] = await this.idsByEmail([emailKey(normalizeEmail(email))]);
     return id ? this.get(id) : undefined;
   }
 
@@ -149,37 +160,54 @@ export class SubscriberStore {
     return results;
   }
 
-  /** One attempt: read (unless told not to), merge, compare-and-set; returns the rows to try again. */
+  /**
+   * One attempt: read (unless told not to), merge, compare-and-set; returns the rows to try
+   * again. Repeats of an address in the batch are merged here and written once.
+   */
   private async tryAddMany(batch: { input: NormalizedInput; index: number }[], results: AddResult[], read = true): Promise<typeof batch> {
     const keys = [...new Set(batch.map(({ input }) => emailKey(input.email)))];
     // Without reading, nothing is awaited before the write is queued on the connection: a
     // createFirst write is on its way before addNormalized returns (see AddOptions).
-    const ids = read && keys.length ? await this.redis.hmget(this.keys.emailIndex, ...keys) : [];
-    const existing = read ? await this.readMany(ids.map((id) => id ?? '')) : [];
-    const state = new Map<string, Stored | undefined>(keys.map((key, i) => [key, existing[i]]));
+    const existing = read ? await this.readMany(await this.idsByEmail(keys)) : [];
+    const inLayout1 = existing.filter((s): s is Stored => s !== undefined && s.n === undefined);
+    if (inLayout1.length) {
+      await moveSubscribers(
+        { redis: this.redis, prefix: this.prefix },
+        inLayout1.map((s) => s.subscriber.id),
+      );
+      return batch;
+    }
+    const before = new Map<string, Stored | undefined>(keys.map((key, i) => [key, existing[i]]));
+    const state = new Map<string, Subscriber | undefined>(keys.map((key, i) => [key, existing[i]?.subscriber]));
+    const rows = new Map<string, number[]>();
     const at = this.now().toISOString();
-    const writes: Write[] = [];
     for (const { input, index } of batch) {
       const key = emailKey(input.email);
-      const before = state.get(key);
-      const after = before ? mergeSubscriber(before.subscriber, input, at) : createSubscriber(this.newId(), input, at);
-      const created = !before;
-      const updated = !!before && after !== before.subscriber;
-      results[index] = { subscriber: after, created, updated };
-      if (!created && !updated) continue;
-      const rev = before?.rev ?? '0';
-      writes.push({ after, rev, emailKey: key, listsBefore: before?.subscriber.lists ?? [] });
-      state.set(key, { subscriber: after, rev: String(Number(rev) + 1) });
+      const current = state.get(key);
+      const next = current ? mergeSubscriber(current, input, at) : createSubscriber('', input, at);
+      results[index] = { subscriber: next, created: !current, updated: !!current && next !== current };
+      state.set(key, next);
+      rows.set(key, [...(rows.get(key) ?? []), index]);
+    }
+    const writes: Write[] = [];
+    for (const key of keys) {
+      const was = before.get(key);
+      const after = state.get(key)!;
+      if (was?.subscriber === after) continue;
+      writes.push({ after, n: was?.n, rev: was?.rev ?? '0', emailKey: key, listsBefore: was?.subscriber.lists ?? [] });
     }
     if (writes.length === 0) return [];
     const pipeline = this.redis.pipeline() as ScriptedPipeline;
-    const calls = queueWrites(pipeline, this.keys, writes);
+    const calls = queueWrites(pipeline, this.keys, this.legacy, writes);
     const names = new Set(batch.flatMap(({ input }) => Object.keys(input.attributes ?? {})));
     // A hint for export's columns; written after the records, so it may only over-report.
     if (names.size) pipeline.sadd(this.keys.attributeNames, ...names);
     const failedKeys = new Set<string>();
     (await execWrites(pipeline, calls)).forEach((value, i) => {
-      if (value <= 0) failedKeys.add(writes[i]!.emailKey);
+      const { emailKey: key, n } = writes[i]!;
+      if (value <= 0) return void failedKeys.add(key);
+      // A create's id is the number the script gave it.
+      if (n === undefined) for (const index of rows.get(key)!) results[index]!.subscriber = { ...results[index]!.subscriber, id: idOfNumber(value) };
     });
     return batch.filter(({ input }) => failedKeys.has(emailKey(input.email)));
   }
@@ -215,23 +243,23 @@ export class SubscriberStore {
 
   private async transition(id: string, status: SubscriberStatus, reason: string, allowedFrom: (from: SubscriberStatus) => boolean): Promise<StatusResult> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const stored = await this.read(id);
+      const stored = await this.readForChange(id);
       if (!stored) throw new NewsletterError('SUBSCRIBER_NOT_FOUND', `no subscriber with id ${id}`);
-      const { subscriber, rev } = stored;
+      const { subscriber, rev, n } = stored;
       if (subscriber.status === status || !allowedFrom(subscriber.status)) {
         // Already so: maybe by an earlier try of this change whose replica wait failed; confirm it now.
-        if (subscriber.status === status) await this.replicaWait?.after(this.keys.record(id));
+        if (subscriber.status === status) await this.replicaWait?.after(this.keys.recordBucket(n));
         return { subscriber, changed: false };
       }
       const at = this.now().toISOString();
       const history = [...subscriber.history, { status, reason, at }].slice(-HISTORY_LIMIT);
       const after: Subscriber = { ...subscriber, status, history, updatedAt: at };
       const pipeline = this.redis.pipeline() as ScriptedPipeline;
-      const calls = queueWrites(pipeline, this.keys, [{ after, rev, emailKey: emailKey(after.email), listsBefore: after.lists }]);
+      const calls = queueWrites(pipeline, this.keys, this.legacy, [{ after, n, rev, emailKey: emailKey(after.email), listsBefore: after.lists }]);
       const [value = 0] = await execWrites(pipeline, calls);
       if (value > 0) {
         // An unsubscribe or a bounce is a promise to the recipient: it must outlive a failover.
-        await this.replicaWait?.after(this.keys.record(id));
+        await this.replicaWait?.after(this.keys.recordBucket(n));
         return { subscriber: after, changed: true };
       }
       await backoff(attempt);
@@ -242,50 +270,53 @@ export class SubscriberStore {
   /** Deletes the subscriber and its memberships. Returns false when there was none. */
   async remove(id: string): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const stored = await this.read(id);
+      const stored = await this.readForChange(id);
       if (!stored) return false;
-      const { subscriber, rev } = stored;
-      const keys = [this.keys.record(id), this.keys.emailIndex, this.keys.all, ...subscriber.lists.map((l) => this.keys.list(l))];
-      if ((await this.redis.subscriberRemove(keys.length, ...keys, rev, emailKey(subscriber.email), id)) === 1) {
-        await this.softBounces.clear(id);
+      const { subscriber, rev, n, legacyId } = stored;
+      const args = removeArgs(this.keys, n, rev, emailKey(subscriber.email), subscriber.lists, legacyId);
+      if ((await this.redis.subscriberRemove(...(args as [number, ...string[]]))) === 1) {
+        await this.softBounces.clear(subscriber.id);
         return true;
       }
+      await backoff(attempt);
     }
     throw new Error(`subscriber store: too many concurrent changes to ${id}`);
   }
 
   /** Members of a list (every subscriber when list is undefined), whatever their status. */
   async countList(list?: string): Promise<number> {
-    return this.redis.zcard(list === undefined ? this.keys.all : this.keys.list(parseListName(list)));
+    const name = list === undefined ? undefined : parseListName(list);
+    // Layout 1 first: a subscriber moved in between is counted twice, never missed.
+    const old = (await this.legacyPresent()) ? await this.redis.zcard(name === undefined ? this.legacy.all : this.legacy.list(name)) : 0;
+    return old + Number((await this.redis.hget(this.keys.counts, name ?? ALL_COUNT)) ?? 0);
   }
 
-  /** Every list that has ever had a member (a list is its zset; an empty one is gone), sorted. */
+  /** Every list that has a member, sorted. */
   async listNames(): Promise<string[]> {
-    const marker = this.keys.list('');
-    const names = new Set<string>();
-    // SCAN sees one node's keys: on a Cluster, walk every master.
-    for (const node of primariesOf(this.redis)) {
-      let cursor = '0';
-      do {
-        const [next, found] = await node.scan(cursor, 'MATCH', `${marker.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
-        cursor = next;
-        for (const key of found) names.add(key.slice(marker.length));
-      } while (cursor !== '0');
+    const names = new Set((await this.redis.hkeys(this.keys.counts)).filter((name) => name !== ALL_COUNT));
+    if (await this.legacyPresent()) {
+      const marker = this.legacy.list('');
+      // SCAN sees one node's keys: on a Cluster, walk every master.
+      for (const node of primariesOf(this.redis)) {
+        let cursor = '0';
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', `${marker.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+          cursor = next;
+          for (const key of found) names.add(key.slice(marker.length));
+        } while (cursor !== '0');
+      }
     }
     return [...names].sort();
   }
 
   /**
    * One page of ids in join order, after the cursor `after` (0 to start). The cursor is a
-   * score, not an index, so members joining or leaving meanwhile never shift a page.
+   * position (a subscriber number), not an index, so members joining or leaving meanwhile
+   * never shift a page.
    */
   async listPage(list: string | undefined, after: number, limit: number): Promise<{ ids: string[]; next: number | undefined; last: number | undefined }> {
-    const key = list === undefined ? this.keys.all : this.keys.list(parseListName(list));
-    const reply = await this.redis.zrangebyscore(key, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
-    const ids: string[] = [];
-    for (let i = 0; i < reply.length; i += 2) ids.push(reply[i]!);
-    const last = reply.length ? Number(reply[reply.length - 1]) : undefined;
-    return { ids, next: ids.length === limit ? last : undefined, last };
+    const name = list === undefined ? undefined : parseListName(list);
+    return readMemberPage({ redis: this.redis, keys: this.keys, legacy: this.legacy, legacyPresent: () => this.legacyPresent() }, name, after, limit);
   }
 
   /**
@@ -315,19 +346,111 @@ export class SubscriberStore {
     }
   }
 
+  /** Moves every subscriber still in layout 1 to layout 2 (`newsletter migrate`; subscriber-migration.ts). */
+  async migrateLayout(onProgress?: (moved: number) => void): Promise<MigrationReport> {
+    const report = await migrateSubscriberLayout({ redis: this.redis, prefix: this.prefix }, onProgress);
+    this.legacyCheckedAt = 0;
+    return report;
+  }
+
+  /** Whether some subscribers are still in layout 1 (`newsletter migrate` moves them). */
+  hasLayout1(): Promise<boolean> {
+    return hasLegacySubscribers(this.redis, this.prefix);
+  }
+
+  /** Whether layout-1 subscribers may still be there (see LEGACY_CHECK_MS). */
+  private async legacyPresent(): Promise<boolean> {
+    if (this.legacyGone && Date.now() - this.legacyCheckedAt < LEGACY_CHECK_MS) return false;
+    this.legacyGone = !(await hasLegacySubscribers(this.redis, this.prefix));
+    this.legacyCheckedAt = Date.now();
+    return !this.legacyGone;
+  }
+
+  /** The ids of these email keys (undefined where none), layout 1 read first so that a subscriber moved in between is still found. */
+  private async idsByEmail(emailKeys: readonly string[]): Promise<(string | undefined)[]> {
+    if (emailKeys.length === 0) return [];
+    const old = (await this.legacyPresent()) ? await this.redis.hmget(this.legacy.emailIndex, ...emailKeys) : [];
+    const pipeline = this.redis.pipeline();
+    for (const key of emailKeys) pipeline.hget(this.keys.emailBucket(key), key);
+    const replies = (await pipeline.exec()) ?? [];
+    return emailKeys.map((_, i) => {
+      const [error, n] = replies[i]!;
+      if (error) throw error;
+      return old[i] ?? (n ? idOfNumber(Number(n)) : undefined);
+    });
+  }
+
   private async read(id: string): Promise<Stored | undefined> {
-    return id ? parseRecord(await this.redis.get(this.keys.record(id))) : undefined;
+    const [stored] = await this.readMany([id]);
+    return stored;
+  }
+
+  /** A record to change: one still in layout 1 is moved first. */
+  private async readForChange(id: string): Promise<(Stored & { n: number }) | undefined> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = await this.read(id);
+      if (!stored || stored.n !== undefined) return stored as (Stored & { n: number }) | undefined;
+      await moveSubscribers({ redis: this.redis, prefix: this.prefix }, [id]);
+    }
+    throw new Error(`subscriber store: ${id} could not be moved from layout 1`);
   }
 
   /**
-   * One MGET: every record shares the hash tag, so this works on Redis Cluster too. Empty ids
-   * (addresses not in the index) are not asked for: a first import skips the round trip.
+   * One round trip: number ids grouped by bucket (one HMGET of records and one of kept
+   * layout-1 ids per 128 subscribers); a layout-1 id through a script that finds it in
+   * either layout. Empty ids (addresses not in the index) are not asked for.
    */
-  private async readMany(ids: readonly string[]): Promise<(Stored | undefined)[]> {
-    const present = ids.filter((id) => id);
-    if (present.length === 0) return ids.map(() => undefined);
-    const values = await this.redis.mget(present.map((id) => this.keys.record(id)));
-    let next = 0;
-    return ids.map((id) => (id ? parseRecord(values[next++]) : undefined));
+  private async readMany(ids: readonly (string | undefined)[]): Promise<(Stored | undefined)[]> {
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    const buckets = new Map<number, number[]>();
+    const asks: (() => Stored | undefined)[] = [];
+    const replies: [Error | null, unknown][] = [];
+    let calls = 0;
+    const call = () => calls++;
+    const reply = (i: number) => {
+      const [error, value] = replies[i]!;
+      if (error) throw error;
+      return value;
+    };
+    for (const id of ids) {
+      const n = id ? numberOfId(id) : undefined;
+      if (!id) asks.push(() => undefined);
+      else if (n === undefined) {
+        pipeline.subscriberReadLegacyId(...(readLegacyIdArgs(this.keys, this.legacy, id) as [number, ...string[]]));
+        const i = call();
+        asks.push(() => {
+          const [moved, value] = reply(i) as [string, string | null];
+          if (!moved) return withNumber(parseLegacyRecord(value), undefined, id);
+          return withNumber(parseRecord(id, value), Number(moved), id);
+        });
+      } else {
+        const bucket = bucketOf(n);
+        let members = buckets.get(bucket);
+        if (!members) buckets.set(bucket, (members = []));
+        const position = members.length;
+        members.push(n);
+        asks.push(() => {
+          const [records, legacyIds] = bucketReplies.get(bucket)!;
+          const legacyId = legacyIds[position] ?? undefined;
+          return withNumber(parseRecord(legacyId ?? id, records[position]), n, legacyId);
+        });
+      }
+    }
+    const bucketCalls = new Map<number, [number, number]>();
+    for (const [bucket, members] of buckets) {
+      pipeline.hmget(this.keys.recordBucket(members[0]!), ...members.map(fieldOf));
+      pipeline.hmget(this.keys.legacyIdBucket(members[0]!), ...members.map(fieldOf));
+      bucketCalls.set(bucket, [call(), call()]);
+    }
+    if (calls === 0) return ids.map(() => undefined);
+    replies.push(...((await pipeline.exec()) ?? []));
+    const bucketReplies = new Map<number, [(string | null)[], (string | null)[]]>();
+    for (const [bucket, [records, legacyIds]] of bucketCalls)
+      bucketReplies.set(bucket, [reply(records) as (string | null)[], reply(legacyIds) as (string | null)[]]);
+    return asks.map((ask) => ask());
   }
+}
+
+function withNumber(stored: { subscriber: Subscriber; rev: string } | undefined, n: number | undefined, legacyId: string | undefined): Stored | undefined {
+  return stored && { ...stored, n, legacyId: n === undefined ? undefined : legacyId };
 }

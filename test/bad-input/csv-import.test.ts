@@ -7,6 +7,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.ts';
+import { parseRecord } from '../../src/subscribers/subscriber-record.ts';
+import { dumpEntries } from '../helpers/dump-keys.ts';
 import { errorLines, expectCliError, literal, openWorld, type World } from './harness.ts';
 
 let world: World;
@@ -93,36 +95,43 @@ describe('a file that is not a readable subscriber list is refused whole, and no
   });
 });
 
-/** Subscriber records by address, straight from the snapshot. */
+/** Subscriber records (dumpEntries names) by address, straight from the snapshot. */
 function records(snapshot: Awaited<ReturnType<World['snapshot']>>): Map<string, string> {
   const found = new Map<string, string>();
-  for (const [key, { value }] of Object.entries(snapshot)) {
-    if (!key.includes(':sub:s:')) continue;
-    const json = JSON.parse(String(value).slice(String(value).indexOf('|') + 1)) as { email: string };
-    found.set(json.email, key);
+  for (const [entry, value] of Object.entries(dumpEntries(snapshot))) {
+    if (!entry.includes(':sub:r:')) continue;
+    const record = parseRecord('', String(value));
+    if (record) found.set(record.subscriber.email, entry);
   }
   return found;
 }
 
 /**
- * After a partial import: every key that was there is unchanged except the indexes new
- * members join, the only new keys are the good rows' records, and no key or value mentions
+ * After a partial import: every entry (a key, or a hash field) that was there is unchanged
+ * except the counters and membership bitmaps new members move, the only new entries are the
+ * good rows' records and their addresses in the email index, and no key or value mentions
  * anything from a bad row.
  */
 async function expectOnlyGoodRowsAdded(before: Awaited<ReturnType<World['snapshot']>>, good: string[], bad: string[]) {
   const after = await world.snapshot();
-  const indexes = ['sub:email', 'sub:all', 'sub:list:weekly', 'sub:seq'].map((name) => `${world.prefix}:{${world.prefix}}:${name}`);
-  for (const [key, dump] of Object.entries(before)) {
-    if (!indexes.includes(key)) expect(after[key], key).toEqual(dump);
+  const [was, now] = [dumpEntries(before), dumpEntries(after)];
+  const base = `${world.prefix}:{${world.prefix}}:sub`;
+  const moving = [`${base}:n`, `${base}:m`, `${base}:m:weekly`, `${base}:counts#@all`, `${base}:counts#weekly`];
+  for (const [entry, value] of Object.entries(was)) {
+    if (!moving.includes(entry)) expect(now[entry], entry).toEqual(value);
   }
   const added = records(after);
   for (const email of records(before).keys()) added.delete(email);
   expect([...added.keys()].sort()).toEqual([...good].sort());
+  const fresh = Object.keys(now).filter((entry) => !(entry in was));
+  expect(fresh.filter((entry) => entry.includes(':sub:r:')).sort()).toEqual([...added.values()].sort());
   expect(
-    Object.keys(after)
-      .filter((key) => !(key in before))
+    fresh
+      .filter((entry) => entry.includes(':sub:e:'))
+      .map((entry) => entry.slice(entry.indexOf('#') + 1))
       .sort(),
-  ).toEqual([...added.values()].sort());
+  ).toEqual(good.map((e) => e.toLowerCase()).sort());
+  expect(fresh.filter((entry) => !entry.includes(':sub:r:') && !entry.includes(':sub:e:'))).toEqual([]);
   const everything = JSON.stringify(after);
   for (const text of bad) expect(everything, text).not.toContain(text);
 }

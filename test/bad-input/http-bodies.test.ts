@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/subscribers/tokens.ts';
+import { changedEntries } from '../helpers/dump-keys.ts';
+import { recordEntry } from '../helpers/subscriber-entries.ts';
 import { SECRET, openWorld, startWeb, type Web, type World } from './harness.ts';
 
 let world: World;
@@ -149,8 +151,6 @@ describe('POST /unsubscribe/:token and bodies', () => {
     const response = await web.request('POST', `/unsubscribe/${createToken(SECRET, subscriber.id, 'unsubscribe')}`, { body, type });
     expect(response.status).toBe(200);
     expect((await world.store.get(subscriber.id))?.status).toBe('unsubscribed');
-    const after = await world.snapshot();
-    const changed = Object.keys(after).filter((key) => JSON.stringify(after[key]) !== JSON.stringify(before[key]));
-    expect(changed).toEqual([`${world.prefix}:{${world.prefix}}:sub:s:${subscriber.id}`]);
+    expect(changedEntries(before, await world.snapshot())).toEqual([recordEntry(world.prefix, subscriber.id)]);
   });
 });

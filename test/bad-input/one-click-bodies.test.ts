@@ -8,6 +8,8 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/subscribers/tokens.ts';
+import { changedEntries } from '../helpers/dump-keys.ts';
+import { recordEntry } from '../helpers/subscriber-entries.ts';
 import { SECRET, openWorld, startWeb, type Web, type World } from './harness.ts';
 
 let world: World;
@@ -31,13 +33,12 @@ async function reader(label: string) {
   return {
     subscriber,
     path: `/unsubscribe/${createToken(SECRET, subscriber.id, 'unsubscribe')}`,
-    key: `${world.prefix}:{${world.prefix}}:sub:s:${subscriber.id}`,
+    key: recordEntry(world.prefix, subscriber.id),
   };
 }
 
-async function changedKeys(before: Record<string, unknown>): Promise<string[]> {
-  const after = await world.snapshot();
-  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => JSON.stringify(after[key]) !== JSON.stringify(before[key]));
+async function changedKeys(before: Awaited<ReturnType<typeof world.snapshot>>): Promise<string[]> {
+  return changedEntries(before, await world.snapshot());
 }
 
 /** POST with a chunked body (no Content-Length), written in pieces as a streaming client would. */

@@ -40,3 +40,23 @@ export async function dumpKeys(redis: RedisClient, prefix: string): Promise<Reco
   }
   return dump;
 }
+
+/**
+ * A dump with each hash field as an entry of its own (`<key>#<field>`), other keys whole: a
+ * subscriber is one field of a bucket hash, so "only this subscriber changed" is a question
+ * about fields.
+ */
+export function dumpEntries(dump: Record<string, KeyDump>): Record<string, unknown> {
+  const entries: Record<string, unknown> = {};
+  for (const [key, { type, value }] of Object.entries(dump)) {
+    if (type === 'hash') for (const [field, text] of Object.entries(value as Record<string, string>)) entries[`${key}#${field}`] = text;
+    else entries[key] = value;
+  }
+  return entries;
+}
+
+/** The entries (see dumpEntries) that differ between two dumps, sorted. */
+export function changedEntries(before: Record<string, KeyDump>, after: Record<string, KeyDump>): string[] {
+  const [was, now] = [dumpEntries(before), dumpEntries(after)];
+  return [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((key) => JSON.stringify(was[key]) !== JSON.stringify(now[key])).sort();
+}

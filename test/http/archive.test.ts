@@ -19,6 +19,7 @@ import { issueUrl } from '../../src/campaign/issue-url.ts';
 import { createServer } from '../../src/http/server.ts';
 import { PLACEHOLDERS } from '../../src/render/placeholders.ts';
 import { renderPostFile } from '../../src/render/render-post-file.ts';
+import { subscriberKeys } from '../../src/subscribers/subscriber-keys.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { connectTestRedis, uniquePrefix } from '../helpers/redis.ts';
 
@@ -66,6 +67,8 @@ beforeAll(async () => {
   ({ redis, cleanup } = await connectTestRedis(prefix));
   campaigns = new CampaignStore({ redis, prefix });
   subscribers = new SubscriberStore({ redis, prefix });
+  // Ids are numbers in join order: start the count somewhere distinctive, so that finding the id in a page means it leaked.
+  await redis.set(subscriberKeys(prefix).number, 73_400_318);
   readerId = (await subscribers.add({ email: READER, lists: ['weekly'] })).subscriber.id;
   seed = await renderPostFile(resolve('emails/posts/sofa-weekly-2019-11-01.md'), { identity });
   const wide = await renderPostFile(resolve('test/fixtures/posts/wide-content.md'), { identity });

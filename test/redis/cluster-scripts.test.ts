@@ -15,6 +15,7 @@ import { ReturnedMailStore } from '../../src/inbound/returned-mail-store.ts';
 import { keySlot } from '../../src/redis/key-slot.ts';
 import { isCluster } from '../../src/redis/redis-connection.ts';
 import { startFaultScenario, type FaultScenario } from '../faults/fault-harness.ts';
+import { writeLayout1Subscribers } from '../helpers/layout-1.ts';
 import { ask, startCluster, type ClusterSetup } from '../helpers/redis-topologies.ts';
 
 /** Every script src/ defines, by the name it is called by. */
@@ -105,6 +106,22 @@ describe('on a real Redis Cluster', () => {
     await schedule.claim(id, new Date(), 1_000);
     await app.fleetMetrics().flush();
     expect(await app.subscribers.remove(second!.id)).toBe(true);
+    // A store still in layout 1: read by its old id, then moved.
+    const at = new Date().toISOString();
+    const old = {
+      id: 'q3Zx_9-kLm0PaB7w',
+      email: 'old@example.org',
+      lists: ['weekly'],
+      status: 'active',
+      attributes: {},
+      createdAt: at,
+      updatedAt: at,
+      history: [],
+    } as const;
+    await writeLayout1Subscribers(app.redis, s.harness.prefix, [{ ...old, lists: [...old.lists], history: [] }]);
+    expect((await app.subscribers.get(old.id))?.email).toBe(old.email);
+    expect(await app.subscribers.migrateLayout()).toMatchObject({ moved: 1, left: 0 });
+    expect((await app.subscribers.get(old.id))?.email).toBe(old.email);
 
     // Census: every script of src/ was sent, on one of these clients.
     const shaOf = new Map<string, string>();

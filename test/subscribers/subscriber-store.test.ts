@@ -179,7 +179,8 @@ describe('SubscriberStore', () => {
     expect(await members(store, 'b')).toEqual(['gone@example.com', 'new@example.com', 'old@example.com']);
     expect(await members(store, 'b')).toEqual(await members(reading, 'b'));
     // Nothing left over from the rows that went back to be read: one record per address.
-    const records = async (p: string) => Object.keys(await dumpKeys(redis, `${p}:{${p}}:sub:s:`)).length;
+    const records = async (p: string) =>
+      Object.values(await dumpKeys(redis, `${p}:{${p}}:sub:r:`)).reduce((n, { value }) => n + Object.keys(value as object).length, 0);
     expect(await records(prefix)).toBe(3);
     expect(await records(`${prefix}:reading`)).toBe(3);
   });
@@ -202,7 +203,7 @@ describe('SubscriberStore', () => {
     expect(await store.remove(subscriber.id)).toBe(false);
     expect(await store.getByEmail('gone@example.com')).toBeUndefined();
     const left = Object.keys(await dumpKeys(redis, prefix));
-    expect(left).toEqual([`${prefix}:{${prefix}}:sub:seq`]);
+    expect(left).toEqual([`${prefix}:{${prefix}}:sub:n`]);
   });
 
   it('keeps every key under the prefix with one hash tag', async () => {

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   bounces: async () => (await import('./bounces.ts')).registerBouncesCommand,
   inbound: async () => (await import('./inbound.ts')).registerInboundCommand,
   doctor: async () => (await import('./doctor.ts')).registerDoctorCommand,
+  migrate: async () => (await import('./migrate.ts')).registerMigrateCommand,
 };
 
 /** Registers the subcommand named in argv (the arguments after `newsletter`), or all of them (for help and unknown names). */

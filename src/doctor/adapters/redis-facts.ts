@@ -3,26 +3,22 @@ import type { RedisClient } from '../../redis/redis-client.ts';
 import { primaryFor } from '../../redis/redis-connection.ts';
 import { infoField, readRedisSafety } from '../../redis-safety.ts';
 import { subscriberKeys } from '../../subscribers/subscriber-keys.ts';
+import { SubscriberStore } from '../../subscribers/subscriber-store.ts';
 import type { RedisFacts } from '../redis-checks.ts';
 
 const number = (text: string | undefined) => (text === undefined || !/^\d+$/.test(text) ? undefined : Number(text));
 
 export async function readRedisFacts(redis: RedisClient, prefix: string): Promise<RedisFacts> {
   const keys = subscriberKeys(prefix);
-  // The node that holds the newsletter's subscribers (every subscriber key shares one slot): on a Cluster, the one to judge and to scan.
-  const node = primaryFor(redis, keys.all) ?? redis;
+  // The node that holds the newsletter's subscribers (every subscriber key shares one slot): on a Cluster, the one to judge.
+  const node = primaryFor(redis, keys.counts) ?? redis;
   const { maxmemoryPolicy, aof, rdb, memoryInfo } = await readRedisSafety(node);
-  const listPrefix = keys.list('');
+  const store = new SubscriberStore({ redis, prefix });
   let largestList: RedisFacts['largestList'];
-  let cursor = '0';
-  do {
-    const [next, found] = await node.scan(cursor, 'MATCH', `${listPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of found) {
-      const size = await redis.zcard(key);
-      if (!largestList || size > largestList.size) largestList = { name: key.slice(listPrefix.length), size };
-    }
-  } while (cursor !== '0');
+  for (const name of await store.listNames()) {
+    const size = await store.countList(name);
+    if (!largestList || size > largestList.size) largestList = { name, size };
+  }
   return {
     maxmemoryPolicy,
     aof,
@@ -30,7 +26,7 @@ export async function readRedisFacts(redis: RedisClient, prefix: string): Promis
     usedMemory: number(infoField(memoryInfo, 'used_memory')),
     maxmemory: number(infoField(memoryInfo, 'maxmemory')),
     systemMemory: number(infoField(memoryInfo, 'total_system_memory')),
-    subscribers: await redis.zcard(keys.all),
+    subscribers: await store.countList(),
     largestList,
   };
 }
