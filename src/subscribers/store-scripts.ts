@@ -175,11 +175,23 @@ end
 return results
 `;
 
+/**
+ * Email keys to subscriber numbers in one call (an import looks up 500 at a time: a command per
+ * address cost the client more than Redis). KEYS: each address's email bucket; ARGV: the
+ * addresses. Returns each number, or false.
+ */
+const FIND_EMAILS = `
+local found = {}
+for i = 1, #KEYS do found[i] = redis.call('HGET', KEYS[i], ARGV[i]) end
+return found
+`;
+
 interface ScriptCommands {
   subscriberWriteMany(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
   subscriberRemove(numKeys: number, ...args: (string | number)[]): Promise<number>;
   subscriberReadLegacyId(numKeys: number, ...args: (string | number)[]): Promise<[string, string | null]>;
   subscriberMoveLegacy(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
+  subscriberFindEmails(numKeys: number, ...args: string[]): Promise<(string | null)[]>;
 }
 
 export type ScriptedRedis = RedisClient & ScriptCommands;
@@ -197,6 +209,7 @@ export function withScripts(redis: RedisClient): ScriptedRedis {
     redis.defineCommand('subscriberRemove', { lua: REMOVE });
     redis.defineCommand('subscriberReadLegacyId', { lua: READ_LEGACY_ID });
     redis.defineCommand('subscriberMoveLegacy', { lua: MOVE_LEGACY });
+    redis.defineCommand('subscriberFindEmails', { lua: FIND_EMAILS });
     defined.add(redis);
   }
   return redis as ScriptedRedis;

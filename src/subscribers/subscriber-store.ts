@@ -370,14 +370,8 @@ export class SubscriberStore {
   private async idsByEmail(emailKeys: readonly string[]): Promise<(string | undefined)[]> {
     if (emailKeys.length === 0) return [];
     const old = (await this.legacyPresent()) ? await this.redis.hmget(this.legacy.emailIndex, ...emailKeys) : [];
-    const pipeline = this.redis.pipeline();
-    for (const key of emailKeys) pipeline.hget(this.keys.emailBucket(key), key);
-    const replies = (await pipeline.exec()) ?? [];
-    return emailKeys.map((_, i) => {
-      const [error, n] = replies[i]!;
-      if (error) throw error;
-      return old[i] ?? (n ? idOfNumber(Number(n)) : undefined);
-    });
+    const numbers = await this.redis.subscriberFindEmails(emailKeys.length, ...emailKeys.map((key) => this.keys.emailBucket(key)), ...emailKeys);
+    return emailKeys.map((_, i) => old[i] ?? (numbers[i] ? idOfNumber(Number(numbers[i])) : undefined));
   }
 
   private async read(id: string): Promise<Stored | undefined> {
@@ -452,5 +446,10 @@ export class SubscriberStore {
 }
 
 function withNumber(stored: { subscriber: Subscriber; rev: string } | undefined, n: number | undefined, legacyId: string | undefined): Stored | undefined {
-  return stored && { ...stored, n, legacyId: n === undefined ? undefined : legacyId };
+  if (!stored) return undefined;
+  // Filled in place, not spread into a new object: this runs for every row an import reads.
+  const found = stored as Stored;
+  found.n = n;
+  found.legacyId = n === undefined ? undefined : legacyId;
+  return found;
 }
