@@ -38,7 +38,7 @@ describe('redis.memory', () => {
   it('warns when maxmemory is 0, judged against the machine: Redis would be killed rather than refuse writes', () => {
     expect(memory({ maxmemory: 0 })).toMatchObject({ status: 'warn', message: expect.stringContaining("the machine's memory") });
   });
-  it('says the ~900 bytes a subscriber estimate', () => expect(memory({}).message).toContain('1000 subscriber(s) (about 879 KiB at ~900 bytes each)'));
+  it('says the ~250 bytes a subscriber estimate', () => expect(memory({}).message).toContain('1000 subscriber(s) (about 244 KiB at ~250 bytes each)'));
 });
 
 describe('redis.persistence and redis.eviction', () => {
