@@ -260,16 +260,23 @@ export function removeArgs(
   rev: string,
   emailKey: string,
   lists: readonly string[],
-  legacyId: string | undefined,
+  legacy: { id: string; buckets: number | undefined } | undefined,
 ): (string | number)[] {
-  const scriptKeys = [keys.emailBucket(emailKey), keys.counts, keys.members(undefined), keys.aliasBucket(legacyId ?? ''), ...lists.map(keys.members)];
+  const legacyId = legacy?.id;
+  const scriptKeys = [
+    keys.emailBucket(emailKey),
+    keys.counts,
+    keys.members(undefined),
+    keys.aliasBucket(legacyId ?? '', legacy?.buckets),
+    ...lists.map(keys.members),
+  ];
   const prefixes = [keys.recordBucketPrefix, keys.membersPrefix];
   return [scriptKeys.length, ...scriptKeys, ...prefixes, n, rev, emailKey, legacyId ?? '', keys.legacyIdBucketPrefix];
 }
 
 /** The arguments of READ_LEGACY_ID. */
-export function readLegacyIdArgs(keys: SubscriberKeys, legacy: LegacyKeys, id: string): (string | number)[] {
-  return [2, keys.aliasBucket(id), legacy.record(id), keys.recordBucketPrefix, id];
+export function readLegacyIdArgs(keys: SubscriberKeys, legacy: LegacyKeys, id: string, aliasBuckets: number | undefined): (string | number)[] {
+  return [2, keys.aliasBucket(id, aliasBuckets), legacy.record(id), keys.recordBucketPrefix, id];
 }
 
 /** One subscriber to move from layout 1: undefined `move` when its record is gone. */
@@ -280,12 +287,18 @@ export interface Move {
 }
 
 /** The arguments of MOVE_LEGACY for a batch. */
-export function moveArgs(keys: SubscriberKeys, legacy: LegacyKeys, moves: readonly Move[]): (string | number)[] {
+export function moveArgs(keys: SubscriberKeys, legacy: LegacyKeys, moves: readonly Move[], aliasBuckets: number): (string | number)[] {
   const scriptKeys = [keys.counts, keys.members(undefined), legacy.emailIndex, legacy.all];
   const args: (string | number)[] = [keys.recordBucketPrefix, keys.membersPrefix, keys.legacyIdBucketPrefix];
   for (const { id, n, move } of moves) {
     const lists = move?.lists ?? [];
-    scriptKeys.push(legacy.record(id), keys.emailBucket(move?.emailKey ?? id), keys.aliasBucket(id), ...lists.map(keys.members), ...lists.map(legacy.list));
+    scriptKeys.push(
+      legacy.record(id),
+      keys.emailBucket(move?.emailKey ?? id),
+      keys.aliasBucket(id, aliasBuckets),
+      ...lists.map(keys.members),
+      ...lists.map(legacy.list),
+    );
     args.push(id, move?.rev ?? '', n, move?.emailKey ?? '', move?.value ?? '', lists.length);
   }
   return [scriptKeys.length, ...scriptKeys, ...args];

@@ -13,7 +13,9 @@
  *   P:{P}:sub:m                 bitmap bit n set: subscriber n exists (paging everybody in join order)
  *   P:{P}:sub:m:<list>          bitmap bit n set: n is on the list (one bit per subscriber a list)
  *   P:{P}:sub:counts            hash   list -> members, ALL_COUNT -> every subscriber
- *   P:{P}:sub:a:<hash(id)>      hash   a layout-1 id -> n, for subscribers moved from layout 1
+ *   P:{P}:sub:a:<hash(id)>      hash   a layout-1 id -> n, for subscribers moved from layout 1,
+ *                                      in as many buckets as `a-buckets` says (set by the move)
+ *   P:{P}:sub:a-buckets         string how many: about 64 moved subscribers a bucket
  *   P:{P}:sub:j:<n div 128>     hash   n mod 128 -> its layout-1 id (the id they keep)
  *   P:{P}:sub:attributes        set    every attribute name imported (export's columns)
  *   P:{P}:sub:confirm-sent:<id> string a confirmation email went out (expires)
@@ -46,7 +48,9 @@ export interface SubscriberKeys {
   /** A list's membership bitmap; every subscriber's when list is undefined. */
   readonly members: (list: string | undefined) => string;
   readonly counts: string;
-  readonly aliasBucket: (legacyId: string) => string;
+  /** `buckets`: what `aliasBuckets` holds; undefined before any move (no alias exists then). */
+  readonly aliasBucket: (legacyId: string, buckets: number | undefined) => string;
+  readonly aliasBuckets: string;
   readonly legacyIdBucket: (n: number) => string;
   readonly attributeNames: string;
   readonly confirmSent: (id: string) => string;
@@ -64,7 +68,8 @@ export function subscriberKeys(prefix: string): SubscriberKeys {
     emailBucket: (emailKey) => `${base}:e:${hashBucket(emailKey, EMAIL_BUCKETS)}`,
     members: (list) => (list === undefined ? `${base}:m` : `${base}:m:${list}`),
     counts: `${base}:counts`,
-    aliasBucket: (legacyId) => `${base}:a:${hashBucket(legacyId, EMAIL_BUCKETS)}`,
+    aliasBucket: (legacyId, buckets) => (buckets === undefined ? `${base}:a:none` : `${base}:a:${hashBucket(legacyId, buckets)}`),
+    aliasBuckets: `${base}:a-buckets`,
     legacyIdBucket: (n) => `${base}:j:${bucketOf(n)}`,
     attributeNames: `${base}:attributes`,
     confirmSent: (id) => `${base}:confirm-sent:${id}`,

@@ -55,7 +55,8 @@ export async function moveSubscribers(deps: MigrationDeps, ids: readonly string[
     moves.push({ id, n, move: { rev, emailKey: emailKey(subscriber.email), value: recordValue(subscriber, Number(rev) + 1), lists: subscriber.lists } });
   });
   if (moves.length === 0) return 0;
-  const results = await withScripts(deps.redis).subscriberMoveLegacy(...(moveArgs(keys, legacy, moves) as [number, ...string[]]));
+  const buckets = await aliasBuckets(deps.redis, keys, legacy);
+  const results = await withScripts(deps.redis).subscriberMoveLegacy(...(moveArgs(keys, legacy, moves, buckets) as [number, ...string[]]));
   return results.filter((r) => Number(r) === 1).length;
 }
 
@@ -98,6 +99,24 @@ async function retireCounter(redis: RedisClient, keys: SubscriberKeys, legacy: L
     keys.number,
     legacy.seq,
   );
+}
+
+/** Moved subscribers an alias bucket holds on average: under Redis's 128 for a compact hash, with room for chance. */
+const ALIASES_PER_BUCKET = 64;
+
+/**
+ * How many buckets the ids kept from layout 1 are spread over: fixed by the first move from
+ * how many there are to move (a fixed count would cost a key per few subscribers in a small
+ * store), and never changed after, since every lookup hashes into it.
+ */
+async function aliasBuckets(redis: RedisClient, keys: SubscriberKeys, legacy: LegacyKeys): Promise<number> {
+  const set = await redis.get(keys.aliasBuckets);
+  if (set) return Number(set);
+  const toMove = await redis.zcard(legacy.all);
+  let buckets = 256;
+  while (buckets * ALIASES_PER_BUCKET < toMove) buckets *= 2;
+  await redis.set(keys.aliasBuckets, buckets, 'NX');
+  return Number(await redis.get(keys.aliasBuckets));
 }
 
 /** Whether a store still holds subscribers in layout 1. */

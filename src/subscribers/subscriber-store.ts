@@ -87,6 +87,8 @@ export class SubscriberStore {
   /** Layout 1 once gone stays gone: after that it is asked at most once a second. */
   private legacyGone = false;
   private legacyCheckedAt = 0;
+  /** How many alias buckets the move from layout 1 made (it never changes once set); undefined: none yet. */
+  private aliasBucketCount: number | undefined;
 
   constructor({ redis, prefix, now = () => new Date(), replicaWait }: SubscriberStoreDeps) {
     this.redis = withScripts(redis);
@@ -273,7 +275,8 @@ export class SubscriberStore {
       const stored = await this.readForChange(id);
       if (!stored) return false;
       const { subscriber, rev, n, legacyId } = stored;
-      const args = removeArgs(this.keys, n, rev, emailKey(subscriber.email), subscriber.lists, legacyId);
+      const legacy = legacyId === undefined ? undefined : { id: legacyId, buckets: await this.aliasBuckets() };
+      const args = removeArgs(this.keys, n, rev, emailKey(subscriber.email), subscriber.lists, legacy);
       if ((await this.redis.subscriberRemove(...(args as [number, ...string[]]))) === 1) {
         await this.softBounces.clear(subscriber.id);
         return true;
@@ -395,6 +398,26 @@ export class SubscriberStore {
    * either layout. Empty ids (addresses not in the index) are not asked for.
    */
   private async readMany(ids: readonly (string | undefined)[]): Promise<(Stored | undefined)[]> {
+    const layout1Ids = ids.filter((id) => id && numberOfId(id) === undefined);
+    if (layout1Ids.length === 0) return this.readManyOnce(ids, undefined);
+    const aliasBuckets = await this.aliasBuckets();
+    const found = await this.readManyOnce(ids, aliasBuckets);
+    // Read before any move had begun: one that began since may have moved one we missed.
+    if (aliasBuckets === undefined && found.some((s, i) => !s && layout1Ids.includes(ids[i])) && (await this.aliasBuckets()) !== undefined)
+      return this.readMany(ids);
+    return found;
+  }
+
+  /** The alias bucket count once a move from layout 1 has set it (kept: it never changes). */
+  private async aliasBuckets(): Promise<number | undefined> {
+    if (this.aliasBucketCount === undefined) {
+      const set = await this.redis.get(this.keys.aliasBuckets);
+      if (set) this.aliasBucketCount = Number(set);
+    }
+    return this.aliasBucketCount;
+  }
+
+  private async readManyOnce(ids: readonly (string | undefined)[], aliasBuckets: number | undefined): Promise<(Stored | undefined)[]> {
     const pipeline = this.redis.pipeline() as ScriptedPipeline;
     const buckets = new Map<number, number[]>();
     const asks: (() => Stored | undefined)[] = [];
@@ -410,7 +433,7 @@ export class SubscriberStore {
       const n = id ? numberOfId(id) : undefined;
       if (!id) asks.push(() => undefined);
       else if (n === undefined) {
-        pipeline.subscriberReadLegacyId(...(readLegacyIdArgs(this.keys, this.legacy, id) as [number, ...string[]]));
+        pipeline.subscriberReadLegacyId(...(readLegacyIdArgs(this.keys, this.legacy, id, aliasBuckets) as [number, ...string[]]));
         const i = call();
         asks.push(() => {
           const [moved, value] = reply(i) as [string, string | null];
