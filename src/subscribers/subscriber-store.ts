@@ -8,12 +8,12 @@ import type { RedisClient, ReplicaAck } from '../redis/redis-client.ts';
 import { NewsletterError } from '../errors.ts';
 import { emailKey, normalizeEmail } from './email-address.ts';
 import { readMemberPage } from './member-pages.ts';
-import { execWrites, queueWrites, readLegacyIdArgs, removeArgs, withScripts, type ScriptedPipeline, type ScriptedRedis, type Write } from './store-scripts.ts';
+import { RecordReader, type Stored } from './record-reader.ts';
+import { execWrites, queueWrites, removeArgs, withScripts, type ScriptedPipeline, type ScriptedRedis, type Write } from './store-scripts.ts';
 import { SoftBounceStore } from './soft-bounces.ts';
-import { idOfNumber, numberOfId } from './subscriber-id.ts';
-import { ALL_COUNT, bucketOf, fieldOf, legacyKeys, subscriberKeys, type LegacyKeys, type SubscriberKeys } from './subscriber-keys.ts';
+import { idOfNumber } from './subscriber-id.ts';
+import { ALL_COUNT, legacyKeys, subscriberKeys, type LegacyKeys, type SubscriberKeys } from './subscriber-keys.ts';
 import { hasLegacySubscribers, migrateSubscriberLayout, moveSubscribers, type MigrationReport } from './subscriber-migration.ts';
-import { parseLegacyRecord, parseRecord } from './subscriber-record.ts';
 import { canReceive, parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import { HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput } from './subscriber-merge.ts';
 import { primariesOf } from '../redis/redis-connection.ts';
@@ -63,17 +63,11 @@ const MAX_ATTEMPTS = 50;
 /** After a lost compare-and-set: a short random pause so racing writers stop moving in lockstep. */
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
-/** A record as read: `n` undefined when it is still in layout 1 (move it before changing it). */
-type Stored = { subscriber: Subscriber; rev: string; n: number | undefined; legacyId: string | undefined };
-
 /** Some members of a list, and the position of the last of them. */
 export interface ListPage {
   ids: string[];
   upTo: number;
 }
-
-/** How long a "no layout-1 data here" answer is trusted before asking again (a layout-1 writer could still be running). */
-const LEGACY_CHECK_MS = 1000;
 
 export class SubscriberStore {
   /** Which campaigns each subscriber soft-bounced from (the inbound side counts them). */
@@ -84,11 +78,7 @@ export class SubscriberStore {
   private readonly legacy: LegacyKeys;
   private readonly now: () => Date;
   private readonly replicaWait: ReplicaAck | undefined;
-  /** Layout 1 once gone stays gone: after that it is asked at most once a second. */
-  private legacyGone = false;
-  private legacyCheckedAt = 0;
-  /** How many alias buckets the move from layout 1 made (it never changes once set); undefined: none yet. */
-  private aliasBucketCount: number | undefined;
+  private readonly reader: RecordReader;
 
   constructor({ redis, prefix, now = () => new Date(), replicaWait }: SubscriberStoreDeps) {
     this.redis = withScripts(redis);
@@ -97,6 +87,7 @@ export class SubscriberStore {
     this.keys = subscriberKeys(prefix);
     this.legacy = legacyKeys(prefix);
     this.softBounces = new SoftBounceStore({ redis, prefix });
+    this.reader = new RecordReader({ redis, prefix });
     this.now = now;
   }
 
@@ -113,13 +104,13 @@ export class SubscriberStore {
   }
 
   async getByEmail(email: string): Promise<Subscriber | undefined> {
-    const [id] = await this.idsByEmail([emailKey(normalizeEmail(email))]);
+    const [id] = await this.reader.idsByEmail([emailKey(normalizeEmail(email))]);
     return id ? this.get(id) : undefined;
   }
 
   /** Subscribers for a batch of ids in one round trip, in the same order; removed ids are left out. */
   async getMany(ids: readonly string[]): Promise<Subscriber[]> {
-    return (await this.readMany(ids)).filter((s): s is Stored => s !== undefined).map((s) => s.subscriber);
+    return (await this.reader.readMany(ids)).filter((s): s is Stored => s !== undefined).map((s) => s.subscriber);
   }
 
   /**
@@ -170,7 +161,7 @@ export class SubscriberStore {
     const keys = [...new Set(batch.map(({ input }) => emailKey(input.email)))];
     // Without reading, nothing is awaited before the write is queued on the connection: a
     // createFirst write is on its way before addNormalized returns (see AddOptions).
-    const existing = read ? await this.readMany(await this.idsByEmail(keys)) : [];
+    const existing = read ? await this.reader.readMany(await this.reader.idsByEmail(keys)) : [];
     const inLayout1 = existing.filter((s): s is Stored => s !== undefined && s.n === undefined);
     if (inLayout1.length) {
       await moveSubscribers(
@@ -275,7 +266,7 @@ export class SubscriberStore {
       const stored = await this.readForChange(id);
       if (!stored) return false;
       const { subscriber, rev, n, legacyId } = stored;
-      const legacy = legacyId === undefined ? undefined : { id: legacyId, buckets: await this.aliasBuckets() };
+      const legacy = legacyId === undefined ? undefined : { id: legacyId, buckets: await this.reader.aliasBuckets() };
       const args = removeArgs(this.keys, n, rev, emailKey(subscriber.email), subscriber.lists, legacy);
       if ((await this.redis.subscriberRemove(...(args as [number, ...string[]]))) === 1) {
         await this.softBounces.clear(subscriber.id);
@@ -290,14 +281,14 @@ export class SubscriberStore {
   async countList(list?: string): Promise<number> {
     const name = list === undefined ? undefined : parseListName(list);
     // Layout 1 first: a subscriber moved in between is counted twice, never missed.
-    const old = (await this.legacyPresent()) ? await this.redis.zcard(name === undefined ? this.legacy.all : this.legacy.list(name)) : 0;
+    const old = (await this.reader.legacyPresent()) ? await this.redis.zcard(name === undefined ? this.legacy.all : this.legacy.list(name)) : 0;
     return old + Number((await this.redis.hget(this.keys.counts, name ?? ALL_COUNT)) ?? 0);
   }
 
   /** Every list that has a member, sorted. */
   async listNames(): Promise<string[]> {
     const names = new Set((await this.redis.hkeys(this.keys.counts)).filter((name) => name !== ALL_COUNT));
-    if (await this.legacyPresent()) {
+    if (await this.reader.legacyPresent()) {
       const marker = this.legacy.list('');
       // SCAN sees one node's keys: on a Cluster, walk every master.
       for (const node of primariesOf(this.redis)) {
@@ -319,7 +310,7 @@ export class SubscriberStore {
    */
   async listPage(list: string | undefined, after: number, limit: number): Promise<{ ids: string[]; next: number | undefined; last: number | undefined }> {
     const name = list === undefined ? undefined : parseListName(list);
-    return readMemberPage({ redis: this.redis, keys: this.keys, legacy: this.legacy, legacyPresent: () => this.legacyPresent() }, name, after, limit);
+    return readMemberPage({ redis: this.redis, keys: this.keys, legacy: this.legacy, legacyPresent: () => this.reader.legacyPresent() }, name, after, limit);
   }
 
   /**
@@ -352,7 +343,7 @@ export class SubscriberStore {
   /** Moves every subscriber still in layout 1 to layout 2 (`newsletter migrate`; subscriber-migration.ts). */
   async migrateLayout(onProgress?: (moved: number) => void): Promise<MigrationReport> {
     const report = await migrateSubscriberLayout({ redis: this.redis, prefix: this.prefix }, onProgress);
-    this.legacyCheckedAt = 0;
+    this.reader.forgetLegacyCheck();
     return report;
   }
 
@@ -361,24 +352,8 @@ export class SubscriberStore {
     return hasLegacySubscribers(this.redis, this.prefix);
   }
 
-  /** Whether layout-1 subscribers may still be there (see LEGACY_CHECK_MS). */
-  private async legacyPresent(): Promise<boolean> {
-    if (this.legacyGone && Date.now() - this.legacyCheckedAt < LEGACY_CHECK_MS) return false;
-    this.legacyGone = !(await hasLegacySubscribers(this.redis, this.prefix));
-    this.legacyCheckedAt = Date.now();
-    return !this.legacyGone;
-  }
-
-  /** The ids of these email keys (undefined where none), layout 1 read first so that a subscriber moved in between is still found. */
-  private async idsByEmail(emailKeys: readonly string[]): Promise<(string | undefined)[]> {
-    if (emailKeys.length === 0) return [];
-    const old = (await this.legacyPresent()) ? await this.redis.hmget(this.legacy.emailIndex, ...emailKeys) : [];
-    const numbers = await this.redis.subscriberFindEmails(emailKeys.length, ...emailKeys.map((key) => this.keys.emailBucket(key)), ...emailKeys);
-    return emailKeys.map((_, i) => old[i] ?? (numbers[i] ? idOfNumber(Number(numbers[i])) : undefined));
-  }
-
   private async read(id: string): Promise<Stored | undefined> {
-    const [stored] = await this.readMany([id]);
+    const [stored] = await this.reader.readMany([id]);
     return stored;
   }
 
@@ -391,88 +366,4 @@ export class SubscriberStore {
     }
     throw new Error(`subscriber store: ${id} could not be moved from layout 1`);
   }
-
-  /**
-   * One round trip: number ids grouped by bucket (one HMGET of records and one of kept
-   * layout-1 ids per 128 subscribers); a layout-1 id through a script that finds it in
-   * either layout. Empty ids (addresses not in the index) are not asked for.
-   */
-  private async readMany(ids: readonly (string | undefined)[]): Promise<(Stored | undefined)[]> {
-    const layout1Ids = ids.filter((id) => id && numberOfId(id) === undefined);
-    if (layout1Ids.length === 0) return this.readManyOnce(ids, undefined);
-    const aliasBuckets = await this.aliasBuckets();
-    const found = await this.readManyOnce(ids, aliasBuckets);
-    // Read before any move had begun: one that began since may have moved one we missed.
-    if (aliasBuckets === undefined && found.some((s, i) => !s && layout1Ids.includes(ids[i])) && (await this.aliasBuckets()) !== undefined)
-      return this.readMany(ids);
-    return found;
-  }
-
-  /** The alias bucket count once a move from layout 1 has set it (kept: it never changes). */
-  private async aliasBuckets(): Promise<number | undefined> {
-    if (this.aliasBucketCount === undefined) {
-      const set = await this.redis.get(this.keys.aliasBuckets);
-      if (set) this.aliasBucketCount = Number(set);
-    }
-    return this.aliasBucketCount;
-  }
-
-  private async readManyOnce(ids: readonly (string | undefined)[], aliasBuckets: number | undefined): Promise<(Stored | undefined)[]> {
-    const pipeline = this.redis.pipeline() as ScriptedPipeline;
-    const buckets = new Map<number, number[]>();
-    const asks: (() => Stored | undefined)[] = [];
-    const replies: [Error | null, unknown][] = [];
-    let calls = 0;
-    const call = () => calls++;
-    const reply = (i: number) => {
-      const [error, value] = replies[i]!;
-      if (error) throw error;
-      return value;
-    };
-    for (const id of ids) {
-      const n = id ? numberOfId(id) : undefined;
-      if (!id) asks.push(() => undefined);
-      else if (n === undefined) {
-        pipeline.subscriberReadLegacyId(...(readLegacyIdArgs(this.keys, this.legacy, id, aliasBuckets) as [number, ...string[]]));
-        const i = call();
-        asks.push(() => {
-          const [moved, value] = reply(i) as [string, string | null];
-          if (!moved) return withNumber(parseLegacyRecord(value), undefined, id);
-          return withNumber(parseRecord(id, value), Number(moved), id);
-        });
-      } else {
-        const bucket = bucketOf(n);
-        let members = buckets.get(bucket);
-        if (!members) buckets.set(bucket, (members = []));
-        const position = members.length;
-        members.push(n);
-        asks.push(() => {
-          const [records, legacyIds] = bucketReplies.get(bucket)!;
-          const legacyId = legacyIds[position] ?? undefined;
-          return withNumber(parseRecord(legacyId ?? id, records[position]), n, legacyId);
-        });
-      }
-    }
-    const bucketCalls = new Map<number, [number, number]>();
-    for (const [bucket, members] of buckets) {
-      pipeline.hmget(this.keys.recordBucket(members[0]!), ...members.map(fieldOf));
-      pipeline.hmget(this.keys.legacyIdBucket(members[0]!), ...members.map(fieldOf));
-      bucketCalls.set(bucket, [call(), call()]);
-    }
-    if (calls === 0) return ids.map(() => undefined);
-    replies.push(...((await pipeline.exec()) ?? []));
-    const bucketReplies = new Map<number, [(string | null)[], (string | null)[]]>();
-    for (const [bucket, [records, legacyIds]] of bucketCalls)
-      bucketReplies.set(bucket, [reply(records) as (string | null)[], reply(legacyIds) as (string | null)[]]);
-    return asks.map((ask) => ask());
-  }
-}
-
-function withNumber(stored: { subscriber: Subscriber; rev: string } | undefined, n: number | undefined, legacyId: string | undefined): Stored | undefined {
-  if (!stored) return undefined;
-  // Filled in place, not spread into a new object: this runs for every row an import reads.
-  const found = stored as Stored;
-  found.n = n;
-  found.legacyId = n === undefined ? undefined : legacyId;
-  return found;
 }

@@ -1,0 +1,141 @@
+/**
+ * Reading subscribers' records, wherever they are: layout 2 (subscriber-keys.ts), or layout 1
+ * while a store is being moved (subscriber-migration.ts). Adapter, used by SubscriberStore.
+ */
+import type { RedisClient } from '../redis/redis-client.ts';
+import { readLegacyIdArgs, withScripts, type ScriptedPipeline, type ScriptedRedis } from './store-scripts.ts';
+import { idOfNumber, numberOfId } from './subscriber-id.ts';
+import { bucketOf, fieldOf, legacyKeys, subscriberKeys, type LegacyKeys, type SubscriberKeys } from './subscriber-keys.ts';
+import { hasLegacySubscribers } from './subscriber-migration.ts';
+import { parseLegacyRecord, parseRecord } from './subscriber-record.ts';
+import type { Subscriber } from './subscriber.ts';
+
+/** A record as read: `n` undefined when it is still in layout 1 (move it before changing it). */
+export type Stored = { subscriber: Subscriber; rev: string; n: number | undefined; legacyId: string | undefined };
+
+/** How long a "no layout-1 data here" answer is trusted before asking again (a layout-1 writer could still be running). */
+const LEGACY_CHECK_MS = 1000;
+
+export class RecordReader {
+  private readonly redis: ScriptedRedis;
+  private readonly prefix: string;
+  private readonly keys: SubscriberKeys;
+  private readonly legacy: LegacyKeys;
+  /** Layout 1 once gone stays gone: after that it is asked at most once a second. */
+  private legacyGone = false;
+  private legacyCheckedAt = 0;
+  /** How many alias buckets the move from layout 1 made (it never changes once set); undefined: none yet. */
+  private aliasBucketCount: number | undefined;
+
+  constructor({ redis, prefix }: { redis: RedisClient; prefix: string }) {
+    this.redis = withScripts(redis);
+    this.prefix = prefix;
+    this.keys = subscriberKeys(prefix);
+    this.legacy = legacyKeys(prefix);
+  }
+
+  /** After a move: ask again whether layout 1 is there. */
+  forgetLegacyCheck(): void {
+    this.legacyCheckedAt = 0;
+  }
+
+  /** Whether layout-1 subscribers may still be there (see LEGACY_CHECK_MS). */
+  async legacyPresent(): Promise<boolean> {
+    if (this.legacyGone && Date.now() - this.legacyCheckedAt < LEGACY_CHECK_MS) return false;
+    this.legacyGone = !(await hasLegacySubscribers(this.redis, this.prefix));
+    this.legacyCheckedAt = Date.now();
+    return !this.legacyGone;
+  }
+
+  /** The ids of these email keys (undefined where none), layout 1 read first so that a subscriber moved in between is still found. */
+  async idsByEmail(emailKeys: readonly string[]): Promise<(string | undefined)[]> {
+    if (emailKeys.length === 0) return [];
+    const old = (await this.legacyPresent()) ? await this.redis.hmget(this.legacy.emailIndex, ...emailKeys) : [];
+    const numbers = await this.redis.subscriberFindEmails(emailKeys.length, ...emailKeys.map((key) => this.keys.emailBucket(key)), ...emailKeys);
+    return emailKeys.map((_, i) => old[i] ?? (numbers[i] ? idOfNumber(Number(numbers[i])) : undefined));
+  }
+
+  /**
+   * One round trip: number ids grouped by bucket (one HMGET of records and one of kept
+   * layout-1 ids per 128 subscribers); a layout-1 id through a script that finds it in
+   * either layout. Empty ids (addresses not in the index) are not asked for.
+   */
+  async readMany(ids: readonly (string | undefined)[]): Promise<(Stored | undefined)[]> {
+    const layout1Ids = ids.filter((id) => id && numberOfId(id) === undefined);
+    if (layout1Ids.length === 0) return this.readManyOnce(ids, undefined);
+    const aliasBuckets = await this.aliasBuckets();
+    const found = await this.readManyOnce(ids, aliasBuckets);
+    // Read before any move had begun: one that began since may have moved one we missed.
+    if (aliasBuckets === undefined && found.some((s, i) => !s && layout1Ids.includes(ids[i])) && (await this.aliasBuckets()) !== undefined)
+      return this.readMany(ids);
+    return found;
+  }
+
+  /** The alias bucket count once a move from layout 1 has set it (kept: it never changes). */
+  async aliasBuckets(): Promise<number | undefined> {
+    if (this.aliasBucketCount === undefined) {
+      const set = await this.redis.get(this.keys.aliasBuckets);
+      if (set) this.aliasBucketCount = Number(set);
+    }
+    return this.aliasBucketCount;
+  }
+
+  private async readManyOnce(ids: readonly (string | undefined)[], aliasBuckets: number | undefined): Promise<(Stored | undefined)[]> {
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    const buckets = new Map<number, number[]>();
+    const asks: (() => Stored | undefined)[] = [];
+    const replies: [Error | null, unknown][] = [];
+    let calls = 0;
+    const call = () => calls++;
+    const reply = (i: number) => {
+      const [error, value] = replies[i]!;
+      if (error) throw error;
+      return value;
+    };
+    for (const id of ids) {
+      const n = id ? numberOfId(id) : undefined;
+      if (!id) asks.push(() => undefined);
+      else if (n === undefined) {
+        pipeline.subscriberReadLegacyId(...(readLegacyIdArgs(this.keys, this.legacy, id, aliasBuckets) as [number, ...string[]]));
+        const i = call();
+        asks.push(() => {
+          const [moved, value] = reply(i) as [string, string | null];
+          if (!moved) return withNumber(parseLegacyRecord(value), undefined, id);
+          return withNumber(parseRecord(id, value), Number(moved), id);
+        });
+      } else {
+        const bucket = bucketOf(n);
+        let members = buckets.get(bucket);
+        if (!members) buckets.set(bucket, (members = []));
+        const position = members.length;
+        members.push(n);
+        asks.push(() => {
+          const [records, legacyIds] = bucketReplies.get(bucket)!;
+          const legacyId = legacyIds[position] ?? undefined;
+          return withNumber(parseRecord(legacyId ?? id, records[position]), n, legacyId);
+        });
+      }
+    }
+    const bucketCalls = new Map<number, [number, number]>();
+    for (const [bucket, members] of buckets) {
+      pipeline.hmget(this.keys.recordBucket(members[0]!), ...members.map(fieldOf));
+      pipeline.hmget(this.keys.legacyIdBucket(members[0]!), ...members.map(fieldOf));
+      bucketCalls.set(bucket, [call(), call()]);
+    }
+    if (calls === 0) return ids.map(() => undefined);
+    replies.push(...((await pipeline.exec()) ?? []));
+    const bucketReplies = new Map<number, [(string | null)[], (string | null)[]]>();
+    for (const [bucket, [records, legacyIds]] of bucketCalls)
+      bucketReplies.set(bucket, [reply(records) as (string | null)[], reply(legacyIds) as (string | null)[]]);
+    return asks.map((ask) => ask());
+  }
+}
+
+function withNumber(stored: { subscriber: Subscriber; rev: string } | undefined, n: number | undefined, legacyId: string | undefined): Stored | undefined {
+  if (!stored) return undefined;
+  // Filled in place, not spread into a new object: this runs for every row an import reads.
+  const found = stored as Stored;
+  found.n = n;
+  found.legacyId = n === undefined ? undefined : legacyId;
+  return found;
+}
