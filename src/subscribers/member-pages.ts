@@ -10,8 +10,8 @@
  */
 import type { RedisClient } from '../redis/redis-client.ts';
 import { setBits } from './set-bits.ts';
-import { bucketOf, fieldOf, type LegacyKeys, type SubscriberKeys } from './subscriber-keys.ts';
-import { idOfNumber } from './subscriber-id.ts';
+import type { RecordReader } from './record-reader.ts';
+import type { LegacyKeys, SubscriberKeys } from './subscriber-keys.ts';
 
 export interface MemberPage {
   ids: string[];
@@ -29,14 +29,14 @@ export interface MemberPageDeps {
   redis: RedisClient;
   keys: SubscriberKeys;
   legacy: LegacyKeys;
-  /** Whether layout-1 data may still be there. */
-  legacyPresent: () => Promise<boolean>;
+  /** Whether layout-1 data may still be there, and each number's id. */
+  reader: Pick<RecordReader, 'legacyPresent' | 'idsOfNumbers'>;
 }
 
 export async function readMemberPage(deps: MemberPageDeps, list: string | undefined, after: number, limit: number): Promise<MemberPage> {
   let bound = Infinity;
   const found = new Map<number, string | undefined>();
-  if (await deps.legacyPresent()) {
+  if (await deps.reader.legacyPresent()) {
     const old = await readLegacyPage(deps, list, after, limit);
     bound = old.bound;
     for (const [n, id] of old.members) found.set(n, id);
@@ -48,7 +48,11 @@ export async function readMemberPage(deps: MemberPageDeps, list: string | undefi
     .filter((n) => n <= bound)
     .sort((a, b) => a - b)
     .slice(0, limit);
-  const ids = await idsOf(deps, numbers, found);
+  // Ones read from layout 1 come with their id; the others' ids are their numbers or a kept layout-1 id.
+  const unnamed = numbers.filter((n) => found.get(n) === undefined);
+  const named = new Map(unnamed.map((n, i) => [n, i]));
+  const unnamedIds = await deps.reader.idsOfNumbers(unnamed);
+  const ids = numbers.map((n) => found.get(n) ?? unnamedIds[named.get(n)!]!);
   const last = numbers.length ? numbers[numbers.length - 1] : undefined;
   const next = numbers.length === limit ? last : Number.isFinite(bound) ? bound : undefined;
   return { ids, next, last };
@@ -81,26 +85,4 @@ async function readLegacyPage({ redis, legacy }: MemberPageDeps, list: string | 
   const members = new Map<number, string>();
   ids.forEach((id, i) => onList[i] && members.set(scores[i]!, id));
   return { members, bound };
-}
-
-/** Each number's id: a layout-1 id kept for it, or the number itself. */
-async function idsOf({ redis, keys }: MemberPageDeps, numbers: readonly number[], known: Map<number, string | undefined>): Promise<string[]> {
-  const ask = numbers.filter((n) => known.get(n) === undefined);
-  const buckets = new Map<number, number[]>();
-  for (const n of ask) {
-    const members = buckets.get(bucketOf(n));
-    if (members) members.push(n);
-    else buckets.set(bucketOf(n), [n]);
-  }
-  if (buckets.size) {
-    const pipeline = redis.pipeline();
-    for (const members of buckets.values()) pipeline.hmget(keys.legacyIdBucket(members[0]!), ...members.map(fieldOf));
-    const replies = (await pipeline.exec()) ?? [];
-    [...buckets.values()].forEach((members, i) => {
-      const [error, values] = replies[i]!;
-      if (error) throw error;
-      members.forEach((n, j) => known.set(n, (values as (string | null)[])[j] ?? idOfNumber(n)));
-    });
-  }
-  return numbers.map((n) => known.get(n)!);
 }

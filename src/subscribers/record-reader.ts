@@ -26,6 +26,8 @@ export class RecordReader {
   private legacyCheckedAt = 0;
   /** How many alias buckets the move from layout 1 made (it never changes once set); undefined: none yet. */
   private aliasBucketCount: number | undefined;
+  /** When "no move has begun" was last read (asked again after LEGACY_CHECK_MS, like layout 1's presence). */
+  private aliasCheckedAt = 0;
 
   constructor({ redis, prefix }: { redis: RedisClient; prefix: string }) {
     this.redis = withScripts(redis);
@@ -62,25 +64,57 @@ export class RecordReader {
    */
   async readMany(ids: readonly (string | undefined)[]): Promise<(Stored | undefined)[]> {
     const layout1Ids = ids.filter((id) => id && numberOfId(id) === undefined);
-    if (layout1Ids.length === 0) return this.readManyOnce(ids, undefined);
+    if (layout1Ids.length === 0) return this.readManyOnce(ids, undefined, await this.keptIdsMayExist());
     const aliasBuckets = await this.aliasBuckets();
-    const found = await this.readManyOnce(ids, aliasBuckets);
+    const found = await this.readManyOnce(ids, aliasBuckets, true);
     // Read before any move had begun: one that began since may have moved one we missed.
-    if (aliasBuckets === undefined && found.some((s, i) => !s && layout1Ids.includes(ids[i])) && (await this.aliasBuckets()) !== undefined)
+    if (aliasBuckets === undefined && found.some((s, i) => !s && layout1Ids.includes(ids[i])) && (await this.aliasBuckets({ fresh: true })) !== undefined)
       return this.readMany(ids);
     return found;
   }
 
-  /** The alias bucket count once a move from layout 1 has set it (kept: it never changes). */
-  async aliasBuckets(): Promise<number | undefined> {
-    if (this.aliasBucketCount === undefined) {
+  /**
+   * The alias bucket count once a move from layout 1 has set it (kept: it never changes);
+   * undefined while no move has begun, asked again after LEGACY_CHECK_MS, or at once when `fresh`.
+   */
+  async aliasBuckets({ fresh = false } = {}): Promise<number | undefined> {
+    if (this.aliasBucketCount === undefined && (fresh || Date.now() - this.aliasCheckedAt >= LEGACY_CHECK_MS)) {
       const set = await this.redis.get(this.keys.aliasBuckets);
+      this.aliasCheckedAt = Date.now();
       if (set) this.aliasBucketCount = Number(set);
     }
     return this.aliasBucketCount;
   }
 
-  private async readManyOnce(ids: readonly (string | undefined)[], aliasBuckets: number | undefined): Promise<(Stored | undefined)[]> {
+  /**
+   * Whether some subscriber may have kept a layout-1 id: a move has begun, or layout 1 is
+   * there to be moved. Only then is the number -> id map read: a store that never had layout 1
+   * (most) reads one hash field per subscriber, on the send path too.
+   */
+  private async keptIdsMayExist(): Promise<boolean> {
+    return (await this.aliasBuckets()) !== undefined || (await this.legacyPresent());
+  }
+
+  /** Each number's id: the layout-1 id it kept, or the number itself. One HMGET per 128 subscribers, none when no move was ever made. */
+  async idsOfNumbers(numbers: readonly number[]): Promise<string[]> {
+    if (numbers.length === 0 || !(await this.keptIdsMayExist())) return numbers.map(idOfNumber);
+    const buckets = groupByBucket(numbers);
+    const pipeline = this.redis.pipeline();
+    for (const members of buckets.values()) pipeline.hmget(this.keys.legacyIdBucket(members[0]!), ...members.map(fieldOf));
+    const kept = new Map<number, string>();
+    ((await pipeline.exec()) ?? []).forEach(([error, values], i) => {
+      if (error) throw error;
+      const members = [...buckets.values()][i]!;
+      members.forEach((n, j) => {
+        const id = (values as (string | null)[])[j];
+        if (id) kept.set(n, id);
+      });
+    });
+    return numbers.map((n) => kept.get(n) ?? idOfNumber(n));
+  }
+
+  /** `withKeptIds`: also read which numbers kept a layout-1 id (see keptIdsMayExist). */
+  private async readManyOnce(ids: readonly (string | undefined)[], aliasBuckets: number | undefined, withKeptIds: boolean): Promise<(Stored | undefined)[]> {
     const pipeline = this.redis.pipeline() as ScriptedPipeline;
     const buckets = new Map<number, number[]>();
     const asks: (() => Stored | undefined)[] = [];
@@ -111,22 +145,22 @@ export class RecordReader {
         members.push(n);
         asks.push(() => {
           const [records, legacyIds] = bucketReplies.get(bucket)!;
-          const legacyId = legacyIds[position] ?? undefined;
+          const legacyId = legacyIds?.[position] ?? undefined;
           return withNumber(parseRecord(legacyId ?? id, records[position]), n, legacyId);
         });
       }
     }
-    const bucketCalls = new Map<number, [number, number]>();
+    const bucketCalls = new Map<number, [number, number | undefined]>();
     for (const [bucket, members] of buckets) {
       pipeline.hmget(this.keys.recordBucket(members[0]!), ...members.map(fieldOf));
-      pipeline.hmget(this.keys.legacyIdBucket(members[0]!), ...members.map(fieldOf));
-      bucketCalls.set(bucket, [call(), call()]);
+      if (withKeptIds) pipeline.hmget(this.keys.legacyIdBucket(members[0]!), ...members.map(fieldOf));
+      bucketCalls.set(bucket, [call(), withKeptIds ? call() : undefined]);
     }
     if (calls === 0) return ids.map(() => undefined);
     replies.push(...((await pipeline.exec()) ?? []));
-    const bucketReplies = new Map<number, [(string | null)[], (string | null)[]]>();
+    const bucketReplies = new Map<number, [(string | null)[], (string | null)[] | undefined]>();
     for (const [bucket, [records, legacyIds]] of bucketCalls)
-      bucketReplies.set(bucket, [reply(records) as (string | null)[], reply(legacyIds) as (string | null)[]]);
+      bucketReplies.set(bucket, [reply(records) as (string | null)[], legacyIds === undefined ? undefined : (reply(legacyIds) as (string | null)[])]);
     return asks.map((ask) => ask());
   }
 }
@@ -138,4 +172,15 @@ function withNumber(stored: { subscriber: Subscriber; rev: string } | undefined,
   found.n = n;
   found.legacyId = n === undefined ? undefined : legacyId;
   return found;
+}
+
+/** Numbers by the bucket they live in, each in the order given. */
+function groupByBucket(numbers: readonly number[]): Map<number, number[]> {
+  const buckets = new Map<number, number[]>();
+  for (const n of numbers) {
+    const members = buckets.get(bucketOf(n));
+    if (members) members.push(n);
+    else buckets.set(bucketOf(n), [n]);
+  }
+  return buckets;
 }

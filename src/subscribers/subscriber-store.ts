@@ -16,7 +16,7 @@ import { ALL_COUNT, legacyKeys, subscriberKeys, type LegacyKeys, type Subscriber
 import { hasLegacySubscribers, migrateSubscriberLayout, moveSubscribers, type MigrationReport } from './subscriber-migration.ts';
 import { canReceive, parseListName, parseStatus, type Subscriber, type SubscriberStatus } from './subscriber.ts';
 import { HISTORY_LIMIT, createSubscriber, mergeSubscriber, normalizeInput, type NormalizedInput, type SubscriberInput } from './subscriber-merge.ts';
-import { primariesOf } from '../redis/redis-connection.ts';
+import { globLiteral, scanKeys } from '../redis/scan-keys.ts';
 
 export { normalizeInput, type NormalizedInput, type SubscriberInput };
 
@@ -290,15 +290,7 @@ export class SubscriberStore {
     const names = new Set((await this.redis.hkeys(this.keys.counts)).filter((name) => name !== ALL_COUNT));
     if (await this.reader.legacyPresent()) {
       const marker = this.legacy.list('');
-      // SCAN sees one node's keys: on a Cluster, walk every master.
-      for (const node of primariesOf(this.redis)) {
-        let cursor = '0';
-        do {
-          const [next, found] = await node.scan(cursor, 'MATCH', `${marker.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
-          cursor = next;
-          for (const key of found) names.add(key.slice(marker.length));
-        } while (cursor !== '0');
-      }
+      for (const key of await scanKeys(this.redis, `${globLiteral(marker)}*`)) names.add(key.slice(marker.length));
     }
     return [...names].sort();
   }
@@ -310,7 +302,7 @@ export class SubscriberStore {
    */
   async listPage(list: string | undefined, after: number, limit: number): Promise<{ ids: string[]; next: number | undefined; last: number | undefined }> {
     const name = list === undefined ? undefined : parseListName(list);
-    return readMemberPage({ redis: this.redis, keys: this.keys, legacy: this.legacy, legacyPresent: () => this.reader.legacyPresent() }, name, after, limit);
+    return readMemberPage({ redis: this.redis, keys: this.keys, legacy: this.legacy, reader: this.reader }, name, after, limit);
   }
 
   /**
