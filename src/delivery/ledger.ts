@@ -33,6 +33,14 @@ export interface SendingMark {
   takeBack(): Promise<void>;
 }
 
+/**
+ * What makes each mark this attempt's own: random per process, counted per attempt (a
+ * crypto call per message would be one more system call on the send path for the same
+ * uniqueness).
+ */
+const ATTEMPT_PREFIX = randomBytes(6).toString('base64url');
+let attempts = 0;
+
 export interface LedgerOptions {
   redis: RedisClient;
   prefix: string;
@@ -84,7 +92,7 @@ export class DeliveryLedger {
    */
   async markSending(campaignId: string, subscriberId: string, now: Date): Promise<SendingMark> {
     const { ledger, sending } = campaignKeys(this.prefix, campaignId);
-    const mark = `${now.getTime()}:${randomBytes(6).toString('base64url')}`;
+    const mark = `${now.getTime()}:${ATTEMPT_PREFIX}${(attempts++).toString(36)}`;
     // Confirmed by a replica like the mark: a take-back lost at failover would bring the mark back.
     const takeBack = () =>
       this.retrying(async () => {
