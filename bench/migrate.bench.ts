@@ -4,7 +4,7 @@
  * Moving a store from the layout before 0.2 (layout 1) to today's: a private redis-server (no
  * persistence; never the shared Redis) is filled with N subscribers written as layout 1 wrote
  * them (a `<rev>|<json>` string each, the email hash, the zset of everybody and one list's zset,
- * the same generated people as bench:scale: a name, two attributes, one history entry), then
+ * bench:scale's generated people: a name, two attributes, one history entry), then
  * `newsletter migrate`'s code moves them. Prints the time, subscribers a second, and Redis
  * memory per subscriber before and after the move.
  */
@@ -13,12 +13,14 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startPrivateRedisServer } from '../src/redis/private-redis-server.ts';
 import { legacyKeys } from '../src/subscribers/subscriber-keys.ts';
+import { legacyRecordValue } from '../src/subscribers/subscriber-record.ts';
 import { SubscriberStore } from '../src/subscribers/subscriber-store.ts';
+import type { Subscriber } from '../src/subscribers/subscriber.ts';
 import { usedMemory } from './probes.ts';
+import { benchSubscriber } from './subscribers-csv.ts';
 
 const { values: flags } = parseArgs({ options: { subscribers: { type: 'string', default: '200000' } } });
 const N = Number(flags.subscribers);
-const NAMES = ['Zoë Müller', '李伟', "O'Brien, Pat", 'José Ñúñez', 'Anna'];
 const PREFIX = 'nl';
 
 const server = await startPrivateRedisServer({});
@@ -31,20 +33,20 @@ try {
     const pipeline = redis.pipeline();
     for (let i = first; i < Math.min(N, first + 1000); i++) {
       const id = `L${String(i).padStart(15, '0')}`;
-      const email = `reader${i}@example${i % 97}.com`;
-      const record = {
+      const { email, name, attributes } = benchSubscriber(i);
+      const record: Subscriber = {
         id,
         email,
-        name: NAMES[i % NAMES.length],
+        name,
         status: 'active',
         lists: ['scale'],
-        attributes: { city: `City ${i % 1000}`, plan: i % 3 ? 'free' : 'pro' },
+        attributes,
         createdAt: at,
         updatedAt: at,
         history: [{ status: 'active', reason: 'imported', at }],
       };
       pipeline
-        .set(keys.record(id), `1|${JSON.stringify(record)}`)
+        .set(keys.record(id), legacyRecordValue(record, 1))
         .hset(keys.emailIndex, email, id)
         .zadd(keys.all, 2 * i + 1, id)
         .zadd(keys.list('scale'), 2 * i + 2, id);

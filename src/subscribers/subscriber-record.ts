@@ -105,6 +105,12 @@ export function parseRecord(id: string, value: string | null | undefined): Store
   }
 }
 
+/** A subscriber as layout 1 stored it at revision `rev` (tests and bench:migrate build such stores). */
+export function legacyRecordValue(subscriber: Subscriber, rev: number): string {
+  const { id, email, name, status, lists, attributes, createdAt, updatedAt, history } = subscriber;
+  return `${rev}|${JSON.stringify({ id, email, name, status, lists, attributes, createdAt, updatedAt, history })}`;
+}
+
 /** A layout-1 record, `<rev>|<json>`; undefined for a missing or damaged value. */
 export function parseLegacyRecord(value: string | null | undefined): StoredRecord | undefined {
   if (!value) return undefined;

@@ -5,17 +5,17 @@
  */
 import type { RedisClient } from '../../src/redis/redis-client.ts';
 import { legacyKeys } from '../../src/subscribers/subscriber-keys.ts';
+import { legacyRecordValue } from '../../src/subscribers/subscriber-record.ts';
 import type { Subscriber } from '../../src/subscribers/subscriber.ts';
 
 export async function writeLayout1Subscribers(redis: RedisClient, prefix: string, subscribers: readonly Subscriber[]): Promise<void> {
   const keys = legacyKeys(prefix);
   let seq = Number((await redis.get(keys.seq)) ?? 0);
   for (const s of subscribers) {
-    const { id, email, name, status, lists, attributes, createdAt, updatedAt, history } = s;
-    await redis.set(keys.record(id), `1|${JSON.stringify({ id, email, name, status, lists, attributes, createdAt, updatedAt, history })}`);
-    await redis.hset(keys.emailIndex, email.toLowerCase(), id);
-    await redis.zadd(keys.all, ++seq, id);
-    for (const list of lists) await redis.zadd(keys.list(list), ++seq, id);
+    await redis.set(keys.record(s.id), legacyRecordValue(s, 1));
+    await redis.hset(keys.emailIndex, s.email.toLowerCase(), s.id);
+    await redis.zadd(keys.all, ++seq, s.id);
+    for (const list of s.lists) await redis.zadd(keys.list(list), ++seq, s.id);
   }
   await redis.set(keys.seq, seq);
 }
