@@ -5,12 +5,8 @@
  * memory in the background: Redis keeps answering other clients meanwhile.
  */
 import type { RedisClient } from '../redis/redis-client.ts';
-import { isCluster, primariesOf } from '../redis/redis-connection.ts';
-
-/** `a:b` -> `a:b:*` with glob characters escaped, so the pattern matches this prefix only. */
-function prefixPattern(prefix: string): string {
-  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
-}
+import { isCluster } from '../redis/redis-connection.ts';
+import { globLiteral, scanKeyPages } from '../redis/scan-keys.ts';
 
 /**
  * Resolves with the number of keys deleted. On a Cluster every master is scanned (SCAN sees one
@@ -18,14 +14,9 @@ function prefixPattern(prefix: string): string {
  */
 export async function clearPrefix(redis: RedisClient, prefix: string): Promise<number> {
   let deleted = 0;
-  for (const node of primariesOf(redis)) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', prefixPattern(prefix), 'COUNT', 1000);
-      cursor = next;
-      if (keys.length === 0) continue;
-      deleted += isCluster(redis) ? (await Promise.all(keys.map((key) => redis.unlink(key)))).reduce((a, b) => a + b, 0) : await node.unlink(...keys);
-    } while (cursor !== '0');
+  // `a:b` -> `a:b:*`: this prefix only.
+  for await (const { node, keys } of scanKeyPages(redis, `${globLiteral(prefix)}:*`)) {
+    deleted += isCluster(redis) ? (await Promise.all(keys.map((key) => redis.unlink(key)))).reduce((a, b) => a + b, 0) : await node.unlink(...keys);
   }
   return deleted;
 }

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../src/redis/redis-client.ts';
-import { primariesOf } from '../../src/redis/redis-connection.ts';
+import { scanKeys } from '../../src/redis/scan-keys.ts';
 
 export interface KeyDump {
   type: string;
@@ -15,16 +15,7 @@ export interface KeyDump {
  * (`<prefix>:{<prefix>}:q:*`, see deliveryQueuePrefix) start with the same prefix.
  */
 export async function dumpKeys(redis: RedisClient, prefix: string): Promise<Record<string, KeyDump>> {
-  const keys: string[] = [];
-  // SCAN sees one node's keys: on a Cluster, walk every master.
-  for (const node of primariesOf(redis)) {
-    let cursor = '0';
-    do {
-      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-  }
+  const keys = await scanKeys(redis, `${prefix}*`);
   const dump: Record<string, KeyDump> = {};
   for (const key of keys.sort()) {
     const type = await redis.type(key);

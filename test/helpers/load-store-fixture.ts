@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RedisClient } from '../../src/redis/redis-client.ts';
-import { primariesOf } from '../../src/redis/redis-connection.ts';
+import { globLiteral, scanKeys } from '../../src/redis/scan-keys.ts';
 
 export type FixtureKey =
   | { type: 'string'; value: string; ttl?: number }
@@ -83,15 +83,7 @@ export async function loadStoreFixture(redis: RedisClient, fixture: StoreFixture
  * the same file).
  */
 export async function dumpStoreFixture(redis: RedisClient, prefix: string): Promise<Record<string, FixtureKey>> {
-  const keys: string[] = [];
-  for (const node of primariesOf(redis)) {
-    let cursor = '0';
-    do {
-      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-  }
+  const keys = await scanKeys(redis, `${globLiteral(prefix)}:*`);
   const dump: Record<string, FixtureKey> = {};
   for (const key of keys.sort()) {
     const type = await redis.type(key);
