@@ -4,7 +4,6 @@
  * would never get the issue. Real Redis (the shared test Redis, a port where none answers, a
  * TCP proxy that loses one reply) and a real SMTP server.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliverOne, type DeliverOneDeps } from '../../src/delivery/deliver-one.ts';
@@ -17,6 +16,7 @@ import { signingSecrets } from '../../src/subscribers/signing-secrets.ts';
 import { SubscriberStore } from '../../src/subscribers/subscriber-store.ts';
 import { startHarness, type Harness } from '../helpers/delivery-harness.ts';
 import { TEST_REDIS_URL } from '../helpers/redis.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 let harness: Harness | undefined;
 const cleanups: (() => unknown)[] = [];
@@ -35,20 +35,7 @@ async function proxyLosingOneReply(key: string): Promise<{ url: string; lost: ()
   const target = new URL(TEST_REDIS_URL);
   let armed = true;
   let lost = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port || 6379), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
-    const cut = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', cut);
-    upstream.on('close', cut);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) }, ({ client, upstream, cut }) => {
     let awaitingReply = false;
     client.on('data', (chunk: Buffer) => {
       if (armed && chunk.includes(key)) awaitingReply = true;
@@ -66,13 +53,8 @@ async function proxyLosingOneReply(key: string): Promise<{ url: string; lost: ()
       client.write(chunk);
     });
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { url: `redis://127.0.0.1:${port}`, lost: () => lost };
+  cleanups.push(() => proxy.close());
+  return { url: `redis://127.0.0.1:${proxy.port}`, lost: () => lost };
 }
 
 /** deliverOne's dependencies on the harness's Redis and SMTP server, with the directory given. */

@@ -4,34 +4,17 @@
  * connection instead of passing it on, as a slow relay or a network failure would. The server
  * behind has taken the message either way; the client cannot tell. Everything else passes as it is.
  */
-import { connect, createServer, type Socket } from 'node:net';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 /** What to do with the reply to the end of a message to `to`: pass it on after `delayMs`, or drop the connection. */
 export type AfterEnd = { delayMs: number } | 'drop' | undefined;
 
-export interface AfterEndProxy {
-  port: number;
-  close(): Promise<void>;
-}
+export type AfterEndProxy = TcpProxy;
 
 const END = Buffer.from('\r\n.\r\n');
 
 export async function startAfterEndProxy(targetPort: number, decide: (to: string) => AfterEnd): Promise<AfterEndProxy> {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
-    const cut = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', cut);
-    upstream.on('close', cut);
-
+  return startTcpProxy({ port: targetPort }, ({ client, upstream, cut }) => {
     // Client to server: commands until the server says 354, then the message until its end.
     let mode: 'commands' | 'message' | 'end sent' = 'commands';
     let recipient = '';
@@ -79,16 +62,4 @@ export async function startAfterEndProxy(targetPort: number, decide: (to: string
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
 }

@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer, type Socket } from 'node:net';
+import { startTcpProxy } from './tcp-proxy.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -100,21 +100,8 @@ export interface PrimaryProxy {
 }
 
 async function startPrimaryProxy(primaryPort: number): Promise<PrimaryProxy> {
-  const sockets = new Set<Socket>();
   let partitioned = false;
-  const server = createServer((client) => {
-    const primary = netConnect(primaryPort, '127.0.0.1');
-    for (const socket of [client, primary]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
-    const cut = () => {
-      client.destroy();
-      primary.destroy();
-    };
-    client.on('close', cut);
-    primary.on('close', cut);
+  const proxy = await startTcpProxy({ port: primaryPort }, ({ client, upstream: primary }) => {
     let replication = false;
     client.on('data', (chunk: Buffer) => {
       replication ||= /\bP?SYNC\b/i.test(chunk.toString('latin1'));
@@ -124,17 +111,12 @@ async function startPrimaryProxy(primaryPort: number): Promise<PrimaryProxy> {
       if (!(partitioned && replication)) client.write(chunk);
     });
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    port,
+    port: proxy.port,
     partition() {
       partitioned = true;
     },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: () => proxy.close(),
   };
 }
 
