@@ -20,13 +20,21 @@ const LUA_COMMON = `
 local BUCKET = ${BUCKET_SIZE}
 local function bucketKey(prefix, n) return prefix .. math.floor(n / BUCKET) end
 local function fieldOf(n) return tostring(n % BUCKET) end
--- A bit that changes moves its count; a list (or everybody) at 0 leaves the counts hash and
--- its bitmap goes (zero bits would otherwise keep its bytes).
-local function setMember(countsKey, key, name, n, on)
-  local was = redis.call('SETBIT', key, n, on and 1 or 0)
-  if (was == 1) ~= on then
-    if redis.call('HINCRBY', countsKey, name, on and 1 or -1) <= 0 then
-      redis.call('HDEL', countsKey, name)
+-- Membership: a bit that changes moves its list's count, summed over the call and written
+-- once at its end (an import changes hundreds). A list (or everybody) at 0 leaves the counts
+-- hash and its bitmap goes (zero bits would otherwise keep its bytes).
+local moves = {}
+local function member(key, name, n, on)
+  if (redis.call('SETBIT', key, n, on and 1 or 0) == 1) ~= on then
+    local move = moves[key] or {name, 0}
+    move[2] = move[2] + (on and 1 or -1)
+    moves[key] = move
+  end
+end
+local function writeCounts(countsKey)
+  for key, move in pairs(moves) do
+    if move[2] ~= 0 and redis.call('HINCRBY', countsKey, move[1], move[2]) <= 0 then
+      redis.call('HDEL', countsKey, move[1])
       redis.call('DEL', key)
     end
   end
@@ -47,13 +55,9 @@ local function revOf(value) return value and string.match(value, '^(%d+)|') end
  * New numbers continue layout 1's counter, so join order runs on across the move.
  */
 const WRITE_MANY = `${LUA_COMMON}
--- The counter and the counts are read and written once a call, not once a record.
+-- The counter, like the counts, is read and written once a call, not once a record.
 local number = tonumber(redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[4]) or '0')
 local numberBefore = number
-local moved = {}
-local function member(key, name, n, on)
-  if (redis.call('SETBIT', key, n, on and 1 or 0) == 1) ~= on then moved[key] = {name, (moved[key] and moved[key][2] or 0) + (on and 1 or -1)} end
-end
 local hasLegacy = redis.call('EXISTS', KEYS[5]) == 1
 local listPrefix = ARGV[2]
 local function listName(key) return string.sub(key, #listPrefix + 1) end
@@ -91,12 +95,7 @@ for a = 3, #ARGV, 6 do
   k = k + 1 + nJoin + nLeave
 end
 if number ~= numberBefore then redis.call('SET', KEYS[1], number) end
-for key, change in pairs(moved) do
-  if change[2] ~= 0 and redis.call('HINCRBY', KEYS[2], change[1], change[2]) <= 0 then
-    redis.call('HDEL', KEYS[2], change[1])
-    redis.call('DEL', key)
-  end
-end
+writeCounts(KEYS[2])
 return results
 `;
 
@@ -113,8 +112,9 @@ local bucket = bucketKey(ARGV[1], n)
 if revOf(redis.call('HGET', bucket, fieldOf(n))) ~= ARGV[4] then return 0 end
 redis.call('HDEL', bucket, fieldOf(n))
 if redis.call('HGET', KEYS[1], ARGV[5]) == tostring(n) then redis.call('HDEL', KEYS[1], ARGV[5]) end
-setMember(KEYS[2], KEYS[3], '${ALL_COUNT}', n, false)
-for i = 5, #KEYS do setMember(KEYS[2], KEYS[i], string.sub(KEYS[i], #ARGV[2] + 1), n, false) end
+member(KEYS[3], '${ALL_COUNT}', n, false)
+for i = 5, #KEYS do member(KEYS[i], string.sub(KEYS[i], #ARGV[2] + 1), n, false) end
+writeCounts(KEYS[2])
 if ARGV[6] ~= '' then
   redis.call('HDEL', KEYS[4], ARGV[6])
   redis.call('HDEL', bucketKey(ARGV[7], n), fieldOf(n))
@@ -158,10 +158,10 @@ for a = 4, #ARGV, 6 do
     redis.call('HSET', bucketKey(ARGV[1], n), fieldOf(n), value)
     redis.call('HSET', KEYS[k + 2], id, n)
     redis.call('HSET', bucketKey(ARGV[3], n), fieldOf(n), id)
-    setMember(KEYS[1], KEYS[2], '${ALL_COUNT}', n, true)
+    member(KEYS[2], '${ALL_COUNT}', n, true)
     for i = 1, nLists do
       local bits = KEYS[k + 2 + i]
-      setMember(KEYS[1], bits, string.sub(bits, #ARGV[2] + 1), n, true)
+      member(bits, string.sub(bits, #ARGV[2] + 1), n, true)
       redis.call('ZREM', KEYS[k + 2 + nLists + i], id)
     end
     redis.call('DEL', KEYS[k])
@@ -172,6 +172,7 @@ for a = 4, #ARGV, 6 do
   results[#results + 1] = result
   k = k + 3 + 2 * nLists
 end
+writeCounts(KEYS[1])
 return results
 `;
 
