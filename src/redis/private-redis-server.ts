@@ -21,6 +21,12 @@ export interface PrivateRedisOptions {
   appendfsync?: 'always' | 'everysec';
   /** More redis-server settings, e.g. `['--maxmemory-policy', 'allkeys-lru']`; they win over the defaults. */
   args?: readonly string[];
+  /**
+   * Settings that name more ports (`--tls-port`, `--cluster-port`), chosen again on every
+   * attempt: a port found free can be taken before redis-server binds it, and trying again
+   * with only a new `--port` would meet the same taken one. Kept for restart().
+   */
+  portArgs?: () => Promise<readonly string[]>;
   /** How long it may take to answer PING (default 10 s). */
   readyTimeoutMs?: number;
   /** Where to look for redis-server (default this process's PATH). */
@@ -101,10 +107,10 @@ class StartFailed extends Error {
 }
 
 /** Spawns redis-server and resolves once it logged that it is ready and answered PING; rejects with its last output if it exits first. */
-async function spawnServer(port: number, dir: string, options: PrivateRedisOptions): Promise<ChildProcess> {
+async function spawnServer(port: number, dir: string, options: PrivateRedisOptions, portArgs: readonly string[]): Promise<ChildProcess> {
   const persistence = options.appendfsync ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync] : ['--appendonly', 'no'];
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'];
-  const child = spawn('redis-server', [...args, ...(options.args ?? [])], {
+  const child = spawn('redis-server', [...args, ...(options.args ?? []), ...portArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.path === undefined ? {} : { env: { PATH: options.path } }),
   });
@@ -174,11 +180,13 @@ export async function startPrivateRedisServer(options: PrivateRedisOptions = {})
   };
 
   let port = 0;
-  // A free port can be taken between finding it and binding it: then try another.
+  let portArgs: readonly string[] = [];
+  // A free port can be taken between finding it and binding it: then try others.
   for (let attempt = 1; !child; attempt++) {
     port = await freePort();
+    portArgs = (await options.portArgs?.()) ?? [];
     try {
-      child = await spawnServer(port, dir, options);
+      child = await spawnServer(port, dir, options, portArgs);
     } catch (error) {
       if (error instanceof StartFailed && error.portTaken && attempt < 5) continue;
       await stop();
@@ -192,7 +200,7 @@ export async function startPrivateRedisServer(options: PrivateRedisOptions = {})
     async restart(downMs = 0) {
       await kill();
       if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
-      child = await spawnServer(port, dir, options);
+      child = await spawnServer(port, dir, options, portArgs);
     },
     stop,
   };

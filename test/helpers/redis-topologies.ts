@@ -215,12 +215,16 @@ export async function startCluster({ tls }: { tls?: ClusterTls } = {}): Promise<
   };
   try {
     for (let i = 0; i < 6; i++) {
-      const tlsPort = tls ? await freePort() : 0;
-      if (tls) tlsPorts.push(tlsPort);
+      // With TLS the bus listens 10000 above the TLS port, without it 10000 above the port (past
+      // 65535 for a high one): named here instead, and chosen again with the other ports on a retry.
+      const portArgs = async () => {
+        const busPort = await freePort();
+        if (!tls) return ['--cluster-port', String(busPort)];
+        tlsPorts[i] = await freePort();
+        return ['--cluster-port', String(busPort), '--tls-port', String(tlsPorts[i])];
+      };
       const tlsArgs = tls
         ? [
-            '--tls-port',
-            String(tlsPort),
             '--tls-cert-file',
             tls.certFile,
             '--tls-key-file',
@@ -238,6 +242,7 @@ export async function startCluster({ tls }: { tls?: ClusterTls } = {}): Promise<
       nodes.push(
         await startPrivateRedisServer({
           appendfsync: 'everysec',
+          portArgs,
           args: [
             '--cluster-enabled',
             'yes',
